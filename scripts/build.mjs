@@ -1,0 +1,28 @@
+// Bundles the language server, the CLI and (when present) the VS Code client with esbuild.
+// esbuild does not type-check: `npm run typecheck` (and test/typecheck.test.ts) does.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const production = process.argv.includes('--production');
+const entries = [
+  { in: 'server/src/lsp/main.ts', out: 'server' },
+  { in: 'server/src/cli/main.ts', out: 'cli' },
+  { in: 'client/src/extension.ts', out: 'client' },
+].filter((e) => existsSync(join(root, e.in)));
+
+await build({
+  absWorkingDir: root,
+  entryPoints: entries,
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: ['vscode'],
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+});
