@@ -20,7 +20,30 @@ export interface RuleInfo {
 const rules: RuleInfo[] = [
   // --- TRC: trace reading (owned by server/src/trace) ---
   // --- KVM1xx: pre-fault checks (owned by server/src/analysis) ---
+  { code: 'KVM101', severity: 'error', summary: 'KVM_PRE_FAULT_MEMORY flags is not 0: the kernel fails the call with EINVAL' },
+  { code: 'KVM102', severity: 'error', summary: 'KVM_PRE_FAULT_MEMORY gpa is not 4 KiB aligned: EINVAL' },
+  { code: 'KVM103', severity: 'error', summary: 'KVM_PRE_FAULT_MEMORY size is not 4 KiB aligned: EINVAL' },
+  { code: 'KVM104', severity: 'error', summary: 'KVM_PRE_FAULT_MEMORY gpa + size wraps past 2^64: EINVAL' },
+  { code: 'KVM105', severity: 'error', summary: 'KVM_PRE_FAULT_MEMORY size is 0: EINVAL' },
+  { code: 'KVM106', severity: 'warning', summary: 'KVM_PRE_FAULT_MEMORY padding is not 0: ignored today, may mean something to a later kernel' },
+  { code: 'KVM107', severity: 'error', summary: 'KVM_PRE_FAULT_MEMORY issued on a VM fd: ENOTTY (it is a vCPU ioctl)' },
+  { code: 'KVM108', severity: 'error', summary: 'KVM_PRE_FAULT_MEMORY issued on /dev/kvm: EINVAL (it is a vCPU ioctl)' },
+  { code: 'KVM109', severity: 'error', summary: 'request number has KVM_PRE_FAULT_MEMORY\'s nr but another size or direction: EINVAL' },
+  { code: 'KVM110', severity: 'warning', summary: 'KVM_PRE_FAULT_MEMORY without a prior KVM_CHECK_EXTENSION(KVM_CAP_PRE_FAULT_MEMORY)' },
+  { code: 'KVM111', severity: 'error', summary: 'KVM_PRE_FAULT_MEMORY after KVM_CHECK_EXTENSION(KVM_CAP_PRE_FAULT_MEMORY) returned 0' },
+  { code: 'KVM112', severity: 'warning', summary: 'a pre-fault call returned 0 with size left > 0 and was not reissued for the rest of the range' },
+  { code: 'KVM113', severity: 'warning', summary: 'a pre-fault call failed with EINTR and was not retried' },
+  { code: 'KVM114', severity: 'warning', summary: 'the same pre-fault call reissued after an error that cannot go away (EINVAL, ENOENT, ...)' },
+  { code: 'KVM115', severity: 'error', summary: 'the pre-fault range starts outside every memslot: ENOENT (EFAULT for private memory)' },
+  { code: 'KVM116', severity: 'warning', summary: 'the pre-fault range runs past the end of its memslot: partial progress, then ENOENT' },
+  { code: 'KVM117', severity: 'information', summary: 'the pre-fault range covers a dirty-logging memslot: mapped with 4 KiB pages only' },
+  { code: 'KVM118', severity: 'error', summary: 'pre-fault on an SNP/TDX VM before KVM_SEV_SNP_LAUNCH_FINISH / KVM_TDX_FINALIZE_VM: EOPNOTSUPP' },
+  { code: 'KVM119', severity: 'warning', summary: 'stale pre-merge name (KVM_MAP_MEMORY, struct kvm_map_memory, base_address): use the merged names' },
+  { code: 'KVM120', severity: 'information', summary: 'pre-fault arguments not recorded (bare pointer): record them with `kvm-lens capture` (one note per trace)' },
   // --- KVM2xx: replay (owned by server/src/analysis) ---
+  { code: 'KVM201', severity: 'warning', summary: 'recorded result differs from the result the KVM model expects; the message says which assumption would explain it' },
+  { code: 'KVM202', severity: 'information', summary: 'the replay profile (kernel, arch, TDP, host pages) and why it was chosen (one note per trace)' },
+  { code: 'KVM203', severity: 'warning', summary: 'no single replay profile explains every recorded result in the trace' },
   // --- RST: api.rst (owned by server/src/rst and server/src/analysis) ---
 ];
 
