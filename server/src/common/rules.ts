@@ -19,6 +19,8 @@ export interface RuleInfo {
 
 const rules: RuleInfo[] = [
   // --- TRC: trace reading (owned by server/src/trace) ---
+  { code: 'TRC190', severity: 'warning', summary: 'trace larger than kvmLens.maxTraceBytes: not analysed in the editor, use kvm-lens check' }, // limits (lsp/limits.ts)
+  { code: 'TRC191', severity: 'error', summary: 'binary file: not read as a trace or reStructuredText' }, // limits (lsp/limits.ts)
   // --- KVM1xx: pre-fault checks (owned by server/src/analysis) ---
   { code: 'KVM101', severity: 'error', summary: 'KVM_PRE_FAULT_MEMORY flags is not 0: the kernel fails the call with EINVAL' },
   { code: 'KVM102', severity: 'error', summary: 'KVM_PRE_FAULT_MEMORY gpa is not 4 KiB aligned: EINVAL' },
@@ -45,6 +47,7 @@ const rules: RuleInfo[] = [
   { code: 'KVM202', severity: 'information', summary: 'the replay profile (kernel, arch, TDP, host pages) and why it was chosen (one note per trace)' },
   { code: 'KVM203', severity: 'warning', summary: 'no single replay profile explains every recorded result in the trace' },
   // --- RST: api.rst (owned by server/src/rst and server/src/analysis) ---
+  { code: 'RST190', severity: 'warning', summary: '.rst file too large to analyse in the editor' }, // limits (lsp/limits.ts)
 ];
 
 export const RULES: ReadonlyMap<string, RuleInfo> = new Map(rules.map((r) => [r.code, r]));
