@@ -12,6 +12,12 @@ export const MEMSLOT_FLAGS: ReadonlyMap<string, number> = new Map([
 
 export const KVM_MEMORY_ATTRIBUTE_PRIVATE = 1n << 3n;
 
+/** struct kvm_create_guest_memfd.flags (linux/kvm.h: GUEST_MEMFD_FLAG_MMAP since 6.17, INIT_SHARED since 6.18). */
+export const GUEST_MEMFD_FLAGS: ReadonlyMap<string, bigint> = new Map([
+  ['GUEST_MEMFD_FLAG_MMAP', 1n << 0n],
+  ['GUEST_MEMFD_FLAG_INIT_SHARED', 1n << 1n],
+]);
+
 /** x86 VM types (KVM_CREATE_VM argument on x86). */
 export const VM_TYPES: ReadonlyMap<number, string> = new Map([
   [0, 'KVM_X86_DEFAULT_VM'],
