@@ -1,0 +1,90 @@
+/**
+ * Every mention of a KVM_* name, a struct kvm_* tag or an errno name in an RST document, with its range and
+ * whether it is a definition site (a numbered section title, `struct kvm_x {` or `#define KVM_X` in a literal block).
+ */
+import { lineRange } from '../common/range';
+import { errnoByName } from '../kvm/errno';
+import { LineKind, type Mention, type RstDocument, type SimpleTableBlock } from './types';
+
+const KVM_NAME = /(?<![A-Za-z0-9_])KVM_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9_*])/g;
+const STRUCT_NAME = /\bstruct\s+(kvm_[A-Za-z0-9_]+)\b/g;
+const ERRNO_NAME = /(?<![A-Za-z0-9_])(-?)(E[A-Z0-9]{2,})(?![A-Za-z0-9_])/g;
+const NUMBERED_TITLE = /^\d+(\.\d+)*\.?\s/;
+/** an errno-looking cell of an error table */
+export const ERRNO_CELL = /^-?E[A-Z0-9_]{2,}$/;
+
+export function isErrorTable(t: SimpleTableBlock): boolean {
+  if (t.columns.length < 2 || t.rows.length === 0) return false;
+  let seen = 0;
+  for (const r of t.rows) {
+    const c = r.cells[0]?.text ?? '';
+    if (!c) continue;
+    if (r.header && !ERRNO_CELL.test(c)) continue;
+    if (!ERRNO_CELL.test(c)) return false;
+    seen++;
+  }
+  return seen > 0;
+}
+
+export function scanMentions(doc: RstDocument): Mention[] {
+  const { lines, lineKinds } = doc;
+  const out: Mention[] = [];
+  // error table cells first: their errno names are checked whatever they are
+  const skip = new Map<number, [number, number][]>();
+  for (const b of doc.blocks) {
+    if (b.kind !== 'simpleTable' || !isErrorTable(b)) continue;
+    for (const r of b.rows) {
+      const c = r.cells[0];
+      if (!c || !c.text || !ERRNO_CELL.test(c.text)) continue;
+      const negative = c.text.startsWith('-');
+      const start = c.range.start.character + (negative ? 1 : 0);
+      const name = c.text.replace(/^-/, '');
+      out.push({ kind: 'errno', name, range: lineRange(c.range.start.line, start, start + name.length), context: 'errtable', definition: false, negative: negative || undefined });
+      const list = skip.get(c.range.start.line) ?? [];
+      list.push([c.range.start.character, c.range.end.character]);
+      skip.set(c.range.start.line, list);
+    }
+  }
+  const titleLines = new Set<number>();
+  for (const s of doc.sections) if (NUMBERED_TITLE.test(s.title)) titleLines.add(s.titleRange.start.line);
+
+  for (let line = 0; line < lines.length; line++) {
+    const k = lineKinds[line]!;
+    if (k === LineKind.Blank || k === LineKind.Comment || k === LineKind.Opaque || k === LineKind.Adornment || k === LineKind.TableBorder || k === LineKind.Directive) continue;
+    const s = lines[line]!;
+    if (!s.includes('KVM') && !s.includes('kvm_') && !s.includes('E')) continue;
+    const context: Mention['context'] =
+      k === LineKind.Title ? 'title' : k === LineKind.Literal ? 'literal' : k === LineKind.Table ? 'table' : k === LineKind.Field ? 'field' : 'prose';
+    if (s.includes('KVM_')) {
+      const define = context === 'literal' ? /^\s*#\s*define\s+(KVM_\w+)/.exec(s) : null;
+      for (const m of s.matchAll(KVM_NAME)) {
+        const name = m[0];
+        if (name === 'KVM_') continue;
+        const definition = (context === 'title' && titleLines.has(line)) || (define !== null && define[1] === name && m.index === s.indexOf(name));
+        out.push({ kind: 'kvm', name, range: lineRange(line, m.index!, m.index! + name.length), context, definition });
+      }
+    }
+    if (s.includes('struct')) {
+      for (const m of s.matchAll(STRUCT_NAME)) {
+        const name = m[1]!;
+        const at = m.index! + m[0].length - name.length;
+        const definition = context === 'literal' && /^\s*\{/.test(s.slice(at + name.length));
+        out.push({ kind: 'struct', name, range: lineRange(line, at, at + name.length), context, definition });
+      }
+    }
+    if (context !== 'literal' && /E[A-Z0-9]{2}/.test(s)) {
+      const sk = skip.get(line);
+      for (const m of s.matchAll(ERRNO_NAME)) {
+        const name = m[2]!;
+        const at = m.index! + m[1]!.length;
+        if (sk?.some(([a, b]) => at >= a && at < b)) continue;
+        const negative = m[1] === '-';
+        // in prose only known errno names, or -EFOO (clearly meant as an errno)
+        if (!errnoByName(name) && !(negative && /^E[A-Z]{3,}$/.test(name))) continue;
+        out.push({ kind: 'errno', name, range: lineRange(line, at, at + name.length), context, definition: false, negative: negative || undefined });
+      }
+    }
+  }
+  out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  return out;
+}

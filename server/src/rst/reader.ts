@@ -1,0 +1,561 @@
+/**
+ * A reader for the reStructuredText that Documentation/virt/kvm/*.rst uses. One pass over the lines,
+ * no backtracking over more than a few lines, never throws: whatever the text, it returns a document.
+ *
+ * Titles and their hierarchy follow docutils: a title is the first line of a text block at the left margin,
+ * followed by an underline of one repeated punctuation character (and optionally preceded by an identical
+ * overline); each distinct style (character, with or without overline) gets the next level the first time
+ * it appears, and a style may only appear new one level below the current section.
+ */
+import { lineRange, makeRange, type Range } from '../common/range';
+import { scanMentions } from './mentions';
+import {
+  LineKind, type AdornmentStyle, type RstBlock, type RstDocument, type RstProblem, type RstSection,
+  type SimpleTableBlock, type TableColumn, type TableRow, type TableOverflow,
+} from './types';
+
+const ADORN = /^([!-/:-@[-`{-~])\1*[ \t]*$/;
+const SIMPLE_TABLE_TOP = /^([ \t]*)=+( +=+)+[ \t]*$/;
+const SIMPLE_TABLE_BORDER = /^[ \t]*=+[ =]*$/;
+const SPAN_LINE = /^[ \t]*-+( +-+)*[ \t]*$/;
+const GRID_TOP = /^([ \t]*)\+-[-+]*-?\+[ \t]*$/;
+const EXPLICIT = /^([ \t]*)\.\.(?:[ \t]+|$)/;
+const DIRECTIVE = /^([ \t]*)\.\.[ \t]+([A-Za-z0-9](?:[-_.:+]?[A-Za-z0-9])*)[ \t]?::(?:[ \t]+(.*))?$/;
+const TARGET = /^[ \t]*\.\.[ \t]+_([^:]*|`[^`]*`):/;
+const FOOTNOTE = /^([ \t]*)\.\.[ \t]+\[([^\]]+)\](?:[ \t]+|$)/;
+const SUBST = /^[ \t]*\.\.[ \t]+\|[^|]+\|/;
+const FIELD = /^([ \t]*):([^:\s`\\](?:[^:`\\]*[^:\s`\\])?):(?:[ \t]+|$)/;
+const BULLET = /^([ \t]*)([-*+\u2022\u2023\u2043])(?:[ \t]+|$)/;
+const ENUM = /^([ \t]*)(\(?)(\d+|#|[a-zA-Z]|[ivxlcdm]+|[IVXLCDM]+)([.)])(?:[ \t]+|$)/;
+
+/** Directives whose content is body text (parsed like the rest of the document). */
+const BODY_DIRECTIVES = new Set([
+  'note', 'warning', 'attention', 'caution', 'danger', 'error', 'hint', 'important', 'tip', 'admonition',
+  'seealso', 'only', 'container', 'topic', 'sidebar', 'rubric', 'versionadded', 'versionchanged', 'deprecated',
+]);
+/** Directives whose content is code. */
+const CODE_DIRECTIVES = new Set(['code-block', 'code', 'sourcecode', 'highlight', 'parsed-literal']);
+
+function isBlank(s: string | undefined): boolean {
+  return s === undefined || /^[ \t]*$/.test(s);
+}
+
+/** indentation width with tabs expanded to 8 columns, as docutils does */
+export function indentWidth(s: string): number {
+  let w = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32) w++;
+    else if (c === 9) w = (Math.floor(w / 8) + 1) * 8;
+    else return w;
+  }
+  return w;
+}
+
+function leadingChars(s: string): number {
+  let i = 0;
+  while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++;
+  return i;
+}
+
+export function expandTabs(s: string): string {
+  if (!s.includes('\t')) return s;
+  let out = '';
+  for (const ch of s) {
+    if (ch === '\t') out += ' '.repeat(8 - (out.length % 8));
+    else out += ch;
+  }
+  return out;
+}
+
+/** display width of a title (East Asian wide characters count 2, like docutils' column_width) */
+export function columnWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    w += (c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf) || (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) || (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x20000 && c <= 0x3fffd) ? 2 : 1;
+    if (c >= 0x300 && c <= 0x36f) w--; // combining marks
+  }
+  return w;
+}
+
+/** UTF-16 offset in `s` of display column `col` (tabs expanded to 8) */
+export function colToChar(s: string, col: number): number {
+  if (!s.includes('\t')) return Math.min(col, s.length);
+  let w = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (w >= col) return i;
+    w = s[i] === '\t' ? (Math.floor(w / 8) + 1) * 8 : w + 1;
+  }
+  return s.length;
+}
+
+export function splitLines(text: string): string[] {
+  return text.split(/\r\n|\r|\n/);
+}
+
+export function readRst(text: string): RstDocument {
+  const lines = splitLines(typeof text === 'string' ? text : '');
+  const n = lines.length;
+  const lineKinds = new Uint8Array(n);
+  const sections: RstSection[] = [];
+  const styles: AdornmentStyle[] = [];
+  const blocks: RstBlock[] = [];
+  const problems: RstProblem[] = [];
+  /** stack of open section indices */
+  const stack: number[] = [];
+  let current = -1;
+
+  const endOf = (line: number) => lines[line]?.length ?? 0;
+  const fullRange = (a: number, b: number): Range => makeRange(a, leadingChars(lines[a] ?? ''), b, endOf(b));
+  const trimmedRange = (line: number): Range => {
+    const s = lines[line] ?? '';
+    const a = leadingChars(s);
+    return lineRange(line, a, s.replace(/[ \t]+$/, '').length);
+  };
+
+  function addSection(titleLine: number, underLine: number, overLine: number | undefined): void {
+    const raw = lines[titleLine]!;
+    const title = raw.trim();
+    const under = lines[underLine]!.replace(/[ \t]+$/, '');
+    const style: AdornmentStyle = { char: under[0]!, overline: overLine !== undefined };
+    const titleRange = trimmedRange(titleLine);
+    const idx = sections.length;
+    const tw = columnWidth(overLine !== undefined ? raw.replace(/[ \t]+$/, '') : title);
+    if (tw > under.length) {
+      problems.push({ code: 'short-underline', range: lineRange(underLine, 0, under.length), message: `Title underline too short: ${under.length} for a title of ${tw} columns.`, section: idx });
+    }
+    if (overLine !== undefined) {
+      const over = lines[overLine]!.replace(/[ \t]+$/, '');
+      if (over !== under) {
+        problems.push({ code: 'overline-mismatch', range: lineRange(overLine, 0, over.length), message: 'Title overline and underline do not match.', section: idx });
+      } else if (tw > over.length) {
+        problems.push({ code: 'short-overline', range: lineRange(overLine, 0, over.length), message: `Title overline too short: ${over.length} for a title of ${tw} columns.`, section: idx });
+      }
+    }
+    // docutils' hierarchy: known style -> its level (may close sections); new style -> only one below current
+    let level = styles.findIndex((s) => s.char === style.char && s.overline === style.overline) + 1;
+    let inconsistent = false;
+    const depth = stack.length;
+    if (level === 0) {
+      if (styles.length === depth) {
+        styles.push(style);
+        level = styles.length;
+      } else {
+        inconsistent = true;
+        level = depth + 1;
+      }
+    } else if (level > depth + 1) {
+      inconsistent = true;
+      level = depth + 1;
+    }
+    if (inconsistent) {
+      const expected = styles
+        .slice(0, depth + 1)
+        .map((s, i) => `level ${i + 1} ${s.overline ? 'over+underlined' : 'underlined'} with "${s.char}"`)
+        .join(', ');
+      problems.push({
+        code: 'inconsistent-level',
+        range: titleRange,
+        message: `Title level inconsistent: a section here can use ${expected || 'a new style'}, not ${style.overline ? 'over+underline' : 'underline'} "${style.char}".`,
+        section: idx,
+      });
+    }
+    while (stack.length >= level) stack.pop();
+    const parent = stack.length ? stack[stack.length - 1]! : -1;
+    const startLine = overLine ?? titleLine;
+    sections.push({
+      index: idx, title, titleRange, underlineRange: lineRange(underLine, 0, under.length),
+      overlineRange: overLine !== undefined ? lineRange(overLine, 0, lines[overLine]!.replace(/[ \t]+$/, '').length) : undefined,
+      style, level, parent, children: [], startLine, endLine: underLine, range: fullRange(startLine, underLine),
+      inconsistent: inconsistent || undefined,
+    });
+    if (parent >= 0) sections[parent]!.children.push(idx);
+    stack.push(idx);
+    current = idx;
+    if (overLine !== undefined) lineKinds[overLine] = LineKind.Adornment;
+    lineKinds[titleLine] = LineKind.Title;
+    lineKinds[underLine] = LineKind.Adornment;
+  }
+
+  /** lines after `from` that are blank or indented more than `indent`; returns the last non-blank one */
+  function indentedEnd(from: number, indent: number): number {
+    let last = from - 1;
+    for (let j = from; j < n; j++) {
+      const s = lines[j]!;
+      if (isBlank(s)) continue;
+      if (indentWidth(s) <= indent) break;
+      last = j;
+    }
+    return last;
+  }
+
+  function literalAfter(markerLine: number, indent: number, via: 'paragraph' | 'expanded'): number {
+    // skip blank lines, then an indented block
+    let j = markerLine + 1;
+    while (j < n && isBlank(lines[j])) j++;
+    if (j >= n || indentWidth(lines[j]!) <= indent) {
+      problems.push({ code: 'literal-expected', range: trimmedRange(markerLine), message: 'Literal block expected after "::"; none found (the block must be indented).' });
+      return markerLine + 1;
+    }
+    const last = indentedEnd(j, indent);
+    pushLiteral(j, last, via);
+    return last + 1;
+  }
+
+  function pushLiteral(first: number, last: number, via: LiteralBlockVia, language?: string, headerLine?: number): void {
+    let min = Infinity;
+    for (let k = first; k <= last; k++) if (!isBlank(lines[k])) min = Math.min(min, indentWidth(lines[k]!));
+    if (!Number.isFinite(min)) min = 0;
+    const out: string[] = [];
+    for (let k = first; k <= last; k++) {
+      lineKinds[k] = LineKind.Literal;
+      out.push(expandTabs(lines[k]!).slice(min).replace(/[ \t]+$/, ''));
+    }
+    const start = headerLine ?? first;
+    blocks.push({
+      kind: 'literal', text: out.join('\n'), firstLine: first, lastLine: last, language, via,
+      range: fullRange(start, last), section: current, indent: min,
+    });
+  }
+
+  let i = 0;
+  let blockStart = true; // the current line starts a text block (after a blank line, a title, or at the top)
+  while (i < n) {
+    const L = lines[i]!;
+    if (isBlank(L)) {
+      blockStart = true;
+      i++;
+      continue;
+    }
+    const ind = indentWidth(L);
+    const atStart = blockStart;
+    blockStart = false;
+
+    // ---- section titles (left margin, start of a text block) ----
+    if (atStart && stack.length >= 0) {
+      if (ind === 0 && ADORN.test(L) && i + 2 < n && !isBlank(lines[i + 1]) && ADORN.test(lines[i + 2]!) && lines[i + 2]![0] === L[0] && !ADORN.test(lines[i + 1]!)) {
+        addSection(i + 1, i + 2, i);
+        i += 3;
+        blockStart = true;
+        continue;
+      }
+      if (ind === 0 && !ADORN.test(L) && i + 1 < n && ADORN.test(lines[i + 1]!) && !BULLET.test(L) && !EXPLICIT.test(L) && !SIMPLE_TABLE_TOP.test(L)) {
+        const under = lines[i + 1]!.replace(/[ \t]+$/, '');
+        if (under.length >= 4 || under.length >= columnWidth(L.trim())) {
+          addSection(i, i + 1, undefined);
+          i += 2;
+          blockStart = true;
+          continue;
+        }
+      }
+      if (ind === 0 && ADORN.test(L) && L.trim().length >= 4 && isBlank(lines[i + 1]) && L.trim() !== '::') {
+        lineKinds[i] = LineKind.Adornment;
+        blocks.push({ kind: 'transition', range: trimmedRange(i), section: current, indent: 0 });
+        i++;
+        continue;
+      }
+    }
+
+    // ---- explicit markup: directives, comments, targets, footnotes ----
+    const ex = EXPLICIT.exec(L);
+    if (ex) {
+      const d = DIRECTIVE.exec(L);
+      const end = indentedEnd(i + 1, ind);
+      if (d) {
+        const name = d[2]!.toLowerCase();
+        const nameStart = L.indexOf(d[2]!, d[1]!.length);
+        const args = (d[3] ?? '').trim();
+        const nameRange = lineRange(i, nameStart, nameStart + d[2]!.length);
+        lineKinds[i] = LineKind.Directive;
+        if (CODE_DIRECTIVES.has(name)) {
+          // options (:linenos:) come first, then a blank line, then the code
+          let j = i + 1;
+          while (j <= end && !isBlank(lines[j]) && /^[ \t]+:[^:]+:/.test(lines[j]!)) lineKinds[j++] = LineKind.Directive;
+          while (j <= end && isBlank(lines[j])) j++;
+          blocks.push({ kind: 'directive', name, nameRange, args, opaque: false, range: fullRange(i, Math.max(i, end)), section: current, indent: ind });
+          if (j <= end) pushLiteral(j, end, 'directive', args.split(/\s+/)[0] || undefined, i);
+          i = Math.max(i, end) + 1;
+          blockStart = true;
+          continue;
+        }
+        if (BODY_DIRECTIVES.has(name)) {
+          blocks.push({ kind: 'directive', name, nameRange, args, opaque: false, range: fullRange(i, Math.max(i, end)), section: current, indent: ind });
+          if (args) {
+            // `.. note:: text` : the text is the first paragraph of the content
+            blocks.push({ kind: 'paragraph', text: args, range: lineRange(i, L.length - (d[3] ?? '').trimStart().length, L.replace(/[ \t]+$/, '').length), section: current, indent: ind + 3 });
+          }
+          i++;
+          blockStart = true;
+          continue;
+        }
+        for (let k = i + 1; k <= end; k++) lineKinds[k] = LineKind.Opaque;
+        blocks.push({ kind: 'directive', name, nameRange, args, opaque: true, range: fullRange(i, Math.max(i, end)), section: current, indent: ind });
+        i = Math.max(i, end) + 1;
+        blockStart = true;
+        continue;
+      }
+      const fn = FOOTNOTE.exec(L);
+      if (fn) {
+        lineKinds[i] = LineKind.Prose;
+        const textStart = fn[0].length;
+        blocks.push({ kind: 'paragraph', text: L.slice(textStart).trim(), range: lineRange(i, textStart, L.length), section: current, indent: ind + 3 });
+        i++;
+        blockStart = true;
+        continue;
+      }
+      const tg = TARGET.exec(L);
+      if (tg && !SUBST.test(L)) {
+        lineKinds[i] = LineKind.Directive;
+        blocks.push({ kind: 'target', name: tg[1]!.replace(/^`|`$/g, ''), range: trimmedRange(i), section: current, indent: ind });
+        i = Math.max(i, end) + 1;
+        blockStart = true;
+        continue;
+      }
+      for (let k = i; k <= Math.max(i, end); k++) lineKinds[k] = LineKind.Comment;
+      const text = [L.slice(ex[0].length), ...lines.slice(i + 1, end + 1)].join('\n').trim();
+      blocks.push({ kind: SUBST.test(L) ? 'directive' : 'comment', ...(SUBST.test(L) ? { name: 'substitution', nameRange: trimmedRange(i), args: '', opaque: true } : { text }), range: fullRange(i, Math.max(i, end)), section: current, indent: ind } as RstBlock);
+      i = Math.max(i, end) + 1;
+      blockStart = true;
+      continue;
+    }
+
+    // ---- tables ----
+    if (SIMPLE_TABLE_TOP.test(L)) {
+      i = readSimpleTable(i);
+      blockStart = true;
+      continue;
+    }
+    if (GRID_TOP.test(L)) {
+      let j = i + 1;
+      while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) === ind && /^[ \t]*[+|]/.test(lines[j]!)) j++;
+      for (let k = i; k < j; k++) lineKinds[k] = LineKind.Table;
+      blocks.push({ kind: 'gridTable', lines: lines.slice(i, j), range: fullRange(i, j - 1), section: current, indent: ind });
+      i = j;
+      blockStart = true;
+      continue;
+    }
+
+    // ---- field list item ----
+    const fm = FIELD.exec(L);
+    if (fm) {
+      const nameStart = fm[1]!.length + 1;
+      const name = fm[2]!;
+      let j = i + 1;
+      while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) > ind && !FIELD.test(lines[j]!)) j++;
+      const bodyStart = fm[0].length;
+      const parts = [L.slice(bodyStart).trim(), ...lines.slice(i + 1, j).map((s) => s.trim())].filter(Boolean);
+      const value = parts.join(' ');
+      for (let k = i; k < j; k++) lineKinds[k] = LineKind.Field;
+      const lastLine = j - 1;
+      const valueRange = value
+        ? makeRange(i, L.slice(bodyStart).trim() ? bodyStart : leadingChars(lines[i + 1] ?? ''), lastLine, lines[lastLine]!.replace(/[ \t]+$/, '').length)
+        : lineRange(i, L.length, L.length);
+      blocks.push({ kind: 'field', name, nameRange: lineRange(i, nameStart, nameStart + name.length), value, valueRange, range: fullRange(i, lastLine), section: current, indent: ind });
+      i = j;
+      if (/::$/.test(value)) i = literalAfter(lastLine, ind, value === '::' ? 'expanded' : 'paragraph');
+      continue;
+    }
+
+    // ---- list items ----
+    const bm = BULLET.exec(L);
+    const em = bm ? null : ENUM.exec(L);
+    const enumOk = em && (em[2] !== '(' || em[4] === ')') && (i + 1 >= n || isBlank(lines[i + 1]) || indentWidth(lines[i + 1]!) > ind || ENUM.test(lines[i + 1]!));
+    if (bm || (em && enumOk)) {
+      const m = (bm ?? em)!;
+      const markerStart = m[1]!.length;
+      const marker = m[0].trim();
+      const textCol = m[0].length;
+      const textWidth = indentWidth(L.slice(0, textCol).replace(/[^\t]/g, ' '));
+      blocks.push({ kind: bm ? 'bullet' : 'enumerated', marker, markerRange: lineRange(i, markerStart, markerStart + marker.length), text: L.slice(textCol).trim(), range: trimmedRange(i), section: current, indent: ind });
+      // the item's first paragraph
+      let j = i + 1;
+      while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) >= textWidth && !BULLET.test(lines[j]!)) j++;
+      const text = [L.slice(textCol), ...lines.slice(i + 1, j)].map((s) => s.trim()).join(' ').trim();
+      for (let k = i; k < j; k++) lineKinds[k] = LineKind.Prose;
+      if (text) blocks.push({ kind: 'paragraph', text, range: makeRange(i, textCol, j - 1, endOf(j - 1)), section: current, indent: textWidth });
+      i = j;
+      if (/::$/.test(text)) i = literalAfter(j - 1, textWidth - 1, text === '::' ? 'expanded' : 'paragraph');
+      continue;
+    }
+
+    // ---- definition list term: a single line followed by a more indented line ----
+    if (i + 1 < n && !isBlank(lines[i + 1]) && indentWidth(lines[i + 1]!) > ind && !/::$/.test(L.trimEnd())) {
+      lineKinds[i] = LineKind.Prose;
+      blocks.push({ kind: 'term', text: L.trim(), range: trimmedRange(i), section: current, indent: ind });
+      i++;
+      blockStart = true;
+      continue;
+    }
+
+    // ---- paragraph ----
+    let j = i + 1;
+    while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) === ind) j++;
+    for (let k = i; k < j; k++) lineKinds[k] = LineKind.Prose;
+    const last = j - 1;
+    const lastText = lines[last]!.replace(/[ \t]+$/, '');
+    const text = lines.slice(i, j).map((s) => s.trim()).join(' ');
+    const lit = /::$/.test(lastText);
+    blocks.push({
+      kind: 'paragraph', text, range: fullRange(i, last), section: current, indent: ind,
+      literalMarker: lit ? lineRange(last, lastText.length - 2, lastText.length) : undefined,
+    });
+    i = j;
+    if (lit) i = literalAfter(last, ind, text === '::' ? 'expanded' : 'paragraph');
+    else if (j < n && !isBlank(lines[j])) blockStart = true; // indentation change: a new block begins
+  }
+
+  // ---- section extents ----
+  const lastNonBlankBefore = (line: number): number => {
+    let k = line;
+    while (k > 0 && isBlank(lines[k])) k--;
+    return k;
+  };
+  for (let s = 0; s < sections.length; s++) {
+    const sec = sections[s]!;
+    let next = n;
+    for (let t = s + 1; t < sections.length; t++) {
+      if (sections[t]!.level <= sec.level) {
+        next = sections[t]!.startLine;
+        break;
+      }
+    }
+    sec.endLine = Math.max(sec.startLine, lastNonBlankBefore(next - 1));
+    sec.range = makeRange(sec.startLine, 0, sec.endLine, endOf(sec.endLine));
+  }
+
+  const doc: RstDocument = { lines, lineKinds, sections, styles, blocks, mentions: [], problems };
+  doc.mentions = scanMentions(doc);
+  return doc;
+
+  // ---------------------------------------------------------------------------------------------
+  function readSimpleTable(top: number): number {
+    const L0 = expandTabs(lines[top]!);
+    const ind = indentWidth(L0);
+    const topLen = L0.trim().length;
+    const columns: TableColumn[] = [];
+    for (const m of L0.matchAll(/=+/g)) columns.push({ start: m.index!, end: m.index! + m[0].length });
+    // find the end as docutils does: the second border after the top, or a border followed by a blank line
+    let bottom = -1;
+    let malformed: string | undefined;
+    let found = 0;
+    let stop = n;
+    for (let j = top + 1; j < n; j++) {
+      const s = lines[j]!;
+      if (isBlank(s)) continue;
+      if (indentWidth(s) < ind) {
+        stop = j;
+        break;
+      }
+      if (SIMPLE_TABLE_BORDER.test(s) && indentWidth(s) === ind) {
+        if (expandTabs(s).trim().length !== topLen) {
+          malformed = 'Bottom/header table border does not match the top border.';
+          stop = j + 1;
+          bottom = j;
+          break;
+        }
+        found++;
+        if (found === 2 || j + 1 >= n || isBlank(lines[j + 1])) {
+          bottom = j;
+          break;
+        }
+      }
+    }
+    if (bottom < 0) {
+      malformed = 'Simple table has no bottom border (a line of = followed by a blank line).';
+      // keep the table to its first text block so that a half-typed table does not swallow the document
+      let j = top + 1;
+      while (j < stop && !isBlank(lines[j])) j++;
+      stop = j;
+    } else stop = bottom + 1;
+
+    const borders = [top];
+    const rows: TableRow[] = [];
+    const overflows: TableOverflow[] = [];
+    let lastContent = top;
+    let row: { start: number; end: number; parts: string[][] } | null = null;
+    let header = false;
+    const flush = (isHeader: boolean) => {
+      if (!row) return;
+      rows.push({
+        startLine: row.start, endLine: row.end, header: isHeader,
+        cells: columns.map((c, k) => {
+          const texts = row!.parts.map((p) => p[k] ?? '');
+          const text = texts.map((t) => t.trim()).filter(Boolean).join(' ');
+          let line = row!.start;
+          for (let q = 0; q < texts.length; q++) if (texts[q]!.trim()) { line = row!.start + q; break; }
+          const raw = lines[line] ?? '';
+          const s = expandTabs(raw);
+          const a = Math.min(c.start, s.length);
+          const bEnd = k === columns.length - 1 ? s.length : Math.min(columns[k + 1]!.start, s.length);
+          const seg = s.slice(a, bEnd);
+          const lead = seg.length - seg.trimStart().length;
+          return { text, column: k, range: lineRange(line, colToChar(raw, a + lead), colToChar(raw, a + seg.trimEnd().length)) };
+        }),
+      });
+      row = null;
+    };
+    for (let j = top + 1; j < stop; j++) {
+      const raw = lines[j]!;
+      if (isBlank(raw)) {
+        flush(false);
+        continue;
+      }
+      if (j === bottom || (SIMPLE_TABLE_BORDER.test(raw) && indentWidth(raw) === ind)) {
+        borders.push(j);
+        lineKinds[j] = LineKind.TableBorder;
+        flush(j !== bottom && !header);
+        if (j !== bottom) header = true;
+        continue;
+      }
+      if (SPAN_LINE.test(raw) && row) {
+        lineKinds[j] = LineKind.TableBorder;
+        continue;
+      }
+      const s = expandTabs(raw);
+      lineKinds[j] = LineKind.Table;
+      lastContent = j;
+      const parts: string[] = [];
+      for (let k = 0; k < columns.length; k++) {
+        const c = columns[k]!;
+        const end = k === columns.length - 1 ? s.length : columns[k + 1]!.start;
+        parts.push(s.slice(c.start, end));
+        if (k < columns.length - 1) {
+          const gap = s.slice(c.end, columns[k + 1]!.start);
+          const bad = gap.search(/\S/);
+          if (bad >= 0) {
+            let e = c.end + bad;
+            while (e < s.length && s[e] !== ' ') e++;
+            let b = c.end + bad;
+            while (b > c.start && s[b - 1] !== ' ') b--;
+            overflows.push({ line: j, column: k, range: lineRange(j, colToChar(raw, b), colToChar(raw, e)) });
+          }
+        }
+      }
+      const firstCell = s.slice(0, columns[0]!.end);
+      if (!row || firstCell.trim()) {
+        flush(false);
+        row = { start: j, end: j, parts: [parts] };
+      } else {
+        row.end = j;
+        row.parts.push(parts);
+      }
+    }
+    flush(false);
+    const end = bottom >= 0 ? bottom : lastContent;
+    const block: SimpleTableBlock = {
+      kind: 'simpleTable', columns, borders, rows, overflows, range: fullRange(top, end), section: current, indent: ind,
+      malformed: malformed ? true : undefined,
+    };
+    lineKinds[top] = LineKind.TableBorder;
+    if (malformed) problems.push({ code: 'malformed-table', range: trimmedRange(top), message: malformed });
+    for (const o of overflows) {
+      problems.push({ code: 'table-overflow', range: o.range, message: `Text in column margin: column ${o.column + 1} is ${columns[o.column]!.end - columns[o.column]!.start} wide, the text runs past it.` });
+    }
+    blocks.push(block);
+    return end + 1;
+  }
+
+}
+
+type LiteralBlockVia = 'paragraph' | 'expanded' | 'directive';
