@@ -1,0 +1,498 @@
+/**
+ * Checks on every KVM_PRE_FAULT_MEMORY call and its surroundings (rules KVM101-KVM120, docs/RULES.md).
+ *
+ * A streaming checker: feed it the reader's events in order (`event`), then `end()`. Findings go to the
+ * callback as soon as they are known; the ones that need to look ahead (was a partial call reissued? was
+ * EINTR retried?) are settled by the next pre-fault call on the same vCPU, by the fd's close, or by `end()`.
+ * Memory is bounded by the number of live vCPUs and VMs, not by the length of the trace.
+ *
+ * The checks read the trace only (arguments, fds, recorded results); the replay (replay.ts) is what compares
+ * results with the KVM model.
+ */
+import type { Finding, Fix } from '../common/findings';
+import type { Range } from '../common/range';
+import { rule } from '../common/rules';
+import { KVM_CAP_PRE_FAULT_MEMORY } from '../kvm/caps';
+import { decodeRequest, ioctlByName } from '../kvm/ioctls';
+import {
+  KVM_MEM_LOG_DIRTY_PAGES, KVM_SEV_SNP_LAUNCH_FINISH, KVM_TDX_FINALIZE_VM, KVM_X86_SNP_VM, KVM_X86_TDX_VM, PAGE_4K, VM_TYPES,
+} from '../kvm/vm';
+import type { IoctlCall, TraceEvent } from '../trace/types';
+import {
+  afterFieldRange, arr, bytesLabel, fieldRange, hex64, num, numAfter, pointerOf, spanRanges,
+} from './traceValues';
+
+const PREFAULT = ioctlByName('KVM_PRE_FAULT_MEMORY')!;
+const U64 = 1n << 64n;
+/** errnos that retrying the same call cannot change (unless the memslots change in between) */
+const PERMANENT = new Set(['EINVAL', 'ENOENT', 'EFAULT', 'EOPNOTSUPP', 'ENOTSUP', 'ENOTTY', 'EBADF', 'EIO']);
+
+function finding(code: string, range: Range, message: string, fixes?: Fix[], extra?: Partial<Finding>): Finding {
+  return { code, severity: rule(code).severity, range, message, fixes, ...extra };
+}
+
+interface Slot {
+  id: number;
+  gpa: bigint;
+  size: bigint;
+  flags: number;
+}
+
+interface VmState {
+  type: number | undefined;
+  /** memslots of address space 0 by id */
+  slots: Map<number, Slot>;
+  /** a memslot call with an unrecorded struct succeeded: the memslot picture is unknown */
+  slotsUnknown: boolean;
+  /** SNP launch finished / TDX finalized */
+  finalized: boolean;
+  /** an encrypt op whose command was not recorded succeeded: finalisation unknown */
+  finalizeUnknown: boolean;
+  /** bumped on every memslot / attribute change (KVM114 only flags loops with no change in between) */
+  generation: number;
+}
+
+interface Pending {
+  call: IoctlCall;
+  line: number;
+  generation: number;
+  vmKey: string;
+  gpa?: bigint;
+  size?: bigint;
+  flags?: bigint;
+  afterGpa?: bigint;
+  afterSize?: bigint;
+  pointer?: bigint;
+  /** a KVM114 was already reported for this run of identical failing calls */
+  loopReported: boolean;
+}
+
+export interface PrefaultCheckOptions {
+  /** text of the note KVM120 gives on how to record the structs */
+  captureHint?: string;
+}
+
+export class PrefaultChecker {
+  private readonly vms = new Map<string, VmState>();
+  private readonly pending = new Map<string, Pending>();
+  private cap: { value: bigint | null; range: Range } | undefined;
+  private noCapReported = false;
+  private capZeroReported = false;
+  private unrecorded: { range: Range; count: number } | undefined;
+
+  constructor(private readonly emit: (f: Finding) => void, private readonly opts: PrefaultCheckOptions = {}) {}
+
+  event(ev: TraceEvent): void {
+    if (ev.kind === 'syscall') {
+      if (ev.fdEffect?.op === 'close') this.closeFd(ev.pid, ev.fdEffect.fd);
+      if (ev.ioctl) this.ioctl(ev.ioctl, ev.line, ev.pid);
+    } else if (ev.kind === 'qemu' && ev.ioctl) {
+      this.ioctl(ev.ioctl, ev.line, ev.pid);
+    } else if (ev.kind === 'exit' && ev.pid !== null) {
+      // a process that exits cannot reissue anything: settle what it left pending
+      for (const [k, p] of this.pending) if (k.startsWith(`${ev.pid}:`)) this.settle(k, p, undefined);
+    }
+  }
+
+  end(): void {
+    for (const [k, p] of this.pending) this.settle(k, p, undefined);
+    this.pending.clear();
+    if (this.unrecorded) {
+      const n = this.unrecorded.count;
+      this.emit(
+        finding(
+          'KVM120',
+          this.unrecorded.range,
+          `${n} KVM_PRE_FAULT_MEMORY call${n === 1 ? '' : 's'} in this trace ${n === 1 ? 'has' : 'have'} no recorded arguments: strace prints only ` +
+            `the pointer to struct kvm_pre_fault_memory, so gpa, size, flags and the struct written back are unknown and the argument ` +
+            `checks cannot run. ${this.opts.captureHint ?? 'Record the trace with `kvm-lens capture -o trace.strace -- COMMAND ARGS...` to get the struct before and after every call.'}`,
+        ),
+      );
+      this.unrecorded = undefined;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+
+  private vmKeyOf(call: IoctlCall, pid: number | null): string {
+    const fi = call.fdInfo;
+    if (fi?.kind === 'vm' && fi.objectId !== undefined) return `vm#${fi.objectId}`;
+    if (fi?.vmObjectId !== undefined) return `vm#${fi.vmObjectId}`;
+    if (call.source === 'qemu') return 'vm#qemu';
+    return `vm?${pid ?? ''}`;
+  }
+
+  private vm(key: string): VmState {
+    let v = this.vms.get(key);
+    if (!v) {
+      v = { type: undefined, slots: new Map(), slotsUnknown: false, finalized: false, finalizeUnknown: false, generation: 0 };
+      this.vms.set(key, v);
+    }
+    return v;
+  }
+
+  private fdKey(call: IoctlCall, pid: number | null): string {
+    if (call.fdInfo?.objectId !== undefined) return `${pid ?? ''}:obj${call.fdInfo.objectId}`;
+    if (call.fd === null) return `${pid ?? ''}:cpu${call.vcpuIndex ?? '?'}`;
+    return `${pid ?? ''}:fd${call.fd}`;
+  }
+
+  private closeFd(pid: number | null, fd: number): void {
+    for (const [k, p] of this.pending) if (p.call.fd === fd && (pid === null || k.startsWith(`${pid}:`))) this.settle(k, p, undefined);
+  }
+
+  private ioctl(call: IoctlCall, line: number, pid: number | null): void {
+    const name = call.info?.name;
+    if (name === 'KVM_CHECK_EXTENSION') {
+      if (call.scalar === BigInt(KVM_CAP_PRE_FAULT_MEMORY)) this.cap = { value: call.ret, range: call.requestRange };
+      return;
+    }
+    if (name === 'KVM_SET_USER_MEMORY_REGION' || name === 'KVM_SET_USER_MEMORY_REGION2') {
+      this.memslot(call, pid);
+      return;
+    }
+    if (name === 'KVM_SET_MEMORY_ATTRIBUTES') {
+      this.vm(this.vmKeyOf(call, pid)).generation++;
+      return;
+    }
+    if (name === 'KVM_MEMORY_ENCRYPT_OP') {
+      this.encryptOp(call, pid);
+      return;
+    }
+    if (name === 'KVM_PRE_FAULT_MEMORY') {
+      this.prefault(call, line, pid);
+      return;
+    }
+    if (!call.info && call.request !== null) {
+      const d = decodeRequest(call.request);
+      if (d.nearMiss?.some((i) => i.name === PREFAULT.name)) {
+        this.emit(
+          finding(
+            'KVM109',
+            call.requestRange,
+            `${call.requestText} has KVM_PRE_FAULT_MEMORY's type and number (0xae, 0xd5) but encodes ${d.dir === PREFAULT.dir ? '' : `direction ${d.dir} and `}` +
+              `a ${d.size}-byte argument; the kernel only accepts _IOWR(0xae, 0xd5, ${PREFAULT.size}) for struct kvm_pre_fault_memory ` +
+              `(${PREFAULT.size} bytes) and fails this request with EINVAL. Define the struct with its 5-word padding and use KVM_PRE_FAULT_MEMORY.`,
+            [{ title: 'Use KVM_PRE_FAULT_MEMORY (the 64-byte request)', edits: [{ range: call.requestRange, newText: 'KVM_PRE_FAULT_MEMORY' }] }],
+          ),
+        );
+      }
+    }
+  }
+
+  private vmStateFor(call: IoctlCall, pid: number | null): VmState {
+    const key = this.vmKeyOf(call, pid);
+    const v = this.vm(key);
+    if (v.type === undefined && call.fdInfo?.vmType !== undefined) v.type = call.fdInfo.vmType;
+    return v;
+  }
+
+  private memslot(call: IoctlCall, pid: number | null): void {
+    const v = this.vmStateFor(call, pid);
+    if (call.ret !== 0n) return;
+    v.generation++;
+    const slotRaw = num(call, 'slot');
+    const gpa = num(call, 'guest_phys_addr');
+    const size = num(call, 'memory_size');
+    const flags = num(call, 'flags');
+    if (!call.structRecorded || slotRaw === undefined || gpa === undefined || size === undefined) {
+      v.slotsUnknown = true;
+      return;
+    }
+    if (slotRaw >> 16n !== 0n) return; // another address space (SMM): not what a vCPU outside SMM sees
+    const id = Number(slotRaw & 0xffffn);
+    if (size === 0n) v.slots.delete(id);
+    else v.slots.set(id, { id, gpa, size, flags: Number(flags ?? 0n) });
+  }
+
+  private encryptOp(call: IoctlCall, pid: number | null): void {
+    const v = this.vmStateFor(call, pid);
+    if (call.ret !== 0n) return;
+    const id = num(call, 'id');
+    if (id === undefined) {
+      v.finalizeUnknown = true;
+      return;
+    }
+    if ((v.type === KVM_X86_SNP_VM && id === BigInt(KVM_SEV_SNP_LAUNCH_FINISH)) || (v.type === KVM_X86_TDX_VM && id === BigInt(KVM_TDX_FINALIZE_VM))) {
+      v.finalized = true;
+    }
+  }
+
+  private prefault(call: IoctlCall, line: number, pid: number | null): void {
+    const req = call.requestRange;
+    const vmKey = this.vmKeyOf(call, pid);
+    const vm = this.vmStateFor(call, pid);
+
+    // --- stale names
+    for (const s of call.staleNames) {
+      this.emit(
+        finding('KVM119', s.range, `${s.name} is the pre-merge name (${s.note}); the kernel headers call it ${s.current}.`, [
+          { title: `Rename to ${s.current}`, edits: [{ range: s.range, newText: s.current }], preferred: true },
+        ], { tags: ['deprecated'] }),
+      );
+    }
+
+    // --- which fd
+    const kind = call.fdInfo?.kind;
+    const fdRange = call.fdRange ?? req;
+    const created = call.fdInfo?.createdAt ? [{ range: call.fdInfo.createdAt, message: `fd ${call.fd} was created here` }] : undefined;
+    if (kind === 'vm') {
+      this.emit(
+        finding('KVM107', fdRange, `fd ${call.fd} is a VM fd: KVM_PRE_FAULT_MEMORY is a vCPU ioctl, and x86 fails it on a VM fd with ENOTTY. ` +
+          `Issue it on a vCPU fd of this VM (the mapping is made through that vCPU's MMU).`, undefined, { related: created }),
+      );
+    } else if (kind === 'system') {
+      this.emit(
+        finding('KVM108', fdRange, `fd ${call.fd} is /dev/kvm: KVM_PRE_FAULT_MEMORY on the system fd fails with EINVAL. Issue it on a vCPU fd.`, undefined, {
+          related: created,
+        }),
+      );
+    }
+
+    // --- capability check first
+    if (!this.cap && !this.noCapReported) {
+      this.noCapReported = true;
+      this.emit(
+        finding('KVM110', req, `No KVM_CHECK_EXTENSION(KVM_CAP_PRE_FAULT_MEMORY) before this first pre-fault call in the trace. ` +
+          `The capability (${KVM_CAP_PRE_FAULT_MEMORY}) is 0 on kernels before 6.11 and whenever TDP (EPT/NPT) is off, and the call then fails ` +
+          `(EINVAL / EOPNOTSUPP): check it on /dev/kvm or the VM fd and skip pre-faulting when it is 0.`),
+      );
+    } else if (this.cap && this.cap.value === 0n && !this.capZeroReported) {
+      this.capZeroReported = true;
+      this.emit(
+        finding('KVM111', req, `KVM_CHECK_EXTENSION(KVM_CAP_PRE_FAULT_MEMORY) returned 0 earlier, yet the program pre-faults: the kernel ` +
+          `fails the call (EOPNOTSUPP when TDP is off, EINVAL before 6.11). Skip KVM_PRE_FAULT_MEMORY when the capability is 0.`, undefined, {
+          related: [{ range: this.cap.range, message: 'the capability check that returned 0' }],
+        }),
+      );
+    }
+
+    // --- SNP / TDX before finalisation
+    if ((vm.type === KVM_X86_SNP_VM || vm.type === KVM_X86_TDX_VM) && !vm.finalized && !vm.finalizeUnknown && (kind === 'vcpu' || kind === undefined)) {
+      const snp = vm.type === KVM_X86_SNP_VM;
+      this.emit(
+        finding('KVM118', req, `This vCPU belongs to a ${VM_TYPES.get(vm.type)} VM that has not been ${snp ? 'launched (no successful KVM_SEV_SNP_LAUNCH_FINISH)' : 'finalized (no successful KVM_TDX_FINALIZE_VM)'} ` +
+          `before this call: the kernel refuses to pre-fault it with EOPNOTSUPP. ${snp ? 'Call it after KVM_SEV_SNP_LAUNCH_FINISH (or populate the memory with KVM_SEV_SNP_LAUNCH_UPDATE).' : 'Call it after KVM_TDX_FINALIZE_VM (initial memory goes in with KVM_TDX_INIT_MEM_REGION).'}`),
+      );
+    }
+
+    // --- arguments
+    const gpa = num(call, 'gpa');
+    const size = num(call, 'size');
+    const flags = num(call, 'flags');
+    if (!call.structRecorded) {
+      if (this.unrecorded) this.unrecorded.count++;
+      else this.unrecorded = { range: call.arg?.range ?? req, count: 1 };
+    } else {
+      this.argChecks(call, gpa, size, flags);
+      if (gpa !== undefined && size !== undefined && size > 0n && gpa % PAGE_4K === 0n && size % PAGE_4K === 0n && gpa + size <= U64 && (flags ?? 0n) === 0n) {
+        this.rangeChecks(call, vm, gpa, size);
+      }
+    }
+
+    // --- retry protocol: settle the previous call on this vCPU, then remember this one
+    const key = this.fdKey(call, pid);
+    const prev = this.pending.get(key);
+    const cur: Pending = {
+      call,
+      line,
+      generation: vm.generation,
+      vmKey,
+      gpa,
+      size,
+      flags,
+      afterGpa: numAfter(call, 'gpa'),
+      afterSize: numAfter(call, 'size'),
+      pointer: pointerOf(call),
+      loopReported: false,
+    };
+    if (prev) this.settle(key, prev, cur);
+    this.pending.set(key, cur);
+  }
+
+  private argChecks(call: IoctlCall, gpa: bigint | undefined, size: bigint | undefined, flags: bigint | undefined): void {
+    const req = call.requestRange;
+    const gpaR = fieldRange(call, 'gpa');
+    const sizeR = fieldRange(call, 'size');
+    const flagsR = fieldRange(call, 'flags');
+    if (flags !== undefined && flags !== 0n) {
+      this.emit(
+        finding('KVM101', flagsR ?? req, `flags is ${hex64(flags)}: no flag is defined for KVM_PRE_FAULT_MEMORY, and the kernel fails the call with EINVAL before looking at the range. Pass 0.`,
+          flagsR ? [{ title: 'Set flags to 0', edits: [{ range: flagsR, newText: '0' }], preferred: true }] : undefined),
+      );
+    }
+    if (gpa !== undefined && gpa % PAGE_4K !== 0n) {
+      const down = gpa - (gpa % PAGE_4K);
+      const fixes: Fix[] = [];
+      if (gpaR && sizeR && size !== undefined) {
+        const grown = roundUp(size + (gpa - down));
+        fixes.push({
+          title: `Align gpa down to ${hex64(down)} (size ${hex64(grown)} to cover the same bytes)`,
+          edits: [{ range: gpaR, newText: hex64(down) }, { range: sizeR, newText: hex64(grown) }],
+          preferred: true,
+        });
+      } else if (gpaR) fixes.push({ title: `Align gpa down to ${hex64(down)}`, edits: [{ range: gpaR, newText: hex64(down) }] });
+      this.emit(
+        finding('KVM102', gpaR ?? req, `gpa ${hex64(gpa)} is not 4 KiB aligned (${hex64(gpa % PAGE_4K)} past ${hex64(down)}): the kernel fails the call with EINVAL. ` +
+          `Align gpa down to a page boundary and grow size by the same amount.`, fixes),
+      );
+    }
+    if (size !== undefined && size !== 0n && size % PAGE_4K !== 0n) {
+      const up = roundUp(size);
+      this.emit(
+        finding('KVM103', sizeR ?? req, `size ${hex64(size)} is not a multiple of 4 KiB: the kernel fails the call with EINVAL. Round it up to ${hex64(up)}.`,
+          sizeR ? [{ title: `Round size up to ${hex64(up)}`, edits: [{ range: sizeR, newText: hex64(up) }], preferred: true }] : undefined),
+      );
+    }
+    if (size === 0n) {
+      this.emit(
+        finding('KVM105', sizeR ?? req, `size is 0: the kernel treats the empty range as wrapping (gpa + size == gpa) and fails the call with EINVAL. ` +
+          `Skip the call when there is nothing to pre-fault.`),
+      );
+    }
+    if (gpa !== undefined && size !== undefined && size !== 0n && gpa + size > U64) {
+      const r = gpaR && sizeR ? spanRanges(gpaR, sizeR) : sizeR ?? req;
+      this.emit(
+        finding('KVM104', r, `gpa ${hex64(gpa)} + size ${hex64(size)} wraps past 2^64: the kernel fails the call with EINVAL. ` +
+          `The range must end at or below 2^64 (in practice below the guest's physical address width).`),
+      );
+    }
+    const padding = arr(call, 'padding');
+    if (padding && padding.some((p) => p !== 0n && p !== null)) {
+      const r = fieldRange(call, 'padding') ?? req;
+      this.emit(
+        finding('KVM106', r, `padding is not all zero: the kernel does not check it today, but it is reserved for later use, and a later kernel may read ` +
+          `it (or reject non-zero values). Zero the whole struct (memset or = {0}) before filling gpa and size.`,
+          [{ title: 'Zero the padding', edits: [{ range: r, newText: `[${padding.map(() => '0').join(', ')}]` }], preferred: true }]),
+      );
+    }
+  }
+
+  private rangeChecks(call: IoctlCall, vm: VmState, gpa: bigint, size: bigint): void {
+    if (vm.slotsUnknown) return;
+    const kind = call.fdInfo?.kind;
+    if (kind === 'vm' || kind === 'system') return; // the call fails before the range matters
+    const slots = [...vm.slots.values()].sort((a, b) => (a.gpa < b.gpa ? -1 : a.gpa > b.gpa ? 1 : 0));
+    const gpaR = fieldRange(call, 'gpa') ?? call.requestRange;
+    const sizeR = fieldRange(call, 'size') ?? call.requestRange;
+    const whole = spanRanges(gpaR, sizeR);
+    const at = (a: bigint) => slots.find((s) => s.gpa <= a && a < s.gpa + s.size);
+    const first = at(gpa);
+    if (!first) {
+      const next = slots.find((s) => s.gpa > gpa);
+      this.emit(
+        finding('KVM115', gpaR, `No memslot contains gpa ${hex64(gpa)}${slots.length ? '' : ' (this VM has no memslot yet)'}: the kernel maps nothing and fails the call ` +
+          `with ENOENT (EFAULT if the gpa is private). ${next ? `The next memslot starts at ${hex64(next.gpa)} (slot ${next.id}).` : 'Create the memslot before pre-faulting it.'}`),
+      );
+      return;
+    }
+    // walk the range through contiguous memslots
+    let cursor = gpa;
+    const end = gpa + size;
+    const covered: Slot[] = [];
+    while (cursor < end) {
+      const s = at(cursor);
+      if (!s) break;
+      covered.push(s);
+      cursor = s.gpa + s.size;
+    }
+    if (cursor < end) {
+      this.emit(
+        finding('KVM116', sizeR, `The range ${hex64(gpa)}-${hex64(end)} runs past the end of slot ${covered[covered.length - 1]!.id} at ${hex64(cursor)} into a gap of ` +
+          `no memslot: the kernel maps ${bytesLabel(cursor - gpa)} up to the gap, returns 0 with size ${hex64(end - cursor)} left, and the reissued call fails ` +
+          `with ENOENT. End the range at ${hex64(cursor)} (size ${hex64(cursor - gpa)}).`,
+          [{ title: `Stop at the memslot's end (size ${hex64(cursor - gpa)})`, edits: [{ range: sizeR, newText: hex64(cursor - gpa) }] }]),
+      );
+    }
+    const dirty = covered.filter((s) => (s.flags & KVM_MEM_LOG_DIRTY_PAGES) !== 0);
+    if (dirty.length) {
+      this.emit(
+        finding('KVM117', whole, `The range covers slot ${dirty.map((s) => s.id).join(', ')}, which logs dirty pages (KVM_MEM_LOG_DIRTY_PAGES): KVM maps it with ` +
+          `4 KiB pages only, so this pre-fault builds no huge mappings, and every page is write-protected again when the dirty log is read.`),
+      );
+    }
+  }
+
+  /** Decide what the previous call on this vCPU left to do, now that `next` (or nothing) follows it. */
+  private settle(key: string, prev: Pending, next: Pending | undefined): void {
+    this.pending.delete(key);
+    const c = prev.call;
+    if (c.ret === 0n && prev.afterSize !== undefined && prev.afterSize > 0n) {
+      const continued =
+        next !== undefined &&
+        ((next.gpa !== undefined && prev.afterGpa !== undefined && next.gpa === prev.afterGpa) ||
+          (next.pointer !== undefined && next.pointer === prev.pointer));
+      if (!continued) {
+        const r = afterFieldRange(c, 'size') ?? c.requestRange;
+        this.emit(
+          finding('KVM112', r, `The call returned 0 after pre-faulting part of the range: size ${hex64(prev.afterSize)} is left from gpa ` +
+            `${prev.afterGpa !== undefined ? hex64(prev.afterGpa) : '?'}, and ${next ? `the next pre-fault call on this vCPU (line ${next.line + 1}) asks for another range` : 'no later call asks for it'}. ` +
+            `Reissue the call with the struct as the kernel wrote it back while size > 0.`, undefined, next ? { related: [{ range: next.call.requestRange, message: 'the next pre-fault call on this vCPU' }] } : undefined),
+        );
+      }
+      return;
+    }
+    if (c.errno === 'EINTR') {
+      const retried =
+        next !== undefined &&
+        ((next.gpa !== undefined && prev.gpa !== undefined && next.gpa === (prev.afterGpa ?? prev.gpa) && next.size === (prev.afterSize ?? prev.size)) ||
+          (next.pointer !== undefined && next.pointer === prev.pointer));
+      if (!retried) {
+        this.emit(
+          finding('KVM113', c.requestRange, `The call failed with EINTR (a signal was pending before any page was mapped) and ${next ? `the next pre-fault call on this vCPU (line ${next.line + 1}) asks for another range` : 'was never retried'}. ` +
+            `EINTR says nothing about the range: retry the same call (the struct is unchanged).`),
+        );
+      }
+      return;
+    }
+    if (c.errno && PERMANENT.has(c.errno) && next) {
+      const same =
+        (next.gpa !== undefined && next.gpa === prev.gpa && next.size === prev.size && next.flags === prev.flags) ||
+        (next.gpa === undefined && next.pointer !== undefined && next.pointer === prev.pointer && next.call.errno === c.errno);
+      if (same && next.generation === prev.generation && next.vmKey === prev.vmKey) {
+        next.loopReported = prev.loopReported;
+        if (!prev.loopReported) {
+          next.loopReported = true;
+          this.emit(
+            finding('KVM114', next.call.requestRange, `The same call is reissued after it failed with ${c.errno} (line ${prev.line + 1}), and nothing changed in between ` +
+              `(no memslot or attribute change): ${c.errno} ${explainPermanent(c.errno)}, so the call fails the same way again. Fix the arguments or stop the loop.`,
+              undefined, { related: [{ range: c.requestRange, message: `the call that failed with ${c.errno}` }] }),
+          );
+        }
+      }
+    }
+  }
+}
+
+function roundUp(v: bigint): bigint {
+  return ((v + PAGE_4K - 1n) / PAGE_4K) * PAGE_4K;
+}
+
+function explainPermanent(errno: string): string {
+  switch (errno) {
+    case 'EINVAL':
+      return 'means the arguments or the request are wrong';
+    case 'ENOENT':
+      return 'means no memslot is at the gpa';
+    case 'EFAULT':
+      return 'means the memory behind the gpa cannot be faulted in (private gfn without guest_memfd, or no host mapping)';
+    case 'EOPNOTSUPP':
+    case 'ENOTSUP':
+      return 'means this VM or MMU cannot pre-fault (TDP off, nested guest, or SNP/TDX not finalized)';
+    case 'ENOTTY':
+      return 'means the fd does not take this ioctl';
+    case 'EIO':
+      return 'means the VM is dead';
+    default:
+      return 'does not depend on timing';
+  }
+}
+
+/** All pre-fault findings of a whole event list (tests, small traces). */
+export function checkPrefault(events: Iterable<TraceEvent>, opts?: PrefaultCheckOptions): Finding[] {
+  const out: Finding[] = [];
+  const c = new PrefaultChecker((f) => out.push(f), opts);
+  for (const ev of events) c.event(ev);
+  c.end();
+  return out;
+}

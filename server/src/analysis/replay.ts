@@ -1,0 +1,562 @@
+/**
+ * Replay of a trace through the KVM model (server/src/emulator).
+ *
+ * - `ModelEventAdapter` turns the reader's events (server/src/trace) into the model's events: ioctls with
+ *   their decoded arguments and recorded results, and the syscalls that change what an fd is (open, close,
+ *   dup, clone/fork, exit, mmap/munmap, signals). It also adopts fds the trace shows mid-run.
+ * - `profileSettingsFrom` maps the editor settings / CLI flags to the model's profile settings.
+ * - `Replayer` applies events one by one, returns per-call results (recorded vs expected, verdict, why), and
+ *   for each mismatch finds which other profile value (kernel, TDP, host pages, 1 GiB pages, arch) would have
+ *   given the recorded result: the KVM201 message names it.
+ *
+ * Streaming: the replayer holds the model and a window of the events since its last checkpoint (for the
+ * explanations), never the whole trace.
+ */
+import type { Finding } from '../common/findings';
+import type { Range } from '../common/range';
+import { rule } from '../common/rules';
+import { decodeRequest } from '../kvm/ioctls';
+import { requestHex } from '../kvm/ioctls';
+import {
+  KvmModel, KERNEL_VERSIONS, HOST_BACKINGS, describeProfile,
+  type CallArg, type FdKind as ModelFdKind, type ModelEvent, type Outcome, type Profile, type ProfileKey, type ProfileSettings,
+  type RecordedResult, type ResolvedProfile, type Verdict,
+} from '../emulator/index';
+import type { FieldValues, IoctlCall, SyscallEvent, TraceEvent, Value } from '../trace/types';
+import { hex64 } from './traceValues';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Settings
+
+/** What a user chooses for the replay (editor settings `kvmLens.replay.*`, CLI flags). */
+export interface ReplayOptions {
+  /** '6.18', '6.16', '6.11', '6.1', 'pre-6.11', '6.11-6.15', ..., or 'auto' */
+  kernel?: string;
+  /** 'x86_64' | 'arm64' | 's390' | 'auto' */
+  arch?: string;
+  tdp?: string;
+  /** '4k' | 'thp' | '2m' | '1g' | 'auto' */
+  hostPages?: string;
+}
+
+/** Map user options to the model's profile settings. Invalid values are reported in `errors` and left to 'auto'. */
+export function profileSettingsFrom(o: ReplayOptions): { settings: ProfileSettings; errors: string[] } {
+  const settings: ProfileSettings = {};
+  const errors: string[] = [];
+  const k = o.kernel?.trim();
+  if (k && k !== 'auto') {
+    if ((KERNEL_VERSIONS as readonly string[]).includes(k)) settings.kernel = k as Profile['kernel'];
+    else {
+      const m = /^v?(\d+)\.(\d+)/.exec(k);
+      if (!m) errors.push(`kernel '${k}' is not a version (e.g. 6.18, 6.11, 6.1) or 'auto'`);
+      else {
+        const v = Number(m[1]) * 1000 + Number(m[2]);
+        settings.kernel = v < 6011 ? 'pre-6.11' : v < 6016 ? '6.11-6.15' : v < 6018 ? '6.16-6.17' : '6.18+';
+      }
+    }
+  }
+  const a = o.arch?.trim();
+  if (a && a !== 'auto') {
+    const arch = a === 'x86' || a === 'amd64' ? 'x86_64' : a === 'aarch64' ? 'arm64' : a;
+    if (arch === 'x86_64' || arch === 'arm64' || arch === 's390') settings.arch = arch;
+    else errors.push(`arch '${a}' is not one of x86_64, arm64, s390, auto`);
+  }
+  const t = o.tdp?.trim();
+  if (t && t !== 'auto') {
+    if (t === 'on' || t === 'true') settings.tdp = true;
+    else if (t === 'off' || t === 'false') settings.tdp = false;
+    else errors.push(`tdp '${t}' is not one of on, off, auto`);
+  }
+  const h = o.hostPages?.trim().toLowerCase();
+  if (h && h !== 'auto') {
+    const map: Record<string, Profile['host']> = {
+      '4k': '4k', thp: 'thp', '2m': 'hugetlbfs-2m', '1g': 'hugetlbfs-1g',
+      'hugetlbfs-2m': 'hugetlbfs-2m', 'hugetlbfs-1g': 'hugetlbfs-1g',
+    };
+    if (map[h]) settings.host = map[h];
+    else errors.push(`host pages '${o.hostPages}' is not one of 4k, thp, 2m, 1g, auto`);
+  }
+  return { settings, errors };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Trace events -> model events
+
+export type CallFdKind = 'system' | 'vm' | 'vcpu' | 'other' | 'unknown';
+
+export function fdKindView(k: string | undefined): CallFdKind {
+  if (k === 'system' || k === 'vm' || k === 'vcpu' || k === 'unknown') return k;
+  if (k === undefined) return 'unknown';
+  return 'other';
+}
+
+/** The KVM ioctl carried by an event, if any. */
+export function ioctlOf(ev: TraceEvent): IoctlCall | undefined {
+  if (ev.kind === 'syscall' || ev.kind === 'qemu') {
+    const c = ev.ioctl;
+    if (c && (c.info || (c.request !== null && decodeRequest(c.request).type === 0xae))) return c;
+  }
+  return undefined;
+}
+
+function fieldsOf(v: FieldValues | undefined): Record<string, bigint | readonly bigint[] | undefined> {
+  const out: Record<string, bigint | readonly bigint[] | undefined> = {};
+  if (!v) return out;
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x === 'bigint') out[k] = x;
+    else if (Array.isArray(x) && x.every((e) => typeof e === 'bigint')) out[k] = x as bigint[];
+  }
+  return out;
+}
+
+function afterOf(v: FieldValues | undefined): Record<string, bigint | undefined> | undefined {
+  if (!v) return undefined;
+  const out: Record<string, bigint | undefined> = {};
+  let any = false;
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x === 'bigint') {
+      out[k === 'base_address' ? 'gpa' : k] = x;
+      any = true;
+    }
+  }
+  return any ? out : undefined;
+}
+
+export function callArgOf(c: IoctlCall): CallArg {
+  if (c.structRecorded && c.before) return { kind: 'struct', fields: fieldsOf(c.before) };
+  if (c.scalar !== undefined) return { kind: 'int', value: c.scalar };
+  return { kind: 'unrecorded' };
+}
+
+export function recordedOf(c: IoctlCall): RecordedResult {
+  const ret = c.ret === null ? null : Number(c.ret);
+  return { ret, errno: c.errno ?? undefined, after: afterOf(c.after) };
+}
+
+function strArg(ev: SyscallEvent, i: number): string | undefined {
+  const v = ev.args[i]?.value;
+  return v && v.kind === 'string' ? v.value : undefined;
+}
+function intArg(ev: SyscallEvent, i: number): bigint | undefined {
+  const v = ev.args[i]?.value;
+  if (!v) return undefined;
+  if (v.kind === 'int') return v.value;
+  if (v.kind === 'pointer') return v.address;
+  if (v.kind === 'null') return 0n;
+  return undefined;
+}
+function flagNames(v: Value | undefined): string[] {
+  if (!v) return [];
+  if (v.kind === 'name') return [v.name];
+  if (v.kind === 'flags') return v.parts.flatMap(flagNames);
+  if (v.kind === 'struct') {
+    const f = v.fields.find((x) => x.name === 'flags');
+    return f ? flagNames(f.value) : [];
+  }
+  if (v.kind === 'inout') return flagNames(v.before);
+  return [];
+}
+
+/**
+ * Converts reader events to model events. Stateful only for adoption: fds whose creation the trace does not
+ * show are adopted into the model with the kind the reader gives them.
+ */
+export class ModelEventAdapter {
+  /** VM object id (reader) -> [pid, fd] of a VM fd seen, to tell the model which VM an adopted vCPU is of */
+  private readonly vmFds = new Map<number, [number, number]>();
+
+  constructor(private readonly model?: KvmModel) {}
+
+  /** The model events for one reader event (usually 0 or 1). Adopts unknown fds into `model` if given. */
+  convert(ev: TraceEvent, model: KvmModel | undefined = this.model): ModelEvent[] {
+    const pid = ev.pid ?? 0;
+    const label = `line ${ev.line + 1}`;
+    if (ev.kind === 'signal') return [{ op: 'signal', pid }];
+    if (ev.kind === 'exit') return ev.pid === null ? [] : [{ op: 'exit', pid }];
+    if (ev.kind === 'qemu') {
+      const c = ev.ioctl;
+      if (!c || c.request === null) return [];
+      const vcpu = ev.name === 'kvm_vcpu_ioctl';
+      return [{
+        op: 'ioctl', pid, cpuIndex: vcpu ? (c.vcpuIndex ?? ev.cpuIndex ?? 0) : undefined, vmIoctl: ev.name === 'kvm_vm_ioctl' || undefined,
+        fd: c.fd ?? undefined, request: c.request, arg: callArgOf(c), recorded: c.ret === null && !c.errno ? undefined : recordedOf(c), label,
+      }];
+    }
+    if (ev.kind !== 'syscall') return [];
+    if (ev.ioctl) {
+      const c = ev.ioctl;
+      if (c.request === null || c.fd === null) return [];
+      if (!ioctlOf(ev)) return [];
+      if (model) this.adopt(model, pid, c);
+      return [{ op: 'ioctl', pid, fd: c.fd, request: c.request, arg: callArgOf(c), recorded: ev.result ? recordedOf(c) : undefined, label }];
+    }
+    const r = ev.result;
+    const ret = r?.value ?? null;
+    const recorded: RecordedResult = { ret: ret === null ? null : Number(ret), errno: r?.errno?.name };
+    const ok = ret !== null && ret >= 0n;
+    const base = ev.name.replace(/^__?/, '');
+    switch (base) {
+      case 'open':
+      case 'openat':
+      case 'openat2':
+      case 'creat': {
+        const path = strArg(ev, base === 'open' || base === 'creat' ? 0 : 1);
+        if (path === undefined || !ok) return [];
+        return [{ op: 'open', pid, path, recorded, fd: Number(ret) }];
+      }
+      case 'close': {
+        const fd = intArg(ev, 0);
+        return fd === undefined ? [] : [{ op: 'close', pid, fd: Number(fd), recorded }];
+      }
+      case 'dup':
+      case 'dup2':
+      case 'dup3': {
+        const fd = intArg(ev, 0);
+        return fd === undefined || !ok ? [] : [{ op: 'dup', pid, oldFd: Number(fd), newFd: Number(ret), recorded }];
+      }
+      case 'fcntl':
+      case 'fcntl64': {
+        const cmd = ev.args[1]?.value;
+        const name = cmd?.kind === 'name' ? cmd.name : '';
+        const fd = intArg(ev, 0);
+        if ((name === 'F_DUPFD' || name === 'F_DUPFD_CLOEXEC') && fd !== undefined && ok) return [{ op: 'dup', pid, oldFd: Number(fd), newFd: Number(ret), recorded }];
+        return [];
+      }
+      case 'clone':
+      case 'clone3':
+      case 'fork':
+      case 'vfork': {
+        if (!ok || ret === 0n) return [];
+        const flags = base === 'clone3' ? flagNames(ev.args[0]?.value) : base === 'clone' ? ev.args.flatMap((a) => (a.name === 'flags' || !a.name ? flagNames(a.value) : [])) : [];
+        const thread = flags.includes('CLONE_THREAD') || flags.includes('CLONE_FILES');
+        return [{ op: thread ? 'thread' : 'fork', parent: pid, child: Number(ret) }];
+      }
+      case 'exit':
+      case 'exit_group':
+        return ev.pid === null ? [] : [{ op: 'exit', pid }];
+      case 'mmap':
+      case 'mmap2': {
+        const len = intArg(ev, 1);
+        if (!ok || len === undefined) return [];
+        return [{ op: 'mmap', pid, addr: ret!, length: len }];
+      }
+      case 'munmap': {
+        const addr = intArg(ev, 0);
+        const len = intArg(ev, 1);
+        if (ret !== 0n || addr === undefined || len === undefined) return [];
+        return [{ op: 'munmap', pid, addr, length: len }];
+      }
+      default:
+        return [];
+    }
+  }
+
+  private adopt(model: KvmModel, pid: number, c: IoctlCall): void {
+    const fi = c.fdInfo;
+    if (!fi || c.fd === null) return;
+    if (fi.kind === 'vm' && fi.objectId !== undefined && !this.vmFds.has(fi.objectId)) this.vmFds.set(fi.objectId, [pid, c.fd]);
+    if (fi.source === 'created' || fi.source === 'dup') return;
+    if (fi.kind === 'unknown' || fi.kind === 'other') return;
+    if (model.fdKind(pid, c.fd) !== 'unknown') return;
+    const vmFd = fi.vmObjectId !== undefined ? this.vmFds.get(fi.vmObjectId) : undefined;
+    model.adopt(pid, c.fd, fi.kind as ModelFdKind, {
+      vmType: fi.vmType,
+      vmFd: vmFd && vmFd[0] === pid ? vmFd[1] : undefined,
+      vcpuIndex: fi.vcpuIndex,
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Results
+
+export type ReplayVerdict = 'match' | 'mismatch' | 'unknown';
+
+/** 64-bit values as hex strings; `ret` stays a number (it is an int or an fd). */
+export interface ResultView {
+  ret: number | null;
+  errno: string | null;
+  after: Record<string, string | null> | null;
+}
+
+/** One replayed KVM call. */
+export interface ReplayedCall {
+  eventIndex: number;
+  /** 0-based */
+  line: number;
+  pid: number | null;
+  fd: number | null;
+  fdKind: CallFdKind;
+  request: string;
+  args: Record<string, string | string[] | null> | null;
+  recorded: ResultView;
+  expected: ResultView | null;
+  verdict: ReplayVerdict;
+  /** the model's own verdict (possible = explained by an event the trace does not show) */
+  modelVerdict: Verdict | undefined;
+  why: string;
+  outcome: Outcome;
+  call: IoctlCall;
+  /** for a mismatch: the profile changes that would give the recorded result */
+  explanations?: string[];
+  /** the recorded result's text (`-1 ENOENT (No such file or directory)`), for syscall events */
+  resultRange?: Range;
+  /** the whole event (first line to end of the resumed line) */
+  range: Range;
+}
+
+function resultViewOfRecorded(c: IoctlCall): ResultView {
+  const after: Record<string, string | null> = {};
+  let any = false;
+  if (c.after) {
+    for (const [k, v] of Object.entries(c.after)) {
+      if (typeof v === 'bigint') {
+        after[k === 'base_address' ? 'gpa' : k] = hex64(v);
+        any = true;
+      }
+    }
+  }
+  return { ret: c.ret === null ? null : Number(c.ret), errno: c.errno ?? null, after: any ? after : null };
+}
+
+function resultViewOfOutcome(o: Outcome): ResultView | null {
+  if (o.certainty === 'unknown' && o.ret === null) return null;
+  let after: Record<string, string | null> | null = null;
+  if (o.after) {
+    after = {};
+    for (const [k, v] of Object.entries(o.after)) after[k] = v === null ? null : hex64(v);
+  }
+  return { ret: o.ret, errno: o.errno, after };
+}
+
+export function argsView(c: IoctlCall): Record<string, string | string[] | null> | null {
+  if (c.structRecorded && c.before) {
+    const out: Record<string, string | string[] | null> = {};
+    for (const [k, v] of Object.entries(c.before)) {
+      if (typeof v === 'bigint') out[k] = hex64(v);
+      else if (Array.isArray(v)) out[k] = v.map((x) => (x === null ? '?' : hex64(x)));
+      else out[k] = null;
+    }
+    return out;
+  }
+  if (c.scalar !== undefined) return { value: hex64(c.scalar) };
+  if (c.arg?.kind === 'pointer') return { pointer: hex64(c.arg.address) };
+  return null;
+}
+
+export function requestLabel(c: IoctlCall): string {
+  if (c.info) return c.info.name;
+  if (c.request !== null) return requestHex(c.request);
+  return c.requestText;
+}
+
+/** `= 0 {gpa=0x200000, size=0}`, `= -1 ENOENT`, `?` */
+export function formatResult(r: ResultView | null): string {
+  if (!r) return 'unknown';
+  let s = r.ret === null ? '= ?' : r.ret === -1 && r.errno ? `= -1 ${r.errno}` : `= ${r.ret}`;
+  if (r.errno && r.ret !== -1) s += ` ${r.errno}`;
+  if (r.after) {
+    const parts = Object.entries(r.after).map(([k, v]) => `${k}=${v ?? '?'}`);
+    if (parts.length) s += ` {${parts.join(', ')}}`;
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Replayer
+
+export interface ReplayerOptions {
+  profile: ResolvedProfile;
+  /** events between checkpoints kept for explanations (default 256) */
+  window?: number;
+  /** mismatches explained by re-running under other profiles, at most (then by signature only; default 64) */
+  maxExplained?: number;
+}
+
+/** Profile changes tried to explain a mismatch (one dimension at a time). */
+function alternatives(p: ResolvedProfile): { key: ProfileKey; value: unknown; label: string }[] {
+  const out: { key: ProfileKey; value: unknown; label: string }[] = [];
+  for (const k of KERNEL_VERSIONS) if (k !== p.kernel) out.push({ key: 'kernel', value: k, label: `kernel ${k === 'pre-6.11' ? 'before 6.11' : k}` });
+  out.push({ key: 'tdp', value: !p.tdp, label: p.tdp ? 'TDP off (shadow paging, e.g. kvm_intel.ept=0 or a nested host)' : 'TDP on' });
+  for (const h of HOST_BACKINGS) {
+    if (h === p.host || h === 'unknown') continue;
+    const names: Record<string, string> = { '4k': '4 KiB host pages', thp: 'THP huge pages on the host', 'hugetlbfs-2m': 'hugetlbfs 2 MiB pages', 'hugetlbfs-1g': 'hugetlbfs 1 GiB pages' };
+    out.push({ key: 'host', value: h, label: names[h]! });
+  }
+  out.push({ key: 'gib1', value: !p.gib1, label: p.gib1 ? 'no 1 GiB stage-2 pages (CPU without pdpe1gb)' : '1 GiB stage-2 pages' });
+  if (p.arch === 'x86_64') out.push({ key: 'arch', value: 'arm64', label: 'another architecture (arm64/s390 mainline: no pre-fault)' });
+  return out;
+}
+
+function sameResult(o: Outcome, c: IoctlCall): boolean {
+  if (o.ret === null) return false;
+  const rec = c.ret === null ? null : Number(c.ret);
+  if (rec === null) return false;
+  if (o.ret !== rec) return false;
+  if (rec === -1 && (o.errno ?? null) !== (c.errno ?? null)) return false;
+  if (o.after && c.after) {
+    for (const [k, v] of Object.entries(o.after)) {
+      const r = c.after[k] ?? (k === 'gpa' ? c.after['base_address'] : undefined);
+      if (typeof r === 'bigint' && v !== null && r !== v) return false;
+    }
+  }
+  return true;
+}
+
+export class Replayer {
+  readonly model: KvmModel;
+  readonly adapter: ModelEventAdapter;
+  private profile: ResolvedProfile;
+  /** checkpoint for explanations: a clone and the model events applied since */
+  private base: KvmModel;
+  private window: ModelEvent[] = [];
+  private readonly windowSize: number;
+  private explained = 0;
+  private readonly maxExplained: number;
+  private readonly explanationCache = new Map<string, string[]>();
+
+  constructor(opts: ReplayerOptions, model?: KvmModel, adapter?: ModelEventAdapter) {
+    this.profile = opts.profile;
+    this.model = model ?? new KvmModel({ profile: opts.profile });
+    this.adapter = adapter ?? new ModelEventAdapter();
+    this.windowSize = opts.window ?? 256;
+    this.maxExplained = opts.maxExplained ?? 64;
+    this.base = this.model.clone();
+  }
+
+  /** Apply one reader event; returns the replayed call when it is a KVM ioctl. */
+  event(ev: TraceEvent, explain = true): ReplayedCall | undefined {
+    const mevs = this.adapter.convert(ev, this.model);
+    const c = ioctlOf(ev);
+    let result: ReplayedCall | undefined;
+    for (const me of mevs) {
+      if (explain && this.window.length >= this.windowSize) {
+        this.base = this.model.clone();
+        this.window = [];
+      }
+      const before = explain && me.op === 'ioctl' ? this.window.length : -1;
+      const o = this.model.apply(me);
+      if (explain) this.window.push(me);
+      if (me.op === 'ioctl' && c) {
+        result = this.result(ev, c, o);
+        if (result.verdict === 'mismatch' && explain) result.explanations = this.explain(me, c, o, before);
+      }
+    }
+    if (!result && c) {
+      // a KVM ioctl the adapter could not give to the model (no fd, no request number)
+      const o: Outcome = { op: requestLabel(c), ret: null, errno: null, certainty: 'unknown', why: 'the call has no fd or request number the model can use', assumptions: [], fdKind: 'unknown' };
+      result = this.result(ev, c, o);
+    }
+    return result;
+  }
+
+  private result(ev: TraceEvent, c: IoctlCall, o: Outcome): ReplayedCall {
+    const recorded = resultViewOfRecorded(c);
+    const expected = resultViewOfOutcome(o);
+    let verdict: ReplayVerdict;
+    let why = o.why;
+    switch (o.verdict) {
+      case 'match':
+        verdict = 'match';
+        break;
+      case 'possible':
+        verdict = 'match';
+        if (o.verdictWhy) why = `${o.verdictWhy}. ${why}`;
+        break;
+      case 'mismatch':
+        verdict = 'mismatch';
+        if (o.verdictWhy) why = `${o.verdictWhy}. ${why}`;
+        break;
+      default:
+        verdict = 'unknown';
+        if (o.verdictWhy) why = `${why} (${o.verdictWhy})`;
+    }
+    if (c.ret === null && !c.errno) verdict = 'unknown';
+    const kind = c.fdInfo?.kind ?? (o.fdKind as string);
+    return {
+      eventIndex: ev.index,
+      line: ev.line,
+      pid: ev.pid,
+      fd: c.fd,
+      fdKind: fdKindView(kind === 'unknown' && o.fdKind !== 'unknown' ? o.fdKind : kind),
+      request: requestLabel(c),
+      args: argsView(c),
+      recorded,
+      expected,
+      verdict,
+      modelVerdict: o.verdict,
+      why,
+      outcome: o,
+      call: c,
+      resultRange: ev.kind === 'syscall' && ev.result ? ev.result.range : undefined,
+      range: ev.range,
+    };
+  }
+
+  /** Which single profile change gives the recorded result? Re-runs the window under each alternative. */
+  private explain(me: ModelEvent, c: IoctlCall, o: Outcome, index: number): string[] {
+    const sig = `${requestLabel(c)}|${c.ret}|${c.errno}|${o.ret}|${o.errno}|${o.fdKind}`;
+    const cached = this.explanationCache.get(sig);
+    if (cached && (this.explained >= this.maxExplained || cached.length)) return cached;
+    if (this.explained >= this.maxExplained) return [];
+    this.explained++;
+    const out: string[] = [];
+    for (const alt of alternatives(this.profile)) {
+      const m = this.base.clone();
+      const p = { ...this.profile, [alt.key]: alt.value } as ResolvedProfile;
+      m.setProfile(p);
+      for (let i = 0; i < index; i++) m.apply(this.window[i]!);
+      try {
+        const o2 = m.apply(me);
+        if (sameResult(o2, c)) out.push(alt.label);
+      } catch {
+        /* the model never throws; be safe anyway */
+      }
+    }
+    this.explanationCache.set(sig, out);
+    return out;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Findings
+
+export function mismatchFinding(r: ReplayedCall, profile: ResolvedProfile): Finding {
+  const c = r.call;
+  const range: Range = r.resultRange ?? c.requestRange;
+  const expl = r.explanations?.length
+    ? ` The recorded result is what ${r.explanations.length === 1 ? r.explanations[0] : r.explanations.slice(0, -1).join(', ') + ' or ' + r.explanations[r.explanations.length - 1]} would give.`
+    : ` No single change of the profile (${describeProfile(profile)}) gives it: the trace may miss an event (a memslot change, a signal, another thread), or have been edited.`;
+  return {
+    code: 'KVM201',
+    severity: rule('KVM201').severity,
+    range,
+    message: `Recorded ${formatResult(r.recorded)}, but the KVM model expects ${formatResult(r.expected)}: ${r.why}${expl}`,
+  };
+}
+
+/** Profile note (KVM202). */
+export function profileFinding(profile: ResolvedProfile, reasons: string[], range: Range): Finding {
+  const parts: string[] = [];
+  for (const [k, why] of Object.entries(profile.reasons)) if (why && profile.source[k as ProfileKey] === 'inferred') parts.push(why);
+  const defaults = (Object.keys(profile.source) as ProfileKey[]).filter((k) => profile.source[k] === 'default');
+  const inferred = reasons.length ? reasons : parts;
+  return {
+    code: 'KVM202',
+    severity: rule('KVM202').severity,
+    range,
+    message:
+      `Replay profile: ${describeProfile(profile)}.` +
+      (inferred.length ? ` Inferred: ${inferred.join('; ')}.` : '') +
+      (defaults.length ? ` Assumed (not shown by the trace; change in the kvmLens.replay settings or with --kernel/--tdp/--host-pages): ${defaults.join(', ')}.` : ''),
+  };
+}
+
+export function conflictFinding(conflicts: string[], range: Range): Finding {
+  return {
+    code: 'KVM203',
+    severity: rule('KVM203').severity,
+    range,
+    message: `No single profile explains every recorded result: ${conflicts.join('; ')}. The trace may have been edited, merged from two hosts, or show a nested guest.`,
+  };
+}

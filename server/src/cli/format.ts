@@ -1,0 +1,160 @@
+/**
+ * Output formats of `kvm-lens check`: gcc-style text, JSON lines of findings, and SARIF 2.1.0.
+ * Positions in the output are 1-based (line and column), as compilers and SARIF count them.
+ */
+import type { Finding, Severity } from '../common/findings';
+import { RULES } from '../common/rules';
+
+export type CheckFormat = 'text' | 'json' | 'sarif';
+
+export interface FileFinding extends Finding {
+  file: string;
+}
+
+/** `file:line:col: severity: message [CODE]` (gcc's shape; severity `note` for information and hints). */
+export function formatText(f: FileFinding): string {
+  const sev = f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warning' : 'note';
+  return `${f.file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${sev}: ${oneLine(f.message)} [${f.code}]`;
+}
+
+export function toJson(f: FileFinding): Record<string, unknown> {
+  return {
+    file: f.file,
+    line: f.range.start.line + 1,
+    column: f.range.start.character + 1,
+    endLine: f.range.end.line + 1,
+    endColumn: f.range.end.character + 1,
+    severity: f.severity,
+    code: f.code,
+    message: f.message,
+    fixes: (f.fixes ?? []).map((x) => ({
+      title: x.title,
+      edits: x.edits.map((e) => ({
+        line: e.range.start.line + 1,
+        column: e.range.start.character + 1,
+        endLine: e.range.end.line + 1,
+        endColumn: e.range.end.character + 1,
+        newText: e.newText,
+      })),
+    })),
+  };
+}
+
+export function sarifLevel(s: Severity): 'error' | 'warning' | 'note' {
+  return s === 'error' ? 'error' : s === 'warning' ? 'warning' : 'note';
+}
+
+/** A SARIF 2.1.0 log with one run; `uriOf` turns a file argument into an artifact URI. */
+export function toSarif(findings: FileFinding[], uriOf: (file: string) => string, version: string): Record<string, unknown> {
+  const used = [...new Set(findings.map((f) => f.code))].sort();
+  const ruleIndex = new Map(used.map((c, i) => [c, i]));
+  const artifacts = [...new Set(findings.map((f) => f.file))];
+  const artifactIndex = new Map(artifacts.map((a, i) => [a, i]));
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'kvm-lens',
+            version,
+            informationUri: 'https://github.com/kvm-lens/kvm-lens/blob/main/docs/RULES.md',
+            rules: used.map((code) => {
+              const r = RULES.get(code);
+              return {
+                id: code,
+                shortDescription: { text: r?.summary ?? code },
+                defaultConfiguration: { level: sarifLevel(r?.severity ?? 'warning') },
+                helpUri: `https://github.com/kvm-lens/kvm-lens/blob/main/docs/RULES.md#${code.slice(0, 3).toLowerCase()}`,
+              };
+            }),
+          },
+        },
+        artifacts: artifacts.map((a) => ({ location: { uri: uriOf(a) } })),
+        results: findings.map((f) => {
+          const result: Record<string, unknown> = {
+            ruleId: f.code,
+            ruleIndex: ruleIndex.get(f.code),
+            level: sarifLevel(f.severity),
+            message: { text: f.message },
+            locations: [
+              {
+                physicalLocation: {
+                  artifactLocation: { uri: uriOf(f.file), index: artifactIndex.get(f.file) },
+                  region: {
+                    startLine: f.range.start.line + 1,
+                    startColumn: f.range.start.character + 1,
+                    endLine: f.range.end.line + 1,
+                    endColumn: f.range.end.character + 1,
+                  },
+                },
+              },
+            ],
+          };
+          if (f.fixes?.length) {
+            result.fixes = f.fixes.map((x) => ({
+              description: { text: x.title },
+              artifactChanges: [
+                {
+                  artifactLocation: { uri: uriOf(f.file), index: artifactIndex.get(f.file) },
+                  replacements: x.edits.map((e) => ({
+                    deletedRegion: {
+                      startLine: e.range.start.line + 1,
+                      startColumn: e.range.start.character + 1,
+                      endLine: e.range.end.line + 1,
+                      endColumn: e.range.end.character + 1,
+                    },
+                    insertedContent: { text: e.newText },
+                  })),
+                },
+              ],
+            }));
+          }
+          return result;
+        }),
+      },
+    ],
+  };
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ');
+}
+
+/** Parse `--name value` / `--name=value` options; the rest are positional. Unknown options are errors. */
+export interface ParsedArgs {
+  options: Map<string, string>;
+  flags: Set<string>;
+  positional: string[];
+  error?: string;
+}
+
+export function parseArgs(argv: string[], valued: string[], boolean: string[] = []): ParsedArgs {
+  const options = new Map<string, string>();
+  const flags = new Set<string>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--') || (a.startsWith('-') && a.length === 2)) {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(0, eq) : a;
+      if (boolean.includes(name)) {
+        if (eq > 0) return { options, flags, positional, error: `option ${name} takes no value` };
+        flags.add(name);
+        continue;
+      }
+      if (!valued.includes(name)) return { options, flags, positional, error: `unknown option ${name}` };
+      const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
+      if (value === undefined) return { options, flags, positional, error: `option ${name} needs a value` };
+      options.set(name, value);
+      continue;
+    }
+    positional.push(a);
+  }
+  return { options, flags, positional };
+}
