@@ -1,0 +1,199 @@
+/**
+ * The KVM API document model on top of the RST reader: numbered sections (`4.143 KVM_PRE_FAULT_MEMORY`, `5.`,
+ * `6.N`, `7.N`, `8.N KVM_CAP_...`) with their header fields, error tables, literal blocks and the C structs those
+ * define (laid out with kvm/ctypes.ts), plus an index of every definition and mention of KVM names, struct tags
+ * and errnos. `readApiDoc` never throws.
+ */
+import { lineRange, makeRange, type Range } from '../common/range';
+import { STRUCTS } from '../kvm/structs';
+import { layoutStructs, parseCStructs, type CStruct } from './cstruct';
+import { isErrorTable } from './mentions';
+import { colToChar, readRst } from './reader';
+import type { FieldBlock, LiteralBlock, Mention, RstDocument, RstSection, SimpleTableBlock } from './types';
+
+export interface ApiField {
+  name: string;
+  value: string;
+  nameRange: Range;
+  valueRange: Range;
+  range: Range;
+}
+
+export interface ErrorEntry {
+  errno: string;
+  /** the errno cell */
+  range: Range;
+  text: string;
+  /** first..last line of the row */
+  rowRange: Range;
+}
+
+export interface ErrorTable {
+  table: SimpleTableBlock;
+  entries: ErrorEntry[];
+  range: Range;
+}
+
+export type ApiSectionKind = 'chapter' | 'ioctl' | 'capability' | 'section';
+
+export interface ApiSection {
+  index: number;
+  rst: RstSection;
+  /** `4.143` */
+  number?: { text: string; parts: number[]; range: Range; trailingDot: boolean };
+  /** the title without its number */
+  heading: string;
+  /** KVM_* names in the title (the ioctls or capabilities the section documents) */
+  names: { name: string; range: Range }[];
+  kind: ApiSectionKind;
+  /** the header field list (`:Capability:` ... `:Returns:`) right under the title */
+  fields: ApiField[];
+  /** range where a missing field can be inserted (after the last header field, or after the title) */
+  fieldInsertLine: number;
+  errorTables: ErrorTable[];
+  literals: LiteralBlock[];
+  structs: CStruct[];
+  /** the numbered section this one belongs to (itself when numbered at depth >= 2), -1 if none */
+  owner: number;
+}
+
+export interface ApiDoc {
+  rst: RstDocument;
+  sections: ApiSection[];
+  /** structs defined in literal blocks, by tag (first definition) */
+  structs: Map<string, CStruct>;
+  allStructs: CStruct[];
+  /** KVM names defined by section titles: name -> section index */
+  sectionByName: Map<string, number>;
+  mentions: Mention[];
+}
+
+const NUMBER = /^(\d+(?:\.\d+)*)(\.?)(?:\s+|$)/;
+const TITLE_NAME = /(?<![A-Za-z0-9_])KVM_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9_])/g;
+
+export function field(s: ApiSection, name: string): ApiField | undefined {
+  const lower = name.toLowerCase();
+  return s.fields.find((f) => f.name.toLowerCase() === lower);
+}
+
+export function readApiDoc(text: string): ApiDoc {
+  const rst = readRst(text);
+  return buildApiDoc(rst);
+}
+
+export function buildApiDoc(rst: RstDocument): ApiDoc {
+  const sections: ApiSection[] = rst.sections.map((s) => {
+    const m = NUMBER.exec(s.title);
+    const col = s.titleRange.start.character;
+    const number = m
+      ? { text: m[1]!, parts: m[1]!.split('.').map(Number), range: lineRange(s.titleRange.start.line, col, col + m[1]!.length + m[2]!.length), trailingDot: m[2] === '.' }
+      : undefined;
+    const heading = m ? s.title.slice(m[0].length) : s.title;
+    const names: { name: string; range: Range }[] = [];
+    const line = rst.lines[s.titleRange.start.line] ?? '';
+    for (const t of line.matchAll(TITLE_NAME)) names.push({ name: t[0], range: lineRange(s.titleRange.start.line, t.index!, t.index! + t[0].length) });
+    let kind: ApiSectionKind = 'section';
+    if (number && number.parts.length === 1) kind = 'chapter';
+    else if (number && names.length) kind = names[0]!.name.startsWith('KVM_CAP_') ? 'capability' : 'ioctl';
+    return {
+      index: s.index, rst: s, number, heading, names, kind, fields: [], fieldInsertLine: s.underlineRange.start.line + 1,
+      errorTables: [], literals: [], structs: [], owner: -1,
+    };
+  });
+  // owner: nearest numbered ancestor-or-self below chapter level
+  for (const s of sections) {
+    let k = s.index;
+    while (k >= 0) {
+      const a = sections[k]!;
+      if (a.number && a.number.parts.length >= 2) break;
+      k = a.rst.parent;
+    }
+    s.owner = k;
+  }
+  const ownerOf = (sectionIndex: number): ApiSection | undefined => (sectionIndex >= 0 ? sections[sections[sectionIndex]!.owner] ?? sections[sectionIndex] : undefined);
+
+  // header fields: the first run of fields directly in the section; tables and literal blocks by owner
+  const closed = new Set<number>();
+  let runOf = -1;
+  for (const b of rst.blocks) {
+    if (b.kind === 'field' && b.indent === 0 && b.section >= 0 && !closed.has(b.section)) {
+      const s = sections[b.section]!;
+      s.fields.push(toField(b));
+      s.fieldInsertLine = b.range.end.line + 1;
+      runOf = b.section;
+      continue;
+    }
+    if (runOf >= 0 && b.kind !== 'comment') {
+      closed.add(runOf);
+      runOf = -1;
+    }
+    const owner = ownerOf(b.section);
+    if (!owner) continue;
+    if (b.kind === 'simpleTable' && isErrorTable(b)) owner.errorTables.push(toErrorTable(b));
+    if (b.kind === 'literal') owner.literals.push(b);
+  }
+
+  // C structs of literal blocks
+  const allStructs: CStruct[] = [];
+  for (const s of sections) {
+    for (const lit of s.literals) {
+      if (!/\b(struct|union)\b[^;{]*\{/.test(lit.text)) continue;
+      const lines = lit.text.split('\n');
+      const toRange = (k: number, a: number, b: number): Range => {
+        const raw = rst.lines[lit.firstLine + k] ?? '';
+        return lineRange(lit.firstLine + k, colToChar(raw, a + lit.indent), colToChar(raw, b + lit.indent));
+      };
+      const found = parseCStructs(lines, toRange).filter((c) => c.name);
+      s.structs.push(...found);
+      allStructs.push(...found);
+    }
+  }
+  const structs = new Map<string, CStruct>();
+  for (const c of allStructs) if (!structs.has(c.name)) structs.set(c.name, c);
+  layoutStructs(allStructs, (tag) => STRUCTS.get(tag));
+
+  const sectionByName = new Map<string, number>();
+  for (const s of sections) {
+    if (s.kind !== 'ioctl' && s.kind !== 'capability') continue;
+    for (const n of s.names) if (!sectionByName.has(n.name)) sectionByName.set(n.name, s.index);
+  }
+  // capabilities named only in a :Capability: field point at the section that uses them
+  for (const s of sections) {
+    const cap = field(s, 'Capability');
+    if (!cap) continue;
+    for (const m of cap.value.matchAll(TITLE_NAME)) if (m[0].startsWith('KVM_CAP_') && !sectionByName.has(m[0])) sectionByName.set(m[0], s.index);
+  }
+  return { rst, sections, structs, allStructs, sectionByName, mentions: rst.mentions };
+
+  function toField(b: FieldBlock): ApiField {
+    return { name: b.name, value: b.value, nameRange: b.nameRange, valueRange: b.valueRange, range: b.range };
+  }
+  function toErrorTable(t: SimpleTableBlock): ErrorTable {
+    const entries: ErrorEntry[] = [];
+    for (const r of t.rows) {
+      const c = r.cells[0];
+      if (!c || !c.text || r.header && !/^-?E[A-Z0-9_]+$/.test(c.text)) continue;
+      entries.push({
+        errno: c.text.replace(/^-/, ''), range: c.range, text: r.cells.slice(1).map((x) => x.text).join(' ').trim(),
+        rowRange: makeRange(r.startLine, c.range.start.character, r.endLine, (rst.lines[r.endLine] ?? '').length),
+      });
+    }
+    return { table: t, entries, range: t.range };
+  }
+}
+
+/** The section whose title range or body contains `line` (innermost). */
+export function sectionAt(doc: ApiDoc, line: number): ApiSection | undefined {
+  let best: ApiSection | undefined;
+  for (const s of doc.sections) {
+    if (s.rst.startLine > line) break;
+    if (s.rst.endLine >= line) best = s;
+  }
+  return best;
+}
+
+/** `struct kvm_x` -> `kvm_x`; `kvm_x` stays */
+export function structTag(argText: string): string | undefined {
+  const m = /\bstruct\s+(kvm_\w+)/.exec(argText);
+  return m?.[1];
+}

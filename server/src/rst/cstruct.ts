@@ -1,0 +1,306 @@
+/**
+ * C struct and union declarations in api.rst literal blocks, parsed into fields and laid out with the one layout
+ * engine of the project (kvm/ctypes.ts `layout`). Handles nested and anonymous structs/unions, arrays (also with
+ * simple constant expressions), flexible arrays (`[0]`, `[]`, `__DECLARE_FLEX_ARRAY`), pointers, comments,
+ * `#define` lines and `...` elisions (the struct is then marked partial). Never throws.
+ */
+import { makeRange, type Range } from '../common/range';
+import { C_TYPES, layout, LayoutError, type FieldSpec, type Layout } from '../kvm/ctypes';
+import { STRUCTS } from '../kvm/structs';
+import { UAPI_CONSTANTS } from '../kvm/uapiNames';
+
+export interface CField {
+  name: string;
+  /** the C type as written, normalised (`__u64`, `struct kvm_regs`, `void *`) */
+  type: string;
+  /** array element count: number; 0 = flexible; 'unknown' = a size the parser cannot evaluate */
+  count?: number | 'unknown';
+  range: Range;
+  nested?: CStruct;
+  bits?: number;
+}
+
+export interface CStruct {
+  /** tag without "struct "; '' for anonymous */
+  name: string;
+  kind: 'struct' | 'union';
+  nameRange: Range;
+  range: Range;
+  fields: CField[];
+  /** computed when every field type and size is known */
+  layout?: Layout;
+  /** why there is no layout */
+  unresolved?: string;
+  /** the declaration elides members (`...`) */
+  partial?: boolean;
+  issues: { range: Range; message: string }[];
+}
+
+interface Tok {
+  t: string;
+  line: number;
+  col: number;
+  end: number;
+}
+
+const QUALIFIERS = new Set(['const', 'volatile', '__user', 'register', 'static', 'extern', '__aligned', '__packed', 'restrict', '__restrict']);
+const ALIAS: Record<string, string> = { bool: '__u8', _Bool: '__u8', 'unsigned long int': 'unsigned long', 'long int': 'long', 'short int': 'short', 'unsigned short int': 'unsigned short', 'signed int': 'int', 'signed': 'int', 'long unsigned int': 'unsigned long' };
+
+function tokenize(lines: string[]): Tok[] {
+  const toks: Tok[] = [];
+  let inComment = false;
+  for (let ln = 0; ln < lines.length; ln++) {
+    const s = lines[ln]!;
+    let i = 0;
+    if (!inComment && /^\s*#/.test(s)) continue; // preprocessor line
+    while (i < s.length) {
+      if (inComment) {
+        const e = s.indexOf('*/', i);
+        if (e < 0) { i = s.length; break; }
+        inComment = false;
+        i = e + 2;
+        continue;
+      }
+      const c = s[i]!;
+      if (c === ' ' || c === '\t') { i++; continue; }
+      if (c === '/' && s[i + 1] === '*') { inComment = true; i += 2; continue; }
+      if (c === '/' && s[i + 1] === '/') break;
+      const m = /^(?:[A-Za-z_][A-Za-z0-9_]*|0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*|\.\.\.|<<|>>|\S)/.exec(s.slice(i, i + 80));
+      const t = m ? m[0] : c;
+      toks.push({ t, line: ln, col: i, end: i + t.length });
+      i += t.length;
+    }
+  }
+  return toks;
+}
+
+function evalExpr(toks: string[]): number | undefined {
+  // numbers, + - * / << >> and parentheses; anything else (a macro) is unknown
+  let p = 0;
+  const num = (t: string) => (/^0[xX]/.test(t) ? parseInt(t, 16) : /^\d/.test(t) ? parseInt(t, 10) : UAPI_CONSTANTS.get(t) ?? NaN);
+  const prim = (): number => {
+    const t = toks[p++];
+    if (t === '(') { const v = shift(); p++; return v; }
+    if (t === '-') return -prim();
+    return num(t ?? '');
+  };
+  const mul = (): number => { let v = prim(); while (toks[p] === '*' || toks[p] === '/') { const o = toks[p++]; const r = prim(); v = o === '*' ? v * r : Math.floor(v / r); } return v; };
+  const add = (): number => { let v = mul(); while (toks[p] === '+' || toks[p] === '-') { const o = toks[p++]; const r = mul(); v = o === '+' ? v + r : v - r; } return v; };
+  const shift = (): number => { let v = add(); while (toks[p] === '<<' || toks[p] === '>>') { const o = toks[p++]; const r = add(); v = o === '<<' ? v * 2 ** r : Math.floor(v / 2 ** r); } return v; };
+  if (toks.length === 0) return 0;
+  const v = shift();
+  return p === toks.length && Number.isFinite(v) && v >= 0 ? v : undefined;
+}
+
+/**
+ * Parse the struct/union definitions of a literal block.
+ * @param lines the block's lines as displayed (tabs expanded, common indent removed)
+ * @param toRange maps (line index in block, display column start, end) to a document range
+ */
+export function parseCStructs(lines: string[], toRange: (line: number, start: number, end: number) => Range): CStruct[] {
+  const toks = tokenize(lines);
+  const out: CStruct[] = [];
+  let p = 0;
+  const r = (a: Tok, b: Tok = a): Range => {
+    const ra = toRange(a.line, a.col, a.end);
+    const rb = toRange(b.line, b.col, b.end);
+    return makeRange(ra.start.line, ra.start.character, rb.end.line, rb.end.character);
+  };
+
+  function skipTo(stop: string): void {
+    let depth = 0;
+    while (p < toks.length) {
+      const t = toks[p]!.t;
+      if (t === '{') depth++;
+      else if (t === '}') { if (depth === 0) return; depth--; }
+      else if (t === stop && depth === 0) return;
+      p++;
+    }
+  }
+
+  /** at `{`: parse members until the matching `}` */
+  function body(s: CStruct): void {
+    p++; // {
+    while (p < toks.length && toks[p]!.t !== '}') {
+      const start = toks[p]!;
+      if (start.t === ';') { p++; continue; }
+      if (start.t === '...') { s.partial = true; p++; continue; }
+      if (start.t === '__attribute__') { p++; skipParens(); continue; }
+      if (/^_?_?DECLARE_FLEX_ARRAY$/.test(start.t) && toks[p + 1]?.t === '(') {
+        p += 2;
+        const words: string[] = [];
+        while (p < toks.length && toks[p]!.t !== ',' && toks[p]!.t !== ')') words.push(toks[p++]!.t);
+        p++;
+        const nameTok = toks[p];
+        if (nameTok && /^[A-Za-z_]/.test(nameTok.t)) {
+          s.fields.push({ name: nameTok.t, type: words.join(' '), count: 0, range: r(start, nameTok) });
+          p++;
+        }
+        skipTo(';');
+        if (toks[p]?.t === ';') p++;
+        continue;
+      }
+      if ((start.t === 'struct' || start.t === 'union') && (toks[p + 1]?.t === '{' || toks[p + 2]?.t === '{')) {
+        const kind = start.t;
+        p++;
+        let tag = '';
+        let tagTok = start;
+        if (toks[p]!.t !== '{') { tag = toks[p]!.t; tagTok = toks[p]!; p++; }
+        const nested: CStruct = { name: tag, kind, nameRange: r(tagTok), range: r(start), fields: [], issues: [] };
+        body(nested);
+        const close = toks[p - 1] ?? start;
+        nested.range = r(start, close);
+        if (tag) out.push(nested);
+        // declarators after the closing brace
+        const decl = declarators(start);
+        if (decl.length === 0) s.fields.push({ name: '', type: `${kind}${tag ? ' ' + tag : ''}`, range: nested.range, nested });
+        for (const d of decl) s.fields.push({ ...d, type: `${kind}${tag ? ' ' + tag : ''}`, nested });
+        continue;
+      }
+      // a plain member: type words, then declarators
+      const words: string[] = [];
+      let pointer = false;
+      while (p < toks.length) {
+        const t = toks[p]!.t;
+        if (t === '*') { pointer = true; p++; continue; }
+        if (t === '__attribute__') { p++; skipParens(); continue; }
+        if (!/^[A-Za-z_]/.test(t)) break;
+        // the last identifier before [ ; , : is the name
+        const nx = toks[p + 1]?.t;
+        if (words.length > 0 && (nx === ';' || nx === '[' || nx === ',' || nx === ':' || nx === '=' || nx === '__attribute__' || nx === ')' || nx === undefined || nx === '}')) break;
+        if (!QUALIFIERS.has(t)) words.push(t);
+        p++;
+      }
+      if (words.length === 0 || p >= toks.length || !/^[A-Za-z_]/.test(toks[p]!.t)) {
+        // not a member we understand (a function pointer, a stray word): skip it
+        s.issues.push({ range: r(start), message: 'cannot read this member' });
+        s.unresolved ??= 'a member could not be read';
+        skipTo(';');
+        if (toks[p]?.t === ';') p++;
+        continue;
+      }
+      let type = words.join(' ');
+      if (pointer) type = 'void *';
+      for (const d of declarators(start, pointer)) s.fields.push({ ...d, type: d.pointer ? 'void *' : type });
+    }
+    p++; // }
+  }
+
+  function skipParens(): void {
+    if (toks[p]?.t !== '(') return;
+    let depth = 0;
+    while (p < toks.length) {
+      const t = toks[p++]!.t;
+      if (t === '(') depth++;
+      else if (t === ')' && --depth === 0) return;
+    }
+  }
+
+  /** `name[2][3] : 4, *other;` -> fields (consumes through `;`) */
+  function declarators(start: Tok, firstPointer = false): (Omit<CField, 'type'> & { pointer?: boolean })[] {
+    const out: (Omit<CField, 'type'> & { pointer?: boolean })[] = [];
+    let pointer = firstPointer;
+    while (p < toks.length && toks[p]!.t !== ';' && toks[p]!.t !== '}') {
+      const t = toks[p]!;
+      if (t.t === '*') { pointer = true; p++; continue; }
+      if (t.t === ',') { pointer = false; p++; continue; }
+      if (t.t === '__attribute__') { p++; skipParens(); continue; }
+      if (!/^[A-Za-z_]/.test(t.t)) { p++; continue; }
+      p++;
+      let count: number | 'unknown' | undefined;
+      let last = t;
+      while (toks[p]?.t === '[') {
+        p++;
+        const e: string[] = [];
+        while (p < toks.length && toks[p]!.t !== ']' && toks[p]!.t !== ';') e.push(toks[p++]!.t.replace(/[uUlL]+$/, ''));
+        last = toks[p] ?? last;
+        if (toks[p]?.t === ']') p++;
+        const v = evalExpr(e);
+        const c = v === undefined ? 'unknown' : v;
+        count = count === undefined ? c : count === 'unknown' || c === 'unknown' ? 'unknown' : count * c;
+      }
+      let bits: number | undefined;
+      if (toks[p]?.t === ':') {
+        p++;
+        bits = Number(toks[p]?.t);
+        last = toks[p] ?? last;
+        p++;
+      }
+      out.push({ name: t.t, count, range: r(start, last), bits, pointer: pointer || undefined });
+    }
+    if (toks[p]?.t === ';') p++;
+    return out;
+  }
+
+  while (p < toks.length) {
+    const t = toks[p]!;
+    if ((t.t === 'struct' || t.t === 'union') && /^[A-Za-z_]/.test(toks[p + 1]?.t ?? '') && toks[p + 2]?.t === '{') {
+      const nameTok = toks[p + 1]!;
+      const s: CStruct = { name: nameTok.t, kind: t.t, nameRange: r(nameTok), range: r(t), fields: [], issues: [] };
+      p += 2;
+      body(s);
+      s.range = r(t, toks[Math.min(p, toks.length) - 1] ?? t);
+      out.push(s);
+      if (toks[p]?.t !== ';') skipTo(';');
+      p++;
+      continue;
+    }
+    p++;
+  }
+  // nested tagged definitions were pushed before their parents; order by position
+  out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  return out;
+}
+
+/**
+ * Lay out every struct (nested ones first). `known` resolves `struct kvm_x` members by tag: structs of the same
+ * document first, then the kvm fact table.
+ */
+export function layoutStructs(structs: CStruct[], known: (tag: string) => Layout | undefined = () => undefined): void {
+  const resolving = new Set<CStruct>();
+  const resolve = (tag: string): Layout | undefined => {
+    const own = structs.find((s) => s.name === tag);
+    if (own) return lay(own);
+    return known(tag) ?? STRUCTS.get(tag);
+  };
+  const lay = (s: CStruct): Layout | undefined => {
+    if (s.layout || s.unresolved) return s.layout;
+    if (resolving.has(s)) { s.unresolved = 'recursive definition'; return undefined; }
+    resolving.add(s);
+    try {
+      if (s.partial) { s.unresolved = 'the declaration elides members (...)'; return undefined; }
+      const specs: FieldSpec[] = [];
+      for (let k = 0; k < s.fields.length; k++) {
+        const f = s.fields[k]!;
+        if (f.bits !== undefined) { s.unresolved = `bit-field ${f.name}`; return undefined; }
+        if (f.count === 'unknown') { s.unresolved = `the size of ${f.name}[] is not a number`; return undefined; }
+        if (f.count === 0 && k !== s.fields.length - 1) {
+          s.issues.push({ range: f.range, message: `flexible array ${f.name}[] must be the last member of ${s.kind} ${s.name || '(anonymous)'}` });
+        }
+        let type: string | Layout | undefined;
+        if (f.nested) type = lay(f.nested);
+        else {
+          const m = /^(struct|union)\s+(\w+)$/.exec(f.type);
+          if (m) type = resolve(m[2]!);
+          else if (/^enum\s/.test(f.type)) type = 'int';
+          else {
+            const t = ALIAS[f.type] ?? f.type;
+            type = C_TYPES.has(t) || t.endsWith('*') ? t : undefined;
+          }
+        }
+        if (type === undefined) { s.unresolved = f.nested?.unresolved ?? `unknown type ${f.type}`; return undefined; }
+        specs.push({ name: f.name, type, count: f.count as number | undefined });
+      }
+      if (specs.length === 0) { s.unresolved = 'no members'; return undefined; }
+      s.layout = layout(s.name, s.kind, specs);
+      return s.layout;
+    } catch (e) {
+      s.unresolved = e instanceof LayoutError ? e.message : 'layout failed';
+      return undefined;
+    } finally {
+      resolving.delete(s);
+    }
+  };
+  for (const s of structs) lay(s);
+}
+
