@@ -134,13 +134,16 @@ interface FlatField {
   type: string;
 }
 
-/** Fields in order; an anonymous union contributes its first member (as strace prints `irq=` of kvm_irq_level). */
+/**
+ * Fields in order; an anonymous union contributes its first member that is not padding (`irq` of kvm_irq_level,
+ * `pio` of kvm_coalesced_mmio_zone, `dirty_bitmap` of kvm_dirty_log).
+ */
 function flatten(fields: FieldLayout[]): FlatField[] {
   const out: FlatField[] = [];
   for (const f of fields) {
     if (f.members && f.members.length) {
       if (!f.name) {
-        out.push(...flatten([f.members[0]!]));
+        out.push(...flatten([f.members.find((m) => !OMIT_ZERO.test(m.name)) ?? f.members[0]!]));
         continue;
       }
       continue; // named nested structs are not used by the decoded structs

@@ -1,0 +1,247 @@
+/**
+ * The capture helper: the header generated from server/src/kvm, the command line, the ELF checks, and real
+ * captures on this machine's /dev/kvm around a small KVM program (test/capture/kvmprog.c) and around QEMU.
+ * Tests that need cc, /dev/kvm or qemu skip with the reason when one is missing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  buildCaptureLibrary, captureEnv, CaptureError, findCompiler, generateCaptureHeader, inspectProgram, packageRoot,
+  parseCaptureArgs, preloadObstacle, which,
+} from '../../server/src/cli/capture';
+import { CAPS, ERRNOS, IOCTLS, structLayout } from '../../server/src/kvm';
+import { checkCaptureLine, readWithTraceReader } from './format';
+
+const root = join(__dirname, '..', '..');
+const work = mkdtempSync(join(tmpdir(), 'kvm-lens-capture-test-'));
+const cacheHome = join(work, 'cache');
+const cacheDir = join(cacheHome, 'kvm-lens');
+const cc = findCompiler();
+const kvmUsable = (() => {
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const qemu = which('qemu-system-x86_64');
+const NO_CC = cc ? false : 'no C compiler (cc) on this machine';
+const NO_KVM = kvmUsable ? false : '/dev/kvm is missing or not read-write for this user';
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, ['--import', 'tsx', join(root, 'server/src/cli/main.ts'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, XDG_CACHE_HOME: cacheHome, ...env },
+    timeout: 120_000,
+  });
+}
+
+let kvmprog: string | undefined;
+function buildKvmprog(): string {
+  if (kvmprog) return kvmprog;
+  const out = join(work, 'kvmprog');
+  const r = spawnSync(cc!, ['-O1', '-pthread', '-o', out, join(root, 'test/capture/kvmprog.c')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  kvmprog = out;
+  return out;
+}
+
+test('the header carries every KVM request number, cap, errno and layout from server/src/kvm', () => {
+  const h = generateCaptureHeader();
+  for (const io of IOCTLS) {
+    if (io.stale) continue;
+    assert.match(h, new RegExp(`#define KL_REQ_${io.name} 0x${io.request.toString(16)}u\\n`), io.name);
+  }
+  assert.ok(!h.includes('KVM_MAP_MEMORY'), 'stale names are not written by the capture');
+  for (const [name, n] of CAPS) assert.ok(h.includes(`{ 0x${n.toString(16)}ULL, "${name}" }`), name);
+  for (const e of ERRNOS.values()) assert.ok(h.includes(`{ ${e.number}, "${e.name}", ${JSON.stringify(e.text)} }`), e.name);
+  const pf = structLayout('kvm_pre_fault_memory')!;
+  for (const f of pf.fields) assert.ok(h.includes(`{ "${f.name}", ${f.offset}, `), f.name);
+  assert.match(h, /\{ "gpa", 0, 8, KL_FMT_HEX, 0, KL_FIELD_OUT \}/);
+  assert.match(h, /\{ "padding", 24, 8, KL_FMT_DEC, 5, 0 \}/);
+  assert.match(h, /#define KL_RUN_EXIT_REASON_OFFSET 8\n/);
+  // the C source itself holds no KVM request number
+  const src = readFileSync(join(root, 'capture/kvm-lens-capture.c'), 'utf8');
+  for (const io of IOCTLS) assert.ok(!src.toLowerCase().includes(`0x${io.request.toString(16)}`), `${io.name} hard-coded in C`);
+});
+
+test('command line: options, the command after --, errors', () => {
+  const a = parseCaptureArgs(['-o', 'x.strace', '-y', '-ttt', '-T', '--', 'qemu', '-m', '256']);
+  assert.ok(typeof a !== 'string');
+  assert.equal(a.output, 'x.strace');
+  assert.deepEqual(a.command, ['qemu', '-m', '256']);
+  assert.ok(a.paths && a.ttt && a.durations && a.pid);
+  assert.equal(parseCaptureArgs([]), 'no command given');
+  assert.equal(parseCaptureArgs(['-o']), '-o needs a file name');
+  assert.equal(parseCaptureArgs(['--bogus', '--', 'x']), "unknown option '--bogus'");
+  const b = parseCaptureArgs(['--build']);
+  assert.ok(typeof b !== 'string' && b.buildOnly);
+  const env = captureEnv({ LD_PRELOAD: '/other.so', PATH: '/bin' }, '/lib/kl.so', '/tmp/o', { paths: true, ttt: false, durations: true, pid: false });
+  assert.equal(env.LD_PRELOAD, '/lib/kl.so:/other.so');
+  assert.equal(env.KVM_LENS_CAPTURE_OUT, '/tmp/o');
+  assert.equal(env.KVM_LENS_CAPTURE_FLAGS, 'y,T,nopid');
+});
+
+test('the package root is found from the sources and from dist/', () => {
+  assert.equal(packageRoot(join(root, 'server/src/cli')), root);
+  assert.equal(packageRoot(join(root, 'dist')), root);
+});
+
+test('a missing compiler gives a clear error', () => {
+  assert.throws(() => buildCaptureLibrary({ cc: '/nonexistent/cc', cacheDir }), (e: unknown) => {
+    assert.ok(e instanceof CaptureError);
+    assert.match(e.message, /no C compiler: '\/nonexistent\/cc' was not found.*apt-get install gcc/s);
+    return true;
+  });
+  const r = cli(['capture', '--', 'true'], { CC: '/nonexistent/cc' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /no C compiler/);
+});
+
+test('ELF inspection: dynamic programs, scripts, setuid', () => {
+  const sh = which('sh')!;
+  const info = inspectProgram(sh);
+  assert.ok(info.kind === 'dynamic' || info.kind === 'static');
+  if (info.kind === 'dynamic') {
+    assert.match(info.interpreter!, /ld/);
+    assert.equal(preloadObstacle(info), undefined);
+  }
+  const script = join(work, 'script.sh');
+  writeFileSync(script, '#!/bin/sh -e\necho hi\n');
+  chmodSync(script, 0o755);
+  assert.deepEqual(inspectProgram(script).kind, 'script');
+  assert.equal(inspectProgram(script).shebang, '/bin/sh -e');
+  const junk = join(work, 'junk');
+  writeFileSync(junk, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]));
+  assert.equal(inspectProgram(junk).kind, 'not-elf');
+  assert.match(preloadObstacle({ path: '/x', kind: 'dynamic', setuid: true })!, /setuid/);
+});
+
+test('a statically linked command is refused with the reason', { skip: NO_CC }, (t) => {
+  const src = join(work, 'static.c');
+  writeFileSync(src, 'int main(void) { return 0; }\n');
+  const exe = join(work, 'static-prog');
+  const r = spawnSync(cc!, ['-static', '-o', exe, src], { encoding: 'utf8' });
+  if (r.status !== 0) return t.skip('cc cannot link statically here (no static libc)');
+  const info = inspectProgram(exe);
+  assert.equal(info.kind, 'static');
+  const run = cli(['capture', '-o', join(work, 'static.strace'), '--', exe]);
+  assert.equal(run.status, 2);
+  assert.match(run.stderr, /statically linked .*no PT_INTERP.*LD_PRELOAD is ignored/s);
+  assert.match(run.stderr, /--force/);
+  const forced = cli(['capture', '-o', join(work, 'static.strace'), '--force', '--', exe]);
+  assert.equal(forced.status, 0);
+  assert.match(forced.stderr, /nothing was recorded/);
+});
+
+test('the library builds once and is reused from the cache', { skip: NO_CC }, () => {
+  const a = buildCaptureLibrary({ cacheDir });
+  const b = buildCaptureLibrary({ cacheDir });
+  assert.ok(existsSync(a.library));
+  assert.equal(a.library, b.library);
+  assert.equal(b.built, false);
+  assert.ok(a.library.startsWith(cacheDir));
+  const nm = spawnSync('nm', ['-D', '--defined-only', a.library], { encoding: 'utf8' });
+  if (nm.status === 0) {
+    for (const sym of ['ioctl', 'open', 'openat', 'open64', 'close', 'dup', 'dup2', 'dup3', 'fcntl', 'mmap', 'munmap']) {
+      assert.match(nm.stdout, new RegExp(` T ${sym}\\n`), sym);
+    }
+  }
+  const printed = cli(['capture', '--build', '--print-library']);
+  assert.equal(printed.status, 0, printed.stderr);
+  assert.equal(printed.stdout.trim(), a.library);
+});
+
+test('capture around a small KVM program on the real /dev/kvm', { skip: NO_CC || NO_KVM }, async () => {
+  const prog = buildKvmprog();
+  const out = join(work, 'kvmprog.strace');
+  const r = cli(['capture', '-o', out, '--', prog, 'raw']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /\d+ KVM ioctls recorded/);
+  const text = readFileSync(out, 'utf8');
+  const lines = text.split('\n').filter(Boolean);
+  for (const l of lines) assert.equal(checkCaptureLine(l), null, l);
+
+  const body = lines.map((l) => l.replace(/^\d+ +/, ''));
+  const has = (re: RegExp) => assert.ok(body.some((l) => re.test(l)), `no line matches ${re}`);
+  has(/^openat\(AT_FDCWD, "\/dev\/kvm", O_RDWR\|O_CLOEXEC\) += 3$/);
+  has(/^ioctl\(3, KVM_CHECK_EXTENSION, KVM_CAP_PRE_FAULT_MEMORY\) += [01]$/);
+  has(/^ioctl\(3, KVM_CHECK_EXTENSION, 0x270f \/\* KVM_CAP_\?\?\? \*\/\) += 0$/);
+  has(/^ioctl\(3, KVM_CREATE_VM, 0\) += 4$/);
+  has(/^ioctl\(4, KVM_SET_USER_MEMORY_REGION, \{slot=0, flags=0, guest_phys_addr=0, memory_size=2097152, userspace_addr=0x[0-9a-f]+\}\) += 0$/);
+  has(/^ioctl\(4, KVM_SET_USER_MEMORY_REGION, \{slot=1, flags=KVM_MEM_LOG_DIRTY_PAGES\|0x80, .*\) = -1 EINVAL \(Invalid argument\)$/);
+  has(/^ioctl\(4, KVM_ENABLE_CAP, \{cap=KVM_CAP_HALT_POLL, flags=0, args=\[0, 0, 0, 0\]\}\) += 0$/);
+  has(/^ioctl\(4, KVM_CREATE_VCPU, 0\) += \d+$/);
+  // the pre-fault structs, well-formed and malformed, with this kernel's answers (no TDP: EOPNOTSUPP)
+  const pf = body.filter((l) => l.includes('KVM_PRE_FAULT_MEMORY, {'));
+  assert.ok(pf.length >= 10, pf.join('\n'));
+  has(/^ioctl\(\d+, KVM_PRE_FAULT_MEMORY, \{gpa=0, size=0x200000, flags=0, padding=\[0, 0, 0, 0, 0\]\}(?: => \{gpa=0x[0-9a-f]+, size=0x[0-9a-f]+\})?\) += (?:0|-1 EOPNOTSUPP \(Operation not supported\))$/);
+  has(/^ioctl\(\d+, KVM_PRE_FAULT_MEMORY, \{gpa=0, size=0x200000, flags=0x1, padding=\[0, 0, 0, 0, 0\]\}\) += -1 EINVAL \(Invalid argument\)$/);
+  has(/^ioctl\(\d+, KVM_PRE_FAULT_MEMORY, \{gpa=0x1001, size=0x1000, .*= -1 EINVAL/);
+  has(/^ioctl\(4, KVM_PRE_FAULT_MEMORY, \{.*\}\) += -1 ENOTTY \(Inappropriate ioctl for device\)$/);
+  has(/^ioctl\(3, KVM_PRE_FAULT_MEMORY, \{.*\}\) += -1 EINVAL/);
+  has(/^ioctl\(\d+, _IOC\(_IOC_READ\|_IOC_WRITE, 0xae, 0xd5, 0x18\), 0x[0-9a-f]+\) += -1 EINVAL/);
+  has(/^ioctl\(\d+, KVM_PRE_FAULT_MEMORY, 0x1\) += -1 EFAULT \(Bad address\)$/);
+  // fds that come and go, and KVM_RUN with its exit reason (from the vCPU's kvm_run mapping)
+  has(/^dup\(\d+\) += \d+$/);
+  has(/^fcntl\(\d+, F_DUPFD_CLOEXEC, 20\) += 2\d$/);
+  has(/^close\(\d+\) += 0$/);
+  has(/^ioctl\(\d+, KVM_RUN, 0\) += 0 \(KVM_EXIT_IO\)$/);
+  has(/^ioctl\(\d+, KVM_RUN, 0\) += 0 \(KVM_EXIT_HLT\)$/);
+  // KVM_RUN ran on another thread: its pid column is another tid
+  const tids = new Set(lines.map((l) => l.split(' ')[0]));
+  assert.ok(tids.size >= 2, `thread ids: ${[...tids]}`);
+  // the raw syscall(SYS_ioctl) is not seen (documented limit): one KVM_GET_API_VERSION, not two
+  assert.equal(body.filter((l) => l.includes('KVM_GET_API_VERSION')).length, 1);
+
+  const read = await readWithTraceReader(text, 'kvmprog.strace');
+  if (read) {
+    assert.deepEqual(read.unreadable, [], 'lines the trace reader could not read');
+    assert.ok(read.prefault.length >= 10);
+    for (const c of read.prefault.filter((p) => p.structRecorded)) {
+      assert.equal(typeof c.before?.gpa, 'bigint');
+      assert.equal(typeof c.before?.size, 'bigint');
+    }
+  }
+});
+
+test('capture options -y -ttt -T --no-pid', { skip: NO_CC || NO_KVM }, () => {
+  const prog = buildKvmprog();
+  const out = join(work, 'kvmprog-y.strace');
+  const r = cli(['capture', '-o', out, '-y', '-ttt', '-T', '--no-pid', '--', prog]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean);
+  for (const l of lines) {
+    assert.equal(checkCaptureLine(l, { pid: false, ttt: true, durations: true }), null, l);
+  }
+  assert.ok(lines.some((l) => / ioctl\(3<\/dev\/kvm>, KVM_CREATE_VM, 0\) += 4<anon_inode:kvm-vm> <\d+\.\d{6}>$/.test(l)));
+  assert.ok(lines.some((l) => /ioctl\(\d+<anon_inode:kvm-vcpu:0>, KVM_PRE_FAULT_MEMORY, \{/.test(l)));
+  assert.ok(lines.some((l) => /KVM_CREATE_GUEST_MEMFD, \{size=0x200000, flags=0\}\) += \d+<anon_inode:\[?kvm-gmem\]?>/.test(l) || /KVM_CREATE_GUEST_MEMFD.* = -1 /.test(l)));
+  assert.ok(lines.some((l) => /close\(\d+<anon_inode:kvm-vcpu:0>\) += 0/.test(l)));
+});
+
+test('capture around QEMU on the real /dev/kvm', { skip: NO_CC || NO_KVM || (qemu ? false : 'qemu-system-x86_64 is not installed (apt-get install -y --no-install-recommends qemu-system-x86)') }, async () => {
+  const out = join(work, 'qemu.strace');
+  const r = cli(['capture', '-o', out, '--', 'timeout', '4', qemu!, '-accel', 'kvm', '-m', '256', '-smp', '2', '-nographic',
+    '-display', 'none', '-serial', 'none', '-monitor', 'none', '-S']);
+  // timeout ends QEMU (-S waits for ever): 124
+  assert.ok(r.status === 124 || r.status === 0, `status ${r.status}: ${r.stderr}`);
+  const text = readFileSync(out, 'utf8');
+  const lines = text.split('\n').filter(Boolean);
+  assert.ok(lines.length > 50, `only ${lines.length} lines`);
+  for (const l of lines) assert.equal(checkCaptureLine(l), null, l);
+  const body = lines.map((l) => l.replace(/^\d+ +/, ''));
+  assert.ok(body.some((l) => /^openat\(AT_FDCWD, "\/dev\/kvm", O_RDWR\|O_CLOEXEC\) += \d+$/.test(l)));
+  assert.ok(body.some((l) => /^ioctl\(\d+, KVM_CREATE_VM, 0\) += \d+$/.test(l)));
+  assert.equal(body.filter((l) => /^ioctl\(\d+, KVM_CREATE_VCPU, [01]\) += \d+$/.test(l)).length, 2);
+  assert.ok(body.some((l) => /^ioctl\(\d+, KVM_SET_USER_MEMORY_REGION2?, \{slot=\d+, flags=(?:0|KVM_MEM_\w+), guest_phys_addr=0x[0-9a-f]+|0, memory_size=\d+/.test(l)));
+  assert.ok(body.some((l) => /^ioctl\(\d+, KVM_ENABLE_CAP, \{cap=KVM_CAP_\w+, flags=0, args=\[/.test(l)));
+  const read = await readWithTraceReader(text, 'qemu.strace');
+  if (read) assert.deepEqual(read.unreadable, []);
+});
