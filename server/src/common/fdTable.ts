@@ -62,6 +62,19 @@ export class FdTables<T> {
     this.owner.delete(pid);
   }
 
+  /** Id of the table a pid uses (its thread-group leader, or itself). */
+  tableId(pid: number): number {
+    return this.owner.get(pid) ?? pid;
+  }
+
+  /** An independent copy (tables and thread links); values are shared, so keep them immutable. */
+  clone(): FdTables<T> {
+    const c = new FdTables<T>();
+    for (const [id, t] of this.tables) c.tables.set(id, new Map(t));
+    for (const [pid, id] of this.owner) c.owner.set(pid, id);
+    return c;
+  }
+
   /** All (pid-table-id, fd, value) entries; for snapshots and symbols. */
   *entries(): IterableIterator<[number, number, T]> {
     for (const [pid, t] of this.tables) for (const [fd, v] of t) yield [pid, fd, v];

@@ -19,6 +19,13 @@ export interface RuleInfo {
 
 const rules: RuleInfo[] = [
   // --- TRC: trace reading (owned by server/src/trace) ---
+  { code: 'TRC101', severity: 'warning', summary: 'line not read: not strace output, a QEMU trace event or a capture line' },
+  { code: 'TRC102', severity: 'warning', summary: '`<... name resumed>` without its `<unfinished ...>` start: the arguments before it are unknown' },
+  { code: 'TRC103', severity: 'warning', summary: 'cut line: a call without its closing parenthesis or its result' },
+  { code: 'TRC104', severity: 'error', summary: 'binary data in the trace: binary lines are skipped (reported once)' },
+  { code: 'TRC105', severity: 'information', summary: 'very long line: only its head and its result are read' },
+  { code: 'TRC106', severity: 'hint', summary: 'a call that never returned in the trace (`<unfinished ...>` with no `resumed` line)' },
+  { code: 'TRC107', severity: 'information', summary: 'a -k stack frame or kvm=vcpu+ dump with no call before it' },
   { code: 'TRC190', severity: 'warning', summary: 'trace larger than kvmLens.maxTraceBytes: not analysed in the editor, use kvm-lens check' }, // limits (lsp/limits.ts)
   { code: 'TRC191', severity: 'error', summary: 'binary file: not read as a trace or reStructuredText' }, // limits (lsp/limits.ts)
   // --- KVM1xx: pre-fault checks (owned by server/src/analysis) ---

@@ -6,3 +6,4 @@ export * from './structs';
 export * from './caps';
 export * from './errno';
 export * from './vm';
+export * from './exits';

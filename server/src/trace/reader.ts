@@ -1,0 +1,901 @@
+/**
+ * The streaming trace reader: fed lines (or chunks), it emits events in order with flat memory.
+ * It joins `<unfinished ...>` / `<... resumed>` pairs per pid, attaches -k frames and kvm=vcpu+ dumps
+ * to the call before them, tracks fds per process/thread group, and turns unreadable lines into findings.
+ * Never throws on input.
+ */
+import type { Finding, Severity } from '../common/findings';
+import { lineRange, type Position, type Range } from '../common/range';
+import { rule } from '../common/rules';
+import { exitReasonName, type IoctlInfo } from '../kvm';
+import { FdTracker, UNNAMED_PROCESS } from './fds';
+import { buildIoctl, exitReasonFromDump, numberOf, resolveRequest } from './ioctl';
+import { parseQemuLine } from './qemu';
+import { Src, stripEscapes } from './src';
+import { classifyLine, parseResult, splitCall, type LineKind, type Prefix } from './strace';
+import type {
+  EventBase,
+  ExitEvent,
+  SignalEvent,
+  FdEffect,
+  FdInfo,
+  QemuEvent,
+  ReadOptions,
+  StackFrame,
+  StreamingTraceReader,
+  SyscallEvent,
+  SyscallResult,
+  TraceEvent,
+  TraceFormat,
+  TraceSink,
+  TraceStats,
+  Value,
+  VcpuDump,
+} from './types';
+import { parseArgs } from './value';
+
+export const DEFAULT_MAX_LINE = 256 * 1024;
+const MAX_UNREADABLE_REPORTS = 200;
+
+interface Pending {
+  key: number;
+  name: string;
+  nameRange: Range;
+  /** the args text of the start line (after `(`, up to the marker) */
+  args: Src;
+  base: EventBase;
+  start: Position;
+  startLine: number;
+  stack?: StackFrame[];
+  cloneFlags?: string;
+}
+
+/** Everything the reader remembers between lines (cloned for editor checkpoints). */
+export interface ReaderState {
+  lineNo: number;
+  index: number;
+  fds: FdTracker;
+  pending: Map<number, Pending>;
+  held: TraceEvent | null;
+  /** where a continuation line (frame, VCPU dump) goes: the held event or a pending start */
+  lastTarget: { pending: number } | null;
+  live: Set<number>;
+  known: Set<number>;
+  /** pids announced by `Process N attached` and not yet seen */
+  attached: Set<number>;
+  /** the pid that turned out to be the unnamed process of the unprefixed lines */
+  mainPid: number | null;
+  unnamedUsed: boolean;
+  sawPrefixed: boolean;
+  lastKey: number;
+  inSummary: boolean;
+  qemuMode: boolean;
+  binaryReported: boolean;
+  unreadable: number;
+  formats: Set<TraceFormat>;
+  stats: TraceStats;
+}
+
+function newState(): ReaderState {
+  return {
+    lineNo: 0,
+    index: 0,
+    fds: new FdTracker(),
+    pending: new Map(),
+    held: null,
+    lastTarget: null,
+    live: new Set(),
+    known: new Set(),
+    attached: new Set(),
+    mainPid: null,
+    unnamedUsed: false,
+    sawPrefixed: false,
+    lastKey: UNNAMED_PROCESS,
+    inSummary: false,
+    qemuMode: false,
+    binaryReported: false,
+    unreadable: 0,
+    formats: new Set(),
+    stats: { lines: 0, events: 0, ioctls: 0, kvmIoctls: 0, findings: 0, chars: 0 },
+  };
+}
+
+export function cloneState(s: ReaderState): ReaderState {
+  return {
+    ...s,
+    fds: s.fds.clone(),
+    pending: new Map([...s.pending].map(([k, p]) => [k, { ...p, stack: p.stack?.slice() }])),
+    held: s.held ? structuredClone(s.held) : null,
+    live: new Set(s.live),
+    known: new Set(s.known),
+    attached: new Set(s.attached),
+    formats: new Set(s.formats),
+    stats: { ...s.stats },
+  };
+}
+
+const OPEN_CALLS = new Set(['open', 'openat', 'openat2', 'creat', 'open_by_handle_at']);
+const CLONE_CALLS = new Set(['clone', 'clone2', 'clone3', 'fork', 'vfork']);
+/** syscalls whose non-negative result is a new fd of no KVM kind */
+const FD_RESULT_CALLS = new Set([
+  'socket', 'accept', 'accept4', 'eventfd', 'eventfd2', 'memfd_create', 'memfd_secret', 'signalfd', 'signalfd4',
+  'timerfd_create', 'epoll_create', 'epoll_create1', 'io_uring_setup', 'userfaultfd', 'pidfd_open', 'pidfd_getfd',
+  'inotify_init', 'inotify_init1', 'fanotify_init', 'perf_event_open', 'bpf', 'fsopen', 'fsmount', 'open_tree',
+  'landlock_create_ruleset', 'mq_open', 'pidfd_open',
+]);
+const NO_INFER_ERRNOS = new Set(['ENOTTY', 'EBADF', 'ENOIOCTLCMD']);
+
+function deriveFilePid(fileName: string | undefined): number | undefined {
+  if (!fileName) return undefined;
+  const m = /\.(\d{1,9})$/.exec(fileName);
+  return m ? Number(m[1]) : undefined;
+}
+
+export class TraceReader implements StreamingTraceReader {
+  private s: ReaderState;
+  private partial = '';
+  private skippingLong = false;
+  private readonly maxLine: number;
+  private readonly filePid: number | undefined;
+  private readonly keepGeneric: boolean;
+  private readonly forced: TraceFormat | undefined;
+
+  constructor(
+    private readonly sink: TraceSink,
+    private readonly opts: ReadOptions = {},
+    state?: ReaderState,
+  ) {
+    this.s = state ?? newState();
+    this.maxLine = Math.max(1024, opts.maxLineLength ?? DEFAULT_MAX_LINE);
+    this.filePid = opts.pid ?? deriveFilePid(opts.fileName);
+    this.keepGeneric = opts.keepGeneric ?? true;
+    this.forced = opts.format && opts.format !== 'auto' ? opts.format : undefined;
+  }
+
+  get stats(): TraceStats {
+    return this.s.stats;
+  }
+
+  get formats(): TraceFormat[] {
+    return [...this.s.formats];
+  }
+
+  /** The current line number (number of lines read). */
+  get line(): number {
+    return this.s.lineNo;
+  }
+
+  /** A copy of the reader state, to resume reading later from this line (editor checkpoints). */
+  saveState(): ReaderState {
+    return cloneState(this.s);
+  }
+
+  fdSnapshot(): { table: number; fd: number; info: FdInfo }[] {
+    return this.s.fds.snapshot();
+  }
+
+  push(chunk: string): void {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf('\n', start);
+      if (nl < 0) break;
+      const piece = chunk.slice(start, nl);
+      start = nl + 1;
+      if (this.skippingLong) {
+        this.skippingLong = false;
+        this.partial = '';
+        continue;
+      }
+      const line = this.partial.length ? this.partial + piece : piece;
+      this.partial = '';
+      this.pushLine(line);
+    }
+    if (start < chunk.length) {
+      if (this.skippingLong) return;
+      this.partial += chunk.slice(start);
+      if (this.partial.length > this.maxLine * 4) {
+        // a line far beyond the cap: read its head now, skip the rest up to the next newline
+        const head = this.partial;
+        this.partial = '';
+        this.pushLine(head);
+        this.skippingLong = true;
+      }
+    }
+  }
+
+  pushLine(raw: string): void {
+    try {
+      this.line1(raw);
+    } catch (e) {
+      // a bug in the reader must not stop reading: report it at the line
+      this.finding('TRC101', lineRange(this.s.lineNo - 1, 0, Math.min(raw.length, 10000)), `line not read (internal error: ${(e as Error).message})`);
+    }
+  }
+
+  end(): void {
+    try {
+      if (this.partial.length) {
+        const p = this.partial;
+        this.partial = '';
+        if (!this.skippingLong) this.pushLine(p);
+      }
+      this.skippingLong = false;
+      this.flushHeld();
+      for (const p of [...this.s.pending.values()]) this.emitUnfinished(p, true);
+      this.s.pending.clear();
+      this.flushHeld();
+      if (this.s.unreadable > MAX_UNREADABLE_REPORTS) {
+        const n = this.s.unreadable - MAX_UNREADABLE_REPORTS;
+        this.report('TRC101', lineRange(Math.max(0, this.s.lineNo - 1), 0, 0), `${n} more unreadable line${n === 1 ? '' : 's'} not reported`);
+      }
+    } catch (e) {
+      this.report('TRC101', lineRange(Math.max(0, this.s.lineNo - 1), 0, 0), `end of trace not read (internal error: ${(e as Error).message})`);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private report(code: string, range: Range, message: string): void {
+    let severity: Severity = 'warning';
+    try {
+      severity = rule(code).severity;
+    } catch {
+      /* unknown code: keep warning */
+    }
+    this.s.stats.findings++;
+    this.sink.finding?.({ code, severity, range, message } satisfies Finding);
+  }
+
+  private finding(code: string, range: Range, message: string): void {
+    if (code === 'TRC101' || code === 'TRC103') {
+      this.s.unreadable++;
+      if (this.s.unreadable > MAX_UNREADABLE_REPORTS) return;
+    }
+    this.report(code, range, message);
+  }
+
+  private line1(raw: string): void {
+    const s = this.s;
+    const lineNo = s.lineNo++;
+    s.stats.lines++;
+    s.stats.chars += raw.length + 1;
+    let text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    if (text.length === 0) return;
+    const fullLen = text.length;
+    if (isBinary(text)) {
+      if (!s.binaryReported) {
+        s.binaryReported = true;
+        this.report('TRC104', lineRange(lineNo, 0, Math.min(fullLen, 200)), 'binary data (NUL bytes or invalid UTF-8): this is not a text trace; binary lines are skipped without further diagnostics');
+      }
+      return;
+    }
+    let long = false;
+    let tail: string | undefined;
+    if (text.length > this.maxLine) {
+      long = true;
+      tail = text.slice(Math.max(this.maxLine, text.length - 4096));
+      const tailAt = text.length - tail.length;
+      text = text.slice(0, this.maxLine);
+      this.report('TRC105', lineRange(lineNo, 0, this.maxLine), `line of ${fullLen} characters: only its first ${this.maxLine} characters and its result are read`);
+      return this.longLine(text, tail, tailAt, lineNo, fullLen);
+    }
+    void long;
+    const clean = stripEscapes(text);
+    const src = Src.line(clean.text, lineNo, 0, clean.map);
+    const whole = lineRange(lineNo, 0, fullLen);
+
+    // QEMU trace lines
+    if (this.forced !== 'strace' && this.forced !== 'capture') {
+      const q = parseQemuLine(src, s.qemuMode || this.forced === 'qemu');
+      if (q) {
+        this.flushHeld();
+        s.lastTarget = null;
+        s.qemuMode = true;
+        this.qemuEvent(q, src, whole);
+        return;
+      }
+    }
+
+    const k = classifyLine(src, s.inSummary);
+    switch (k.kind) {
+      case 'blank':
+        return;
+      case 'frame':
+        return this.frame(k, lineNo, whole);
+      case 'vcpu':
+        return this.vcpuDump(k, whole);
+      case 'message': {
+        this.flushHeld();
+        s.lastTarget = null;
+        if (k.attached !== undefined) s.attached.add(k.attached);
+        if (k.detached !== undefined) s.live.delete(k.detached);
+        const ev = { ...this.baseNoPrefix(lineNo, whole), kind: 'message' as const, text: k.text };
+        if (k.attached !== undefined) (ev as { attached?: number }).attached = k.attached;
+        if (k.detached !== undefined) (ev as { detached?: number }).detached = k.detached;
+        this.hold(ev);
+        return;
+      }
+      case 'summary': {
+        this.flushHeld();
+        s.lastTarget = null;
+        s.inSummary = true;
+        this.hold({ ...this.baseNoPrefix(lineNo, whole), kind: 'summary', row: k.row });
+        return;
+      }
+      case 'signal': {
+        this.flushHeld();
+        s.lastTarget = null;
+        const { base } = this.base(k.prefix, lineNo, whole);
+        const ev: SignalEvent = { ...base, kind: 'signal', signal: k.signal, signalRange: k.signalRange };
+        if (k.info) ev.info = k.info;
+        if (k.stopped) ev.stopped = true;
+        this.hold(ev);
+        return;
+      }
+      case 'exit': {
+        this.flushHeld();
+        s.lastTarget = null;
+        const { base, key } = this.base(k.prefix, lineNo, whole);
+        const ev: ExitEvent = { ...base, kind: 'exit' };
+        if (k.code !== undefined) ev.code = k.code;
+        if (k.killedBy) ev.killedBy = k.killedBy;
+        if (k.coreDumped) ev.coreDumped = true;
+        if (k.superseded) ev.superseded = true;
+        const p = s.pending.get(key);
+        if (p) {
+          s.pending.delete(key);
+          this.emitUnfinished(p, false);
+          this.flushHeld();
+        }
+        this.hold(ev);
+        if (base.pid !== null) {
+          s.live.delete(base.pid);
+          if (!k.superseded) s.fds.exit(base.pid);
+        }
+        return;
+      }
+      case 'call':
+        this.flushHeld();
+        return this.call(k, src, lineNo, whole);
+      case 'resumed':
+        this.flushHeld();
+        return this.resumed(k, src, lineNo, whole);
+      case 'unknown':
+      default:
+        this.flushHeld();
+        s.lastTarget = null;
+        this.finding('TRC101', whole, 'line not understood as strace output, a QEMU trace event or a capture line');
+        return;
+    }
+  }
+
+  private longLine(head: string, tail: string, tailAt: number, lineNo: number, fullLen: number): void {
+    // the head gives prefix, name and the first arguments; the tail gives the result
+    const hc = stripEscapes(head);
+    const src = Src.line(hc.text, lineNo, 0, hc.map);
+    const whole = lineRange(lineNo, 0, fullLen);
+    const k = classifyLine(src, false);
+    this.flushHeld();
+    if (k.kind !== 'call') {
+      this.s.lastTarget = null;
+      if (k.kind === 'unknown') this.finding('TRC101', lineRange(lineNo, 0, head.length), 'line not understood (too long to read whole)');
+      return;
+    }
+    const { base, key } = this.base(k.prefix, lineNo, whole);
+    const nameRange = src.range(k.nameAt, k.nameAt + k.name.length);
+    const args = parseArgs(src, k.argsAt, src.text.length);
+    const tsrc = Src.line(tail, lineNo, tailAt);
+    const at = tail.lastIndexOf(') = ');
+    const res = at >= 0 ? parseResult(tsrc, at + 1) : { result: null, ok: true };
+    const ev: SyscallEvent = { ...base, kind: 'syscall', name: k.name, nameRange, args, result: res.result };
+    if ('duration' in res && res.duration) ev.duration = res.duration;
+    this.completeSyscall(ev, key);
+  }
+
+  private baseNoPrefix(lineNo: number, whole: Range): EventBase {
+    return { index: 0, format: 'strace', line: lineNo, range: whole, pid: null };
+  }
+
+  /** Resolve the pid of a line, and the fd-table key. */
+  private resolvePid(prefix: Prefix | undefined): { pid: number | null; key: number } {
+    const s = this.s;
+    if (prefix && prefix.pid !== undefined) {
+      this.seePid(prefix.pid);
+      s.lastKey = prefix.pid;
+      return { pid: prefix.pid, key: prefix.pid };
+    }
+    if (this.filePid !== undefined) {
+      this.seePid(this.filePid);
+      return { pid: this.filePid, key: this.filePid };
+    }
+    if (s.sawPrefixed && s.live.size === 1) {
+      const p = s.live.values().next().value as number;
+      return { pid: p, key: p };
+    }
+    if (s.mainPid !== null && s.sawPrefixed) return { pid: null, key: s.mainPid };
+    s.unnamedUsed = true;
+    return { pid: null, key: UNNAMED_PROCESS };
+  }
+
+  private seePid(pid: number): void {
+    const s = this.s;
+    if (s.known.has(pid)) return;
+    s.known.add(pid);
+    s.live.add(pid);
+    s.sawPrefixed = true;
+    // a child whose clone is still in flight: link it now with the clone's flags
+    let inflight: Pending | undefined;
+    for (const p of s.pending.values()) if (CLONE_CALLS.has(p.name) && p.key !== pid) inflight = p;
+    if (inflight) {
+      this.link(inflight.key, pid, inflight.cloneFlags ?? '', inflight.name);
+      s.attached.delete(pid);
+      return;
+    }
+    if (s.attached.has(pid)) {
+      // attached without a visible clone: most likely a thread of the process that made it (a VMM's vCPU thread)
+      s.attached.delete(pid);
+      const parent = s.mainPid ?? (s.lastKey !== pid ? s.lastKey : UNNAMED_PROCESS);
+      s.fds.thread(parent, pid);
+      return;
+    }
+    if (s.mainPid === null && s.unnamedUsed) {
+      s.mainPid = pid;
+      s.fds.thread(UNNAMED_PROCESS, pid);
+    }
+  }
+
+  private link(parent: number, child: number, flags: string, call: string): void {
+    if (call === 'fork' || call === 'vfork' || !/CLONE_FILES|CLONE_THREAD/.test(flags)) this.s.fds.fork(parent, child);
+    else this.s.fds.thread(parent, child);
+  }
+
+  private base(prefix: Prefix, lineNo: number, whole: Range): { base: EventBase; key: number } {
+    const { pid, key } = this.resolvePid(prefix);
+    const base: EventBase = { index: 0, format: this.forced === 'capture' ? 'capture' : 'strace', line: lineNo, range: whole, pid };
+    if (prefix.pidRange) base.pidRange = prefix.pidRange;
+    if (prefix.comm !== undefined) {
+      base.comm = prefix.comm;
+      base.commRange = prefix.commRange;
+    }
+    if (prefix.time) base.time = prefix.time;
+    if (prefix.relativeTime) base.relativeTime = prefix.relativeTime;
+    if (prefix.syscallNumber) base.syscallNumber = prefix.syscallNumber;
+    if (prefix.instructionPointer) base.instructionPointer = prefix.instructionPointer;
+    return { base, key };
+  }
+
+  private hold(ev: TraceEvent): void {
+    this.flushHeld();
+    this.s.held = ev;
+  }
+
+  private flushHeld(): void {
+    const ev = this.s.held;
+    if (!ev) return;
+    this.s.held = null;
+    ev.index = this.s.index++;
+    this.s.stats.events++;
+    this.s.formats.add(ev.format);
+    if (!this.keepGeneric && ev.kind === 'syscall' && !ev.ioctl && !ev.fdEffect && !CLONE_CALLS.has(ev.name) && ev.name !== 'execve' && ev.name !== 'mmap' && ev.name !== 'munmap') return;
+    this.sink.event(ev);
+  }
+
+  private frame(k: Extract<LineKind, { kind: 'frame' }>, lineNo: number, whole: Range): void {
+    const f: StackFrame = { text: k.text, range: k.range };
+    if (k.object !== undefined) f.object = k.object;
+    if (k.symbol !== undefined) f.symbol = k.symbol;
+    if (k.address !== undefined) f.address = k.address;
+    const t = this.s.lastTarget;
+    if (t) {
+      const p = this.s.pending.get(t.pending);
+      if (p) {
+        (p.stack ??= []).push(f);
+        return;
+      }
+    }
+    const h = this.s.held;
+    if (h && (h.kind === 'syscall' || h.kind === 'signal' || h.kind === 'exit')) {
+      if (h.kind === 'syscall') (h.stack ??= []).push(f);
+      return;
+    }
+    this.finding('TRC107', whole, `stack frame (-k) with no call before it (line ${lineNo + 1})`);
+  }
+
+  private vcpuDump(k: Extract<LineKind, { kind: 'vcpu' }>, whole: Range): void {
+    const h = this.s.held;
+    const d: VcpuDump = { direction: k.direction, vcpu: k.vcpu, value: k.value, range: k.range };
+    if (h && h.kind === 'syscall') {
+      (h.vcpuDumps ??= []).push(d);
+      if (h.ioctl && k.direction === 'exit' && !h.ioctl.exitReason) {
+        const ex = exitReasonFromDump(k.value);
+        if (ex) h.ioctl.exitReason = ex;
+      }
+      if (h.ioctl && h.ioctl.vcpuIndex === null) h.ioctl.vcpuIndex = k.vcpu;
+      return;
+    }
+    const t = this.s.lastTarget;
+    if (t && this.s.pending.has(t.pending)) return; // dumps of an unfinished KVM_RUN: the resumed line repeats none, keep quiet
+    this.finding('TRC107', whole, 'kvm_run dump (-e kvm=vcpu+) with no KVM_RUN before it');
+  }
+
+  private call(k: Extract<LineKind, { kind: 'call' }>, src: Src, lineNo: number, whole: Range): void {
+    const s = this.s;
+    const { base, key } = this.base(k.prefix, lineNo, whole);
+    const nameRange = src.range(k.nameAt, k.nameAt + k.name.length);
+    if (k.state === 'unfinished') {
+      const t = src.text;
+      let end = t.lastIndexOf('<unfinished ...>');
+      while (end > k.argsAt && t.charCodeAt(end - 1) === 32) end--;
+      const p: Pending = {
+        key,
+        name: k.name,
+        nameRange,
+        args: src.slice(k.argsAt, Math.max(k.argsAt, end)),
+        base,
+        start: whole.start,
+        startLine: lineNo,
+      };
+      if (CLONE_CALLS.has(k.name)) p.cloneFlags = p.args.text;
+      const old = s.pending.get(key);
+      if (old) this.emitUnfinished(old, false);
+      this.flushHeld();
+      s.pending.set(key, p);
+      s.lastTarget = { pending: key };
+      return;
+    }
+    s.lastTarget = null;
+    const split = splitCall(src, k.argsAt);
+    let ev: SyscallEvent;
+    if (!split) {
+      const args = parseArgs(src, k.argsAt, src.text.length);
+      ev = { ...base, kind: 'syscall', name: k.name, nameRange, args, result: null };
+      this.finding('TRC103', whole, `cut line: the call to ${k.name} has no closing parenthesis and no result`);
+    } else {
+      const args = parseArgs(src, k.argsAt, split.argsEnd);
+      const res = parseResult(src, split.resultAt);
+      ev = { ...base, kind: 'syscall', name: k.name, nameRange, args, result: res.result };
+      if (res.duration) ev.duration = res.duration;
+      if (!res.ok) this.finding('TRC101', src.range(split.resultAt, src.text.length), `result of ${k.name} not understood`);
+      else if (!res.result && k.name !== 'exit' && k.name !== 'exit_group') {
+        this.finding('TRC103', whole, `cut line: the call to ${k.name} has no result`);
+      }
+    }
+    this.completeSyscall(ev, key);
+  }
+
+  private resumed(k: Extract<LineKind, { kind: 'resumed' }>, src: Src, lineNo: number, whole: Range): void {
+    const s = this.s;
+    const { base, key } = this.base(k.prefix, lineNo, whole);
+    let p = s.pending.get(key);
+    let pkey = key;
+    if ((!p || p.name !== k.name) && k.prefix.pid === undefined) {
+      // an unprefixed resumed line: the one pending call of that name
+      const cands = [...s.pending.values()].filter((x) => x.name === k.name);
+      if (cands.length === 1) {
+        p = cands[0];
+        pkey = p!.key;
+      }
+    }
+    // the rest of the resumed line; `<... x resumed> <unfinished ...>) = ?` drops the inner marker
+    let restAt = k.restAt;
+    const mm = /^\s*<unfinished \.\.\.>/.exec(src.text.slice(restAt, restAt + 40));
+    if (mm && src.text.length > restAt + mm[0].length && /\S/.test(src.text.slice(restAt + mm[0].length))) restAt += mm[0].length;
+    const rest = src.slice(restAt, src.text.length);
+    if (!p || p.name !== k.name) {
+      s.lastTarget = null;
+      this.finding('TRC102', src.range(k.nameAt - 5, k.restAt), `\`<... ${k.name} resumed>\` without its start: the arguments before it are not in the trace`);
+      const split = splitCall(rest, 0);
+      const args = split ? parseArgs(rest, 0, split.argsEnd) : [];
+      const res = split ? parseResult(rest, split.resultAt) : { result: null, ok: true };
+      const ev: SyscallEvent = {
+        ...base,
+        kind: 'syscall',
+        name: k.name,
+        nameRange: src.range(k.nameAt, k.nameAt + k.name.length),
+        args,
+        result: res.result,
+        orphanResumed: true,
+      };
+      if ('duration' in res && res.duration) ev.duration = res.duration;
+      this.completeSyscall(ev, key);
+      return;
+    }
+    s.pending.delete(pkey);
+    const joined = Src.concat(p.args, rest);
+    if (joined.text.trimEnd().endsWith('<unfinished ...>') && !splitCall(joined, 0)) {
+      // resumed and cut again: keep waiting
+      let end = joined.text.lastIndexOf('<unfinished ...>');
+      while (end > 0 && joined.text.charCodeAt(end - 1) === 32) end--;
+      s.pending.set(pkey, { ...p, args: joined.slice(0, end) });
+      s.lastTarget = { pending: pkey };
+      return;
+    }
+    s.lastTarget = null;
+    const split = splitCall(joined, 0);
+    const range: Range = { start: p.start, end: whole.end };
+    const ev: SyscallEvent = {
+      ...p.base,
+      range,
+      kind: 'syscall',
+      name: p.name,
+      nameRange: p.nameRange,
+      args: [],
+      result: null,
+      joined: { startLine: p.startLine, resumedLine: lineNo },
+    };
+    if (p.stack) ev.stack = p.stack;
+    if (!split) {
+      ev.args = parseArgs(joined, 0, joined.text.length);
+      this.finding('TRC103', whole, `cut line: the resumed call to ${p.name} has no closing parenthesis and no result`);
+    } else {
+      ev.args = parseArgs(joined, 0, split.argsEnd);
+      const res = parseResult(joined, split.resultAt);
+      ev.result = res.result;
+      if (res.duration) ev.duration = res.duration;
+      if (!res.ok) this.finding('TRC101', joined.range(split.resultAt, joined.text.length), `result of ${p.name} not understood`);
+    }
+    this.completeSyscall(ev, pkey);
+  }
+
+  private emitUnfinished(p: Pending, atEnd: boolean): void {
+    const ev: SyscallEvent = {
+      ...p.base,
+      range: { start: p.start, end: { line: p.startLine, character: p.base.range.end.character } },
+      kind: 'syscall',
+      name: p.name,
+      nameRange: p.nameRange,
+      args: parseArgs(p.args, 0, p.args.text.length),
+      result: null,
+      unfinished: true,
+    };
+    if (p.stack) ev.stack = p.stack;
+    if (atEnd) this.report('TRC106', ev.range, `${p.name} never returned in this trace (\`<unfinished ...>\` without its \`resumed\` line)`);
+    this.completeSyscall(ev, p.key);
+  }
+
+  // --- fd tracking and ioctl details -------------------------------------------------------
+
+  private completeSyscall(ev: SyscallEvent, key: number): void {
+    const s = this.s;
+    const name = ev.name;
+    const ret = ev.result?.value ?? null;
+    const ok = ret !== null && ret >= 0n && !ev.result?.errno;
+    if (name === 'ioctl') {
+      this.ioctl(ev, key, ok);
+    } else if (OPEN_CALLS.has(name)) {
+      if (ok && ret !== null) {
+        const pathArg = name === 'open' || name === 'creat' ? ev.args[0] : ev.args[1];
+        const path = pathArg?.value.kind === 'string' ? pathArg.value.value : undefined;
+        const flagsText = (name === 'open' ? ev.args[1] : ev.args[2])?.value.text ?? '';
+        const deco = ev.result?.decoration?.text;
+        const isKvm = path === '/dev/kvm' || (deco !== undefined && deco.replace(/<char \d+:\d+>$/, '') === '/dev/kvm');
+        const info = s.fds.create(key, Number(ret), isKvm ? 'system' : 'other', { path: path ?? deco, cloexec: /O_CLOEXEC/.test(flagsText) }, ev.nameRange);
+        ev.fdEffect = { op: 'create', fd: Number(ret), info };
+      }
+    } else if (name === 'close') {
+      const fd = fdArg(ev.args[0]?.value);
+      if (fd !== null && (ok || ev.result?.errno?.name === 'EINTR')) {
+        const info = s.fds.close(key, fd);
+        const eff: FdEffect = { op: 'close', fd };
+        if (info) eff.info = info;
+        ev.fdEffect = eff;
+      }
+    } else if (name === 'dup' || name === 'dup2' || name === 'dup3' || (name === 'fcntl' || name === 'fcntl64')) {
+      const from = fdArg(ev.args[0]?.value);
+      let to: number | null = null;
+      let cloexec = false;
+      if (name === 'dup') to = ok ? Number(ret) : null;
+      else if (name === 'dup2' || name === 'dup3') {
+        to = ok ? fdArg(ev.args[1]?.value) : null;
+        cloexec = /O_CLOEXEC/.test(ev.args[2]?.value.text ?? '');
+      } else {
+        const cmd = ev.args[1]?.value.text ?? '';
+        if (/^F_DUPFD(_CLOEXEC)?$/.test(cmd) && ok) {
+          to = Number(ret);
+          cloexec = cmd === 'F_DUPFD_CLOEXEC';
+        }
+      }
+      if (from !== null && to !== null) {
+        const info = s.fds.dup(key, from, to, cloexec);
+        const eff: FdEffect = { op: 'dup', fd: to, from };
+        if (info) eff.info = info;
+        ev.fdEffect = eff;
+      }
+    } else if (CLONE_CALLS.has(name)) {
+      if (ok && ret !== null && ret > 0n) {
+        const child = Number(ret);
+        const flags = ev.args.map((a) => a.value.text).join(',');
+        if (!s.known.has(child)) {
+          this.link(key, child, flags, name);
+          s.known.add(child);
+          s.live.add(child);
+        } else if (name !== 'fork' && name !== 'vfork' && !/CLONE_FILES|CLONE_THREAD/.test(flags) && s.fds.tableId(child) !== child) {
+          // linked as a thread too early: it is a process of its own
+          s.fds.fork(key, child);
+        }
+      }
+    } else if (name === 'execve' || name === 'execveat') {
+      if (ok) s.fds.exec(key);
+    } else if (FD_RESULT_CALLS.has(name)) {
+      if (ok && ret !== null) {
+        const info = s.fds.create(key, Number(ret), 'other', { cloexec: /CLOEXEC/.test(ev.args.map((a) => a.value.text).join(',')) }, ev.nameRange);
+        ev.fdEffect = { op: 'create', fd: Number(ret), info };
+      }
+    }
+    // -y decoration of a returned fd confirms or sets its kind
+    const deco = ev.result?.decoration;
+    if (deco && ok && ret !== null && ret < 0x7fffffffn && name !== 'ioctl') {
+      const info = s.fds.decorate(key, Number(ret), deco.text, deco.range);
+      if (ev.fdEffect && ev.fdEffect.fd === Number(ret)) ev.fdEffect.info = info;
+    }
+    this.hold(ev);
+  }
+
+  private ioctl(ev: SyscallEvent, key: number, ok: boolean): void {
+    const s = this.s;
+    s.stats.ioctls++;
+    const fdV = ev.orphanResumed ? undefined : ev.args[0]?.value;
+    const rqV = ev.orphanResumed ? undefined : ev.args[1]?.value;
+    const argV = ev.orphanResumed ? undefined : ev.args[2]?.value;
+    const fd = fdArg(fdV);
+    let fdInfo: FdInfo | null = null;
+    if (fd !== null) {
+      if (fdV?.decoration) fdInfo = s.fds.decorate(key, fd, fdV.decoration.text, fdV.decoration.range);
+      else fdInfo = s.fds.get(key, fd) ?? null;
+    }
+    const rq = resolveRequest(rqV);
+    const info: IoctlInfo | undefined = rq.info;
+    // infer the kind of an fd the trace never showed being made
+    if (fd !== null && info && (!fdInfo || fdInfo.kind === 'unknown') && info.fds.length === 1) {
+      const errno = ev.result?.errno?.name;
+      if (!errno || !NO_INFER_ERRNOS.has(errno)) {
+        const how = ok ? 'succeeded' : errno ? `failed with ${errno}` : 'was issued';
+        fdInfo = s.fds.infer(key, fd, info.fds[0]!, `${info.name} ${how} on it (line ${ev.line + 1})`, rq.range);
+      }
+    }
+    const call = buildIoctl({
+      source: ev.format,
+      fdValue: fdV,
+      requestValue: rqV,
+      argValue: argV,
+      fallbackRange: ev.nameRange,
+      result: ev.result,
+      fdInfo: fdInfo ?? (fd !== null ? { fd, kind: 'unknown', source: 'unknown' } : null),
+    });
+    if (info) s.stats.kvmIoctls++;
+    // formats: a capture decodes the pre-fault struct strace never decodes
+    if (info?.name === 'KVM_PRE_FAULT_MEMORY' && call.structRecorded && ev.format === 'strace') {
+      ev.format = 'capture';
+      call.source = 'capture';
+    }
+    ev.ioctl = call;
+    // effects of KVM creations
+    const ret = ev.result?.value ?? null;
+    if (info && ok && ret !== null && ret >= 0n && ret < 0x7fffffffn) {
+      const nfd = Number(ret);
+      const vmObj = fdInfo?.kind === 'vm' ? fdInfo.objectId : fdInfo?.vmObjectId;
+      let created: FdInfo | undefined;
+      switch (info.name) {
+        case 'KVM_CREATE_VM':
+          created = s.fds.create(key, nfd, 'vm', { vmType: Number(call.scalar ?? 0n) }, ev.nameRange);
+          break;
+        case 'KVM_CREATE_VCPU': {
+          const extra: Partial<FdInfo> = {};
+          if (call.scalar !== undefined) extra.vcpuIndex = Number(call.scalar);
+          if (vmObj !== undefined) extra.vmObjectId = vmObj;
+          created = s.fds.create(key, nfd, 'vcpu', extra, ev.nameRange);
+          break;
+        }
+        case 'KVM_CREATE_GUEST_MEMFD':
+          created = s.fds.create(key, nfd, 'guest_memfd', vmObj !== undefined ? { vmObjectId: vmObj } : {}, ev.nameRange);
+          break;
+        case 'KVM_GET_STATS_FD':
+          created = s.fds.create(key, nfd, 'other', {}, ev.nameRange);
+          break;
+        case 'KVM_CREATE_DEVICE': {
+          const dfd = call.after?.fd ?? null;
+          if (typeof dfd === 'bigint' && dfd >= 0n) created = s.fds.create(key, Number(dfd), 'device', vmObj !== undefined ? { vmObjectId: vmObj } : {}, ev.nameRange);
+          break;
+        }
+      }
+      if (created) {
+        const deco = ev.result?.decoration;
+        if (deco && info.name !== 'KVM_CREATE_DEVICE') created = s.fds.decorate(key, nfd, deco.text, deco.range);
+        ev.fdEffect = { op: 'create', fd: created.fd, info: created };
+      }
+    } else if (ok && ret !== null && ev.result?.decoration && ret >= 0n && ret < 0x7fffffffn) {
+      const d = s.fds.decorate(key, Number(ret), ev.result.decoration.text, ev.result.decoration.range);
+      ev.fdEffect = { op: 'create', fd: d.fd, info: d };
+    }
+  }
+
+  private qemuEvent(q: NonNullable<ReturnType<typeof parseQemuLine>>, src: Src, whole: Range): void {
+    const s = this.s;
+    const lineNo = whole.start.line;
+    if (q.pid !== undefined) {
+      s.known.add(q.pid);
+      s.live.add(q.pid);
+    }
+    const ev: QemuEvent = {
+      index: 0,
+      format: 'qemu',
+      line: lineNo,
+      range: whole,
+      pid: q.pid ?? null,
+      kind: 'qemu',
+      name: q.name,
+      nameRange: src.range(q.nameAt, q.nameEnd),
+      fields: q.fields,
+    };
+    if (q.pidRange) ev.pidRange = q.pidRange;
+    if (q.time) ev.time = q.time;
+    const f = q.fields;
+    const cpu = f.cpu_index ? Number(f.cpu_index.text) : undefined;
+    if (cpu !== undefined && Number.isFinite(cpu)) ev.cpuIndex = cpu;
+    if (q.name === 'kvm_run_exit' && f.reason) {
+      const n = Number(f.reason.text);
+      if (Number.isFinite(n)) ev.exitReason = { number: n, name: exitReasonName(n), range: f.reason.range };
+    }
+    if ((q.name === 'kvm_vcpu_ioctl' || q.name === 'kvm_vm_ioctl' || q.name === 'kvm_ioctl' || q.name === 'kvm_device_ioctl') && f.type) {
+      s.stats.ioctls++;
+      const typeV = qemuValue(f.type.text, f.type.range);
+      const argV = f.arg ? qemuValue(f.arg.text, f.arg.range) : undefined;
+      const kind = q.name === 'kvm_vcpu_ioctl' ? 'vcpu' : q.name === 'kvm_vm_ioctl' ? 'vm' : q.name === 'kvm_ioctl' ? 'system' : 'device';
+      const devFd = f.dev_fd ? Number(f.dev_fd.text) : undefined;
+      const fdInfo: FdInfo = { fd: devFd ?? -1, kind, source: 'inferred', inferred: { reason: `QEMU's ${q.name} trace event`, range: ev.nameRange } };
+      if (cpu !== undefined && Number.isFinite(cpu)) fdInfo.vcpuIndex = cpu;
+      const call = buildIoctl({
+        source: 'qemu',
+        fdValue: devFd !== undefined && f.dev_fd ? qemuValue(f.dev_fd.text, f.dev_fd.range) : undefined,
+        requestValue: typeV,
+        argValue: argV,
+        fallbackRange: ev.nameRange,
+        result: null,
+        fdInfo,
+        vcpuIndex: cpu ?? null,
+      });
+      if (call.info) s.stats.kvmIoctls++;
+      ev.ioctl = call;
+    }
+    this.hold(ev);
+  }
+}
+
+function qemuValue(text: string, range: Range): Value {
+  if (text === '(nil)') return { kind: 'null', text, range };
+  const n = /^(-?)(0x[0-9a-fA-F]+|\d+)$/.exec(text);
+  if (n) {
+    const v = BigInt(n[2]!);
+    return { kind: 'int', value: n[1] ? -v : v, radix: n[2]!.startsWith('0x') ? 16 : 10, text, range };
+  }
+  return { kind: 'raw', text, range };
+}
+
+function fdArg(v: Value | undefined): number | null {
+  if (!v) return null;
+  const n = numberOf(v);
+  if (n === null || n < -0x80000000n || n > 0x7fffffffn) return null;
+  return Number(n);
+}
+
+/** NUL bytes, or many replacement characters / control characters: not a text line. */
+function isBinary(text: string): boolean {
+  if (text.indexOf('\0') >= 0) return true;
+  let bad = 0;
+  const n = Math.min(text.length, 4096);
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0xfffd || (c < 32 && c !== 9 && c !== 27)) bad++;
+  }
+  return bad > 4 && bad * 10 > n;
+}
+
+/** Read a whole text (editor, tests): all events and findings in memory. */
+export function readTrace(text: string, opts: ReadOptions = {}): import('./types').TraceReadResult {
+  const events: TraceEvent[] = [];
+  const findings: Finding[] = [];
+  const r = new TraceReader({ event: (e) => events.push(e), finding: (f) => findings.push(f) }, opts);
+  r.push(text);
+  r.end();
+  return { events, findings, formats: r.formats, stats: { ...r.stats }, fds: r.fdSnapshot() };
+}

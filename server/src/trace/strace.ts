@@ -1,0 +1,384 @@
+/**
+ * One strace output line -> a parsed record (prefix + body). No state: joining unfinished/resumed pairs,
+ * attaching -k frames and VCPU dumps, and fd tracking happen in reader.ts.
+ */
+import type { Range } from '../common/range';
+import { errnoByName, exitReasonNumber } from '../kvm';
+import { Src } from './src';
+import type { EventBase, SyscallResult, Value } from './types';
+import { parseIntToken, parseValue, scanBalanced, skipDecoration, skipString } from './value';
+
+export interface Prefix {
+  pid?: number;
+  pidRange?: Range;
+  comm?: string;
+  commRange?: Range;
+  time?: EventBase['time'];
+  relativeTime?: EventBase['relativeTime'];
+  syscallNumber?: EventBase['syscallNumber'];
+  instructionPointer?: EventBase['instructionPointer'];
+  /** offset of the body in the clean text */
+  bodyAt: number;
+}
+
+export type LineKind =
+  | { kind: 'blank' }
+  | { kind: 'frame'; text: string; range: Range; object?: string; symbol?: string; address?: bigint }
+  | { kind: 'vcpu'; vcpu: number; direction: 'entry' | 'exit'; value: Value; range: Range }
+  | { kind: 'message'; text: string; attached?: number; detached?: number }
+  | { kind: 'summary'; row?: { percent: number; seconds: number; usecsPerCall?: number; calls: number; errors?: number; syscall: string } }
+  | { kind: 'signal'; prefix: Prefix; signal: string; signalRange: Range; info?: Value; stopped?: boolean }
+  | { kind: 'exit'; prefix: Prefix; code?: number; killedBy?: string; coreDumped?: boolean; superseded?: boolean }
+  /** a complete call, an unfinished start, or a resumed end */
+  | { kind: 'call'; prefix: Prefix; name: string; nameAt: number; argsAt: number; state: 'complete' | 'unfinished' | 'truncated' }
+  | { kind: 'resumed'; prefix: Prefix; name: string; nameAt: number; restAt: number }
+  | { kind: 'unknown' };
+
+const TIME_HMS = /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?= )/;
+const TIME_EPOCH = /^(\d+)\.(\d+)(?= )/;
+const REL = /^\(\+\s*(\d+\.\d+)\)(?= )/;
+
+/** Parse the prefix columns. `text` is the clean line. */
+export function parsePrefix(src: Src): Prefix {
+  const t = src.text;
+  let i = 0;
+  const p: Prefix = { bodyAt: 0 };
+  // [pid  123] or [pid 123<comm>]
+  if (t.startsWith('[pid ')) {
+    let j = 5;
+    while (t.charCodeAt(j) === 32) j++;
+    const ds = j;
+    while (t.charCodeAt(j) >= 48 && t.charCodeAt(j) <= 57) j++;
+    if (j > ds) {
+      let k = j;
+      let comm: string | undefined;
+      let commRange: Range | undefined;
+      if (t.charCodeAt(k) === 60) {
+        const ce = t.indexOf('>]', k);
+        if (ce > 0) {
+          comm = t.slice(k + 1, ce);
+          commRange = src.range(k + 1, ce);
+          k = ce + 1;
+        }
+      }
+      if (t.charCodeAt(k) === 93) {
+        p.pid = Number(t.slice(ds, j));
+        p.pidRange = src.range(ds, j);
+        if (comm !== undefined) {
+          p.comm = comm;
+          p.commRange = commRange;
+        }
+        i = k + 1;
+        while (t.charCodeAt(i) === 32) i++;
+      }
+    }
+  } else {
+    // pid column (-o with -f, --always-show-pid): digits then (optional <comm>) then spaces
+    let j = 0;
+    while (t.charCodeAt(j) >= 48 && t.charCodeAt(j) <= 57) j++;
+    if (j > 0 && (t.charCodeAt(j) === 32 || t.charCodeAt(j) === 60)) {
+      let k = j;
+      let comm: string | undefined;
+      let commRange: Range | undefined;
+      if (t.charCodeAt(k) === 60) {
+        const ce = t.indexOf('> ', k);
+        if (ce > 0) {
+          comm = t.slice(k + 1, ce);
+          commRange = src.range(k + 1, ce);
+          k = ce + 1;
+        } else k = -1;
+      }
+      if (k > 0 && t.charCodeAt(k) === 32) {
+        p.pid = Number(t.slice(0, j));
+        p.pidRange = src.range(0, j);
+        if (comm !== undefined) {
+          p.comm = comm;
+          p.commRange = commRange;
+        }
+        i = k;
+        while (t.charCodeAt(i) === 32) i++;
+      }
+    }
+  }
+  // time: -t / -tt  (HH:MM:SS[.frac]) or -ttt (epoch.frac); a bare -r column is a small float
+  let rest = t.slice(i, i + 40);
+  let m = TIME_HMS.exec(rest);
+  if (m) {
+    const secs = Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) + (m[4] ? Number('0.' + m[4]) : 0);
+    p.time = { text: m[0], range: src.range(i, i + m[0].length), seconds: secs };
+    i += m[0].length;
+    while (t.charCodeAt(i) === 32) i++;
+  } else {
+    // leading spaces of a bare -r column ("     0.000045 ")
+    let j = i;
+    while (t.charCodeAt(j) === 32) j++;
+    m = TIME_EPOCH.exec(t.slice(j, j + 40));
+    if (m) {
+      const v = Number(m[0]);
+      if (m[1]!.length >= 8) p.time = { text: m[0], range: src.range(j, j + m[0].length), seconds: v };
+      else p.relativeTime = { text: m[0], range: src.range(j, j + m[0].length), seconds: v };
+      i = j + m[0].length;
+      while (t.charCodeAt(i) === 32) i++;
+    }
+  }
+  rest = t.slice(i, i + 40);
+  m = REL.exec(rest);
+  if (m) {
+    p.relativeTime = { text: m[0], range: src.range(i, i + m[0].length), seconds: Number(m[1]) };
+    i += m[0].length;
+    while (t.charCodeAt(i) === 32) i++;
+  }
+  // [  16] syscall number (-n), [00007ff1605bad6b] instruction pointer (-i); either may come first in odd builds
+  for (let round = 0; round < 2 && t.charCodeAt(i) === 91; round++) {
+    const close = t.indexOf(']', i);
+    if (close < 0 || close - i > 24) break;
+    const inner = t.slice(i + 1, close);
+    if (/^ *\d{1,7}$/.test(inner) && !p.syscallNumber) {
+      const s = inner.length - inner.trimStart().length;
+      p.syscallNumber = { value: Number(inner), range: src.range(i + 1 + s, close) };
+    } else if (/^(?:[0-9a-fA-F]{8}|[0-9a-fA-F]{16}|\?{8}|\?{16})$/.test(inner) && !p.instructionPointer) {
+      p.instructionPointer = { value: inner.startsWith('?') ? null : BigInt('0x' + inner), range: src.range(i + 1, close) };
+    } else break;
+    i = close + 1;
+    while (t.charCodeAt(i) === 32) i++;
+  }
+  p.bodyAt = i;
+  return p;
+}
+
+const SUMMARY_ROW = /^\s*(\d+\.\d+)\s+(\d+\.\d+)\s+(?:(\d+)\s+)?(\d+)\s+(?:(\d+)\s+)?(\S+)\s*$/;
+
+/** Is this (clean) text a line of strace -c's table? */
+export function summaryLine(text: string): LineKind | undefined {
+  if (/^% time\s+(?:seconds|total)/.test(text) || /^-{6} -{6,}/.test(text) || /^\s*%\s+time/.test(text)) return { kind: 'summary' };
+  const m = SUMMARY_ROW.exec(text);
+  if (m) {
+    const row = {
+      percent: Number(m[1]),
+      seconds: Number(m[2]),
+      usecsPerCall: m[3] !== undefined ? Number(m[3]) : undefined,
+      calls: Number(m[4]),
+      errors: m[5] !== undefined ? Number(m[5]) : undefined,
+      syscall: m[6]!,
+    };
+    return { kind: 'summary', row };
+  }
+  return undefined;
+}
+
+const FRAME = /^ > (.*?)(?:\((.*)\))? \[(0x[0-9a-fA-F]+)\]\s*$/;
+const STRACE_MSG = /^(?:\S*\/)?strace: /;
+
+/** Classify a clean line. `inSummary`: a -c header was seen. */
+export function classifyLine(src: Src, inSummary: boolean): LineKind {
+  const t = src.text;
+  if (t.length === 0 || /^\s*$/.test(t)) return { kind: 'blank' };
+  const c0 = t.charCodeAt(0);
+  if (c0 === 32) {
+    if (t.startsWith(' > ')) {
+      const m = FRAME.exec(t);
+      return {
+        kind: 'frame',
+        text: t.slice(3),
+        range: src.range(1, t.length),
+        object: m ? m[1] : undefined,
+        symbol: m && m[2] !== undefined ? m[2] : undefined,
+        address: m ? BigInt(m[3]!) : undefined,
+      };
+    }
+    const vm = /^ VCPU:(\d+)([<>]) /.exec(t);
+    if (vm) {
+      const at = vm[0].length;
+      return {
+        kind: 'vcpu',
+        vcpu: Number(vm[1]),
+        direction: vm[2] === '<' ? 'entry' : 'exit',
+        value: parseValue(src, at, t.length),
+        range: src.range(1, t.length),
+      };
+    }
+  }
+  if (STRACE_MSG.test(t)) {
+    const a = /Process (\d+) attached/.exec(t);
+    const d = /Process (\d+) detached/.exec(t);
+    return { kind: 'message', text: t, attached: a ? Number(a[1]) : undefined, detached: d ? Number(d[1]) : undefined };
+  }
+  if (t === '--' || t.startsWith('#')) return { kind: 'message', text: t };
+  if (c0 === 37 /* % */ || c0 === 45 /* - */ || inSummary) {
+    const s = summaryLine(t);
+    if (s) return s;
+  }
+  const prefix = parsePrefix(src);
+  const i = prefix.bodyAt;
+  if (t.startsWith('--- ', i)) {
+    const endMark = t.lastIndexOf(' ---');
+    const bodyEnd = endMark > i + 3 ? endMark : t.length;
+    const body = t.slice(i + 4, bodyEnd);
+    const sm = /^(stopped by )?([A-Z][A-Z0-9_+]*)/.exec(body);
+    if (sm) {
+      const sigAt = i + 4 + (sm[1]?.length ?? 0);
+      const after = sigAt + sm[2]!.length;
+      let info: Value | undefined;
+      const rest = t.slice(after, bodyEnd);
+      if (rest.trim().length) {
+        const off = after + (rest.length - rest.trimStart().length);
+        info = parseValue(src, off, bodyEnd);
+      }
+      return { kind: 'signal', prefix, signal: sm[2]!, signalRange: src.range(sigAt, after), info, stopped: sm[1] ? true : undefined };
+    }
+    return { kind: 'unknown' };
+  }
+  if (t.startsWith('+++ ', i)) {
+    const body = t.slice(i + 4).replace(/\s*\+\+\+\s*$/, '');
+    let m = /^exited with (-?\d+)/.exec(body);
+    if (m) return { kind: 'exit', prefix, code: Number(m[1]) };
+    m = /^killed by ([A-Z0-9_+]+)( \(core dumped\))?/.exec(body);
+    if (m) return { kind: 'exit', prefix, killedBy: m[1], coreDumped: m[2] ? true : undefined };
+    if (/^superseded by execve/.test(body)) return { kind: 'exit', prefix, superseded: true };
+    return { kind: 'unknown' };
+  }
+  if (t.startsWith('<... ', i)) {
+    const m = /^<\.\.\. ([A-Za-z0-9_?]+) resumed>/.exec(t.slice(i, i + 80));
+    if (m) return { kind: 'resumed', prefix, name: m[1]!, nameAt: i + 5, restAt: i + m[0].length };
+    return { kind: 'unknown' };
+  }
+  // name(
+  let j = i;
+  while (j < t.length) {
+    const c = t.charCodeAt(j);
+    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 63) j++;
+    else break;
+  }
+  if (j > i && t.charCodeAt(j) === 40) {
+    const name = t.slice(i, j);
+    const argsAt = j + 1;
+    const trimmed = t.trimEnd();
+    const state = trimmed.endsWith('<unfinished ...>') ? 'unfinished' : 'complete';
+    return { kind: 'call', prefix, name, nameAt: i, argsAt, state };
+  }
+  return { kind: 'unknown' };
+}
+
+/**
+ * Given src with a call's arguments starting at argsAt, find the closing parenthesis and parse the result.
+ * Returns null when the closing parenthesis is missing (a cut line).
+ */
+export function splitCall(src: Src, argsAt: number): { argsEnd: number; resultAt: number } | null {
+  const t = src.text;
+  let i = argsAt;
+  for (;;) {
+    const e = scanBalanced(t, i);
+    if (e >= t.length) return null;
+    const c = t.charCodeAt(e);
+    if (c === 44) {
+      i = e + 1;
+      continue;
+    }
+    if (c === 41) return { argsEnd: e, resultAt: e + 1 };
+    // stray closer at top level: skip it and go on
+    i = e + 1;
+  }
+}
+
+/** Parse ` = result [notes] [<duration>]` starting at `at` (just after the closing parenthesis). */
+export function parseResult(src: Src, at: number): { result: SyscallResult | null; duration?: { seconds: number; range: Range }; ok: boolean } {
+  const t = src.text;
+  let i = at;
+  while (t.charCodeAt(i) === 32) i++;
+  if (i >= t.length) return { result: null, ok: true };
+  if (t.charCodeAt(i) !== 61 /* = */) return { result: null, ok: false };
+  i++;
+  while (t.charCodeAt(i) === 32) i++;
+  let end = t.length;
+  while (end > i && (t.charCodeAt(end - 1) === 32 || t.charCodeAt(end - 1) === 9)) end--;
+  // -T duration at the very end
+  let duration: { seconds: number; range: Range } | undefined;
+  const dm = /<(\d+\.\d+)>$/.exec(t.slice(Math.max(i, end - 40), end));
+  if (dm) {
+    const ds = end - dm[0].length;
+    duration = { seconds: Number(dm[1]), range: src.range(ds, end) };
+    end = ds;
+    while (end > i && t.charCodeAt(end - 1) === 32) end--;
+  }
+  const resStart = i;
+  let value: bigint | null = null;
+  let j = i;
+  if (t.charCodeAt(j) === 63 /* ? */) j++;
+  else {
+    let k = j;
+    if (t.charCodeAt(k) === 45) k++;
+    while (k < end && /[0-9a-fA-Fx]/.test(t[k]!)) k++;
+    const n = parseIntToken(t.slice(j, k));
+    if (!n) return { result: null, duration, ok: false };
+    value = n.value;
+    j = k;
+  }
+  const result: SyscallResult = { range: src.range(resStart, end), text: t.slice(resStart, end), value };
+  if (t.charCodeAt(j) === 60 /* < */ && value !== null) {
+    const e = skipDecoration(t, j, end);
+    if (e > j) {
+      let de = e;
+      if (t.startsWith('(deleted)', de)) de += 9;
+      result.decoration = { text: t.slice(j + 1, e - 1) + t.slice(e, de), range: src.range(j, de) };
+      j = de;
+    }
+  }
+  // notes
+  for (let guard = 0; guard < 32; guard++) {
+    while (t.charCodeAt(j) === 32) j++;
+    if (j >= end) break;
+    const c = t.charCodeAt(j);
+    if (c === 40 /* ( */) {
+      let depth = 0;
+      let k = j;
+      for (; k < end; k++) {
+        const ch = t.charCodeAt(k);
+        if (ch === 34) {
+          k = skipString(t, k, end) - 1;
+          continue;
+        }
+        if (ch === 40) depth++;
+        else if (ch === 41 && --depth === 0) break;
+      }
+      const inner = t.slice(j + 1, Math.min(k, end));
+      const range = src.range(j, Math.min(k + 1, end));
+      if (inner === 'INJECTED' || inner === 'DELAYED') result.injected = true;
+      else if (/^KVM_EXIT_[A-Z0-9_]+$/.test(inner)) {
+        const num = exitReasonNumber(inner);
+        result.exitReason = num === undefined ? { name: inner, range: src.range(j + 1, k) } : { name: inner, number: num, range: src.range(j + 1, k) };
+      } else (result.notes ??= []).push({ text: inner, range });
+      j = k + 1;
+      continue;
+    }
+    if (c === 60 /* < */) {
+      const e = skipDecoration(t, j, end);
+      const inner = t.slice(j + 1, e > j ? e - 1 : end);
+      if (inner === 'unavailable') result.unavailable = true;
+      else (result.notes ??= []).push({ text: inner, range: src.range(j, e > j ? e : end) });
+      j = e > j ? e : end;
+      continue;
+    }
+    const em = /^([A-Z][A-Z0-9_]*)/.exec(t.slice(j, Math.min(end, j + 40)));
+    if (em && !result.errno) {
+      const name = em[1]!;
+      const erange = src.range(j, j + name.length);
+      j += name.length;
+      let message: string | undefined;
+      while (t.charCodeAt(j) === 32) j++;
+      if (t.charCodeAt(j) === 40) {
+        const close = t.indexOf(')', j);
+        if (close > 0 && close <= end) {
+          message = t.slice(j + 1, close);
+          j = close + 1;
+        }
+      }
+      result.errno = message === undefined ? { name, range: erange } : { name, range: erange, message };
+      if (!errnoByName(name) && !/^E/.test(name)) (result.notes ??= []).push({ text: name, range: erange });
+      continue;
+    }
+    // unknown tail: keep it as a note
+    (result.notes ??= []).push({ text: t.slice(j, end), range: src.range(j, end) });
+    break;
+  }
+  return { result, duration, ok: true };
+}

@@ -1,0 +1,478 @@
+/**
+ * strace's value syntax -> Value trees. Never throws: whatever is not understood becomes a RawValue.
+ *
+ * Grammar (as strace prints): ints (dec, hex, octal, negative), names, flag expressions (`A|B|0x80`, `A or B`),
+ * strings (`"..."` with C escapes, `...` after a cut), structs `{a=1, b={...}, ...}`, arrays `[1, 2]` / `[A B]` /
+ * `~[A]`, calls `_IOC(...)`, `NULL`, `...`, comments `/* ... *\/` attached to the value before them,
+ * -y decorations `3</dev/kvm>`, in/out values `before => after`.
+ */
+import { capNumber, EXIT_REASONS, MEMSLOT_FLAGS, VM_TYPE_BY_NAME } from '../kvm';
+import type { Src } from './src';
+import type { ArrayValue, StructField, Value } from './types';
+
+const MAX_DEPTH = 64;
+
+/** Numeric value of a KVM name, when it is a KVM fact (caps, memslot flags, exit reasons, VM types). */
+export function kvmNameValue(name: string): bigint | undefined {
+  if (name.startsWith('KVM_')) {
+    const c = capNumber(name);
+    if (c !== undefined) return BigInt(c);
+    const f = MEMSLOT_FLAGS.get(name);
+    if (f !== undefined) return BigInt(f);
+    const e = EXIT_REASONS.get(name);
+    if (e !== undefined) return BigInt(e);
+    const t = VM_TYPE_BY_NAME.get(name);
+    if (t !== undefined) return BigInt(t);
+  }
+  return undefined;
+}
+
+function isIdStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+function isIdChar(c: number): boolean {
+  return isIdStart(c) || (c >= 48 && c <= 57);
+}
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+function isHex(c: number): boolean {
+  return isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/**
+ * From `i`, find the end of a balanced region: the first top-level `,` or unmatched closer (`)`, `]`, `}`)
+ * at or after i, skipping strings, comments and -y decorations. Returns text.length when none.
+ */
+export function scanBalanced(text: string, i: number, end = text.length): number {
+  const stack: number[] = [];
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      i = skipString(text, i, end);
+      continue;
+    }
+    if (c === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
+      const e = text.indexOf('*/', i + 2);
+      i = e < 0 || e >= end ? end : e + 2;
+      continue;
+    }
+    if (c === 60 /* < */ && i > 0 && isIdChar(text.charCodeAt(i - 1))) {
+      const e = skipDecoration(text, i, end);
+      if (e > i) {
+        i = e;
+        continue;
+      }
+    }
+    if (c === 40 || c === 91 || c === 123) stack.push(c);
+    else if (c === 41 || c === 93 || c === 125) {
+      if (stack.length === 0) return i;
+      stack.pop();
+    } else if (c === 44 && stack.length === 0) return i;
+    i++;
+  }
+  return end;
+}
+
+/** i at the opening quote; returns the index after the closing quote (or end). */
+export function skipString(text: string, i: number, end = text.length): number {
+  i++;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === 92) i += 2;
+    else if (c === 34) return i + 1;
+    else i++;
+  }
+  return end;
+}
+
+/** i at `<`; returns index after the matching `>`, or i when there is none. `<...>` nest: `</dev/kvm<char 10:232>>`. */
+export function skipDecoration(text: string, i: number, end = text.length): number {
+  let depth = 0;
+  for (let k = i; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 60) depth++;
+    else if (c === 62) {
+      depth--;
+      if (depth === 0) return k + 1;
+    }
+  }
+  return i;
+}
+
+function decodeEscapes(s: string): string {
+  if (s.indexOf('\\') < 0) return s;
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (ch !== '\\' || i + 1 >= s.length) {
+      out += ch;
+      continue;
+    }
+    const n = s[++i]!;
+    switch (n) {
+      case 'n': out += '\n'; break;
+      case 't': out += '\t'; break;
+      case 'r': out += '\r'; break;
+      case 'v': out += '\v'; break;
+      case 'f': out += '\f'; break;
+      case 'a': out += '\x07'; break;
+      case 'b': out += '\b'; break;
+      case 'x': {
+        const m = /^[0-9a-fA-F]{1,2}/.exec(s.slice(i + 1, i + 3));
+        if (m) {
+          out += String.fromCharCode(parseInt(m[0], 16));
+          i += m[0].length;
+        } else out += 'x';
+        break;
+      }
+      default:
+        if (n >= '0' && n <= '7') {
+          const m = /^[0-7]{1,3}/.exec(s.slice(i, i + 3))!;
+          out += String.fromCharCode(parseInt(m[0], 8) & 0xff);
+          i += m[0].length - 1;
+        } else out += n;
+    }
+  }
+  return out;
+}
+
+/** Parse a number token as strace writes it. */
+export function parseIntToken(t: string): { value: bigint; radix: 8 | 10 | 16 } | undefined {
+  let neg = false;
+  let s = t;
+  if (s.startsWith('-')) {
+    neg = true;
+    s = s.slice(1);
+  }
+  if (s.length === 0) return undefined;
+  let value: bigint;
+  let radix: 8 | 10 | 16;
+  if (/^0[xX][0-9a-fA-F]+$/.test(s)) {
+    value = BigInt(s);
+    radix = 16;
+  } else if (/^\d+$/.test(s)) {
+    if (s.length > 1 && s[0] === '0') {
+      // zero-padded: strace prints masks and kvm_run registers as %016llx; modes as octal (0644)
+      if (s.length >= 9) {
+        value = BigInt('0x' + s);
+        radix = 16;
+      } else if (/^[0-7]+$/.test(s)) {
+        value = BigInt('0o' + s.slice(1));
+        radix = 8;
+      } else {
+        value = BigInt(s);
+        radix = 10;
+      }
+    } else {
+      value = BigInt(s);
+      radix = 10;
+    }
+  } else if (/^0*[0-9a-fA-F]{8,16}$/.test(s) && /^\d/.test(s)) {
+    value = BigInt('0x' + s);
+    radix = 16;
+  } else return undefined;
+  return { value: neg ? -value : value, radix };
+}
+
+class Parser {
+  i = 0;
+  constructor(
+    readonly src: Src,
+    readonly end: number,
+  ) {}
+
+  get text(): string {
+    return this.src.text;
+  }
+
+  ws(): void {
+    const t = this.text;
+    while (this.i < this.end && isSpace(t.charCodeAt(this.i))) this.i++;
+  }
+
+  peek(k = 0): number {
+    return this.i + k < this.end ? this.text.charCodeAt(this.i + k) : -1;
+  }
+
+  startsWith(s: string): boolean {
+    return this.text.startsWith(s, this.i) && this.i + s.length <= this.end;
+  }
+
+  raw(a: number, b: number): Value {
+    return { kind: 'raw', range: this.src.range(a, b), text: this.text.slice(a, b) };
+  }
+
+  /** A value up to the next top-level `,` or closer. */
+  value(depth: number): Value {
+    this.ws();
+    const start = this.i;
+    if (depth > MAX_DEPTH) {
+      this.i = scanBalanced(this.text, this.i, this.end);
+      return this.raw(start, trimEnd(this.text, start, this.i));
+    }
+    let v = this.primary(depth);
+    // postfix: decoration, comment, flags, in/out
+    for (;;) {
+      const save = this.i;
+      // decoration directly after an int/name: 3</dev/kvm>, AT_FDCWD</home>
+      if (this.peek() === 60 && (v.kind === 'int' || v.kind === 'name') && !v.decoration) {
+        const e = skipDecoration(this.text, this.i, this.end);
+        if (e > this.i) {
+          let de = e;
+          if (this.text.startsWith('(deleted)', de)) de += 9;
+          v.decoration = { text: this.text.slice(this.i + 1, e - 1) + this.text.slice(e, de), range: this.src.range(this.i, de) };
+          this.i = de;
+          continue;
+        }
+      }
+      this.ws();
+      if (this.startsWith('/*')) {
+        const e = this.text.indexOf('*/', this.i + 2);
+        const ce = e < 0 || e + 2 > this.end ? this.end : e + 2;
+        const ctext = this.text.slice(this.i + 2, e < 0 || e + 2 > this.end ? this.end : e).trim();
+        if (!v.comment) v.comment = { text: ctext, range: this.src.range(this.i, ce) };
+        this.i = ce;
+        continue;
+      }
+      if (this.peek() === 124 /* | */ && this.peek(1) !== 124) {
+        const parts: Value[] = v.kind === 'flags' && v.operator === '|' ? v.parts : [v];
+        this.i++;
+        parts.push(this.primary(depth + 1));
+        v = this.flags(start, parts, '|');
+        continue;
+      }
+      if (this.startsWith('or ') && this.i > start && isSpace(this.text.charCodeAt(this.i - 1))) {
+        const parts: Value[] = v.kind === 'flags' && v.operator === 'or' ? v.parts : [v];
+        this.i += 3;
+        this.ws();
+        parts.push(this.primary(depth + 1));
+        v = this.flags(start, parts, 'or');
+        continue;
+      }
+      if (this.startsWith('=>')) {
+        this.i += 2;
+        const after = this.value(depth + 1);
+        const end = this.i;
+        const e = trimEnd(this.text, start, end);
+        return { kind: 'inout', before: v, after, range: this.src.range(start, e), text: this.text.slice(start, e) };
+      }
+      const c = this.peek();
+      if (c === -1 || c === 44 || c === 41 || c === 93 || c === 125) {
+        this.i = save;
+        this.ws();
+        return v;
+      }
+      // anything else (operators, stray text): the value is an expression kept raw
+      const e = scanBalanced(this.text, this.i, this.end);
+      this.i = e;
+      const te = trimEnd(this.text, start, e);
+      return this.raw(start, te);
+    }
+  }
+
+  flags(start: number, parts: Value[], operator: '|' | 'or'): Value {
+    let value: bigint | undefined = 0n;
+    for (const p of parts) {
+      const n = p.kind === 'int' ? p.value : p.kind === 'name' ? p.value : p.kind === 'flags' ? p.value : undefined;
+      if (n === undefined) {
+        value = undefined;
+        break;
+      }
+      value |= n;
+    }
+    const last = parts[parts.length - 1]!;
+    const end = this.offsetOfRangeEnd(last, start);
+    return { kind: 'flags', parts, operator, value, range: this.src.range(start, end), text: this.text.slice(start, end) };
+  }
+
+  /** end offset of a freshly parsed primary: the parser's position minus trailing spaces */
+  offsetOfRangeEnd(_v: Value, start: number): number {
+    return trimEnd(this.text, start, this.i);
+  }
+
+  primary(depth: number): Value {
+    this.ws();
+    const t = this.text;
+    const start = this.i;
+    const c = this.peek();
+    if (c === 123 /* { */) return this.struct(depth);
+    if (c === 91 /* [ */) return this.array(depth, start, false);
+    if (c === 126 /* ~ */ && this.peek(1) === 91) {
+      this.i++;
+      return this.array(depth, start, true);
+    }
+    if (c === 34 /* " */) {
+      const e = skipString(t, this.i, this.end);
+      const closed = e <= this.end && t.charCodeAt(e - 1) === 34 && e - 1 > this.i;
+      const body = t.slice(this.i + 1, closed ? e - 1 : e);
+      this.i = e;
+      let truncated = false;
+      if (this.startsWith('...')) {
+        truncated = true;
+        this.i += 3;
+      }
+      return { kind: 'string', value: decodeEscapes(body), truncated, range: this.src.range(start, this.i), text: t.slice(start, this.i) };
+    }
+    if (c === 46 /* . */ && this.startsWith('...')) {
+      this.i += 3;
+      return { kind: 'elision', range: this.src.range(start, this.i), text: '...' };
+    }
+    if (c === 45 /* - */ || isDigit(c)) {
+      let e = this.i + 1;
+      while (e < this.end && isIdChar(t.charCodeAt(e))) e++;
+      const tok = t.slice(this.i, e);
+      const n = parseIntToken(tok);
+      if (n) {
+        this.i = e;
+        return { kind: 'int', value: n.value, radix: n.radix, range: this.src.range(start, e), text: tok };
+      }
+    }
+    if (isIdStart(c)) {
+      let e = this.i + 1;
+      while (e < this.end && isIdChar(t.charCodeAt(e))) e++;
+      const name = t.slice(this.i, e);
+      this.i = e;
+      if (this.peek() === 40 /* ( */) {
+        this.i++;
+        const args = this.list(depth, 41);
+        return { kind: 'call', callee: name, args: args.map((f) => f.value), range: this.src.range(start, this.i), text: t.slice(start, this.i) };
+      }
+      if (name === 'NULL') return { kind: 'null', range: this.src.range(start, e), text: name };
+      const value = kvmNameValue(name);
+      return value === undefined
+        ? { kind: 'name', name, range: this.src.range(start, e), text: name }
+        : { kind: 'name', name, value, range: this.src.range(start, e), text: name };
+    }
+    // unknown: raw up to the next top-level separator
+    const e = scanBalanced(t, this.i, this.end);
+    this.i = e;
+    return this.raw(start, trimEnd(t, start, e));
+  }
+
+  struct(depth: number): Value {
+    const start = this.i;
+    this.i++; // {
+    const fields = this.list(depth, 125);
+    const elided = fields.some((f) => f.value.kind === 'elision' && f.name === undefined);
+    return { kind: 'struct', fields, elided, range: this.src.range(start, this.i), text: this.text.slice(start, this.i) };
+  }
+
+  array(depth: number, start: number, negated: boolean): ArrayValue {
+    this.i++; // [
+    const items: Value[] = [];
+    const t = this.text;
+    for (;;) {
+      this.ws();
+      const c = this.peek();
+      if (c === -1) break;
+      if (c === 93) {
+        this.i++;
+        break;
+      }
+      if (c === 44) {
+        this.i++;
+        continue;
+      }
+      const before = this.i;
+      // items separated by spaces ([0 1], [BUS USR1]) or commas
+      const v = this.value(depth + 1);
+      items.push(v);
+      if (this.i === before) {
+        // no progress: skip one char to avoid looping
+        this.i++;
+      }
+    }
+    const elided = items.some((x) => x.kind === 'elision');
+    const v: ArrayValue = { kind: 'array', items, elided, range: this.src.range(start, this.i), text: t.slice(start, this.i) };
+    if (negated) v.negated = true;
+    return v;
+  }
+
+  /** Fields/args until `closer` (consumed). Handles `name=value` and positional values. */
+  list(depth: number, closer: number): StructField[] {
+    const fields: StructField[] = [];
+    const t = this.text;
+    for (;;) {
+      this.ws();
+      const c = this.peek();
+      if (c === -1) break;
+      if (c === closer) {
+        this.i++;
+        break;
+      }
+      if (c === 44) {
+        this.i++;
+        continue;
+      }
+      if (c === 41 || c === 93 || c === 125) {
+        // a mismatched closer: take it as the end
+        this.i++;
+        break;
+      }
+      const fstart = this.i;
+      let name: string | undefined;
+      let nameRange;
+      if (isIdStart(c)) {
+        let e = this.i + 1;
+        while (e < this.end && isIdChar(t.charCodeAt(e))) e++;
+        if (t.charCodeAt(e) === 61 /* = */ && t.charCodeAt(e + 1) !== 61 && t.charCodeAt(e + 1) !== 62 && e < this.end) {
+          name = t.slice(this.i, e);
+          nameRange = this.src.range(this.i, e);
+          this.i = e + 1;
+        }
+      }
+      const before = this.i;
+      const value = this.value(depth + 1);
+      if (this.i === before && value.text === '') {
+        // nothing parsed: skip a char
+        this.i++;
+        continue;
+      }
+      const vend = trimEnd(t, fstart, this.i);
+      const f: StructField = { value, range: this.src.range(fstart, Math.max(vend, fstart)) };
+      if (name !== undefined) {
+        f.name = name;
+        f.nameRange = nameRange;
+      }
+      fields.push(f);
+    }
+    return fields;
+  }
+}
+
+function trimEnd(text: string, start: number, end: number): number {
+  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
+  return end;
+}
+
+/** Parse one value from src.text[from, to). */
+export function parseValue(src: Src, from = 0, to = src.text.length): Value {
+  try {
+    const p = new Parser(src, to);
+    p.i = from;
+    const v = p.value(0);
+    return v;
+  } catch {
+    return { kind: 'raw', range: src.range(from, to), text: src.text.slice(from, to) };
+  }
+}
+
+/**
+ * Parse a syscall argument list src.text[from, to) (without the parentheses).
+ * With -N, arguments are named (`fd=3, op=KVM_RUN`).
+ */
+export function parseArgs(src: Src, from: number, to: number): StructField[] {
+  try {
+    const p = new Parser(src, to);
+    p.i = from;
+    return p.list(0, -2);
+  } catch {
+    return [{ value: { kind: 'raw', range: src.range(from, to), text: src.text.slice(from, to) }, range: src.range(from, to) }];
+  }
+}
+
+export { isHex, isIdChar, isIdStart, isDigit };
