@@ -143,6 +143,7 @@ export class PrefaultChecker {
 
   private ioctl(call: IoctlCall, line: number, pid: number | null): void {
     const name = call.info?.name;
+    if (call.fdInfo?.vmType !== undefined && (call.fdInfo.kind === 'vm' || call.fdInfo.vmObjectId !== undefined)) this.vmStateFor(call, pid);
     if (name === 'KVM_CHECK_EXTENSION') {
       if (call.scalar === BigInt(KVM_CAP_PRE_FAULT_MEMORY)) this.cap = { value: call.ret, range: call.requestRange };
       return;
@@ -268,8 +269,10 @@ export class PrefaultChecker {
     }
 
     // --- SNP / TDX before finalisation
+    let blocked = false;
     if ((vm.type === KVM_X86_SNP_VM || vm.type === KVM_X86_TDX_VM) && !vm.finalized && !vm.finalizeUnknown && (kind === 'vcpu' || kind === undefined)) {
       const snp = vm.type === KVM_X86_SNP_VM;
+      blocked = true;
       this.emit(
         finding('KVM118', req, `This vCPU belongs to a ${VM_TYPES.get(vm.type)} VM that has not been ${snp ? 'launched (no successful KVM_SEV_SNP_LAUNCH_FINISH)' : 'finalized (no successful KVM_TDX_FINALIZE_VM)'} ` +
           `before this call: the kernel refuses to pre-fault it with EOPNOTSUPP. ${snp ? 'Call it after KVM_SEV_SNP_LAUNCH_FINISH (or populate the memory with KVM_SEV_SNP_LAUNCH_UPDATE).' : 'Call it after KVM_TDX_FINALIZE_VM (initial memory goes in with KVM_TDX_INIT_MEM_REGION).'}`),
@@ -285,7 +288,7 @@ export class PrefaultChecker {
       else this.unrecorded = { range: call.arg?.range ?? req, count: 1 };
     } else {
       this.argChecks(call, gpa, size, flags);
-      if (gpa !== undefined && size !== undefined && size > 0n && gpa % PAGE_4K === 0n && size % PAGE_4K === 0n && gpa + size <= U64 && (flags ?? 0n) === 0n) {
+      if (!blocked && gpa !== undefined && size !== undefined && size > 0n && gpa % PAGE_4K === 0n && size % PAGE_4K === 0n && gpa + size <= U64 && (flags ?? 0n) === 0n) {
         this.rangeChecks(call, vm, gpa, size);
       }
     }

@@ -1,0 +1,23 @@
+/** Inlay hints: the model's expected result beside each KVM call, for the requested (visible) range only. */
+import { MarkupKind, type InlayHint, type InlayHintParams } from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { formatResult } from '../../analysis/replay';
+import type { ServerContext } from '../languages';
+import { analysisFor } from './cache';
+import { verdictMark } from './story';
+
+export function traceInlayHints(doc: TextDocument, params: InlayHintParams, ctx: ServerContext): InlayHint[] {
+  const a = analysisFor(doc, ctx);
+  const out: InlayHint[] = [];
+  const to = params.range.end.character === 0 && params.range.end.line > params.range.start.line ? params.range.end.line - 1 : params.range.end.line;
+  for (const r of a.callsInLines(params.range.start.line, to)) {
+    const expected = r.expected ? formatResult(r.expected) : `unknown${r.call.structRecorded || r.call.scalar !== undefined ? '' : ' (struct not recorded)'}`;
+    out.push({
+      position: r.range.end,
+      label: `${verdictMark(r.verdict)} model: ${expected}`,
+      paddingLeft: true,
+      tooltip: { kind: MarkupKind.Markdown, value: `${r.why}${r.outcome.assumptions.length ? `\n\nAssumptions: ${r.outcome.assumptions.join('; ')}` : ''}` },
+    });
+  }
+  return out;
+}
