@@ -7,6 +7,11 @@
 /** kvmLens/replayCalls: every KVM call of a trace with recorded vs expected results. */
 export interface ReplayCallsParams {
   uri: string;
+  /** only the calls whose (0-based) line is in [fromLine, toLine]; default: the whole trace */
+  fromLine?: number;
+  toLine?: number;
+  /** at most this many calls (the summary still counts all) */
+  limit?: number;
 }
 export interface ReplayCallSummary {
   /** 0-based line of the call in the document */

@@ -1,4 +1,27 @@
 /** Trace (strace / QEMU / capture) features: one file per feature in this folder, assembled here. */
 import type { LanguageFeatures } from '../languages';
+import { Requests } from '../protocol';
+import { dropAnalysis } from './cache';
+import { traceCodeActions } from './codeActions';
+import { traceCodeLenses } from './codeLens';
+import { traceDefinition } from './definition';
+import { traceDiagnostics } from './diagnostics';
+import { traceDocumentSymbols } from './documentSymbols';
+import { traceHover } from './hover';
+import { traceInlayHints } from './inlayHints';
+import { replayCalls, replayState } from './requests';
 
-export const traceFeatures: LanguageFeatures = {};
+export const traceFeatures: LanguageFeatures = {
+  diagnostics: (doc, ctx) => traceDiagnostics(doc, ctx),
+  hover: (doc, params, ctx) => traceHover(doc, params, ctx),
+  inlayHint: (doc, params, ctx) => traceInlayHints(doc, params, ctx),
+  codeLens: (doc, params, ctx) => traceCodeLenses(doc, params, ctx),
+  documentSymbol: (doc, params, ctx) => traceDocumentSymbols(doc, params, ctx),
+  definition: (doc, params, ctx) => traceDefinition(doc, params, ctx),
+  codeAction: (doc, params, ctx) => traceCodeActions(doc, params, ctx),
+  requests: {
+    [Requests.replayCalls]: (params, ctx) => replayCalls(params, ctx),
+    [Requests.replayState]: (params, ctx) => replayState(params, ctx),
+  },
+  onClose: (doc) => dropAnalysis(doc.uri),
+};

@@ -1,0 +1,73 @@
+/**
+ * Custom requests of the replay (protocol.ts): kvmLens/replayCalls (every KVM call with recorded vs expected
+ * results) and kvmLens/replayState (the guest memory picture after the call at a line).
+ */
+import { formatResult, type ReplayedCall } from '../../analysis/replay';
+import { hex64 } from '../../analysis/traceValues';
+import { describeProfile } from '../../emulator/index';
+import type { ServerContext } from '../languages';
+import type {
+  MappedRangeView, MemslotView, ReplayCallsParams, ReplayCallsResult, ReplayCallSummary, ReplayStateParams, ReplayStateResult,
+} from '../protocol';
+import { analysisForUri } from './cache';
+import { callStory } from './story';
+
+function summary(r: ReplayedCall): ReplayCallSummary {
+  return {
+    line: r.line,
+    pid: r.pid,
+    fd: r.fd,
+    fdKind: r.fdKind,
+    request: r.request,
+    recorded: formatResult(r.recorded),
+    expected: r.expected ? formatResult(r.expected) : null,
+    verdict: r.verdict,
+    why: r.why,
+  };
+}
+
+export function replayCalls(params: ReplayCallsParams, ctx: ServerContext): ReplayCallsResult | null {
+  const a = analysisForUri(params?.uri, ctx);
+  if (!a) return null;
+  const from = params.fromLine ?? 0;
+  const to = params.toLine ?? Number.MAX_SAFE_INTEGER;
+  let calls = a.callsInLines(from, to).map(summary);
+  if (params.limit !== undefined && calls.length > params.limit) calls = calls.slice(0, Math.max(0, params.limit));
+  return {
+    profile: { summary: describeProfile(a.profile), inferred: a.inferenceReasons },
+    calls,
+    summary: { ...a.summary },
+  };
+}
+
+const PAGE: Record<number, '4K' | '2M' | '1G'> = { 1: '4K', 2: '2M', 3: '1G' };
+
+export function replayState(params: ReplayStateParams, ctx: ServerContext): ReplayStateResult | null {
+  const a = analysisForUri(params?.uri, ctx);
+  if (!a || typeof params.line !== 'number') return null;
+  const st = a.stateAt(params.line);
+  const memslots: MemslotView[] = [];
+  const mapped: MappedRangeView[] = [];
+  for (const vm of st.snapshot.vms) {
+    for (const as of vm.addressSpaces) {
+      for (const s of as.memslots) memslots.push({ vm: vm.object, addressSpace: as.id, slot: s.id, gpa: hex64(s.gpa), size: hex64(s.size), flags: s.flagNames });
+      for (const m of as.mapped) {
+        if (m.level === null) continue;
+        mapped.push({ vm: vm.object, gpa: hex64(m.start), size: hex64(m.end - m.start), pageSize: PAGE[m.level]! });
+      }
+    }
+  }
+  const r = st.call;
+  let current: ReplayStateResult['current'];
+  if (r && r.request === 'KVM_PRE_FAULT_MEMORY' && r.args && typeof r.args.gpa === 'string' && typeof r.args.size === 'string') {
+    const done = r.recorded.after?.gpa ?? r.expected?.after?.gpa ?? null;
+    current = { gpa: r.args.gpa, size: r.args.size, doneTo: done, result: formatResult(r.recorded) };
+  }
+  const line = st.eventIndex === null ? null : a.events[st.eventIndex]!.line;
+  const markdown = r
+    ? callStory(r, a)
+    : line === null
+      ? 'Before the first call of the trace.'
+      : `State after line ${line + 1}: ${memslots.length} memslot${memslots.length === 1 ? '' : 's'}, ${mapped.length} mapped range${mapped.length === 1 ? '' : 's'}.`;
+  return { line, memslots, mapped, current, markdown };
+}
