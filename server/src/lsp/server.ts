@@ -3,7 +3,8 @@
  * to the feature file of the document's language (lsp/trace/*, lsp/rst/*).
  */
 import {
-  TextDocuments, TextDocumentSyncKind, DidChangeConfigurationNotification,
+  TextDocuments, TextDocumentSyncKind, DidChangeConfigurationNotification, CancellationTokenSource,
+  ShowMessageNotification, MessageType,
   type Connection, type InitializeParams, type InitializeResult,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_SETTINGS, type DocKind, type LanguageFeatures, type ServerContext, type Settings } from './languages';
 import { traceFeatures } from './trace/index';
 import { rstFeatures } from './rst/index';
+import { DocumentLimits, isCancellation, limitDiagnostic, limitMessage } from './limits';
 
 export const TRACE_LANGUAGE_IDS = new Set(['kvm-trace', 'strace', 'qemu-trace']);
 export const RST_LANGUAGE_IDS = new Set(['restructuredtext', 'rst', 'kvm-rst']);
@@ -46,17 +48,30 @@ export function startServer(connection: Connection): void {
     documents,
     settings: () => settings,
     kindOf: (doc) => kindOfUri(doc.uri, doc.languageId),
-    openDocuments: (kind) => documents.all().filter((d) => ctx.kindOf(d) === kind),
+    openDocuments: (kind) => documents.all().filter((d) => ctx.kindOf(d) === kind && analysable(d)),
     workspaceFolders: () => folders,
     refreshAll: () => {
       for (const d of documents.all()) schedule(d);
     },
   };
 
-  // Diagnostics: debounced per document, latest version wins.
+  // Limits (lsp/limits.ts): too-large and binary documents get one diagnostic and no features.
+  const limits = new DocumentLimits();
+  function analysable(doc: TextDocument): boolean {
+    const kind = ctx.kindOf(doc);
+    return !kind || limits.verdict(doc, kind, settings).kind === 'ok';
+  }
+
+  // Diagnostics: debounced per document, latest version wins; a newer version or a close cancels the run.
   const timers = new Map<string, NodeJS.Timeout>();
+  const running = new Map<string, CancellationTokenSource>();
+  function cancelRun(uri: string): void {
+    running.get(uri)?.cancel();
+    running.delete(uri);
+  }
   function schedule(doc: TextDocument, delay = 150): void {
     clearTimeout(timers.get(doc.uri));
+    cancelRun(doc.uri);
     timers.set(doc.uri, setTimeout(() => void publish(doc.uri), delay));
   }
   async function publish(uri: string): Promise<void> {
@@ -64,16 +79,29 @@ export function startServer(connection: Connection): void {
     const doc = documents.get(uri);
     if (!doc) return;
     const kind = ctx.kindOf(doc);
-    const f = kind && features[kind].diagnostics;
-    if (!f) return;
+    if (!kind) return;
     const version = doc.version;
+    const verdict = limits.verdict(doc, kind, settings);
+    if (verdict.kind !== 'ok') {
+      // a notification (window/showMessage), not a request: the client need not answer it
+      if (limits.shouldTell(uri, verdict)) void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message: limitMessage(verdict, uri, kind) }).catch(() => {});
+      await connection.sendDiagnostics({ uri, version, diagnostics: [limitDiagnostic(verdict, uri, kind)] });
+      return;
+    }
+    const f = features[kind].diagnostics;
+    if (!f) return;
+    const source = new CancellationTokenSource();
+    running.set(uri, source);
     try {
-      const diagnostics = await f(doc, ctx, { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) });
-      if (documents.get(uri)?.version !== version) return;
+      const diagnostics = await f(doc, ctx, source.token);
+      if (source.token.isCancellationRequested || documents.get(uri)?.version !== version) return;
       const off = new Set(settings.disabledRules);
       await connection.sendDiagnostics({ uri, version, diagnostics: diagnostics.filter((d) => !off.has(String(d.code))) });
     } catch (e) {
-      connection.console.error(`kvm-lens: diagnostics failed for ${uri}: ${(e as Error)?.stack ?? e}`);
+      if (!isCancellation(e)) connection.console.error(`kvm-lens: diagnostics failed for ${uri}: ${(e as Error)?.stack ?? e}`);
+    } finally {
+      if (running.get(uri) === source) running.delete(uri);
+      source.dispose();
     }
   }
 
@@ -125,6 +153,7 @@ export function startServer(connection: Connection): void {
   connection.onDidChangeConfiguration(async (change) => {
     if (configCapable) await pullSettings();
     else settings = deepMerge(DEFAULT_SETTINGS, (change.settings as any)?.kvmLens);
+    limits.clear();
     ctx.refreshAll();
   });
 
@@ -132,6 +161,8 @@ export function startServer(connection: Connection): void {
   documents.onDidChangeContent((e) => schedule(e.document));
   documents.onDidClose((e) => {
     clearTimeout(timers.get(e.document.uri));
+    cancelRun(e.document.uri);
+    limits.forget(e.document.uri);
     const kind = ctx.kindOf(e.document);
     if (kind) features[kind].onClose?.(e.document, ctx);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
@@ -144,11 +175,11 @@ export function startServer(connection: Connection): void {
       if (!doc) return empty;
       const kind = ctx.kindOf(doc);
       const f = kind && (features[kind][name] as any);
-      if (!f) return empty;
+      if (!f || !analysable(doc)) return empty;
       try {
         return ((await f(doc, params, ctx, token)) ?? empty) as R;
       } catch (e) {
-        connection.console.error(`kvm-lens: ${String(name)} failed: ${(e as Error)?.stack ?? e}`);
+        if (!isCancellation(e)) connection.console.error(`kvm-lens: ${String(name)} failed: ${(e as Error)?.stack ?? e}`);
         return empty;
       }
     };
@@ -171,7 +202,7 @@ export function startServer(connection: Connection): void {
       try {
         if (f.workspaceSymbol) out.push(...(await f.workspaceSymbol(params.query, ctx, token)));
       } catch (e) {
-        connection.console.error(`kvm-lens: workspaceSymbol failed: ${(e as Error)?.stack ?? e}`);
+        if (!isCancellation(e)) connection.console.error(`kvm-lens: workspaceSymbol failed: ${(e as Error)?.stack ?? e}`);
       }
     }
     return out;
@@ -182,7 +213,7 @@ export function startServer(connection: Connection): void {
         try {
           return await handler(params, ctx, token);
         } catch (e) {
-          connection.console.error(`kvm-lens: ${method} failed: ${(e as Error)?.stack ?? e}`);
+          if (!isCancellation(e)) connection.console.error(`kvm-lens: ${method} failed: ${(e as Error)?.stack ?? e}`);
           return null;
         }
       });
