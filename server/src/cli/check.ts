@@ -1,5 +1,120 @@
-/** `kvm-lens check` (not yet built). */
-export async function check(_argv: string[]): Promise<number> {
-  process.stderr.write('kvm-lens check: not implemented yet\n');
-  return 2;
+/**
+ * `kvm-lens check FILES... [--format text|json|sarif]`: every diagnostic of the given traces (reader
+ * findings, pre-fault checks, replay mismatches) and api.rst files, without an editor.
+ *
+ * Traces are streamed (bounded memory); api.rst files go to the doc checker of server/src/analysis when one
+ * is there. Exit status: 0 no error-level finding, 1 at least one, 2 usage or I/O error (wins over 1).
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Finding } from '../common/findings';
+import { checkTraceFile } from '../analysis/traceCheck';
+import { formatText, parseArgs, toJson, toSarif, type CheckFormat, type FileFinding } from './format';
+
+const USAGE = `usage: kvm-lens check FILES... [--format text|json|sarif] [--kernel V] [--arch A] [--tdp on|off|auto] [--host-pages 4k|thp|2m|1g|auto]
+  text:  file:line:col: severity: message [CODE]   (one line per finding)
+  json:  {"findings": [...], "summary": {...}}
+  sarif: SARIF 2.1.0
+exit status: 0 no error, 1 an error-level finding, 2 usage or I/O error
+`;
+
+const VERSION = '0.1.0';
+
+/** A doc checker for .rst files, when the api.rst analysis (RST) provides one. */
+type DocChecker = (text: string, file: string) => Finding[];
+
+async function docChecker(): Promise<DocChecker | undefined> {
+  return undefined;
+}
+
+export async function check(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['--format', '--kernel', '--arch', '--tdp', '--host-pages'], ['--help', '-h']);
+  if (args.flags.has('--help') || args.flags.has('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.error) {
+    process.stderr.write(`kvm-lens check: ${args.error}\n${USAGE}`);
+    return 2;
+  }
+  const format = (args.options.get('--format') ?? 'text') as CheckFormat;
+  if (!['text', 'json', 'sarif'].includes(format)) {
+    process.stderr.write(`kvm-lens check: --format must be text, json or sarif (not '${format}')\n`);
+    return 2;
+  }
+  if (!args.positional.length) {
+    process.stderr.write(`kvm-lens check: no files given\n${USAGE}`);
+    return 2;
+  }
+  const replay = {
+    kernel: args.options.get('--kernel'),
+    arch: args.options.get('--arch'),
+    tdp: args.options.get('--tdp'),
+    hostPages: args.options.get('--host-pages'),
+  };
+  let ioError = false;
+  let errors = 0;
+  const all: FileFinding[] = [];
+  const counts = { error: 0, warning: 0, information: 0, hint: 0 };
+  const emit = (f: FileFinding) => {
+    counts[f.severity]++;
+    if (f.severity === 'error') errors++;
+    if (format === 'text') process.stdout.write(formatText(f) + '\n');
+    else all.push(f);
+  };
+  let rst: DocChecker | undefined | null = null;
+  const progress = process.stderr.isTTY && format === 'text';
+  for (const file of args.positional) {
+    if (/\.rst$/i.test(file)) {
+      if (rst === null) rst = await docChecker();
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        process.stderr.write(`kvm-lens check: ${file}: ${(e as NodeJS.ErrnoException).message}\n`);
+        ioError = true;
+        continue;
+      }
+      if (!rst) {
+        process.stderr.write(`kvm-lens check: ${file}: no api.rst checker in this build; skipped\n`);
+        continue;
+      }
+      try {
+        for (const f of rst(text, file)) emit({ ...f, file });
+      } catch (e) {
+        process.stderr.write(`kvm-lens check: ${file}: the api.rst checker failed: ${(e as Error).message}\n`);
+        ioError = true;
+      }
+      continue;
+    }
+    try {
+      // findings of one file are few next to its events: hold them to print them in line order
+      const held: FileFinding[] = [];
+      checkTraceFile(file, { replay }, (f) => held.push({ ...f, file }), progress ? (p) => showProgress(file, p.bytes, p.total) : undefined);
+      if (progress) process.stderr.write('\r\x1b[K');
+      held.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+      for (const f of held) emit(f);
+    } catch (e) {
+      if (progress) process.stderr.write('\r\x1b[K');
+      process.stderr.write(`kvm-lens check: ${file}: ${(e as NodeJS.ErrnoException).message}\n`);
+      ioError = true;
+    }
+  }
+  if (format === 'json') {
+    process.stdout.write(JSON.stringify({ findings: all.map(toJson), summary: { files: args.positional.length, ...counts } }, null, 2) + '\n');
+  } else if (format === 'sarif') {
+    process.stdout.write(JSON.stringify(toSarif(all, (f) => pathToFileURL(resolve(f)).toString(), VERSION), null, 2) + '\n');
+  }
+  if (ioError) return 2;
+  return errors > 0 ? 1 : 0;
+}
+
+let lastProgress = 0;
+export function showProgress(file: string, bytes: number, total: number): void {
+  const now = Date.now();
+  if (now - lastProgress < 200 && bytes < total) return;
+  lastProgress = now;
+  const pct = total > 0 ? Math.floor((bytes * 100) / total) : 100;
+  process.stderr.write(`\r\x1b[K${file}: ${pct}% (${(bytes / 1048576).toFixed(0)} / ${(total / 1048576).toFixed(0)} MiB)`);
 }

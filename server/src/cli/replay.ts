@@ -1,5 +1,152 @@
-/** `kvm-lens replay` (not yet built). */
-export async function replay(_argv: string[]): Promise<number> {
-  process.stderr.write('kvm-lens replay: not implemented yet\n');
-  return 2;
+/**
+ * `kvm-lens replay FILE [--format text|json] [--kernel 6.18] [--arch x86_64] [--tdp on|off|auto]
+ *  [--host-pages 4k|thp|2m|1g|auto]`: replay a trace through the KVM model, one line (or JSON object) per KVM
+ * call with the recorded and expected results and a verdict.
+ *
+ * Streams: the file is read twice in chunks (profile inference, then the replay) and the output is written
+ * call by call, so a trace of any size replays in bounded memory. On a terminal, a progress line goes to stderr.
+ * Exit status: 0 no mismatch, 1 at least one mismatch, 2 usage or I/O error.
+ */
+import { statSync } from 'node:fs';
+import { describeProfile } from '../emulator/index';
+import { formatResult, type ReplayedCall, type ResultView } from '../analysis/replay';
+import { inferFileProfile, replayFile, type FileProfile } from '../analysis/traceCheck';
+import { parseArgs } from './format';
+import { showProgress } from './check';
+
+const USAGE = `usage: kvm-lens replay FILE [--format text|json] [--kernel 6.18] [--arch x86_64] [--tdp on|off|auto] [--host-pages 4k|thp|2m|1g|auto]
+  Each option defaults to auto: inferred from the recorded results where they show it, else assumed.
+exit status: 0 every call matches or is unknown, 1 a mismatch, 2 usage or I/O error
+`;
+
+function profileJson(fp: FileProfile): Record<string, unknown> {
+  const p = fp.profile;
+  return {
+    kernel: p.kernel,
+    arch: p.arch,
+    tdp: p.tdp ? 'on' : 'off',
+    hostPages: p.host,
+    gib1: p.gib1,
+    archPrefault: p.archPrefault,
+    source: p.source,
+    summary: describeProfile(p),
+    inferred: fp.reasons,
+  };
+}
+
+function resultJson(r: ResultView): Record<string, unknown> {
+  return { ret: r.ret, errno: r.errno, after: r.after };
+}
+
+export function callJson(r: ReplayedCall): Record<string, unknown> {
+  return {
+    line: r.line + 1,
+    pid: r.pid,
+    fd: r.fd,
+    fdKind: r.fdKind,
+    request: r.request,
+    args: r.args,
+    recorded: resultJson(r.recorded),
+    expected: r.expected ? resultJson(r.expected) : null,
+    verdict: r.verdict,
+    why: r.explanations?.length ? `${r.why} Would match with: ${r.explanations.join('; ')}.` : r.why,
+  };
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+export function callText(r: ReplayedCall): string {
+  const where = `${r.pid !== null ? `[${r.pid}] ` : ''}fd ${r.fd ?? '-'} (${r.fdKind})`;
+  const mark = r.verdict === 'match' ? 'match' : r.verdict === 'mismatch' ? 'MISMATCH' : 'unknown';
+  let s = `${pad(String(r.line + 1), 6)} ${pad(where, 20)} ${pad(r.request, 28)} recorded ${pad(formatResult(r.recorded), 44)} expected ${pad(r.expected ? formatResult(r.expected) : 'unknown', 44)} ${mark}`;
+  if (r.verdict !== 'match') s += `: ${r.why}`;
+  if (r.explanations?.length) s += ` Would match with: ${r.explanations.join('; ')}.`;
+  return s;
+}
+
+export async function replay(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['--format', '--kernel', '--arch', '--tdp', '--host-pages'], ['--help', '-h']);
+  if (args.flags.has('--help') || args.flags.has('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.error) {
+    process.stderr.write(`kvm-lens replay: ${args.error}\n${USAGE}`);
+    return 2;
+  }
+  const format = args.options.get('--format') ?? 'text';
+  if (format !== 'text' && format !== 'json') {
+    process.stderr.write(`kvm-lens replay: --format must be text or json (not '${format}')\n`);
+    return 2;
+  }
+  if (args.positional.length !== 1) {
+    process.stderr.write(`kvm-lens replay: give exactly one trace file\n${USAGE}`);
+    return 2;
+  }
+  const file = args.positional[0]!;
+  const replayOpts = {
+    kernel: args.options.get('--kernel'),
+    arch: args.options.get('--arch'),
+    tdp: args.options.get('--tdp'),
+    hostPages: args.options.get('--host-pages'),
+  };
+  try {
+    if (!statSync(file).isFile()) throw new Error('not a regular file');
+  } catch (e) {
+    process.stderr.write(`kvm-lens replay: ${file}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const tty = process.stderr.isTTY;
+  const progress = tty ? (p: { bytes: number; total: number }) => showProgress(file, p.bytes, p.total) : undefined;
+  let fp: FileProfile;
+  try {
+    fp = inferFileProfile(file, { replay: replayOpts }, progress);
+  } catch (e) {
+    if (tty) process.stderr.write('\r\x1b[K');
+    process.stderr.write(`kvm-lens replay: ${file}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (fp.settingErrors.length) {
+    if (tty) process.stderr.write('\r\x1b[K');
+    process.stderr.write(`kvm-lens replay: ${fp.settingErrors.join('; ')}\n`);
+    return 2;
+  }
+  const out = process.stdout;
+  let first = true;
+  let summary;
+  // output is buffered in pieces and written as it goes: memory stays bounded
+  let buf = '';
+  const write = (s: string) => {
+    buf += s;
+    if (buf.length > 1 << 16) {
+      out.write(buf);
+      buf = '';
+    }
+  };
+  try {
+    if (format === 'json') {
+      write(`{"file":${JSON.stringify(file)},"profile":${JSON.stringify(profileJson(fp))},"calls":[`);
+      summary = replayFile(file, fp, (r) => {
+        write((first ? '\n' : ',\n') + JSON.stringify(callJson(r)));
+        first = false;
+      }, undefined, progress);
+      write(`\n],"summary":${JSON.stringify(summary)}}\n`);
+    } else {
+      write(`${file}: replay with ${describeProfile(fp.profile)}\n`);
+      for (const r of fp.reasons) write(`  inferred: ${r}\n`);
+      for (const c of fp.conflicts) write(`  conflict: ${c}\n`);
+      summary = replayFile(file, fp, (r) => write(callText(r) + '\n'), undefined, progress);
+      write(`${summary.calls} KVM calls: ${summary.match} match, ${summary.mismatch} mismatch, ${summary.unknown} unknown\n`);
+    }
+  } catch (e) {
+    out.write(buf);
+    if (tty) process.stderr.write('\r\x1b[K');
+    process.stderr.write(`kvm-lens replay: ${file}: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (tty) process.stderr.write('\r\x1b[K');
+  out.write(buf);
+  return summary.mismatch > 0 ? 1 : 0;
 }
