@@ -465,7 +465,6 @@ export class Replayer {
         break;
       case 'mismatch':
         verdict = 'mismatch';
-        if (o.verdictWhy) why = `${o.verdictWhy}. ${why}`;
         break;
       default:
         verdict = 'unknown';
@@ -531,7 +530,7 @@ export function mismatchFinding(r: ReplayedCall, profile: ResolvedProfile): Find
     code: 'KVM201',
     severity: rule('KVM201').severity,
     range,
-    message: `Recorded ${formatResult(r.recorded)}, but the KVM model expects ${formatResult(r.expected)}: ${r.why}${expl}`,
+    message: `Recorded ${formatResult(r.recorded)}, but the KVM model expects ${formatResult(r.expected)}: ${r.why.replace(/\.?$/, '.')}${expl}`,
   };
 }
 
