@@ -1,0 +1,125 @@
+/** The kvm-lens command line as a user runs it: node bin/kvm-lens.js (the bundled CLI). */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureServerBuilt, ROOT } from '../lsp/helpers';
+
+const BIN = join(ROOT, 'bin', 'kvm-lens.js');
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+before(() => ensureServerBuilt());
+
+test('check: gcc-style lines, exit 1 on an error-level finding', () => {
+  const r = run('check', 'samples/prefault-mistakes.strace');
+  assert.equal(r.code, 1, r.err);
+  const lines = r.out.trim().split('\n');
+  assert.ok(lines.includes('samples/prefault-mistakes.strace:6:61: error: flags is 0x1: no flag is defined for KVM_PRE_FAULT_MEMORY, and the kernel fails the call with EINVAL before looking at the range. Pass 0. [KVM101]'));
+  for (const l of lines) assert.match(l, /^samples\/prefault-mistakes\.strace:\d+:\d+: (error|warning|note): .+ \[[A-Z]{3}\d{3}\]$/);
+  const order = lines.map((l) => Number(l.split(':')[1]));
+  assert.deepEqual(order, [...order].sort((a, b) => a - b), 'findings in line order');
+});
+
+test('check: exit 0 when there is no error-level finding; 2 on usage and I/O errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-cli-'));
+  const ok = join(dir, 'ok.strace');
+  writeFileSync(ok, 'ioctl(3, KVM_GET_API_VERSION, 0) = 12\n');
+  assert.equal(run('check', ok).code, 0);
+  assert.equal(run('check').code, 2, 'no files');
+  assert.equal(run('check', '--format', 'xml', ok).code, 2, 'bad format');
+  assert.equal(run('check', '--bogus', ok).code, 2, 'unknown option');
+  const missing = run('check', join(dir, 'missing.strace'), 'samples/prefault-mistakes.strace');
+  assert.equal(missing.code, 2, 'an unreadable file wins over findings');
+  assert.match(missing.err, /missing\.strace/);
+  assert.match(missing.out, /\[KVM101\]/, 'the other files are still checked');
+});
+
+test('check --format json: findings with 1-based positions and a summary', () => {
+  const r = run('check', '--format', 'json', 'samples/prefault-mistakes.strace');
+  assert.equal(r.code, 1);
+  const j = JSON.parse(r.out);
+  const f = j.findings.find((x: any) => x.code === 'KVM102');
+  assert.deepEqual(
+    { file: f.file, line: f.line, column: f.column, severity: f.severity },
+    { file: 'samples/prefault-mistakes.strace', line: 7, column: 37, severity: 'error' },
+  );
+  assert.equal(f.fixes[0].edits[0].newText, '0x1000');
+  assert.ok(j.summary.error >= 10);
+});
+
+test('check --format sarif: a SARIF 2.1.0 log', () => {
+  const r = run('check', '--format', 'sarif', 'samples/prefault-mistakes.strace', 'samples/prefault-session.strace');
+  const s = JSON.parse(r.out);
+  assert.equal(s.version, '2.1.0');
+  assert.match(s.$schema, /sarif-2\.1\.0/);
+  assert.equal(s.runs.length, 1);
+  const run0 = s.runs[0];
+  assert.equal(run0.tool.driver.name, 'kvm-lens');
+  const ids = run0.tool.driver.rules.map((x: any) => x.id);
+  for (const res of run0.results) {
+    assert.ok(ids.includes(res.ruleId));
+    assert.equal(run0.tool.driver.rules[res.ruleIndex].id, res.ruleId);
+    assert.ok(['error', 'warning', 'note'].includes(res.level));
+    const loc = res.locations[0].physicalLocation;
+    assert.match(loc.artifactLocation.uri, /^file:\/\/.*\.strace$/);
+    assert.ok(loc.region.startLine >= 1 && loc.region.startColumn >= 1);
+    assert.equal(typeof res.message.text, 'string');
+  }
+  assert.ok(run0.results.some((x: any) => x.ruleId === 'KVM118' && x.level === 'error'));
+});
+
+test('replay: one line per KVM call, summary, exit 0 without mismatches', () => {
+  const r = run('replay', 'samples/capture-session.capture');
+  assert.equal(r.code, 0, r.out + r.err);
+  const lines = r.out.trim().split('\n');
+  assert.match(lines[0]!, /replay with kernel/);
+  assert.ok(lines.some((l) => /^8 +\[5120\] fd 5 \(vcpu\) +KVM_PRE_FAULT_MEMORY +recorded = 0 \{gpa=0x401000, size=0x0\} .*expected = 0 \{gpa=0x401000, size=0x0.*match$/.test(l)), r.out);
+  assert.match(lines[lines.length - 1]!, /^7 KVM calls: \d+ match, 0 mismatch, \d+ unknown$/);
+});
+
+test('replay --format json: exactly the documented shape, 64-bit values as hex strings', () => {
+  const r = run('replay', 'samples/capture-session.capture', '--format', 'json', '--kernel', '6.18', '--tdp', 'on', '--host-pages', 'thp');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.deepEqual(Object.keys(j), ['file', 'profile', 'calls', 'summary']);
+  assert.ok(Array.isArray(j.profile.inferred));
+  assert.equal(j.profile.tdp, 'on');
+  assert.equal(j.profile.hostPages, 'thp');
+  for (const c of j.calls) {
+    assert.deepEqual(Object.keys(c), ['line', 'pid', 'fd', 'fdKind', 'request', 'args', 'recorded', 'expected', 'verdict', 'why']);
+    assert.ok(['system', 'vm', 'vcpu', 'other', 'unknown'].includes(c.fdKind));
+    assert.ok(['match', 'mismatch', 'unknown'].includes(c.verdict));
+    assert.deepEqual(Object.keys(c.recorded), ['ret', 'errno', 'after']);
+    if (c.expected) assert.deepEqual(Object.keys(c.expected), ['ret', 'errno', 'after']);
+  }
+  const pf = j.calls.find((c: any) => c.line === 8);
+  assert.deepEqual(pf.args, { gpa: '0x3ff000', size: '0x2000', flags: '0x0', padding: ['0x0', '0x0', '0x0', '0x0', '0x0'] });
+  assert.deepEqual(pf.recorded, { ret: 0, errno: null, after: { gpa: '0x401000', size: '0x0' } });
+  assert.equal(pf.expected.after.gpa, '0x401000');
+  assert.equal(pf.pid, 5120);
+  assert.deepEqual(Object.keys(j.summary), ['calls', 'match', 'mismatch', 'unknown']);
+  assert.equal(j.summary.calls, j.calls.length);
+});
+
+test('replay: exit 1 on a mismatch, with the assumption that would explain it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-cli-'));
+  const f = join(dir, 'cap0.strace');
+  // TDP pinned on, but the kernel said the capability is 0: TDP off (or an old kernel) explains it
+  writeFileSync(f, 'openat(AT_FDCWD, "/dev/kvm", O_RDWR|O_CLOEXEC) = 3\nioctl(3, KVM_CHECK_EXTENSION, KVM_CAP_PRE_FAULT_MEMORY) = 0\n');
+  const r = run('replay', f, '--tdp', 'on', '--kernel', '6.18', '--arch', 'x86_64');
+  assert.equal(r.code, 1, r.out + r.err);
+  assert.match(r.out, /MISMATCH/);
+  assert.match(r.out, /Would match with: .*TDP off/);
+});
+
+test('replay: usage and I/O errors exit 2', () => {
+  assert.equal(run('replay').code, 2);
+  assert.equal(run('replay', 'samples/prefault-session.strace', '--tdp', 'sometimes').code, 2);
+  assert.equal(run('replay', 'samples/prefault-session.strace', '--format', 'sarif').code, 2);
+  assert.equal(run('replay', 'samples/no-such-file.strace').code, 2);
+});
