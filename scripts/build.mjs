@@ -7,6 +7,9 @@ import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const production = process.argv.includes('--production');
+// --outdir DIR: bundle elsewhere (the e2e test packages a .vsix from a staging folder without touching dist/).
+const outdirArg = process.argv.indexOf('--outdir');
+const outdir = outdirArg > 0 && process.argv[outdirArg + 1] ? process.argv[outdirArg + 1] : 'dist';
 const entries = [
   { in: 'server/src/lsp/main.ts', out: 'server' },
   { in: 'server/src/cli/main.ts', out: 'cli' },
@@ -16,7 +19,7 @@ const entries = [
 await build({
   absWorkingDir: root,
   entryPoints: entries,
-  outdir: 'dist',
+  outdir,
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -152,7 +152,8 @@
     slotBody.replaceChildren();
     $('legend').replaceChildren();
     const report = { memslotRects: 0, mappedRects: 0, currentRect: false, pageSizes: /** @type {string[]} */ ([]) };
-    const W = 1000, LX = 90, PW = W - LX - 10;
+    // Drawn at the box's real width in CSS pixels, so that 11px text stays 11px whatever the panel's size.
+    const W = Math.max(360, Math.floor(box.clientWidth || 600)), LX = 70, PW = W - LX - 10;
     if (!st) {
       const s = svg('svg', { viewBox: `0 0 ${W} 40`, role: 'img', 'aria-label': 'no state' });
       s.append(svg('text', { x: 0, y: 24, class: 'nothing' }, 'Select a KVM call to see guest memory after it.'));
@@ -290,6 +291,11 @@
       e.hidden = false;
       e.textContent = String(m.message || '');
     }
+  });
+  let resizeTimer = 0;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(() => renderMemory(state), 100);
   });
   renderMemory(null);
   vscode.postMessage({ type: 'ready' });

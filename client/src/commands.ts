@@ -129,6 +129,10 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     // Internal, for tests: the state of the UI parts, as plain JSON.
     reg('kvmLens._panelState', () => ReplayPanel.stateOf()),
     reg('kvmLens._previewState', () => PreviewPanel.stateOf()),
+    reg('kvmLens._closePanels', () => {
+      ReplayPanel.instance?.dispose();
+      PreviewPanel.instance?.dispose();
+    }),
     reg('kvmLens._clientState', () => ({
       serverState: host.statusBar.serverState,
       running: host.client()?.isRunning() ?? false,

@@ -39,6 +39,10 @@ export class PreviewPanel implements vscode.Disposable {
   private timer: NodeJS.Timeout | undefined;
   private disposed = false;
 
+  static get instance(): PreviewPanel | undefined {
+    return PreviewPanel.current;
+  }
+
   static async show(extensionUri: vscode.Uri, client: () => LanguageClient | undefined, uri: vscode.Uri, line?: number): Promise<PreviewPanel> {
     let p = PreviewPanel.current;
     if (!p) {
