@@ -17,4 +17,4 @@ export {
   DEFAULT_PROFILE, resolveProfile, exactProfile, assumptionText, describeProfile, profileValues, hasPrefault, hostLevel, kernelAtLeast,
 } from './profile';
 export { KvmModel, type KvmModelOptions } from './model';
-export { inferProfile, type Inference } from './infer';
+export { inferProfile, inferFromObservations, type Inference } from './infer';

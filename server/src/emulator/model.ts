@@ -1,35 +1,1476 @@
-/** The KVM model (implementation in progress; the public shape below is stable). */
-import type { AdoptInfo, CallInput, FdKind, ModelEvent, Outcome, ProfileSettings, ResolvedProfile, Snapshot } from './types';
-import { resolveProfile } from './profile';
+/**
+ * The KVM model: consumes trace events (ioctls, open/close/dup, fork/threads, munmap) and returns for each the
+ * result the kernel would give, with the reasons and the profile assumptions it rests on.
+ *
+ * Sources of the rules: virt/kvm/kvm_main.c (kvm_vm_ioctl, kvm_vcpu_ioctl, __kvm_set_memory_region,
+ * check_memory_region_flags, kvm_vm_ioctl_set_mem_attributes, kvm_vcpu_pre_fault_memory), virt/kvm/guest_memfd.c
+ * (kvm_gmem_create, kvm_gmem_bind), arch/x86/kvm/{x86.c,mmu/mmu.c} and ../../../shared/kvm/PREFAULT.md.
+ */
+import { FdTables } from '../common/fdTable';
+import {
+  KVMIO, capName, decodeRequest, errnoByName, ioctlByName,
+  KVM_CAP_PRE_FAULT_MEMORY, KVM_MEM_GUEST_MEMFD, KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY, KVM_MEMORY_ATTRIBUTE_PRIVATE,
+  KVM_SEV_SNP_LAUNCH_FINISH, KVM_TDX_FINALIZE_VM, KVM_X86_DEFAULT_VM, KVM_X86_SEV_ES_VM, KVM_X86_SNP_VM, KVM_X86_SW_PROTECTED_VM,
+  KVM_X86_TDX_VM, MEMSLOT_FLAGS, SEV_CMDS, TDX_CMDS, VM_TYPES,
+} from '../kvm';
+import { IntervalList } from './intervals';
+import { assumptionText, hasPrefault, hostLevel, kernelAtLeast, resolveProfile } from './profile';
+import {
+  LEVEL_PAGES, cloneObj, findSlot, insertSlot, overlapsSlot, removeSlot, slotKey,
+  type DeviceObj, type FdEntry, type GmemObj, type Obj, type Slot, type SystemObj, type VcpuObj, type VmObj,
+} from './state';
+import type {
+  AdoptInfo, CallArg, CallInput, Certainty, FdKind, Level, MappedRange, MemslotSnapshot, ModelEvent, Observation, Outcome,
+  PossibleResult, ProfileKey, ProfileSettings, RecordedResult, ResolvedProfile, Snapshot, Verdict, VmSnapshot,
+} from './types';
 
 export interface KvmModelOptions {
   /** a resolved profile, or settings to resolve (unset dimensions take the defaults) */
   profile?: ResolvedProfile | ProfileSettings;
+  /** called for every recorded result that tells something about the profile (used by inferProfile) */
+  onObservation?: (o: Observation) => void;
+}
+
+const req = (name: string): number => ioctlByName(name)!.request;
+const R = {
+  GET_API_VERSION: req('KVM_GET_API_VERSION'),
+  CREATE_VM: req('KVM_CREATE_VM'),
+  CHECK_EXTENSION: req('KVM_CHECK_EXTENSION'),
+  GET_VCPU_MMAP_SIZE: req('KVM_GET_VCPU_MMAP_SIZE'),
+  CREATE_VCPU: req('KVM_CREATE_VCPU'),
+  SET_USER_MEMORY_REGION: req('KVM_SET_USER_MEMORY_REGION'),
+  SET_USER_MEMORY_REGION2: req('KVM_SET_USER_MEMORY_REGION2'),
+  SET_MEMORY_ATTRIBUTES: req('KVM_SET_MEMORY_ATTRIBUTES'),
+  CREATE_GUEST_MEMFD: req('KVM_CREATE_GUEST_MEMFD'),
+  PRE_FAULT_MEMORY: req('KVM_PRE_FAULT_MEMORY'),
+  ENABLE_CAP: req('KVM_ENABLE_CAP'),
+  MEMORY_ENCRYPT_OP: req('KVM_MEMORY_ENCRYPT_OP'),
+  CREATE_DEVICE: req('KVM_CREATE_DEVICE'),
+};
+
+const PAGE = 4096n;
+const U64 = (1n << 64n) - 1n;
+/** TDX shared bit with GPAW 48 (bit 47) as a guest frame number */
+const TDX_SHARED_GFN = 2 ** 35;
+/** x86: KVM_USER_MEM_SLOTS (KVM_CAP_NR_MEMSLOTS = 32764 on the project's machine) */
+const X86_USER_MEM_SLOTS = 32764;
+/** KVM_MEM_MAX_NR_PAGES: (1 << 31) - 1 on 64-bit */
+const MEM_MAX_NR_PAGES = 2 ** 31 - 1;
+/** KVM_DIRTY_RING_MAX_ENTRIES * sizeof(struct kvm_dirty_gfn) */
+const DIRTY_RING_MAX_BYTES = 65536n * 16n;
+
+const CAP = (name: string): number => {
+  for (let n = 0; n < 400; n++) if (capName(n) === name) return n;
+  return -1;
+};
+const CAP_NUM = {
+  USER_MEMORY2: CAP('KVM_CAP_USER_MEMORY2'),
+  MEMORY_ATTRIBUTES: CAP('KVM_CAP_MEMORY_ATTRIBUTES'),
+  GUEST_MEMFD: CAP('KVM_CAP_GUEST_MEMFD'),
+  MULTI_ADDRESS_SPACE: CAP('KVM_CAP_MULTI_ADDRESS_SPACE'),
+  USER_MEMORY: CAP('KVM_CAP_USER_MEMORY'),
+  NR_MEMSLOTS: CAP('KVM_CAP_NR_MEMSLOTS'),
+  DIRTY_LOG_RING: CAP('KVM_CAP_DIRTY_LOG_RING'),
+  DIRTY_LOG_RING_ACQ_REL: CAP('KVM_CAP_DIRTY_LOG_RING_ACQ_REL'),
+  READONLY_MEM: CAP('KVM_CAP_READONLY_MEM'),
+  DESTROY_MEMORY_REGION_WORKS: CAP('KVM_CAP_DESTROY_MEMORY_REGION_WORKS'),
+  JOIN_MEMORY_REGIONS_WORKS: CAP('KVM_CAP_JOIN_MEMORY_REGIONS_WORKS'),
+  SYNC_MMU: CAP('KVM_CAP_SYNC_MMU'),
+  CHECK_EXTENSION_VM: CAP('KVM_CAP_CHECK_EXTENSION_VM'),
+};
+
+function normErrno(name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  return errnoByName(name)?.name ?? name;
+}
+
+function flagNames(flags: number): string[] {
+  const out: string[] = [];
+  let rest = flags;
+  for (const [n, v] of MEMSLOT_FLAGS) if (flags & v) {
+    out.push(n);
+    rest &= ~v;
+  }
+  if (rest) out.push('0x' + rest.toString(16));
+  return out;
+}
+
+const hex = (v: bigint | number): string => '0x' + v.toString(16);
+const cap1 = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** Collects which profile values and state facts an outcome rests on. */
+class Ctx {
+  dims = new Set<ProfileKey>();
+  levelDims = new Set<ProfileKey>();
+  notes: string[] = [];
+  unknown = false;
+  use(...k: ProfileKey[]): void {
+    for (const x of k) this.dims.add(x);
+  }
+  useLevel(...k: ProfileKey[]): void {
+    for (const x of k) this.levelDims.add(x);
+  }
+  note(s: string): void {
+    if (!this.notes.includes(s)) this.notes.push(s);
+  }
+}
+
+interface PlanRun {
+  start: number;
+  end: number;
+  /** level 1..3; 0 = unknown (host backing unknown) */
+  level: number;
+  priv: boolean;
+}
+
+/** The result of the pre-fault loop without async events. */
+interface PrefaultPlan {
+  runs: PlanRun[];
+  /** gfn where the loop stopped */
+  stop: number;
+  errno: string | null;
+  /** the loop could not be followed (state unknown); stop/errno are meaningless */
+  unknown?: string;
+  why: string;
 }
 
 export class KvmModel {
   profile: ResolvedProfile;
+  private fds = new FdTables<FdEntry>();
+  private objs = new Map<string, Obj>();
+  /** pid -> mm id (threads share their leader's) */
+  private mmOf = new Map<number, number>();
+  /** pid -> leader pid whose fd table it uses (threads) */
+  private threadOf = new Map<number, number>();
+  /** pids the model has heard of */
+  private knownPids = new Set<number>();
+  /** per mm: host pages (hva >> 12) known to be unmapped */
+  private unmapped = new Map<number, IntervalList<true>>();
+  private counter = 0;
+  private vmOrder: string[] = [];
+  private lastVm: string | undefined;
+  private events = 0;
+  private observe: ((o: Observation) => void) | undefined;
+  private label: string | undefined;
+
   constructor(opts: KvmModelOptions = {}) {
+    this.observe = opts.onObservation;
     const p = opts.profile;
     this.profile = p && 'source' in p ? (p as ResolvedProfile) : resolveProfile(p as ProfileSettings | undefined);
   }
+
+  /** Change the profile (e.g. after inference). Existing state stays. */
   setProfile(p: ResolvedProfile): void {
     this.profile = p;
   }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // public API
+
+  /** Apply any event. Never throws. */
   apply(ev: ModelEvent): Outcome {
-    return { op: ev.op, ret: null, errno: null, certainty: 'unknown', why: 'not implemented yet', assumptions: [], fdKind: 'unknown' };
+    this.events++;
+    try {
+      switch (ev.op) {
+        case 'ioctl':
+          return this.ioctl(ev);
+        case 'open':
+          return this.open(ev.pid ?? 0, ev.path, ev.recorded, ev.fd);
+        case 'close':
+          return this.close(ev.pid ?? 0, ev.fd, ev.recorded);
+        case 'dup':
+          return this.dup(ev.pid ?? 0, ev.oldFd, ev.newFd, ev.recorded);
+        case 'fork':
+          return this.fork(ev.parent, ev.child);
+        case 'thread':
+          return this.thread(ev.parent, ev.child);
+        case 'exit':
+          this.fds.exit(ev.pid);
+          this.knownPids.add(ev.pid);
+          return this.plain('exit', `process ${ev.pid} exited: its fd table is dropped`);
+        case 'munmap':
+        case 'mmap':
+          return this.hostMem(ev.op, ev.pid ?? 0, ev.addr, ev.length);
+        case 'signal':
+          return this.plain('signal', 'a signal: an interruptible KVM call in progress on this thread may stop with EINTR');
+        case 'spte':
+          return this.spte(ev.gfn, ev.level, ev.vm, ev.label);
+        default:
+          return this.unknownOutcome('event', 'unknown event', 'unknown');
+      }
+    } catch (e) {
+      // defensive: a model bug must not break a replay
+      return this.unknownOutcome((ev as { op?: string }).op ?? 'event', `internal error in the model: ${(e as Error).message}`, 'unknown');
+    }
   }
+
+  /** An ioctl (same as apply({ op: 'ioctl', ...input })). */
   call(input: CallInput): Outcome {
     return this.apply({ op: 'ioctl', ...input });
   }
-  adopt(_pid: number, _fd: number, _kind: FdKind, _info?: AdoptInfo): void {}
-  fdKind(_pid: number, _fd: number): FdKind {
-    return 'unknown';
+
+  /**
+   * Make `fd` of `pid` refer to a new object of `kind`, for traces that start after the fd was created
+   * (its kind inferred from the ioctls made on it). A vCPU or guest_memfd needs its VM: `info.vmFd` names it,
+   * else the most recent VM of the process is used, else a VM is adopted too (type `info.vmType`, default 0).
+   */
+  adopt(pid: number, fd: number, kind: FdKind, info: AdoptInfo = {}): void {
+    this.knownPids.add(pid);
+    const vmFor = (): VmObj => {
+      const viaFd = info.vmFd !== undefined ? this.entryObj(pid, info.vmFd) : undefined;
+      if (viaFd?.kind === 'vm') return viaFd;
+      const last = this.lastVm ? this.objs.get(this.lastVm) : undefined;
+      if (last?.kind === 'vm' && last.mm === this.mm(pid)) return last;
+      return this.newVm(pid, info.vmType ?? KVM_X86_DEFAULT_VM, info.vmType !== undefined);
+    };
+    let obj: Obj;
+    switch (kind) {
+      case 'system':
+        obj = this.newObj<SystemObj>({ kind: 'system', id: '' }, 'kvm');
+        break;
+      case 'vm':
+        obj = this.newVm(pid, info.vmType ?? KVM_X86_DEFAULT_VM, info.vmType !== undefined);
+        break;
+      case 'vcpu': {
+        const vm = vmFor();
+        obj = this.newVcpu(vm, info.vcpuIndex ?? this.freeVcpuIndex(vm));
+        break;
+      }
+      case 'guest_memfd': {
+        const vm = vmFor();
+        const g = this.newObj<GmemObj>({ kind: 'guest_memfd', id: '', vm: vm.id, size: -1n, flags: 0n, bindings: new IntervalList() }, 'gmem');
+        vm.gmems.push(g.id);
+        obj = g;
+        break;
+      }
+      case 'device': {
+        const vm = vmFor();
+        const d = this.newObj<DeviceObj>({ kind: 'device', id: '', vm: vm.id }, 'dev');
+        vm.devices.push(d.id);
+        obj = d;
+        break;
+      }
+      default:
+        obj = this.newObj({ kind: 'other', id: '', path: '?' }, 'file');
+    }
+    this.fds.set(pid, fd, { obj: obj.id, adopted: true });
   }
-  snapshot(): Snapshot {
-    return { events: 0, processes: [], vms: [] };
+
+  /** What the model knows an fd to be ('unknown' when it does not know the fd). */
+  fdKind(pid: number, fd: number): FdKind {
+    const o = this.entryObj(pid, fd);
+    return o ? o.kind : 'unknown';
   }
+
+  /** The object id an fd refers to (e.g. "vm#1"), or undefined. */
+  fdObject(pid: number, fd: number): string | undefined {
+    return this.fds.get(pid, fd)?.obj;
+  }
+
+  /** Put a vCPU in or out of SMM (address space 1) or a nested guest (pre-fault gives EOPNOTSUPP). */
+  setVcpuState(pid: number, fd: number, state: { smm?: boolean; nested?: boolean }): boolean {
+    const o = this.entryObj(pid, fd);
+    if (o?.kind !== 'vcpu') return false;
+    if (state.smm !== undefined) o.smm = state.smm;
+    if (state.nested !== undefined) o.nested = state.nested;
+    return true;
+  }
+
+  /** Mark a VM dead (KVM_BUG_ON): its ioctls fail with EIO. */
+  markVmDead(pid: number, fd: number): boolean {
+    const o = this.entryObj(pid, fd);
+    const vm = o?.kind === 'vm' ? o : o && 'vm' in o ? (this.objs.get(o.vm) as VmObj | undefined) : undefined;
+    if (!vm) return false;
+    vm.dead = true;
+    return true;
+  }
+
+  /** An independent copy: O(size of the state), which stays small (coalesced ranges). */
   clone(): KvmModel {
-    return new KvmModel({ profile: this.profile });
+    const c = new KvmModel({ profile: this.profile });
+    for (const [id, o] of this.objs) c.objs.set(id, cloneObj(o));
+    for (const [pid, fd, v] of this.fds.entries()) c.fds.set(pid, fd, v);
+    for (const [child, leader] of this.threadOf) c.fds.thread(leader, child);
+    c.mmOf = new Map(this.mmOf);
+    c.threadOf = new Map(this.threadOf);
+    c.knownPids = new Set(this.knownPids);
+    for (const [mm, l] of this.unmapped) c.unmapped.set(mm, l.clone());
+    c.counter = this.counter;
+    c.vmOrder = this.vmOrder.slice();
+    c.lastVm = this.lastVm;
+    c.events = this.events;
+    return c;
+  }
+
+  /** The whole state as plain data. */
+  snapshot(): Snapshot {
+    const procs = new Map<number, { pid: number; fds: Snapshot['processes'][number]['fds'] }>();
+    for (const [pid, fd, e] of this.fds.entries()) {
+      let p = procs.get(pid);
+      if (!p) procs.set(pid, (p = { pid, fds: [] }));
+      const o = this.objs.get(e.obj);
+      p.fds.push({ fd, kind: o ? o.kind : 'unknown', object: e.obj, ...(e.adopted ? { adopted: true } : {}) });
+    }
+    for (const p of procs.values()) p.fds.sort((a, b) => a.fd - b.fd);
+    const vms: VmSnapshot[] = [];
+    for (const id of this.vmOrder) {
+      const vm = this.objs.get(id);
+      if (vm?.kind === 'vm') vms.push(this.vmSnapshot(vm));
+    }
+    return { events: this.events, processes: [...procs.values()].sort((a, b) => a.pid - b.pid), vms };
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // processes and fds
+
+  private mm(pid: number): number {
+    return this.mmOf.get(pid) ?? pid;
+  }
+
+  private newObj<T extends Obj>(o: T, prefix: string): T {
+    o.id = `${prefix}#${++this.counter}`;
+    this.objs.set(o.id, o);
+    return o;
+  }
+
+  private newVm(pid: number, type: number, typeKnown: boolean): VmObj {
+    const gate = type === KVM_X86_SNP_VM || type === KVM_X86_TDX_VM ? 'closed' : 'open';
+    const vm = this.newObj<VmObj>({
+      kind: 'vm', id: '', n: this.vmOrder.length + 1, type, typeKnown, mm: this.mm(pid), dead: false, gate,
+      encState: type === KVM_X86_SNP_VM ? 'SNP: launch not finished' : type === KVM_X86_TDX_VM ? 'TDX: not finalized' : undefined,
+      caps: new Map(), slots: [[], []], slotByKey: new Map(), attrs: new IntervalList(), maps: [new IntervalList(), new IntervalList()],
+      vcpus: [], gmems: [], devices: [],
+    }, 'vm');
+    this.vmOrder.push(vm.id);
+    this.lastVm = vm.id;
+    return vm;
+  }
+
+  private newVcpu(vm: VmObj, index: number): VcpuObj {
+    const v = this.newObj<VcpuObj>({ kind: 'vcpu', id: '', vm: vm.id, index, smm: false, nested: false }, 'vcpu');
+    vm.vcpus.push(v.id);
+    return v;
+  }
+
+  private freeVcpuIndex(vm: VmObj): number {
+    const used = new Set(vm.vcpus.map((id) => (this.objs.get(id) as VcpuObj).index));
+    let i = 0;
+    while (used.has(i)) i++;
+    return i;
+  }
+
+  /**
+   * A pid first seen on a call, whose fd the model does not know in its own table but knows in exactly one
+   * other process: assume it is a thread of that process (strace -f traces often miss the clone).
+   */
+  private resolvePid(pid: number, fd: number | undefined, ctx: Ctx): void {
+    if (this.knownPids.has(pid)) return;
+    this.knownPids.add(pid);
+    if (fd === undefined || this.fds.get(pid, fd)) return;
+    const owners = new Set<number>();
+    for (const [p, f] of this.fds.entries()) if (f === fd) owners.add(p);
+    if (owners.size === 1) {
+      const leader = [...owners][0]!;
+      this.fds.thread(leader, pid);
+      this.threadOf.set(pid, leader);
+      this.mmOf.set(pid, this.mm(leader));
+      ctx.note(`thread ${pid} assumed to belong to process ${leader} (no clone seen)`);
+    }
+  }
+
+  private entryObj(pid: number, fd: number): Obj | undefined {
+    const e = this.fds.get(pid, fd);
+    return e ? this.objs.get(e.obj) : undefined;
+  }
+
+  private lowestFreeFd(pid: number): number {
+    let fd = 3;
+    while (this.fds.get(pid, fd)) fd++;
+    return fd;
+  }
+
+  /** The fd a creating call got: the recorded one, else the lowest the model sees free. */
+  private newFd(pid: number, rec: RecordedResult | undefined): number {
+    if (rec && rec.ret !== null && rec.ret >= 0) return rec.ret;
+    return this.lowestFreeFd(pid);
+  }
+
+  private open(pid: number, path: string, rec: RecordedResult | undefined, fdHint?: number): Outcome {
+    this.knownPids.add(pid);
+    const ctx = new Ctx();
+    if (rec && (rec.ret === null || rec.ret < 0)) {
+      return this.finish({ op: 'open', ret: rec.ret ?? null, errno: normErrno(rec.errno) ?? null, certainty: 'unknown', why: `open of ${path} failed in the trace: nothing created`, fdKind: 'other' }, ctx, rec);
+    }
+    const fd = rec?.ret ?? fdHint ?? this.lowestFreeFd(pid);
+    const isKvm = /(^|\/)kvm$/.test(path.trim()) && path.includes('/dev/');
+    const obj = isKvm ? this.newObj<SystemObj>({ kind: 'system', id: '' }, 'kvm') : this.newObj({ kind: 'other', id: '', path }, 'file');
+    this.fds.set(pid, fd, { obj: obj.id });
+    return this.finish({
+      op: 'open', ret: fd, errno: null, certainty: rec ? 'exact' : 'assumed', fdKind: obj.kind,
+      why: isKvm ? `${path} opened: fd ${fd} is the KVM system fd` : `fd ${fd} is ${path} (not a KVM object)`,
+      created: { fd, kind: obj.kind, object: obj.id },
+    }, ctx, rec);
+  }
+
+  private close(pid: number, fd: number, rec: RecordedResult | undefined): Outcome {
+    const ctx = new Ctx();
+    this.resolvePid(pid, fd, ctx);
+    const o = this.entryObj(pid, fd);
+    if (rec && rec.ret !== null && rec.ret < 0) {
+      return this.finish({ op: 'close', ret: o ? 0 : null, errno: null, certainty: o ? 'exact' : 'unknown', fdKind: o?.kind ?? 'unknown', why: 'close failed in the trace: the fd table is unchanged' }, ctx, rec);
+    }
+    this.fds.delete(pid, fd);
+    return this.finish({
+      op: 'close', ret: o ? 0 : null, errno: null, certainty: o ? 'exact' : 'unknown', fdKind: o?.kind ?? 'unknown',
+      why: o ? `fd ${fd} (${o.id}) closed; the object lives on while other fds or objects refer to it` : `fd ${fd} is not known to the model`,
+    }, ctx, rec);
+  }
+
+  private dup(pid: number, oldFd: number, newFd: number, rec: RecordedResult | undefined): Outcome {
+    const ctx = new Ctx();
+    this.resolvePid(pid, oldFd, ctx);
+    const o = this.entryObj(pid, oldFd);
+    if (rec && rec.ret !== null && rec.ret < 0) {
+      return this.finish({ op: 'dup', ret: null, errno: null, certainty: 'unknown', fdKind: o?.kind ?? 'unknown', why: 'dup failed in the trace' }, ctx, rec);
+    }
+    const target = rec?.ret ?? newFd;
+    this.fds.dup(pid, oldFd, target);
+    return this.finish({
+      op: 'dup', ret: target, errno: null, certainty: o ? 'exact' : 'unknown', fdKind: o?.kind ?? 'unknown',
+      why: o ? `fd ${target} now refers to ${o.id} as fd ${oldFd} does` : `fd ${oldFd} is not known to the model, so neither is fd ${target}`,
+      ...(o ? { created: { fd: target, kind: o.kind, object: o.id } } : {}),
+    }, ctx, rec);
+  }
+
+  private fork(parent: number, child: number): Outcome {
+    this.knownPids.add(parent);
+    this.knownPids.add(child);
+    this.fds.fork(parent, child);
+    this.mmOf.set(child, child);
+    this.threadOf.delete(child);
+    return this.plain('fork', `process ${child} forked from ${parent}: it has a copy of the fd table and its own mm, so KVM VM/vCPU ioctls from it fail with EIO`);
+  }
+
+  private thread(parent: number, child: number): Outcome {
+    this.knownPids.add(parent);
+    this.knownPids.add(child);
+    const leader = this.threadOf.get(parent) ?? parent;
+    this.fds.thread(leader, child);
+    this.threadOf.set(child, leader);
+    this.mmOf.set(child, this.mm(parent));
+    return this.plain('thread', `thread ${child} of process ${leader}: shares its fds and mm`);
+  }
+
+  private hostMem(op: 'mmap' | 'munmap', pid: number, addr: bigint, length: bigint): Outcome {
+    const mm = this.mm(pid);
+    let l = this.unmapped.get(mm);
+    if (!l) this.unmapped.set(mm, (l = new IntervalList()));
+    const s = Number(addr >> 12n);
+    const e = Number((addr + length + PAGE - 1n) >> 12n);
+    if (op === 'munmap') l.set(s, e, true);
+    else l.remove(s, e);
+    return this.plain(op, op === 'munmap' ? `host range ${hex(addr)}+${hex(length)} unmapped: memslots backed by it cannot be faulted in (EFAULT)` : `host range ${hex(addr)}+${hex(length)} mapped`);
+  }
+
+  private spte(gfn: bigint, level: Level, vmId?: string, label?: string): Outcome {
+    const vm = this.objs.get(vmId ?? this.lastVm ?? '');
+    if (vm?.kind !== 'vm') return this.plain('spte', 'stage-2 mapping event for an unknown VM');
+    const p = LEVEL_PAGES[level];
+    const g = Number(gfn);
+    const start = Math.floor(g / p) * p;
+    if (this.observe) {
+      const s = findSlot(vm.slots[0]!, g);
+      const priv = this.hasPrivateMem(vm) && ((vm.attrs.get(g) ?? 0n) & KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0n;
+      let slotLevel: Level | null = null;
+      if (s && !(s.flags & (KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_GUEST_MEMFD)) && !priv) {
+        slotLevel = 1;
+        for (const L of [3, 2] as const) {
+          const P = LEVEL_PAGES[L];
+          const blk = Math.floor(g / P) * P;
+          if (blk >= s.base && blk + P <= s.base + s.npages && s.base % P === s.ugfn % P && !(this.hasPrivateMem(vm) && vm.attrs.overlaps(blk, blk + P))) {
+            slotLevel = L;
+            break;
+          }
+        }
+      }
+      this.observe({ kind: 'spte', label, fdKind: 'vm', level, slotLevel });
+    }
+    vm.maps[0]!.set(start, start + p, level);
+    return this.plain('spte', `kernel event: gfn ${hex(gfn)} mapped at level ${level}`);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // outcomes
+
+  private plain(op: string, why: string): Outcome {
+    return { op, ret: 0, errno: null, certainty: 'exact', why, assumptions: [], fdKind: 'other' };
+  }
+
+  private unknownOutcome(op: string, why: string, fdKind: FdKind, possible?: PossibleResult[]): Outcome {
+    return { op, ret: null, errno: null, certainty: 'unknown', why, assumptions: [], fdKind, ...(possible?.length ? { possible } : {}) };
+  }
+
+  private certaintyOf(ctx: Ctx, base: Certainty): Certainty {
+    if (base === 'unknown' || ctx.unknown) return 'unknown';
+    for (const k of ctx.dims) if (this.profile.source[k] === 'default') return 'assumed';
+    return base;
+  }
+
+  /** Fill assumptions/certainty and compare with the recorded result. */
+  private finish(o: Omit<Outcome, 'assumptions'> & { assumptions?: string[] }, ctx: Ctx, rec: RecordedResult | undefined, extra?: { partialOk?: (after: Readonly<Record<string, bigint | undefined>>) => boolean }): Outcome {
+    const assumptions: string[] = [];
+    for (const k of ctx.dims) assumptions.push(assumptionText(this.profile, k));
+    for (const k of ctx.levelDims) if (!ctx.dims.has(k)) assumptions.push(assumptionText(this.profile, k));
+    assumptions.push(...ctx.notes);
+    const out: Outcome = { ...o, assumptions, certainty: this.certaintyOf(ctx, o.certainty) };
+    if (rec) {
+      const [v, why] = this.verdict(out, rec, extra?.partialOk);
+      out.verdict = v;
+      out.verdictWhy = why;
+    }
+    return out;
+  }
+
+  private verdict(o: Outcome, rec: RecordedResult, partialOk?: (after: Readonly<Record<string, bigint | undefined>>) => boolean): [Verdict, string] {
+    if (rec.ret === null) return ['unknown', 'the call did not finish in the trace'];
+    const recErr = rec.ret < 0 ? normErrno(rec.errno) ?? '?' : null;
+    const recText = recErr ? `-1 ${recErr}` : String(rec.ret);
+    const possible = (o.possible ?? []).find((p) => p.ret === rec.ret && (p.ret >= 0 || normErrno(p.errno) === recErr));
+    if (o.ret === null) {
+      if (possible) return ['possible', `recorded ${recText}: ${possible.why}`];
+      return ['unknown', `the model cannot predict this call (${o.why})`];
+    }
+    const predText = o.ret < 0 ? `-1 ${o.errno}` : String(o.ret);
+    const sameRet = o.ret === rec.ret && (o.ret >= 0 || o.errno === recErr);
+    if (sameRet) {
+      if (rec.after && o.after) {
+        for (const [k, v] of Object.entries(rec.after)) {
+          const p = o.after[k];
+          if (v === undefined || p === undefined || p === null) continue;
+          if (p !== v) {
+            if (partialOk?.(rec.after)) return ['possible', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}: a signal can stop the loop early after some progress (the call still returns 0)`];
+            return ['mismatch', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}`];
+          }
+        }
+      }
+      return ['match', `recorded ${recText} as predicted`];
+    }
+    if (possible) return ['possible', `recorded ${recText} where ${predText} was predicted: ${possible.why}`];
+    return ['mismatch', `recorded ${recText}, the model predicts ${predText}: ${o.why}`];
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // ioctls
+
+  private target(input: CallInput, ctx: Ctx): { pid: number; fd: number | undefined; obj: Obj | undefined } {
+    const pid = input.pid ?? 0;
+    if (input.fd !== undefined) {
+      this.resolvePid(pid, input.fd, ctx);
+      return { pid, fd: input.fd, obj: this.entryObj(pid, input.fd) };
+    }
+    let vm = this.lastVm ? (this.objs.get(this.lastVm) as VmObj | undefined) : undefined;
+    if ((input.cpuIndex !== undefined || input.vmIoctl) && !vm) {
+      vm = this.newVm(pid, KVM_X86_DEFAULT_VM, false);
+      ctx.note('VM adopted (its creation was not seen): DEFAULT type assumed');
+    }
+    if (input.cpuIndex !== undefined) {
+      if (!vm) return { pid, fd: undefined, obj: undefined };
+      let v = vm.vcpus.map((id) => this.objs.get(id) as VcpuObj).find((c) => c.index === input.cpuIndex);
+      if (!v) {
+        v = this.newVcpu(vm, input.cpuIndex);
+        ctx.note(`vCPU ${input.cpuIndex} adopted (QEMU cpu_index; its creation was not seen)`);
+      }
+      return { pid: this.pidOfMm(vm.mm), fd: undefined, obj: v };
+    }
+    if (input.vmIoctl) return { pid: vm ? this.pidOfMm(vm.mm) : pid, fd: undefined, obj: vm };
+    return { pid, fd: undefined, obj: undefined };
+  }
+
+  private pidOfMm(mm: number): number {
+    return mm;
+  }
+
+  private ioctl(input: CallInput): Outcome {
+    const ctx = new Ctx();
+    this.label = input.label;
+    const rec = input.recorded;
+    const request = input.request >>> 0;
+    const d = decodeRequest(request);
+    const op = d.text;
+    const { pid, obj } = this.target(input, ctx);
+    const arg: CallArg = input.arg ?? { kind: 'unrecorded' };
+    if (!obj || obj.kind === 'other') {
+      const kind: FdKind = obj ? 'other' : 'unknown';
+      return this.finish(this.unknownOutcome(op, obj ? `fd ${input.fd} is not a KVM fd (${(obj as { path?: string }).path ?? ''})` : `fd ${input.fd ?? '?'} is not known to the model (opened before the trace, or by a call it did not see)`, kind), ctx, rec);
+    }
+    // the VM an fd belongs to
+    const vm: VmObj | undefined = obj.kind === 'vm' ? obj : obj.kind === 'system' ? undefined : (this.objs.get(obj.vm) as VmObj | undefined);
+    // kvm_vm_ioctl / kvm_vcpu_ioctl / kvm_device_ioctl: another mm or a dead VM -> EIO
+    if (vm && (obj.kind === 'vm' || obj.kind === 'vcpu' || obj.kind === 'device')) {
+      if (vm.mm !== this.mm(pid)) {
+        return this.finish({ op, ret: -1, errno: 'EIO', certainty: 'exact', fdKind: obj.kind, why: `${vm.id} was created by another process (mm): KVM refuses its ioctls from a forked child with EIO` }, ctx, rec);
+      }
+      if (vm.dead) {
+        return this.finish({ op, ret: -1, errno: 'EIO', certainty: 'exact', fdKind: obj.kind, why: `${vm.id} is dead (KVM_BUG_ON): every ioctl fails with EIO` }, ctx, rec);
+      }
+    }
+    if (obj.kind === 'vcpu' && d.type !== KVMIO) {
+      return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: 'kvm_vcpu_ioctl refuses requests whose _IOC type is not KVMIO (0xae) with EINVAL' }, ctx, rec);
+    }
+    switch (request) {
+      case R.PRE_FAULT_MEMORY:
+        if (obj.kind === 'vcpu') return this.preFault(op, obj, vm!, arg, rec, ctx);
+        break;
+      case R.CHECK_EXTENSION:
+        if (obj.kind === 'system' || obj.kind === 'vm') return this.checkExtension(op, obj.kind, vm, arg, rec, ctx);
+        break;
+      case R.GET_API_VERSION:
+        if (obj.kind === 'system') return this.finish({ op, ret: 12, errno: null, certainty: 'exact', fdKind: 'system', why: 'KVM_API_VERSION is 12 on every kernel since 2.6.22' }, ctx, rec);
+        break;
+      case R.GET_VCPU_MMAP_SIZE:
+        if (obj.kind === 'system') {
+          ctx.use('arch');
+          if (this.profile.arch === 'x86_64') return this.finish({ op, ret: 12288, errno: null, certainty: 'exact', fdKind: 'system', why: 'x86: struct kvm_run page + PIO page + coalesced MMIO ring page = 3 pages' }, ctx, rec);
+          return this.finish(this.unknownOutcome(op, 'vCPU mmap size depends on the arch', 'system'), ctx, rec);
+        }
+        break;
+      case R.CREATE_VM:
+        if (obj.kind === 'system') return this.createVm(op, pid, arg, rec, ctx);
+        break;
+      case R.CREATE_VCPU:
+        if (obj.kind === 'vm') return this.createVcpu(op, pid, vm!, arg, rec, ctx);
+        break;
+      case R.SET_USER_MEMORY_REGION:
+      case R.SET_USER_MEMORY_REGION2:
+        if (obj.kind === 'vm') return this.setMemoryRegion(op, request === R.SET_USER_MEMORY_REGION2, pid, vm!, arg, rec, ctx);
+        break;
+      case R.SET_MEMORY_ATTRIBUTES:
+        if (obj.kind === 'vm') return this.setAttributes(op, vm!, arg, rec, ctx);
+        break;
+      case R.CREATE_GUEST_MEMFD:
+        if (obj.kind === 'vm') return this.createGuestMemfd(op, pid, vm!, arg, rec, ctx);
+        break;
+      case R.ENABLE_CAP:
+        if (obj.kind === 'vm' || obj.kind === 'vcpu') return this.enableCap(op, obj.kind, vm!, arg, rec, ctx);
+        break;
+      case R.MEMORY_ENCRYPT_OP:
+        if (obj.kind === 'vm' || obj.kind === 'vcpu') return this.encryptOp(op, obj.kind, vm!, arg, rec, ctx);
+        break;
+      case R.CREATE_DEVICE:
+        if (obj.kind === 'vm') return this.createDevice(op, pid, vm!, arg, rec, ctx);
+        break;
+    }
+    return this.otherIoctl(op, d, obj, rec, ctx);
+  }
+
+  /** errno for a request the fd's handler does not know (the default case of each ioctl switch). */
+  private unknownIoctlErrno(kind: FdKind, ctx: Ctx): { errno: string; why: string; certainty: Certainty } {
+    ctx.use('arch');
+    const arch = this.profile.arch;
+    switch (kind) {
+      case 'system':
+        return { errno: 'EINVAL', certainty: 'exact', why: 'an ioctl /dev/kvm does not handle ends in kvm_arch_dev_ioctl, whose default is EINVAL' };
+      case 'vm':
+        if (arch === 'arm64') return { errno: 'EINVAL', certainty: 'assumed', why: 'arm64 kvm_arch_vm_ioctl returns EINVAL for requests it does not handle (not checked on a real arm64 kernel)' };
+        return { errno: 'ENOTTY', certainty: arch === 'x86_64' ? 'exact' : 'assumed', why: 'a VM fd answers requests it does not handle with ENOTTY (kvm_arch_vm_ioctl default)' };
+      case 'vcpu':
+        return { errno: 'EINVAL', certainty: arch === 'x86_64' ? 'exact' : 'assumed', why: 'a vCPU fd answers requests it does not handle with EINVAL (kvm_arch_vcpu_ioctl default)' };
+      case 'device':
+        return { errno: 'ENOTTY', certainty: 'assumed', why: 'a device fd answers requests other than the *_DEVICE_ATTR ones with ENOTTY, unless the device has its own ioctl handler' };
+      default:
+        return { errno: 'ENOTTY', certainty: 'exact', why: 'a guest_memfd file has no ioctl handler: the VFS returns ENOTTY' };
+    }
+  }
+
+  private otherIoctl(op: string, d: ReturnType<typeof decodeRequest>, obj: Obj, rec: RecordedResult | undefined, ctx: Ctx): Outcome {
+    const kind = obj.kind as FdKind;
+    const info = d.info;
+    const accepted = info && (info.fds as string[]).includes(kind) && (!info.arch || info.arch === 'x86' ? this.profile.arch === 'x86_64' || !info.arch : true);
+    if (info && info.arch === 'x86') ctx.use('arch');
+    if (accepted) {
+      // the fd's handler knows it: the result depends on state the model does not track
+      const sinceNote = info.since ? ` (exists since ${info.since})` : '';
+      return this.finish(this.unknownOutcome(op, `${info.name} on a ${kind} fd${sinceNote}: its result depends on state the model does not track`, kind), ctx, rec);
+    }
+    if (d.type !== KVMIO) {
+      // the VFS handles some generic ioctls (FIOCLEX, FIONBIO, ...) before KVM sees them
+      return this.finish(this.unknownOutcome(op, `${d.text} is not a KVM request: the VFS or the fd's handler decides`, kind, [
+        { ret: -1, errno: kind === 'vm' || kind === 'device' || kind === 'guest_memfd' ? 'ENOTTY' : 'EINVAL', why: 'not handled by the VFS either' },
+      ]), ctx, rec);
+    }
+    if (info === undefined && d.nearMiss) {
+      // e.g. 0xC018AED5: a known nr with another size: the switch does not match it
+      const e = this.unknownIoctlErrno(kind, ctx);
+      const nm = d.nearMiss!.map((n) => n.name).join('/');
+      return this.finish({ op, ret: -1, errno: e.errno, certainty: e.certainty, fdKind: kind, why: `${d.text} has the nr of ${nm} but another size or direction: the kernel matches the whole request number, so this is an unknown request. ${cap1(e.why)}` }, ctx, rec);
+    }
+    const e = this.unknownIoctlErrno(kind, ctx);
+    const known = info ? `${info.name} belongs on ${info.fds.join('/')} fds, not a ${kind} fd` : `${d.text} is not a ${kind} ioctl the model knows`;
+    // an ioctl missing from our table may exist in the kernel: then the result is only assumed
+    const certainty: Certainty = info ? e.certainty : 'assumed';
+    return this.finish({ op, ret: -1, errno: e.errno, certainty, fdKind: kind, why: `${known}. ${cap1(e.why)}` }, ctx, rec);
+  }
+
+  // --- KVM_CHECK_EXTENSION ---------------------------------------------------------------------------------------
+
+  private checkExtension(op: string, kind: 'system' | 'vm', vm: VmObj | undefined, arg: CallArg, rec: RecordedResult | undefined, ctx: Ctx): Outcome {
+    const cap = arg.kind === 'int' ? Number(arg.value) : undefined;
+    const learn = (): void => {
+      if (cap === CAP_NUM.MULTI_ADDRESS_SPACE && rec && rec.ret !== null && rec.ret >= 0) {
+        if (vm) vm.learnedAs = Math.max(1, rec.ret);
+        else for (const id of this.vmOrder) (this.objs.get(id) as VmObj).learnedAs ??= Math.max(1, rec.ret);
+        this.learnedAs = Math.max(1, rec.ret);
+      }
+    };
+    learn();
+    if (cap === undefined) return this.finish(this.unknownOutcome(op, 'the capability number was not recorded', kind), ctx, rec);
+    const name = capName(cap) ?? `capability ${cap}`;
+    const p = this.profile;
+    const ok = (ret: number, why: string, certainty: Certainty = 'exact'): Outcome => this.finish({ op, ret, errno: null, certainty, fdKind: kind, why }, ctx, rec);
+    if (cap === KVM_CAP_PRE_FAULT_MEMORY) {
+      if (rec) this.observe?.({ kind: 'cap-prefault', label: this.label, fdKind: kind, recorded: rec });
+      ctx.use('kernel', 'arch');
+      if (!hasPrefault(p)) {
+        if (p.arch !== 'x86_64') ctx.use('archPrefault');
+        return ok(0, p.arch === 'x86_64' ? 'kernels before 6.11 do not know KVM_CAP_PRE_FAULT_MEMORY: 0' : `${p.arch} mainline has no pre-fault: 0`);
+      }
+      if (p.arch !== 'x86_64') {
+        ctx.use('archPrefault');
+        return ok(1, `${p.arch} with the posted pre-fault series reports 1`, 'assumed');
+      }
+      ctx.use('tdp');
+      return ok(p.tdp ? 1 : 0, p.tdp ? 'x86 reports 1 when TDP (EPT/NPT) is enabled, whatever the VM type' : 'x86 reports 0 without TDP (shadow paging), whatever the VM type');
+    }
+    if (cap === CAP_NUM.USER_MEMORY || cap === CAP_NUM.DESTROY_MEMORY_REGION_WORKS || cap === CAP_NUM.JOIN_MEMORY_REGIONS_WORKS || cap === CAP_NUM.SYNC_MMU || cap === CAP_NUM.CHECK_EXTENSION_VM) {
+      return ok(1, `${name} is 1 on every kernel that has it (generic)`);
+    }
+    if (cap === CAP_NUM.USER_MEMORY2) {
+      ctx.use('kernel');
+      if (p.kernel === 'pre-6.11') return this.finish(this.unknownOutcome(op, 'KVM_CAP_USER_MEMORY2 is 1 from 6.8, 0 before: a kernel before 6.11 may be either', kind, [{ ret: 0, why: 'before 6.8' }, { ret: 1, why: '6.8 to 6.10' }]), ctx, rec);
+      return ok(1, 'KVM_SET_USER_MEMORY_REGION2 exists since 6.8');
+    }
+    if (cap === CAP_NUM.NR_MEMSLOTS && p.arch === 'x86_64') {
+      ctx.use('arch');
+      return ok(X86_USER_MEM_SLOTS, 'x86: KVM_USER_MEM_SLOTS = 32764');
+    }
+    if ((cap === CAP_NUM.MEMORY_ATTRIBUTES || cap === CAP_NUM.GUEST_MEMFD) && vm && p.arch === 'x86_64') {
+      ctx.use('kernel', 'arch');
+      const priv = this.hasPrivateMem(vm);
+      if (p.kernel === 'pre-6.11') return this.finish(this.unknownOutcome(op, `${name} exists from 6.8 (and with the kernel config): a kernel before 6.11 may lack it`, kind), ctx, rec);
+      if (cap === CAP_NUM.MEMORY_ATTRIBUTES) {
+        return ok(priv ? Number(KVM_MEMORY_ATTRIBUTE_PRIVATE) : 0, priv ? 'a private-memory VM supports KVM_MEMORY_ATTRIBUTE_PRIVATE (8)' : `a ${this.vmTypeName(vm)} supports no memory attributes: 0`);
+      }
+      if (priv) return ok(1, 'guest_memfd is supported on private-memory VMs');
+      if (p.kernel !== '6.18+') return ok(0, `guest_memfd on a ${this.vmTypeName(vm)} is not supported before 6.18: 0`);
+      return this.finish(this.unknownOutcome(op, 'since 6.18 guest_memfd can back any VM type when the kernel config allows (CONFIG_KVM_GUEST_MEMFD): not known', kind), ctx, rec);
+    }
+    if (cap === CAP_NUM.MULTI_ADDRESS_SPACE && vm && this.hasPrivateMem(vm) && p.arch === 'x86_64') {
+      return ok(1, 'private-memory VMs have a single address space (no SMM)');
+    }
+    return this.finish(this.unknownOutcome(op, `${name}: depends on the hardware, the kernel config or version beyond what the model knows`, kind), ctx, rec);
+  }
+
+  private learnedAs: number | undefined;
+
+  // --- object creation ------------------------------------------------------------------------------------------
+
+  private vmTypeName(vm: VmObj): string {
+    return (VM_TYPES.get(vm.type) ?? `VM type ${vm.type}`) + (vm.typeKnown ? '' : ' (assumed)');
+  }
+
+  private hasPrivateMem(vm: VmObj): boolean {
+    return vm.type === KVM_X86_SW_PROTECTED_VM || vm.type === KVM_X86_SNP_VM || vm.type === KVM_X86_TDX_VM;
+  }
+
+  /** VM types whose state is protected: no read-only memslots (kvm_arch_has_readonly_mem false). */
+  private hasProtectedState(vm: VmObj): boolean {
+    return vm.type === KVM_X86_SEV_ES_VM || vm.type === KVM_X86_SNP_VM || vm.type === KVM_X86_TDX_VM;
+  }
+
+  private addressSpaces(vm: VmObj, ctx: Ctx): number {
+    if (this.profile.arch !== 'x86_64') return 1;
+    if (this.hasPrivateMem(vm)) return 1;
+    const learned = vm.learnedAs ?? this.learnedAs;
+    if (learned !== undefined) {
+      ctx.note(`address spaces: ${learned} (from KVM_CHECK_EXTENSION(KVM_CAP_MULTI_ADDRESS_SPACE) in the trace)`);
+      return learned;
+    }
+    ctx.note('address spaces: 2 (x86 with SMM, assumed)');
+    return 2;
+  }
+
+  private createVm(op: string, pid: number, arg: CallArg, rec: RecordedResult | undefined, ctx: Ctx): Outcome {
+    const type = arg.kind === 'int' ? Number(BigInt.asUintN(32, arg.value)) : undefined;
+    const p = this.profile;
+    let pred: { ok: boolean | null; why: string; certainty: Certainty; possible?: PossibleResult[] };
+    if (type === undefined) pred = { ok: null, why: 'the VM type was not recorded', certainty: 'unknown' };
+    else if (p.arch !== 'x86_64') {
+      ctx.use('arch');
+      pred = type === 0 ? { ok: true, why: 'type 0: the default VM', certainty: 'exact' } : { ok: null, why: `${p.arch}: the type encodes arch settings (e.g. IPA size) the model does not check`, certainty: 'unknown' };
+    } else if (type === KVM_X86_DEFAULT_VM) pred = { ok: true, why: 'KVM_X86_DEFAULT_VM', certainty: 'exact' };
+    else if (!VM_TYPES.has(type)) {
+      ctx.use('arch');
+      pred = { ok: false, why: `x86 has no VM type ${type}: EINVAL`, certainty: 'exact' };
+    } else {
+      ctx.use('arch', 'tdp', 'kernel');
+      const name = VM_TYPES.get(type)!;
+      const sinceTdx = type === KVM_X86_TDX_VM && !kernelAtLeast(p, '6.16');
+      if (!p.tdp) pred = { ok: false, why: `${name} needs TDP (the TDP MMU, NPT for SEV, EPT for TDX): without it the type is not supported: EINVAL`, certainty: 'exact' };
+      else if (sinceTdx) pred = { ok: false, why: 'TDX VMs exist from 6.16: EINVAL before', certainty: 'exact' };
+      else pred = { ok: null, why: `${name} is supported only with the hardware and kernel config for it`, certainty: 'unknown', possible: [{ ret: -1, errno: 'EINVAL', why: `${name} not supported by this host` }] };
+    }
+    const followOk = rec ? rec.ret !== null && rec.ret >= 0 : pred.ok === true;
+    let created: Outcome['created'];
+    if (followOk) {
+      const fd = this.newFd(pid, rec);
+      const vm = this.newVm(pid, type ?? KVM_X86_DEFAULT_VM, type !== undefined);
+      if (type === undefined) ctx.note('VM type not recorded: DEFAULT assumed');
+      this.fds.set(pid, fd, { obj: vm.id });
+      created = { fd, kind: 'vm', object: vm.id };
+    }
+    const ret = pred.ok === true ? (created?.fd ?? this.lowestFreeFd(pid)) : pred.ok === false ? -1 : null;
+    const possible = pred.possible ? [...pred.possible] : [];
+    if (pred.ok === null && created) possible.push({ ret: created.fd, why: 'the VM type is supported by this host' });
+    return this.finish({
+      op, ret, errno: pred.ok === false ? 'EINVAL' : null, certainty: pred.certainty, fdKind: 'system', why: pred.why,
+      ...(possible.length ? { possible } : {}), ...(created ? { created, followed: pred.ok !== true } : {}),
+    }, ctx, rec);
+  }
+
+  private createVcpu(op: string, pid: number, vm: VmObj, arg: CallArg, rec: RecordedResult | undefined, ctx: Ctx): Outcome {
+    const id = arg.kind === 'int' ? Number(BigInt.asIntN(32, arg.value)) : undefined;
+    let pred: { ok: boolean | null; errno?: string; why: string; certainty: Certainty };
+    const dup = id !== undefined && vm.vcpus.some((v) => (this.objs.get(v) as VcpuObj).index === id);
+    if (id === undefined) pred = { ok: null, why: 'the vCPU id was not recorded', certainty: 'unknown' };
+    else if (id < 0) pred = { ok: false, errno: 'EINVAL', why: 'a negative vCPU id is refused (id >= max_vcpu_ids)', certainty: 'exact' };
+    else if (dup) pred = { ok: false, errno: 'EEXIST', why: `vCPU id ${id} already exists in ${vm.id}`, certainty: 'exact' };
+    else if (id >= 1024) pred = { ok: null, why: 'large vCPU ids depend on KVM_CAP_MAX_VCPU_ID and the kernel config', certainty: 'unknown' };
+    else pred = { ok: true, why: `vCPU ${id} of ${vm.id}`, certainty: 'exact' };
+    const followOk = rec ? rec.ret !== null && rec.ret >= 0 : pred.ok === true;
+    let created: Outcome['created'];
+    if (followOk) {
+      const fd = this.newFd(pid, rec);
+      const v = this.newVcpu(vm, id ?? this.freeVcpuIndex(vm));
+      this.fds.set(pid, fd, { obj: v.id });
+      created = { fd, kind: 'vcpu', object: v.id };
+    }
+    const ret = pred.ok === true ? (created?.fd ?? this.lowestFreeFd(pid)) : pred.ok === false ? -1 : null;
+    return this.finish({ op, ret, errno: pred.errno ?? null, certainty: pred.certainty, fdKind: 'vm', why: pred.why, ...(created ? { created, followed: pred.ok !== true } : {}) }, ctx, rec);
+  }
+
+  private createDevice(op: string, pid: number, vm: VmObj, arg: CallArg, rec: RecordedResult | undefined, ctx: Ctx): Outcome {
+    const after = rec?.after?.fd;
+    const flags = arg.kind === 'struct' ? (arg.fields.flags as bigint | undefined) : undefined;
+    let created: Outcome['created'];
+    if (rec && rec.ret === 0 && after !== undefined && !(flags !== undefined && (flags & 1n))) {
+      const d = this.newObj<DeviceObj>({ kind: 'device', id: '', vm: vm.id }, 'dev');
+      vm.devices.push(d.id);
+      this.fds.set(pid, Number(after), { obj: d.id });
+      created = { fd: Number(after), kind: 'device', object: d.id };
+    } else if (rec && rec.ret === 0) {
+      ctx.note('the device fd was not recorded (struct kvm_create_device.fd): the model does not know it');
+    }
+    return this.finish({ ...this.unknownOutcome(op, 'device types depend on the arch and the host', 'vm'), ...(created ? { created, followed: true } : {}) }, ctx, rec);
+  }
+
+  private createGuestMemfd(op: string, pid: number, vm: VmObj, arg: CallArg, rec: RecordedResult | undefined, ctx: Ctx): Outcome {
+    const p = this.profile;
+    ctx.use('kernel', 'arch');
+    const f = arg.kind === 'struct' ? arg.fields : undefined;
+    const size = f?.size as bigint | undefined;
+    const flags = f?.flags as bigint | undefined;
+    let pred: { ok: boolean | null; errno?: string; why: string; certainty: Certainty; possible?: PossibleResult[] };
+    if (p.arch !== 'x86_64') pred = { ok: null, why: `guest_memfd on ${p.arch} is not modelled`, certainty: 'unknown' };
+    else if (size === undefined || flags === undefined) pred = { ok: null, why: 'struct kvm_create_guest_memfd was not recorded', certainty: 'unknown' };
+    else {
+      const sizeSigned = BigInt.asIntN(64, size);
+      const known = p.kernel === '6.18+' ? 3n : p.kernel === '6.16-6.17' ? null : 0n;
+      if (known !== null && (flags & ~known) !== 0n) pred = { ok: false, errno: 'EINVAL', why: `guest_memfd flags ${hex(flags)} include bits this kernel does not define (${known ? 'GUEST_MEMFD_FLAG_MMAP|INIT_SHARED' : 'none before 6.17'})`, certainty: 'exact' };
+      else if (sizeSigned <= 0n || size % PAGE !== 0n) pred = { ok: false, errno: 'EINVAL', why: 'guest_memfd size must be > 0 and a multiple of 4 KiB', certainty: 'exact' };
+      else if (flags !== 0n) pred = { ok: null, why: 'guest_memfd flags are accepted only where the VM type allows them (MMAP is refused for confidential VMs)', certainty: 'unknown', possible: [{ ret: -1, errno: 'EINVAL', why: 'flag not supported for this VM type' }] };
+      else if (p.kernel === 'pre-6.11') pred = { ok: null, why: 'KVM_CREATE_GUEST_MEMFD exists from 6.8: a kernel before 6.11 may not have it', certainty: 'unknown', possible: [{ ret: -1, errno: 'ENOTTY', why: 'kernel before 6.8' }] };
+      else pred = { ok: true, why: `guest_memfd of ${hex(size)} bytes (reserved fields are not checked)`, certainty: 'exact' };
+    }
+    const followOk = rec ? rec.ret !== null && rec.ret >= 0 : pred.ok === true;
+    let created: Outcome['created'];
+    if (followOk) {
+      const fd = this.newFd(pid, rec);
+      const g = this.newObj<GmemObj>({ kind: 'guest_memfd', id: '', vm: vm.id, size: size ?? -1n, flags: flags ?? 0n, bindings: new IntervalList() }, 'gmem');
+      vm.gmems.push(g.id);
+      this.fds.set(pid, fd, { obj: g.id });
+      created = { fd, kind: 'guest_memfd', object: g.id };
+    }
+    const ret = pred.ok === true ? (created?.fd ?? this.lowestFreeFd(pid)) : pred.ok === false ? -1 : null;
+    return this.finish({
+      op, ret, errno: pred.errno ?? null, certainty: pred.certainty, fdKind: 'vm', why: pred.why,
+      ...(pred.possible ? { possible: pred.possible } : {}), ...(created ? { created, followed: pred.ok !== true } : {}),
+    }, ctx, rec);
+  }
+
+  // --- memslots ---------------------------------------------------------------------------------------------------
+
+  private setMemoryRegion(op: string, v2: boolean, pid: number, vm: VmObj, arg: CallArg, rec: RecordedResult | undefined, ctx: Ctx): Outcome {
+    const p = this.profile;
+    const f = arg.kind === 'struct' ? arg.fields : undefined;
+    const get = (k: string): bigint | undefined => f?.[k] as bigint | undefined;
+    const slot = get('slot');
+    const flagsB = get('flags');
+    const gpa = get('guest_phys_addr');
+    const size = get('memory_size');
+    const uaddr = get('userspace_addr');
+    const gmemOffset = v2 ? get('guest_memfd_offset') ?? 0n : 0n;
+    const gmemFd = v2 ? get('guest_memfd') : undefined;
+    if (slot === undefined || flagsB === undefined || gpa === undefined || size === undefined || uaddr === undefined) {
+      // unknown: the state is no longer known either for this VM's memslots -> nothing changes, say so
+      ctx.note('memslot contents not recorded: the model keeps the memslots it knew');
+      return this.finish(this.unknownOutcome(op, 'struct kvm_userspace_memory_region was not recorded', 'vm'), ctx, rec);
+    }
+    const flags = Number(BigInt.asUintN(32, flagsB));
+    const slotN = Number(BigInt.asUintN(32, slot));
+    const as = slotN >>> 16;
+    const id = slotN & 0xffff;
+    const fail = (errno: string, why: string, certainty: Certainty = 'exact', possible?: PossibleResult[]): Outcome => {
+      const out = this.finish({ op, ret: -1, errno, certainty, fdKind: 'vm', why, ...(possible ? { possible } : {}) }, ctx, rec);
+      if (rec && rec.ret === 0) {
+        // the kernel accepted it: follow the trace as well as we can
+        this.applySlot(vm, as, id, flags, gpa, size, uaddr, gmemFd, gmemOffset, pid, ctx);
+        out.followed = true;
+      }
+      return out;
+    };
+    if (v2 && p.kernel === 'pre-6.11') ctx.note('KVM_SET_USER_MEMORY_REGION2 exists from 6.8 (kernel 6.8-6.10 assumed)');
+    ctx.use('arch');
+    // kvm_vm_ioctl: the V1 ioctl accepts only LOG_DIRTY_PAGES|READONLY
+    if (!v2 && flags & ~(KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY)) return fail('EINVAL', `KVM_SET_USER_MEMORY_REGION accepts only KVM_MEM_LOG_DIRTY_PAGES|KVM_MEM_READONLY (flags ${hex(flags)}); KVM_MEM_GUEST_MEMFD needs REGION2`);
+    // kvm_vm_ioctl_set_memory_region: slot id limit
+    if (id >= X86_USER_MEM_SLOTS && p.arch === 'x86_64') return fail('EINVAL', `slot id ${id} >= KVM_USER_MEM_SLOTS (32764)`);
+    // check_memory_region_flags
+    const priv = this.hasPrivateMem(vm);
+    const gmemAny = kernelAtLeast(p, '6.18');
+    let valid = KVM_MEM_LOG_DIRTY_PAGES;
+    if (priv || gmemAny) valid |= KVM_MEM_GUEST_MEMFD;
+    if (flags & KVM_MEM_GUEST_MEMFD) valid &= ~KVM_MEM_LOG_DIRTY_PAGES;
+    if (!this.hasProtectedState(vm) && !(flags & KVM_MEM_GUEST_MEMFD)) valid |= KVM_MEM_READONLY;
+    if (flags & ~valid) {
+      ctx.use('kernel');
+      const bad = flags & ~valid;
+      let why = `flags ${flagNames(flags).join('|')} not valid here (check_memory_region_flags)`;
+      if (bad & KVM_MEM_GUEST_MEMFD) why = `KVM_MEM_GUEST_MEMFD needs a private-memory VM type${gmemAny ? '' : ' (any VM type only from 6.18)'}; this is ${this.vmTypeName(vm)}`;
+      else if (bad & KVM_MEM_LOG_DIRTY_PAGES) why = 'dirty logging of guest_memfd memslots is not supported';
+      else if (bad & KVM_MEM_READONLY) why = flags & KVM_MEM_GUEST_MEMFD ? 'guest_memfd memslots cannot be read-only' : `${this.vmTypeName(vm)} has protected state: no read-only memslots`;
+      else why = `unknown memslot flag bits ${hex(bad)}`;
+      return fail('EINVAL', why);
+    }
+    // __kvm_set_memory_region general checks
+    if (size % PAGE !== 0n) return fail('EINVAL', `memory_size ${hex(size)} is not a multiple of 4 KiB`);
+    if (gpa % PAGE !== 0n) return fail('EINVAL', `guest_phys_addr ${hex(gpa)} is not 4 KiB aligned`);
+    if (uaddr % PAGE !== 0n) return fail('EINVAL', `userspace_addr ${hex(uaddr)} is not 4 KiB aligned`);
+    if (uaddr + size > 0x7ffffffff000n) return fail('EINVAL', `userspace_addr + memory_size ${hex(uaddr + size)} is beyond the user address space (access_ok)`, 'assumed');
+    if (flags & KVM_MEM_GUEST_MEMFD && (gmemOffset % PAGE !== 0n || gmemOffset + size > U64)) return fail('EINVAL', `guest_memfd_offset ${hex(gmemOffset)} is not 4 KiB aligned or offset + size wraps`);
+    const nAs = this.addressSpaces(vm, ctx);
+    if (as >= nAs) return fail('EINVAL', `address space ${as} >= ${nAs} address spaces of this VM`);
+    if (gpa + size > U64) return fail('EINVAL', 'guest_phys_addr + memory_size wraps');
+    if (size / PAGE > BigInt(MEM_MAX_NR_PAGES)) return fail('EINVAL', 'more than KVM_MEM_MAX_NR_PAGES pages in one memslot');
+    const key = slotKey(as, id);
+    const old = vm.slotByKey.get(key);
+    const base = Number(gpa / PAGE);
+    const npages = Number(size / PAGE);
+    if (size === 0n) {
+      if (!old) return fail('EINVAL', `deleting slot ${id} (as ${as}) which does not exist`);
+      this.deleteSlot(vm, old);
+      return this.finish({ op, ret: 0, errno: null, certainty: 'exact', fdKind: 'vm', why: `slot ${id} deleted: its stage-2 mappings are zapped` }, ctx, rec, undefined);
+    }
+    let change: 'create' | 'move' | 'flags' | 'none';
+    if (!old) change = 'create';
+    else {
+      if (flags & KVM_MEM_GUEST_MEMFD) return fail('EINVAL', 'guest_memfd memslots are immutable: they can only be deleted');
+      if (uaddr !== old.uaddr) return fail('EINVAL', `slot ${id} exists with another userspace_addr (${hex(old.uaddr)}): only gpa and flags can change`);
+      if (npages !== old.npages) return fail('EINVAL', `slot ${id} exists with another size (${hex(BigInt(old.npages) * PAGE)}): memslots cannot be resized; delete it first`);
+      if ((flags ^ old.flags) & KVM_MEM_READONLY) return fail('EINVAL', 'KVM_MEM_READONLY cannot be changed on an existing memslot');
+      change = base !== old.base ? 'move' : flags !== old.flags ? 'flags' : 'none';
+    }
+    if (change === 'create' || change === 'move') {
+      const o = overlapsSlot(vm.slots[as]!, base, npages, id);
+      if (o) return fail('EEXIST', `[${hex(gpa)}, ${hex(gpa + size)}) overlaps slot ${o.id} [${hex(BigInt(o.base) * PAGE)}, ${hex(BigInt(o.base + o.npages) * PAGE)})`);
+    }
+    if (flags & KVM_MEM_GUEST_MEMFD) {
+      // kvm_gmem_bind
+      const gobj = gmemFd !== undefined ? this.entryObj(pid, Number(BigInt.asIntN(32, gmemFd))) : undefined;
+      if (gmemFd === undefined) return this.finish(this.unknownOutcome(op, 'guest_memfd fd not recorded', 'vm'), ctx, rec);
+      if (!gobj) {
+        const out = this.finish(this.unknownOutcome(op, `guest_memfd fd ${gmemFd} is not known to the model`, 'vm', [{ ret: -1, errno: 'EBADF', why: 'not an open fd' }, { ret: -1, errno: 'EINVAL', why: 'not a guest_memfd of this VM' }]), ctx, rec);
+        if (!rec || rec.ret === 0) this.applySlot(vm, as, id, flags, gpa, size, uaddr, undefined, gmemOffset, pid, ctx);
+        return out;
+      }
+      if (gobj.kind !== 'guest_memfd' || gobj.vm !== vm.id) return fail('EINVAL', `fd ${gmemFd} is ${gobj.kind !== 'guest_memfd' ? `not a guest_memfd (${gobj.id})` : `a guest_memfd of another VM (${gobj.vm})`}`);
+      const offPages = Number(gmemOffset / PAGE);
+      if (gobj.size >= 0n && gmemOffset + size > gobj.size) return fail('EINVAL', `guest_memfd range [${hex(gmemOffset)}, ${hex(gmemOffset + size)}) is beyond the file size ${hex(gobj.size)}`);
+      if (gobj.bindings.overlaps(offPages, offPages + npages)) return fail('EEXIST', 'that guest_memfd range is already bound to another memslot');
+    }
+    if (change === 'none') return this.finish({ op, ret: 0, errno: null, certainty: 'exact', fdKind: 'vm', why: `slot ${id} unchanged (same gpa, size, address and flags)` }, ctx, rec);
+    if (rec && rec.ret !== null && rec.ret < 0) {
+      // predicted success, the trace says it failed: keep the old state
+      return this.finish({ op, ret: 0, errno: null, certainty: 'exact', fdKind: 'vm', why: this.slotWhy(change, id, gpa, size, flags) }, ctx, rec);
+    }
+    this.applySlot(vm, as, id, flags, gpa, size, uaddr, gmemFd, gmemOffset, pid, ctx);
+    return this.finish({ op, ret: 0, errno: null, certainty: 'exact', fdKind: 'vm', why: this.slotWhy(change, id, gpa, size, flags) }, ctx, rec);
+  }
+
+  private slotWhy(change: string, id: number, gpa: bigint, size: bigint, flags: number): string {
+    const range = `[${hex(gpa)}, ${hex(gpa + size)})`;
+    const fl = flags ? ` ${flagNames(flags).join('|')}` : '';
+    switch (change) {
+      case 'create':
+        return `slot ${id} created at ${range}${fl}`;
+      case 'move':
+        return `slot ${id} moved to ${range}: its old mappings are zapped`;
+      default:
+        return `slot ${id} flags now${fl || ' 0'}${flags & KVM_MEM_LOG_DIRTY_PAGES ? ': huge mappings are split to 4 KiB for dirty logging' : ''}`;
+    }
+  }
+
+  private deleteSlot(vm: VmObj, s: Slot): void {
+    removeSlot(vm.slots[s.as]!, s);
+    vm.slotByKey.delete(slotKey(s.as, s.id));
+    vm.maps[s.as]?.remove(s.base, s.base + s.npages);
+    if (s.gmem) {
+      const g = this.objs.get(s.gmem);
+      if (g?.kind === 'guest_memfd' && s.gmemOff !== undefined) g.bindings.remove(s.gmemOff, s.gmemOff + s.npages);
+    }
+  }
+
+  /** Install (create/move/flags) a memslot as the kernel would after its checks passed. */
+  private applySlot(vm: VmObj, as: number, id: number, flags: number, gpa: bigint, size: bigint, uaddr: bigint, gmemFd: bigint | undefined, gmemOffset: bigint, pid: number, ctx: Ctx): void {
+    while (vm.slots.length <= as) vm.slots.push([]);
+    while (vm.maps.length <= as) vm.maps.push(new IntervalList());
+    const key = slotKey(as, id);
+    const old = vm.slotByKey.get(key);
+    if (size === 0n) {
+      if (old) this.deleteSlot(vm, old);
+      return;
+    }
+    const base = Number(gpa / PAGE);
+    const npages = Number(size / PAGE);
+    let gmem: string | undefined;
+    let gmemOff: number | undefined;
+    if (flags & KVM_MEM_GUEST_MEMFD) {
+      const g = gmemFd !== undefined ? this.entryObj(pid, Number(BigInt.asIntN(32, gmemFd))) : undefined;
+      if (g?.kind === 'guest_memfd') {
+        gmem = g.id;
+        gmemOff = Number(gmemOffset / PAGE);
+        g.bindings.set(gmemOff, gmemOff + npages, key);
+      } else ctx.note('the guest_memfd of this memslot is not known to the model');
+    }
+    const s: Slot = { as, id, base, npages, uaddr, ugfn: Number(uaddr / PAGE), flags, ...(gmem ? { gmem, gmemOff } : {}) };
+    if (old) {
+      if (old.base !== base) vm.maps[as]!.remove(old.base, old.base + old.npages);
+      else if ((flags & KVM_MEM_LOG_DIRTY_PAGES) && !(old.flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+        // enabling dirty logging: huge mappings are split (eager split assumed) and write-protected
+        vm.maps[as]!.mapIn(base, base + npages, (v) => (v & 4) | 1);
+      } else if (!(flags & KVM_MEM_LOG_DIRTY_PAGES) && (old.flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+        // disabling it: KVM zaps collapsible 4 KiB mappings so they come back huge on the next fault
+        vm.maps[as]!.remove(base, base + npages);
+      }
+      removeSlot(vm.slots[as]!, old);
+      if (old.gmem && old.gmemOff !== undefined) {
+        const g = this.objs.get(old.gmem);
+        if (g?.kind === 'guest_memfd') g.bindings.remove(old.gmemOff, old.gmemOff + old.npages);
+      }
+    } else {
+      // a new slot may cover MMIO ranges that were cached: nothing mapped there in this model
+      vm.maps[as]!.remove(base, base + npages);
+      for (const o of vm.slots[as]!.filter((x) => x.base < base + npages && base < x.base + x.npages)) this.deleteSlot(vm, o);
+    }
+    insertSlot(vm.slots[as]!, s);
+    vm.slotByKey.set(key, s);
+  }
+
+  // --- memory attributes --------------------------------------------------------------------------------------------
+
+  private setAttributes(op: string, vm: VmObj, arg: CallArg, rec: RecordedResult | undefined, ctx: Ctx): Outcome {
+    const f = arg.kind === 'struct' ? arg.fields : undefined;
+    const address = f?.address as bigint | undefined;
+    const size = f?.size as bigint | undefined;
+    const attributes = f?.attributes as bigint | undefined;
+    const flags = f?.flags as bigint | undefined;
+    const p = this.profile;
+    ctx.use('kernel', 'arch');
+    if (address === undefined || size === undefined || attributes === undefined || flags === undefined) {
+      if (!rec || rec.ret === 0) ctx.note('memory attributes not recorded: the private/shared state of this VM is no longer known exactly');
+      return this.finish(this.unknownOutcome(op, 'struct kvm_memory_attributes was not recorded', 'vm'), ctx, rec);
+    }
+    if (p.arch !== 'x86_64') return this.finish(this.unknownOutcome(op, `memory attributes on ${p.arch} are not modelled`, 'vm'), ctx, rec);
+    const priv = this.hasPrivateMem(vm);
+    const supported = priv ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0n;
+    const fail = (why: string, errno = 'EINVAL'): Outcome => {
+      const o = this.finish({ op, ret: -1, errno, certainty: 'exact', fdKind: 'vm', why }, ctx, rec);
+      if (rec?.ret === 0) {
+        this.applyAttributes(vm, address, size, attributes);
+        o.followed = true;
+      }
+      return o;
+    };
+    if (p.kernel === 'pre-6.11') ctx.note('KVM_SET_MEMORY_ATTRIBUTES exists from 6.8 (kernel 6.8-6.10 assumed)');
+    if (flags !== 0n) return fail(`flags ${hex(flags)} must be 0`);
+    if (attributes & ~supported) return fail(priv ? `attributes ${hex(attributes)}: only KVM_MEMORY_ATTRIBUTE_PRIVATE (0x8) is supported` : `${this.vmTypeName(vm)} supports no memory attributes (attributes ${hex(attributes)})`);
+    if (size === 0n || address + size > U64) return fail('size is 0 or address + size wraps');
+    if (address % PAGE !== 0n || size % PAGE !== 0n) return fail('address and size must be 4 KiB aligned');
+    if (!rec || rec.ret === 0) this.applyAttributes(vm, address, size, attributes);
+    const what = attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE ? 'private' : 'shared';
+    return this.finish({ op, ret: 0, errno: null, certainty: 'exact', fdKind: 'vm', why: `[${hex(address)}, ${hex(address + size)}) is now ${what}; mappings whose private/shared state changed are zapped` }, ctx, rec);
+  }
+
+  private applyAttributes(vm: VmObj, address: bigint, size: bigint, attributes: bigint): void {
+    const s = Number(address / PAGE);
+    const e = Number((address + size) / PAGE);
+    vm.attrs.set(s, e, attributes === 0n ? undefined : attributes);
+    const isPriv = (attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0n;
+    for (const m of vm.maps) m.mapIn(s, e, (v) => (((v & 4) !== 0) === isPriv ? v : undefined));
+  }
+
+  // --- ENABLE_CAP / MEMORY_ENCRYPT_OP -------------------------------------------------------------------------------
+
+  private enableCap(op: string, kind: 'vm' | 'vcpu', vm: VmObj, arg: CallArg, rec: RecordedResult | undefined, ctx: Ctx): Outcome {
+    const f = arg.kind === 'struct' ? arg.fields : undefined;
+    const cap = f?.cap as bigint | undefined;
+    const args = f?.args as readonly bigint[] | undefined;
+    const a0 = args?.[0] ?? (f?.['args[0]'] as bigint | undefined);
+    if (cap === undefined) return this.finish(this.unknownOutcome(op, 'struct kvm_enable_cap was not recorded', kind), ctx, rec);
+    const name = capName(Number(cap)) ?? `capability ${cap}`;
+    const succeeded = (): void => {
+      vm.caps.set(name, a0 ?? 0n);
+    };
+    const isRing = Number(cap) === CAP_NUM.DIRTY_LOG_RING || Number(cap) === CAP_NUM.DIRTY_LOG_RING_ACQ_REL;
+    if (kind === 'vm' && isRing && a0 !== undefined) {
+      const size = a0 & 0xffffffffn;
+      let errno: string | null = null;
+      let why = `dirty ring of ${size} bytes per vCPU enabled`;
+      if (size === 0n || (size & (size - 1n)) !== 0n) [errno, why] = ['EINVAL', 'the dirty ring size must be a power of 2'];
+      else if (size < PAGE) [errno, why] = ['EINVAL', 'the dirty ring must be at least a page'];
+      else if (size > DIRTY_RING_MAX_BYTES) [errno, why] = ['E2BIG', 'the dirty ring is larger than 65536 entries'];
+      else if (vm.caps.has('KVM_CAP_DIRTY_LOG_RING') || vm.caps.has('KVM_CAP_DIRTY_LOG_RING_ACQ_REL')) [errno, why] = ['EINVAL', 'the dirty ring size can be set only once'];
+      else if (vm.vcpus.length) [errno, why] = ['EINVAL', 'the dirty ring must be enabled before any vCPU is created'];
+      if (rec ? rec.ret === 0 : errno === null) succeeded();
+      return this.finish({ op, ret: errno ? -1 : 0, errno, certainty: 'assumed', fdKind: kind, why: `${why} (assumes the host supports ${name})` }, ctx, rec);
+    }
+    if (!rec || rec.ret === 0) succeeded();
+    return this.finish(this.unknownOutcome(op, `${name}: the result depends on the host`, kind), ctx, rec);
+  }
+
+  private encryptOp(op: string, kind: 'vm' | 'vcpu', vm: VmObj, arg: CallArg, rec: RecordedResult | undefined, ctx: Ctx): Outcome {
+    const f = arg.kind === 'struct' ? arg.fields : undefined;
+    const id = f?.id as bigint | undefined;
+    const ok = !rec || rec.ret === 0;
+    const failed = rec && rec.ret !== null && rec.ret < 0;
+    const isSnp = vm.type === KVM_X86_SNP_VM;
+    const isTdx = vm.type === KVM_X86_TDX_VM;
+    if (id === undefined) {
+      if ((isSnp || isTdx) && vm.gate === 'closed' && !failed) {
+        vm.gate = 'unknown';
+        vm.encState = `${isSnp ? 'SNP' : 'TDX'}: unknown (a KVM_MEMORY_ENCRYPT_OP command was not recorded)`;
+        ctx.note('the command id was not recorded: whether pre-faulting is allowed on this VM is now unknown');
+      }
+      return this.finish(this.unknownOutcome(op, 'the command of KVM_MEMORY_ENCRYPT_OP was not recorded', kind), ctx, rec);
+    }
+    const n = Number(id);
+    const cmd = isTdx ? TDX_CMDS.get(n) : SEV_CMDS.get(n);
+    if (isSnp && kind === 'vm' && n === KVM_SEV_SNP_LAUNCH_FINISH && ok) {
+      vm.gate = 'open';
+      vm.encState = 'SNP: launch finished';
+      if (!rec) ctx.note('assumed to succeed');
+    } else if (isTdx && kind === 'vm' && n === KVM_TDX_FINALIZE_VM && ok) {
+      vm.gate = 'open';
+      vm.encState = 'TDX: finalized';
+      if (!rec) ctx.note('assumed to succeed');
+    } else if (ok && cmd) vm.encState = `${isTdx ? 'TDX' : 'SEV'}: ${cmd}`;
+    return this.finish(this.unknownOutcome(op, `${cmd ?? `command ${n}`}: the result depends on the firmware and the host`, kind), ctx, rec);
+  }
+
+  // --- KVM_PRE_FAULT_MEMORY --------------------------------------------------------------------------------------------
+
+  private preFault(op: string, vcpu: VcpuObj, vm: VmObj, arg: CallArg, rec: RecordedResult | undefined, ctx: Ctx): Outcome {
+    const p = this.profile;
+    if (rec && this.observe) {
+      const f0 = arg.kind === 'struct' ? arg.fields : undefined;
+      const g0 = (f0?.gpa ?? f0?.base_address) as bigint | undefined;
+      const s0 = f0?.size as bigint | undefined;
+      const fl0 = f0?.flags as bigint | undefined;
+      const wellFormed = g0 === undefined || s0 === undefined || fl0 === undefined ? null
+        : fl0 === 0n && g0 % PAGE === 0n && s0 % PAGE === 0n && s0 > 0n && g0 + s0 <= U64;
+      this.observe({ kind: 'prefault', label: this.label, fdKind: 'vcpu', recorded: rec, wellFormed, gate: vm.gate, nested: vcpu.nested, vmType: vm.type });
+    }
+    ctx.use('kernel', 'arch');
+    if (!hasPrefault(p)) {
+      if (p.arch !== 'x86_64') ctx.use('archPrefault');
+      const why = p.arch === 'x86_64' ? 'kernels before 6.11 have no KVM_PRE_FAULT_MEMORY: the vCPU ioctl handler does not know it (EINVAL)' : `${p.arch} mainline has no KVM_PRE_FAULT_MEMORY: the vCPU ioctl handler does not know it (EINVAL)`;
+      return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why }, ctx, rec);
+    }
+    const f = arg.kind === 'struct' ? arg.fields : undefined;
+    const gpa = (f?.gpa ?? f?.base_address) as bigint | undefined;
+    const size = f?.size as bigint | undefined;
+    const flags = f?.flags as bigint | undefined;
+    if (gpa === undefined || size === undefined || flags === undefined) {
+      return this.preFaultUnrecorded(op, vcpu, vm, rec, ctx, gpa === undefined && size === undefined && flags === undefined);
+    }
+    const before = { gpa, size };
+    const echo = { gpa, size, flags };
+    if (flags !== 0n) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: `flags ${hex(flags)} must be 0`, after: echo }, ctx, rec);
+    if (gpa % PAGE !== 0n || size % PAGE !== 0n) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: `gpa ${hex(gpa)} and size ${hex(size)} must be 4 KiB aligned`, after: echo }, ctx, rec);
+    if (size === 0n) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: 'size 0 (gpa + size must be > gpa)', after: echo }, ctx, rec);
+    if (gpa + size > U64) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: `gpa + size wraps past 2^64 (${hex(gpa)} + ${hex(size)})`, after: echo }, ctx, rec);
+    const g = Number(gpa >> 12n);
+    const end = g + Number(size >> 12n);
+    const plan = this.planPrefault(vcpu, vm, g, end, ctx);
+    if (plan.unknown) {
+      return this.finish({ ...this.unknownOutcome(op, plan.unknown, 'vcpu'), after: { gpa: null, size: null, flags } }, ctx, rec);
+    }
+    const progressed = plan.stop > g;
+    const possible: PossibleResult[] = [{ ret: -1, errno: 'EINTR', why: 'a signal arrived before the first chunk (the caller retries)' }];
+    if (kernelAtLeast(p, '6.18') && (plan.runs.length > 0 || plan.errno === 'ENOENT' || plan.errno === 'EFAULT')) possible.push({ ret: -1, errno: 'EAGAIN', why: 'a memslot was being deleted or moved by another thread (6.18+)' });
+    if (progressed) possible.push({ ret: 0, why: 'a signal stopped the loop after some progress (size > 0 after the call)' });
+    const stopGpa = BigInt(plan.stop) << 12n;
+    const after = { gpa: stopGpa, size: gpa + size - stopGpa, flags };
+    const mapped = this.mappedOf(plan.runs);
+    // what actually happened, per the trace
+    let applyTo = plan.stop;
+    let followed = false;
+    if (rec && rec.ret !== null) {
+      const ra = rec.after;
+      if (rec.ret < 0) {
+        if (progressed || plan.errno !== normErrno(rec.errno)) followed = true;
+        applyTo = g;
+        if (plan.errno === null || progressed) this.openGateOnRecord(vm, rec);
+      } else if (ra?.gpa !== undefined && ra.gpa % PAGE === 0n && ra.gpa >= gpa && ra.gpa <= gpa + size) {
+        applyTo = Number(ra.gpa >> 12n);
+        if (applyTo !== plan.stop) followed = true;
+      }
+      if (rec.ret === 0 && vm.gate === 'unknown') vm.gate = 'open';
+    }
+    this.applyRuns(vm, vcpu, plan.runs, applyTo);
+    const partialOk = (ra: Readonly<Record<string, bigint | undefined>>): boolean => {
+      const ag = ra.gpa;
+      const as = ra.size;
+      if (ag === undefined) return false;
+      if (as !== undefined && ag + as !== gpa + size) return false;
+      if (ag % PAGE !== 0n || ag <= gpa || ag > stopGpa) return false;
+      return this.isChunkBoundary(plan.runs, Number(ag >> 12n));
+    };
+    if (!progressed) {
+      return this.finish({ op, ret: -1, errno: plan.errno, certainty: 'exact', fdKind: 'vcpu', why: plan.why, after: { ...before, flags }, possible: possible.filter((x) => x.errno !== plan.errno && x.ret !== 0), ...(followed ? { followed } : {}) }, ctx, rec);
+    }
+    const why = plan.errno ? `${plan.why}; the call returns 0 because some memory was mapped, the error comes on the next call` : plan.why;
+    return this.finish({ op, ret: 0, errno: null, certainty: 'exact', fdKind: 'vcpu', why, after, mapped, possible, ...(followed ? { followed } : {}) }, ctx, rec, { partialOk });
+  }
+
+  private openGateOnRecord(vm: VmObj, rec: RecordedResult): void {
+    const e = normErrno(rec.errno);
+    if (vm.gate === 'unknown' && (e === 'ENOENT' || e === 'EFAULT' || e === 'EAGAIN')) vm.gate = 'open';
+  }
+
+  /** The struct was not recorded (plain strace): only the fd-level and VM-level results are known. */
+  private preFaultUnrecorded(op: string, vcpu: VcpuObj, vm: VmObj, rec: RecordedResult | undefined, ctx: Ctx, nothing: boolean): Outcome {
+    const p = this.profile;
+    const why0 = nothing ? 'struct kvm_pre_fault_memory was not recorded (strace never prints it)' : 'struct kvm_pre_fault_memory was recorded only in part';
+    const possible: PossibleResult[] = [{ ret: -1, errno: 'EINVAL', why: 'malformed arguments (flags, alignment, size 0, wrap)' }];
+    const blocked = this.archBlock(vcpu, vm, ctx);
+    if (blocked) {
+      if (blocked.errno) possible.push({ ret: -1, errno: blocked.errno, why: blocked.why });
+      if (blocked.errno === null) return this.finish(this.unknownOutcome(op, `${why0}; ${blocked.why}`, 'vcpu', possible), ctx, rec);
+      if (rec?.ret === 0 && vm.gate === 'unknown') vm.gate = 'open';
+      return this.finish(this.unknownOutcome(op, `${why0}: well-formed it fails with ${blocked.errno} (${blocked.why}), malformed with EINVAL`, 'vcpu', possible), ctx, rec);
+    }
+    possible.push(
+      { ret: 0, why: 'some or all of the range was mapped' },
+      { ret: -1, errno: 'ENOENT', why: 'no memslot at gpa (shared access)' },
+      { ret: -1, errno: 'EFAULT', why: 'private gpa without memslot or guest_memfd, or host memory not mapped' },
+      { ret: -1, errno: 'EINTR', why: 'a signal arrived' },
+    );
+    if (kernelAtLeast(p, '6.18')) possible.push({ ret: -1, errno: 'EAGAIN', why: 'a memslot was being deleted or moved (6.18+)' });
+    if (rec && rec.ret === 0 && vm.gate === 'unknown') vm.gate = 'open';
+    if (rec && rec.ret !== null && rec.ret < 0) this.openGateOnRecord(vm, rec);
+    return this.finish(this.unknownOutcome(op, `${why0}: the result depends on its gpa and size`, 'vcpu', possible), ctx, rec);
+  }
+
+  /**
+   * Steps 1-4 of the x86 arch step that do not depend on gpa. Returns undefined when the call proceeds,
+   * { errno } when every chunk fails, { errno: null } when it is unknown.
+   */
+  private archBlock(vcpu: VcpuObj, vm: VmObj, ctx: Ctx): { errno: string | null; why: string } | undefined {
+    const p = this.profile;
+    if (p.arch !== 'x86_64') return undefined;
+    if (vm.gate === 'closed') {
+      return { errno: 'EOPNOTSUPP', why: vm.type === KVM_X86_SNP_VM ? 'an SNP VM may pre-fault only after KVM_SEV_SNP_LAUNCH_FINISH' : kernelAtLeast(p, '6.16') ? 'a TDX VM may pre-fault only after KVM_TDX_FINALIZE_VM' : 'TDX VMs may pre-fault only from 6.16, after KVM_TDX_FINALIZE_VM' };
+    }
+    if (vm.gate === 'unknown') return { errno: null, why: `whether ${this.vmTypeName(vm)} may pre-fault yet is unknown (launch finish/finalize not recorded)` };
+    ctx.use('tdp');
+    if (!p.tdp) return { errno: 'EOPNOTSUPP', why: 'TDP is off (shadow paging): pre-fault needs two-dimensional paging, even though the ioctl exists' };
+    if (vcpu.nested) return { errno: 'EOPNOTSUPP', why: 'the vCPU is running a nested guest: its MMU is not the TDP MMU' };
+    if (vm.dead && kernelAtLeast(p, '6.16')) return { errno: 'EIO', why: 'the VM is dead' };
+    return undefined;
+  }
+
+  /** The loop of kvm_vcpu_pre_fault_memory without async events: chunks coalesced into runs. */
+  private planPrefault(vcpu: VcpuObj, vm: VmObj, g: number, end: number, ctx: Ctx): PrefaultPlan {
+    const p = this.profile;
+    const runs: PlanRun[] = [];
+    const blocked = this.archBlock(vcpu, vm, ctx);
+    if (blocked) {
+      if (blocked.errno === null) return { runs, stop: g, errno: null, unknown: blocked.why, why: blocked.why };
+      return { runs, stop: g, errno: blocked.errno, why: blocked.why };
+    }
+    const isX86 = p.arch === 'x86_64';
+    const priv = isX86 && this.hasPrivateMem(vm);
+    const isTdx = vm.type === KVM_X86_TDX_VM;
+    const as = vcpu.smm && vm.slots.length > 1 ? 1 : 0;
+    if (vcpu.smm) ctx.note('the vCPU is in SMM: address space 1');
+    const slots = vm.slots[as] ?? [];
+    const hL = isX86 || p.arch === 'arm64' ? hostLevel(p) : null;
+    const maxL = isX86 ? (p.gib1 ? 3 : 2) : p.arch === 'arm64' ? (p.gib1 ? 3 : 2) : 1;
+    const unmapped = this.unmapped.get(vm.mm);
+    let cur = g;
+    let levelsUsed = false;
+    let unknownLevel = false;
+    const done = (errno: string | null, why: string): PrefaultPlan => {
+      if (levelsUsed) {
+        ctx.useLevel('host');
+        if (isX86) ctx.useLevel('gib1');
+      }
+      if (unknownLevel) ctx.note('mapping levels unknown: the host page backing is not known (set it to see them)');
+      return { runs, stop: cur, errno, why };
+    };
+    const gpaText = (x: number): string => hex(BigInt(x) << 12n);
+    while (cur < end) {
+      // 2. TDX: a gpa with the shared bit is an alias (6.16+)
+      if (isTdx && cur >= TDX_SHARED_GFN) {
+        ctx.note('TDX shared bit: bit 47 (GPAW 48) assumed');
+        return done('EINVAL', `gpa ${gpaText(cur)} has the TDX shared bit: pre-fault takes private (unaliased) gpas only`);
+      }
+      const isPriv = priv && ((vm.attrs.get(cur) ?? 0n) & KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0n;
+      // 5. memslot
+      const s = findSlot(slots, cur);
+      if (!s) {
+        if (isPriv) return done('EFAULT', `no memslot at private gpa ${gpaText(cur)}: EFAULT (a memory fault exit)`);
+        return done('ENOENT', `no memslot at gpa ${gpaText(cur)}${as ? ' in address space 1 (SMM)' : ''}: ENOENT`);
+      }
+      const slotEnd = s.base + s.npages;
+      let limit = Math.min(end, slotEnd);
+      if (priv) limit = Math.min(limit, vm.attrs.nextStartAfter(cur), this.attrRunEnd(vm, cur));
+      if (isTdx) limit = Math.min(limit, TDX_SHARED_GFN);
+      const gmemOnly = !priv && (s.flags & KVM_MEM_GUEST_MEMFD) !== 0;
+      // 7. private without guest_memfd; host memory not mapped
+      if (isPriv && !(s.flags & KVM_MEM_GUEST_MEMFD)) return done('EFAULT', `gpa ${gpaText(cur)} is private but slot ${s.id} has no guest_memfd: EFAULT`);
+      const usesHost = !isPriv && !gmemOnly;
+      if (usesHost && unmapped) {
+        const h = s.ugfn + (cur - s.base);
+        if (unmapped.get(h)) return done('EFAULT', `host address ${hex(s.uaddr + (BigInt(cur - s.base) << 12n))} behind gpa ${gpaText(cur)} is not mapped: EFAULT`);
+        const next = unmapped.nextStartAfter(h);
+        if (next !== Infinity) limit = Math.min(limit, s.base + (next - s.ugfn));
+      }
+      // 8. level
+      let level: number;
+      let runEnd: number;
+      if (s.flags & KVM_MEM_LOG_DIRTY_PAGES || isPriv || gmemOnly || hL === 1 || maxL === 1) {
+        level = 1;
+        runEnd = limit;
+        if (!(s.flags & KVM_MEM_LOG_DIRTY_PAGES) && !isPriv && !gmemOnly) levelsUsed = true;
+      } else {
+        levelsUsed = true;
+        let lslot = 1;
+        let blockEnd = 0;
+        for (let L = maxL; L >= 2; L--) {
+          const P = LEVEL_PAGES[L]!;
+          const blk = Math.floor(cur / P) * P;
+          if (blk < s.base || blk + P > slotEnd) continue;
+          if (s.base % P !== s.ugfn % P) continue;
+          if (priv && vm.attrs.overlaps(blk, blk + P)) continue; // shared gfn: the whole block must be shared
+          if (unmapped && unmapped.overlaps(s.ugfn + (blk - s.base), s.ugfn + (blk - s.base) + P)) continue;
+          lslot = L;
+          blockEnd = blk + P;
+          break;
+        }
+        if (lslot === 1) {
+          level = 1;
+          // 4 KiB until the next 2 MiB boundary (or the whole run when the slot can never map 2 MiB here)
+          const aligned2m = s.base % 512 === s.ugfn % 512;
+          runEnd = aligned2m ? Math.min(limit, Math.floor(cur / 512) * 512 + 512) : limit;
+        } else if (hL === null) {
+          level = 0;
+          unknownLevel = true;
+          runEnd = Math.min(end, blockEnd);
+        } else {
+          level = Math.min(lslot, hL);
+          runEnd = Math.min(end, blockEnd);
+        }
+      }
+      const last = runs[runs.length - 1];
+      if (last && last.end === cur && last.level === level && last.priv === isPriv) last.end = runEnd;
+      else runs.push({ start: cur, end: runEnd, level, priv: isPriv });
+      cur = runEnd;
+    }
+    const ro = runs.some((r) => (findSlot(slots, r.start)?.flags ?? 0) & KVM_MEM_READONLY);
+    return done(null, `[${gpaText(g)}, ${gpaText(end)}) mapped${ro ? ' (read-only memslot: the fault is a read, it succeeds)' : ''}`);
+  }
+
+  /** end of the run of equal attributes that contains gfn */
+  private attrRunEnd(vm: VmObj, gfn: number): number {
+    const i = vm.attrs.find(gfn);
+    return i < 0 ? vm.attrs.nextStartAfter(gfn) : vm.attrs.ends[i]!;
+  }
+
+  private isChunkBoundary(runs: PlanRun[], gfn: number): boolean {
+    for (const r of runs) {
+      if (gfn === r.start || gfn === r.end) return true;
+      if (gfn > r.start && gfn < r.end) {
+        if (r.level === 0) return true; // unknown level: any 4 KiB boundary may be one
+        return gfn % LEVEL_PAGES[r.level]! === 0;
+      }
+    }
+    return false;
+  }
+
+  private applyRuns(vm: VmObj, vcpu: VcpuObj, runs: PlanRun[], upTo: number): void {
+    const as = vcpu.smm && vm.slots.length > 1 ? 1 : 0;
+    const m = vm.maps[as]!;
+    for (const r of runs) {
+      if (r.start >= upTo) break;
+      const e = Math.min(r.end, upTo);
+      const v = r.level | (r.priv ? 4 : 0);
+      // fast path: already mapped the same way
+      const i = m.find(r.start);
+      if (i >= 0 && m.ends[i]! >= e && m.vals[i] === v) continue;
+      m.set(r.start, e, v);
+    }
+  }
+
+  private mappedOf(runs: PlanRun[]): MappedRange[] {
+    return runs.map((r) => ({ start: BigInt(r.start) << 12n, end: BigInt(r.end) << 12n, level: (r.level || null) as Level | null, private: r.priv }));
+  }
+
+  // --- snapshots ----------------------------------------------------------------------------------------------------
+
+  private vmSnapshot(vm: VmObj): VmSnapshot {
+    const addressSpaces: VmSnapshot['addressSpaces'] = [];
+    for (let as = 0; as < vm.slots.length; as++) {
+      const memslots: MemslotSnapshot[] = vm.slots[as]!.map((s) => ({
+        id: s.id, addressSpace: s.as, gpa: BigInt(s.base) << 12n, size: BigInt(s.npages) << 12n, userspaceAddr: s.uaddr, flags: s.flags,
+        flagNames: flagNames(s.flags),
+        ...(s.gmem ? { guestMemfd: { object: s.gmem, offset: BigInt(s.gmemOff ?? 0) << 12n } } : {}),
+      }));
+      const mapped: MappedRange[] = [];
+      for (const [s, e, v] of vm.maps[as] ?? []) mapped.push({ start: BigInt(s) << 12n, end: BigInt(e) << 12n, level: ((v & 3) || null) as Level | null, private: (v & 4) !== 0 });
+      if (as === 0 || memslots.length || mapped.length) addressSpaces.push({ id: as, memslots, mapped });
+    }
+    const attributes = [...vm.attrs].map(([s, e, a]) => ({ start: BigInt(s) << 12n, end: BigInt(e) << 12n, attributes: a }));
+    const vcpus = vm.vcpus.map((id) => this.objs.get(id) as VcpuObj).map((v) => ({ object: v.id, index: v.index, smm: v.smm, nested: v.nested }));
+    const guestMemfds = vm.gmems.map((id) => this.objs.get(id) as GmemObj).map((g) => ({
+      object: g.id, size: g.size, flags: g.flags,
+      bindings: [...g.bindings].map(([s, e, k]) => ({ offset: BigInt(s) << 12n, size: BigInt(e - s) << 12n, slot: k & 0xffff })),
+    }));
+    const caps: Record<string, bigint> = {};
+    for (const [k, v] of vm.caps) caps[k] = v;
+    return {
+      object: vm.id, type: vm.type, typeName: this.vmTypeName(vm), prefaultAllowed: vm.gate === 'open',
+      ...(vm.encState ? { encryption: vm.encState } : {}), dead: vm.dead, enabledCaps: caps, addressSpaces, attributes, vcpus, guestMemfds,
+    };
   }
 }

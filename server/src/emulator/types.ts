@@ -280,3 +280,24 @@ export interface AdoptInfo {
   /** vcpu index */
   vcpuIndex?: number;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Inference
+
+/** A recorded result that tells something about the profile (collected by the model during a replay). */
+export interface Observation {
+  kind: 'cap-prefault' | 'prefault' | 'spte';
+  /** where it came from (CallInput.label) */
+  label?: string;
+  fdKind: FdKind;
+  recorded?: RecordedResult;
+  /** prefault: the struct passed the generic checks (true), failed them (false), or was not recorded (null) */
+  wellFormed?: boolean | null;
+  /** prefault: the VM may pre-fault (SNP launched / TDX finalized / other types); 'unknown' when not recorded */
+  gate?: 'open' | 'closed' | 'unknown';
+  nested?: boolean;
+  vmType?: number;
+  /** spte: the level the kernel mapped, and the largest level the memslot allows there (null: forced 4 KiB/unknown) */
+  level?: Level;
+  slotLevel?: Level | null;
+}
