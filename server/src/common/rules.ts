@@ -54,6 +54,27 @@ const rules: RuleInfo[] = [
   { code: 'KVM202', severity: 'information', summary: 'the replay profile (kernel, arch, TDP, host pages) and why it was chosen (one note per trace)' },
   { code: 'KVM203', severity: 'warning', summary: 'no single replay profile explains every recorded result in the trace' },
   // --- RST: api.rst (owned by server/src/rst and server/src/analysis) ---
+  { code: 'RST101', severity: 'warning', summary: 'title adornment (underline or overline) shorter than the title' },
+  { code: 'RST102', severity: 'error', summary: 'title level inconsistent with the adornment hierarchy docutils derives' },
+  { code: 'RST103', severity: 'error', summary: 'title overline and underline differ' },
+  { code: 'RST104', severity: 'warning', summary: 'simple table text runs past its column into the margin' },
+  { code: 'RST105', severity: 'error', summary: 'malformed simple table (no bottom border, or borders of different lengths)' },
+  { code: 'RST106', severity: 'warning', summary: 'literal block expected after `::`, none found' },
+  { code: 'RST201', severity: 'warning', summary: "section number out of order, or not under its parent's number" },
+  { code: 'RST202', severity: 'warning', summary: 'section number used twice' },
+  { code: 'RST203', severity: 'information', summary: 'section number skipped' },
+  { code: 'RST204', severity: 'warning', summary: 'ioctl or capability section missing a header field' },
+  { code: 'RST205', severity: 'warning', summary: '`:Type:` value outside the known ioctl types' },
+  { code: 'RST206', severity: 'warning', summary: 'unknown architecture in `:Architectures:`' },
+  { code: 'RST207', severity: 'warning', summary: '`:Parameters:` names a struct that no literal block or uAPI header defines' },
+  { code: 'RST208', severity: 'error', summary: 'struct size differs from the size encoded in the ioctl number' },
+  { code: 'RST209', severity: 'warning', summary: 'struct layout does not add up (size differs from the uAPI, flexible array not last)' },
+  { code: 'RST210', severity: 'information', summary: 'struct has implicit padding' },
+  { code: 'RST211', severity: 'error', summary: 'errno name that does not exist' },
+  { code: 'RST212', severity: 'warning', summary: '`KVM_*` or `struct kvm_*` defined nowhere' },
+  { code: 'RST213', severity: 'warning', summary: 'stale (renamed) name' },
+  { code: 'RST214', severity: 'warning', summary: 'error table lists an errno the KVM model never returns for the ioctl' },
+  { code: 'RST215', severity: 'information', summary: 'error table misses an errno the KVM model returns for the ioctl' },
   { code: 'RST190', severity: 'warning', summary: '.rst file too large to analyse in the editor' }, // limits (lsp/limits.ts)
 ];
 

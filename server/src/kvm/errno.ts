@@ -56,6 +56,7 @@ const rows: [string, number, string][] = [
   ['ENOSTR', 60, 'Device not a stream'],
   ['ENODATA', 61, 'No data available'],
   ['ETIME', 62, 'Timer expired'],
+  ['EREMOTE', 66, 'Object is remote'],
   ['ENOLINK', 67, 'Link has been severed'],
   ['EPROTO', 71, 'Protocol error'],
   ['EBADMSG', 74, 'Bad message'],

@@ -183,6 +183,7 @@ export function parseCStructs(lines: string[], toRange: (line: number, start: nu
       if (pointer) type = 'void *';
       for (const d of declarators(start, pointer)) s.fields.push({ ...d, type: d.pointer ? 'void *' : type });
     }
+    if (p >= toks.length) s.partial = true; // no closing brace in this block (the doc splits it with prose)
     p++; // }
   }
 
@@ -268,7 +269,7 @@ export function layoutStructs(structs: CStruct[], known: (tag: string) => Layout
     if (resolving.has(s)) { s.unresolved = 'recursive definition'; return undefined; }
     resolving.add(s);
     try {
-      if (s.partial) { s.unresolved = 'the declaration elides members (...)'; return undefined; }
+      if (s.partial) { s.unresolved = 'the declaration is incomplete here (elided members or no closing brace)'; return undefined; }
       const specs: FieldSpec[] = [];
       for (let k = 0; k < s.fields.length; k++) {
         const f = s.fields[k]!;

@@ -37,7 +37,12 @@ const BODY_DIRECTIVES = new Set([
 const CODE_DIRECTIVES = new Set(['code-block', 'code', 'sourcecode', 'highlight', 'parsed-literal']);
 
 function isBlank(s: string | undefined): boolean {
-  return s === undefined || /^[ \t]*$/.test(s);
+  if (s === undefined) return true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9) return false;
+  }
+  return true;
 }
 
 /** indentation width with tabs expanded to 8 columns, as docutils does */
@@ -111,22 +116,22 @@ export function readRst(text: string): RstDocument {
   const trimmedRange = (line: number): Range => {
     const s = lines[line] ?? '';
     const a = leadingChars(s);
-    return lineRange(line, a, s.replace(/[ \t]+$/, '').length);
+    return lineRange(line, a, s.trimEnd().length);
   };
 
   function addSection(titleLine: number, underLine: number, overLine: number | undefined): void {
     const raw = lines[titleLine]!;
     const title = raw.trim();
-    const under = lines[underLine]!.replace(/[ \t]+$/, '');
+    const under = lines[underLine]!.trimEnd();
     const style: AdornmentStyle = { char: under[0]!, overline: overLine !== undefined };
     const titleRange = trimmedRange(titleLine);
     const idx = sections.length;
-    const tw = columnWidth(overLine !== undefined ? raw.replace(/[ \t]+$/, '') : title);
+    const tw = columnWidth(overLine !== undefined ? raw.trimEnd() : title);
     if (tw > under.length) {
       problems.push({ code: 'short-underline', range: lineRange(underLine, 0, under.length), message: `Title underline too short: ${under.length} for a title of ${tw} columns.`, section: idx });
     }
     if (overLine !== undefined) {
-      const over = lines[overLine]!.replace(/[ \t]+$/, '');
+      const over = lines[overLine]!.trimEnd();
       if (over !== under) {
         problems.push({ code: 'overline-mismatch', range: lineRange(overLine, 0, over.length), message: 'Title overline and underline do not match.', section: idx });
       } else if (tw > over.length) {
@@ -166,7 +171,7 @@ export function readRst(text: string): RstDocument {
     const startLine = overLine ?? titleLine;
     sections.push({
       index: idx, title, titleRange, underlineRange: lineRange(underLine, 0, under.length),
-      overlineRange: overLine !== undefined ? lineRange(overLine, 0, lines[overLine]!.replace(/[ \t]+$/, '').length) : undefined,
+      overlineRange: overLine !== undefined ? lineRange(overLine, 0, lines[overLine]!.trimEnd().length) : undefined,
       style, level, parent, children: [], startLine, endLine: underLine, range: fullRange(startLine, underLine),
       inconsistent: inconsistent || undefined,
     });
@@ -210,7 +215,7 @@ export function readRst(text: string): RstDocument {
     const out: string[] = [];
     for (let k = first; k <= last; k++) {
       lineKinds[k] = LineKind.Literal;
-      out.push(expandTabs(lines[k]!).slice(min).replace(/[ \t]+$/, ''));
+      out.push(expandTabs(lines[k]!).slice(min).trimEnd());
     }
     const start = headerLine ?? first;
     blocks.push({
@@ -241,7 +246,7 @@ export function readRst(text: string): RstDocument {
         continue;
       }
       if (ind === 0 && !ADORN.test(L) && i + 1 < n && ADORN.test(lines[i + 1]!) && !BULLET.test(L) && !EXPLICIT.test(L) && !SIMPLE_TABLE_TOP.test(L)) {
-        const under = lines[i + 1]!.replace(/[ \t]+$/, '');
+        const under = lines[i + 1]!.trimEnd();
         if (under.length >= 4 || under.length >= columnWidth(L.trim())) {
           addSection(i, i + 1, undefined);
           i += 2;
@@ -283,7 +288,7 @@ export function readRst(text: string): RstDocument {
           blocks.push({ kind: 'directive', name, nameRange, args, opaque: false, range: fullRange(i, Math.max(i, end)), section: current, indent: ind });
           if (args) {
             // `.. note:: text` : the text is the first paragraph of the content
-            blocks.push({ kind: 'paragraph', text: args, range: lineRange(i, L.length - (d[3] ?? '').trimStart().length, L.replace(/[ \t]+$/, '').length), section: current, indent: ind + 3 });
+            blocks.push({ kind: 'paragraph', text: args, range: lineRange(i, L.length - (d[3] ?? '').trimStart().length, L.trimEnd().length), section: current, indent: ind + 3 });
           }
           i++;
           blockStart = true;
@@ -349,7 +354,7 @@ export function readRst(text: string): RstDocument {
       for (let k = i; k < j; k++) lineKinds[k] = LineKind.Field;
       const lastLine = j - 1;
       const valueRange = value
-        ? makeRange(i, L.slice(bodyStart).trim() ? bodyStart : leadingChars(lines[i + 1] ?? ''), lastLine, lines[lastLine]!.replace(/[ \t]+$/, '').length)
+        ? makeRange(i, L.slice(bodyStart).trim() ? bodyStart : leadingChars(lines[i + 1] ?? ''), lastLine, lines[lastLine]!.trimEnd().length)
         : lineRange(i, L.length, L.length);
       blocks.push({ kind: 'field', name, nameRange: lineRange(i, nameStart, nameStart + name.length), value, valueRange, range: fullRange(i, lastLine), section: current, indent: ind });
       i = j;
@@ -393,7 +398,7 @@ export function readRst(text: string): RstDocument {
     while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) === ind) j++;
     for (let k = i; k < j; k++) lineKinds[k] = LineKind.Prose;
     const last = j - 1;
-    const lastText = lines[last]!.replace(/[ \t]+$/, '');
+    const lastText = lines[last]!.trimEnd();
     const text = lines.slice(i, j).map((s) => s.trim()).join(' ');
     const lit = /::$/.test(lastText);
     blocks.push({

@@ -1,0 +1,478 @@
+/**
+ * Checks of api.rst-style documents (codes RST1xx: reStructuredText structure; RST2xx: KVM API semantics).
+ * Input: an ApiDoc (server/src/rst); output: Findings with fixes. Linear in the size of the document.
+ */
+import type { Finding, Fix, Severity, TextEdit } from '../common/findings';
+import { lineRange, makeRange, type Range } from '../common/range';
+import { rule } from '../common/rules';
+import { CAPS } from '../kvm/caps';
+import { ERRNOS, errnoByName } from '../kvm/errno';
+import { IOCTL_ERRNOS } from '../kvm/errnoSets';
+import { IOCTLS, ioctlByName } from '../kvm/ioctls';
+import { STALE_NAMES, STRUCTS } from '../kvm/structs';
+import { UAPI_KVM_NAMES, UAPI_STRUCT_NAMES } from '../kvm/uapiNames';
+import { MEMSLOT_FLAGS, SEV_CMDS, TDX_CMDS, VM_TYPE_BY_NAME } from '../kvm/vm';
+import { field, type ApiDoc, type ApiSection } from '../rst/apiDoc';
+import { columnWidth } from '../rst/reader';
+import { realignTable } from '../rst/edit';
+import type { RstSection } from '../rst/types';
+
+/** Names and structs other documents of the workspace define (so a sibling .rst can refer to them). */
+export interface DocCheckOptions {
+  knownNames?: ReadonlySet<string>;
+  knownStructs?: ReadonlySet<string>;
+  /** errnos the model can return for an ioctl (default: kvm/errnoSets.ts) */
+  modelErrnos?: (ioctl: string) => readonly string[] | undefined;
+}
+
+/** `:Type:` parts the real api.rst uses (6.1 and 6.12), alone or combined with `,` `/` `and` `or`. */
+export const KNOWN_TYPES = ['system ioctl', 'vm ioctl', 'vcpu ioctl', 'device ioctl', 'system', 'vm', 'vcpu', 'device'];
+/** architecture names of `:Architectures:` */
+export const KNOWN_ARCHES = ['x86', 'arm64', 's390', 'ppc', 'powerpc', 'mips', 'riscv', 'loongarch', 'arm', 'x86_64', 'i386', 's390x', 'ppc64', 'aarch64'];
+/** words that qualify architectures in the real file ("all except arm64", "x86 SEV enabled", ...) */
+const ARCH_WORDS = new Set(['all', 'none', 'except', 'any', 'that', 'implement', 'implements', 'currently', 'only', 'and', 'or', 'with', 'enabled', 'sev', 'pvclocks', 'book3s', 'booke', 'hv', 'pr', 'e500', 'e500mc', 'hosts', 'host', 'if', 'on', 'the', 'support', 'supported', 'see', 'below', 'above', 'vz', 'tdx', 'snp', 'svm', 'vmx']);
+/** the header fields each kind of section carries in the real file */
+export const REQUIRED_FIELDS: Record<string, string[]> = {
+  ioctl: ['Capability', 'Architectures', 'Type', 'Parameters', 'Returns'],
+  vcpuCap: ['Architectures', 'Target', 'Parameters'],
+  vmCap: ['Architectures'],
+  otherCap: ['Architectures'],
+};
+export const FIELD_NAMES = ['Capability', 'Architectures', 'Type', 'Parameters', 'Returns', 'Target', 'Extended by'];
+
+function finding(code: string, range: Range, message: string, extra?: Partial<Finding>): Finding {
+  const r = rule(code);
+  return { code, severity: r.severity, range, message, ...extra };
+}
+
+/** Levenshtein distance, giving up above `max` */
+let rowA = new Int32Array(64);
+let rowB = new Int32Array(64);
+export function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  if (rowA.length <= b.length) {
+    rowA = new Int32Array(b.length * 2 + 1);
+    rowB = new Int32Array(b.length * 2 + 1);
+  }
+  let prev = rowA;
+  let cur = rowB;
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    cur[0] = i;
+    let best = i;
+    const ca = a.charCodeAt(i - 1);
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (ca === b.charCodeAt(j - 1) ? 0 : 1));
+      cur[j] = v;
+      if (v < best) best = v;
+    }
+    if (best > max) return max + 1;
+    const t = prev;
+    prev = cur;
+    cur = t;
+  }
+  return prev[b.length]!;
+}
+
+const nearCache = new Map<string, string[]>();
+/**
+ * Up to 3 names of `pool` closest to `name`, for "did you mean". Results are cached by name and pool size (the
+ * same document is checked on every keystroke).
+ */
+export function nearNames(name: string, pool: Iterable<string> & { size?: number; length?: number }, max = Math.min(4, Math.max(1, Math.floor(name.length / 4)))): string[] {
+  const size = pool.size ?? pool.length;
+  const key = size === undefined ? undefined : `${name}\u0000${size}\u0000${max}`;
+  const hit = key && nearCache.get(key);
+  if (hit) return hit;
+  const res = nearNamesUncached(name, pool, max);
+  if (key) {
+    if (nearCache.size > 5000) nearCache.clear();
+    nearCache.set(key, res);
+  }
+  return res;
+}
+
+function nearNamesUncached(name: string, pool: Iterable<string>, max: number): string[] {
+  const scored: [number, string][] = [];
+  for (const p of pool) {
+    if (p === name || Math.abs(p.length - name.length) > max) continue;
+    const d = editDistance(name, p, max);
+    if (d <= max) scored.push([d, p]);
+  }
+  scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
+  return [...new Set(scored.map((s) => s[1]))].slice(0, 3);
+}
+
+let knownKvmNames: Set<string> | undefined;
+/** every KVM_* name the facts know: ioctls, caps, uAPI header names, memslot flags, VM types, SEV/TDX commands */
+export function factKvmNames(): ReadonlySet<string> {
+  if (!knownKvmNames) {
+    knownKvmNames = new Set<string>(UAPI_KVM_NAMES);
+    for (const i of IOCTLS) if (!i.stale) knownKvmNames.add(i.name);
+    for (const c of CAPS.keys()) knownKvmNames.add(c);
+    for (const n of MEMSLOT_FLAGS.keys()) knownKvmNames.add(n);
+    for (const n of VM_TYPE_BY_NAME.keys()) knownKvmNames.add(n);
+    for (const n of SEV_CMDS.values()) knownKvmNames.add(n);
+    for (const n of TDX_CMDS.values()) knownKvmNames.add(n);
+  }
+  return knownKvmNames;
+}
+
+export function isKnownStruct(tag: string): boolean {
+  return STRUCTS.has(tag) && !STALE_NAMES.has(tag) || UAPI_STRUCT_NAMES.has(tag);
+}
+
+/** Names this document defines or shows: titles, literal blocks, definition terms, first table columns. */
+export function docKvmNames(doc: ApiDoc): Set<string> {
+  const out = new Set<string>();
+  for (const m of doc.mentions) if (m.kind === 'kvm' && (m.definition || m.context === 'literal')) out.add(m.name);
+  for (const n of doc.sectionByName.keys()) out.add(n);
+  const re = /(?<![A-Za-z0-9_])KVM_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9_])/g;
+  for (const b of doc.rst.blocks) {
+    if (b.kind === 'term') for (const m of b.text.matchAll(re)) out.add(m[0]);
+    else if (b.kind === 'simpleTable') {
+      // a first-column name, or any cell that is just a name (register and flag listings), is a definition
+      for (const r of b.rows) {
+        for (const m of (r.cells[0]?.text ?? '').matchAll(re)) out.add(m[0]);
+        for (const c of r.cells) if (/^`{0,2}KVM_[A-Z0-9_]+`{0,2}$/.test(c.text)) out.add(c.text.replace(/`/g, ''));
+      }
+    }
+    else if ((b.kind === 'bullet' || b.kind === 'enumerated') && /^``?KVM_[A-Z0-9_]+``?\s*[:(-]/.test(b.text)) out.add(/KVM_[A-Z0-9_]+/.exec(b.text)![0]);
+  }
+  return out;
+}
+
+export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] {
+  const out: Finding[] = [];
+  const { rst } = doc;
+
+  // ---- RST1xx: structure ----
+  for (const p of rst.problems) {
+    switch (p.code) {
+      case 'short-underline':
+      case 'short-overline': {
+        const s = rst.sections[p.section!]!;
+        out.push(finding('RST101', p.range, p.message, { fixes: [adornmentFix(doc, s)] }));
+        break;
+      }
+      case 'inconsistent-level':
+        out.push(finding('RST102', p.range, p.message));
+        break;
+      case 'overline-mismatch': {
+        const s = rst.sections[p.section!]!;
+        out.push(finding('RST103', p.range, p.message, { fixes: [adornmentFix(doc, s)] }));
+        break;
+      }
+      case 'table-overflow':
+        break; // one finding per table below
+      case 'malformed-table':
+        out.push(finding('RST105', p.range, p.message));
+        break;
+      case 'literal-expected':
+        out.push(finding('RST106', p.range, p.message));
+        break;
+    }
+  }
+  for (const b of rst.blocks) {
+    if (b.kind !== 'simpleTable' || b.overflows.length === 0) continue;
+    const edit = realignTable(rst, b);
+    const first = b.overflows[0]!;
+    const fixes: Fix[] = edit ? [{ title: 'Realign the table columns', edits: [edit], preferred: true }] : [];
+    for (const o of b.overflows) {
+      out.push(finding('RST104', o.range, `Text runs past column ${o.column + 1} of the table (${b.columns[o.column]!.end - b.columns[o.column]!.start} wide) into the margin between columns.`, { fixes, related: o === first ? undefined : [{ range: first.range, message: 'first overflow of this table' }] }));
+    }
+  }
+
+  // ---- RST201-203: section numbering ----
+  checkNumbering(doc, out);
+
+  // ---- RST204-RST210: fields, structs ----
+  const reported = new Set<string>();
+  const knownStructs = (tag: string) => doc.structs.has(tag) || isKnownStruct(tag) || !!opts.knownStructs?.has(tag);
+  for (const s of doc.sections) {
+    if (s.kind === 'ioctl' || s.kind === 'capability') checkFields(doc, s, out);
+    const params = field(s, 'Parameters');
+    if (params) {
+      for (const m of params.value.matchAll(/\bstruct\s+(kvm_\w+)/g)) {
+        const tag = m[1]!;
+        if (STALE_NAMES.has(tag) || knownStructs(tag)) continue;
+        const near = nearNames(tag, [...doc.structs.keys(), ...STRUCTS.keys(), ...UAPI_STRUCT_NAMES]);
+        const r = findInRange(doc, params.valueRange, tag) ?? params.valueRange;
+        reported.add(`${r.start.line}:${r.start.character}`);
+        out.push(finding('RST207', r, `struct ${tag} is defined by no literal block of this document and is not a known uAPI struct.${near.length ? ` Did you mean ${near.map((x) => `struct ${x}`).join(', ')}?` : ''}`, {
+          fixes: near.slice(0, 1).map((x) => ({ title: `Replace with struct ${x}`, edits: [{ range: r, newText: x }] })),
+        }));
+      }
+    }
+    checkStructs(s, out);
+  }
+
+  // ---- RST211-213: names ----
+  const docNames = docKvmNames(doc);
+  const facts = factKvmNames();
+  const isKnownName = (n: string) => facts.has(n) || docNames.has(n) || !!opts.knownNames?.has(n);
+  let pool: string[] | undefined;
+  for (const m of doc.mentions) {
+    if (m.kind === 'errno') {
+      if (!errnoByName(m.name)) {
+        const near = nearNames(m.name, [...ERRNOS.keys()], 2);
+        out.push(finding('RST211', m.range, `${m.name} is not an errno name.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`, {
+          fixes: near.slice(0, 1).map((x) => ({ title: `Replace with ${x}`, edits: [{ range: m.range, newText: x }], preferred: true })),
+        }));
+      }
+      continue;
+    }
+    const stale = STALE_NAMES.get(m.name);
+    if (stale) {
+      out.push(finding('RST213', m.range, `${m.kind === 'struct' ? 'struct ' : ''}${m.name} was renamed ${m.kind === 'struct' ? 'struct ' : ''}${stale.current} (${stale.note}).`, {
+        fixes: [{ title: `Replace with ${stale.current}`, edits: [{ range: m.range, newText: stale.current }], preferred: true }],
+        tags: ['deprecated'],
+      }));
+      continue;
+    }
+    if (m.definition || m.context === 'literal') continue;
+    if (m.kind === 'kvm') {
+      if (isKnownName(m.name)) continue;
+      // `KVM_SET/GET/HAS_DEVICE_ATTR`: a shorthand prefix
+      const line = rst.lines[m.range.start.line] ?? '';
+      if (line[m.range.end.character] === '/' || line[m.range.start.character - 1] === '/') {
+        pool ??= [...new Set([...facts, ...docNames, ...(opts.knownNames ?? [])])];
+        if (pool.some((p) => p.startsWith(m.name + '_'))) continue;
+      }
+      pool ??= [...new Set([...facts, ...docNames, ...(opts.knownNames ?? [])])];
+      const near = nearNames(m.name, pool);
+      out.push(finding('RST212', m.range, `${m.name} is defined nowhere: not in this document, the workspace or the KVM uAPI headers.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`, {
+        fixes: near.slice(0, 1).map((x) => ({ title: `Replace with ${x}`, edits: [{ range: m.range, newText: x }] })),
+      }));
+    } else if (m.kind === 'struct') {
+      if (knownStructs(m.name) || reported.has(`${m.range.start.line}:${m.range.start.character}`)) continue;
+      const near = nearNames(m.name, [...doc.structs.keys(), ...STRUCTS.keys(), ...UAPI_STRUCT_NAMES]);
+      out.push(finding('RST212', m.range, `struct ${m.name} is defined nowhere: no literal block of the workspace defines it and it is not a uAPI struct.${near.length ? ` Did you mean ${near.map((x) => `struct ${x}`).join(', ')}?` : ''}`, {
+        fixes: near.slice(0, 1).map((x) => ({ title: `Replace with struct ${x}`, edits: [{ range: m.range, newText: x }] })),
+      }));
+    }
+  }
+
+  // ---- RST214-215: error tables against the model ----
+  const modelErrnos = opts.modelErrnos ?? ((n: string) => IOCTL_ERRNOS.get(n)?.errnos);
+  for (const s of doc.sections) {
+    if (s.kind !== 'ioctl' || s.errorTables.length === 0) continue;
+    for (const n of s.names) {
+      const set = modelErrnos(n.name) ?? (STALE_NAMES.get(n.name) ? modelErrnos(STALE_NAMES.get(n.name)!.current) : undefined);
+      if (!set) continue;
+      const canon = (e: string) => errnoByName(e)?.name ?? e;
+      const model = new Set(set.map(canon));
+      const listed = new Set<string>();
+      for (const t of s.errorTables) {
+        for (const e of t.entries) {
+          listed.add(canon(e.errno));
+          if (errnoByName(e.errno) && !model.has(canon(e.errno))) {
+            out.push(finding('RST214', e.range, `${e.errno}: the KVM model never returns it for ${n.name} (it returns ${[...model].join(', ')}).`, {
+              fixes: [{ title: `Remove the ${e.errno} row`, edits: [{ range: makeRange(e.rowRange.start.line, 0, e.rowRange.end.line + 1, 0), newText: '' }] }],
+            }));
+          }
+        }
+      }
+      const missing = [...model].filter((e) => !listed.has(e));
+      if (missing.length) {
+        const t = s.errorTables[0]!;
+        const notes = IOCTL_ERRNOS.get(n.name)?.notes ?? {};
+        out.push(finding('RST215', t.range, `The error table of ${n.name} does not list ${missing.join(', ')}, which the KVM model returns${missing.some((e) => notes[e]) ? ` (${missing.filter((e) => notes[e]).map((e) => `${e}: ${notes[e]}`).join('; ')})` : ''}.`, {
+          fixes: [{ title: `Add ${missing.join(', ')} to the error table`, edits: [addErrnoRows(doc, t.table, missing, notes)] }],
+        }));
+      }
+    }
+  }
+  out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  return out;
+}
+
+function findInRange(doc: ApiDoc, r: Range, needle: string): Range | undefined {
+  for (let l = r.start.line; l <= r.end.line; l++) {
+    const s = doc.rst.lines[l] ?? '';
+    const from = l === r.start.line ? r.start.character : 0;
+    const i = s.indexOf(needle, from);
+    if (i >= 0) return lineRange(l, i, i + needle.length);
+  }
+  return undefined;
+}
+
+/** Rewrite the adornment lines so they are exactly as long as the title. */
+export function adornmentFix(doc: ApiDoc, s: RstSection): Fix {
+  const line = doc.rst.lines[s.titleRange.start.line] ?? '';
+  const width = s.overlineRange ? columnWidth(line.replace(/\s+$/, '')) : columnWidth(s.title);
+  const text = s.style.char.repeat(Math.max(width, 1));
+  const edits: TextEdit[] = [{ range: s.underlineRange, newText: text }];
+  if (s.overlineRange) edits.push({ range: s.overlineRange, newText: text });
+  return { title: `Make the ${s.overlineRange ? 'overline and underline' : 'underline'} as long as the title`, edits, preferred: true };
+}
+
+function checkNumbering(doc: ApiDoc, out: Finding[]): void {
+  // siblings: numbered children of the same parent (or of the root)
+  const groups = new Map<number, ApiSection[]>();
+  for (const s of doc.sections) {
+    if (!s.number) continue;
+    const g = groups.get(s.rst.parent) ?? [];
+    g.push(s);
+    groups.set(s.rst.parent, g);
+  }
+  for (const [parent, kids] of groups) {
+    const p = parent >= 0 ? doc.sections[parent] : undefined;
+    const prefix = p?.number?.parts;
+    const depth = kids[0]!.number!.parts.length;
+    const sameDepth = kids.filter((k) => k.number!.parts.length === depth);
+    if (sameDepth.length < 2 && !prefix) continue;
+    const renumber = renumberFix(doc, sameDepth, prefix);
+    const seen = new Map<number, ApiSection>();
+    let prev = 0;
+    for (const k of sameDepth) {
+      const parts = k.number!.parts;
+      const last = parts[parts.length - 1]!;
+      const pre = parts.slice(0, -1);
+      if (prefix && (pre.length !== prefix.length || pre.some((x, i) => x !== prefix[i]))) {
+        out.push(finding('RST201', k.number!.range, `Section ${k.number!.text} is inside section ${p!.number!.text}: its number should start with ${prefix.join('.')}.`, { fixes: renumber ? [renumber] : [] }));
+        prev = last;
+        continue;
+      }
+      const dup = seen.get(last);
+      if (dup) {
+        out.push(finding('RST202', k.number!.range, `Section number ${k.number!.text} is used twice.`, {
+          related: [{ range: dup.number!.range, message: `first ${dup.number!.text}` }], fixes: renumber ? [renumber] : [],
+        }));
+      } else if (last < prev) {
+        out.push(finding('RST201', k.number!.range, `Section ${k.number!.text} comes after ${[...pre, prev].join('.')}: numbers out of order.`, { fixes: renumber ? [renumber] : [] }));
+      } else if (last > prev + 1 && prev > 0) {
+        const missing = last - prev - 1;
+        out.push(finding('RST203', k.number!.range, `Section ${k.number!.text} follows ${[...pre, prev].join('.')}: ${missing === 1 ? `${[...pre, prev + 1].join('.')} is` : `${missing} numbers are`} skipped.`, { fixes: renumber ? [renumber] : [] }));
+      }
+      seen.set(last, k);
+      prev = Math.max(prev, last);
+    }
+  }
+}
+
+function renumberFix(doc: ApiDoc, kids: ApiSection[], prefix: number[] | undefined): Fix | undefined {
+  const edits: TextEdit[] = [];
+  let n = 0;
+  const pre = prefix ?? kids[0]!.number!.parts.slice(0, -1);
+  for (const k of kids) {
+    n++;
+    const text = [...pre, n].join('.') + (k.number!.trailingDot ? '.' : '');
+    const old = doc.rst.lines[k.number!.range.start.line]!.slice(k.number!.range.start.character, k.number!.range.end.character);
+    if (old === text) continue;
+    edits.push({ range: k.number!.range, newText: text });
+    // keep the underline long enough when the number grows
+    const s = k.rst;
+    const newTitleWidth = columnWidth(s.title) + text.length - old.length;
+    if (newTitleWidth > s.underlineRange.end.character) {
+      edits.push({ range: s.underlineRange, newText: s.style.char.repeat(newTitleWidth) });
+      if (s.overlineRange) edits.push({ range: s.overlineRange, newText: s.style.char.repeat(newTitleWidth) });
+    }
+  }
+  if (!edits.length) return undefined;
+  const what = prefix ? `of section ${prefix.join('.')}` : 'at this level';
+  return { title: `Renumber the sections ${what} (${[...pre, 1].join('.')} to ${[...pre, n].join('.')})`, edits };
+}
+
+function requiredFields(s: ApiSection): string[] {
+  if (s.kind === 'ioctl') return REQUIRED_FIELDS.ioctl!;
+  const chapter = s.number?.parts[0];
+  if (chapter === 6) return REQUIRED_FIELDS.vcpuCap!;
+  if (chapter === 7) return REQUIRED_FIELDS.vmCap!;
+  return REQUIRED_FIELDS.otherCap!;
+}
+
+function checkFields(doc: ApiDoc, s: ApiSection, out: Finding[]): void {
+  const req = requiredFields(s);
+  const missing = req.filter((f) => !field(s, f));
+  if (missing.length && missing.length < req.length + 1) {
+    const insertAt = s.fields.length ? s.fieldInsertLine : s.rst.underlineRange.start.line + 1;
+    // keep the canonical order: insert each missing field after the last present field that precedes it
+    const text = missing.map((f) => `:${f}: ${placeholder(f, s)}\n`).join('');
+    const lead = s.fields.length ? '' : '\n';
+    out.push(finding('RST204', s.rst.titleRange, `${s.kind === 'ioctl' ? 'ioctl' : 'capability'} section ${s.number?.text ?? ''} ${s.names[0]?.name ?? ''} has no ${missing.map((m) => `:${m}:`).join(', ')} field${missing.length > 1 ? 's' : ''}.`, {
+      fixes: [{ title: `Add ${missing.map((m) => `:${m}:`).join(', ')}`, edits: [{ range: lineRange(insertAt, 0, 0), newText: lead + text }] }],
+    }));
+  }
+  const type = field(s, 'Type');
+  if (type) {
+    const parts = type.value.replace(/\([^)]*\)/g, '').split(/\s*(?:,|\/|\band\b|\bor\b)\s*/).map((p) => p.trim().toLowerCase().replace(/\s+/g, ' ')).filter(Boolean);
+    const bad = parts.filter((p) => !KNOWN_TYPES.includes(p));
+    if (bad.length) {
+      const near = bad.map((b) => nearNames(b, KNOWN_TYPES, 3)[0]).filter((x): x is string => !!x);
+      out.push(finding('RST205', type.valueRange, `:Type: ${bad.map((b) => `"${b}"`).join(', ')} is not one of ${KNOWN_TYPES.slice(0, 4).join(', ')} (or their combinations).${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`, {
+        fixes: near.length === bad.length && bad.length === 1 ? [{ title: `Replace with ${near[0]}`, edits: [{ range: findInRange(doc, type.valueRange, type.value.includes(bad[0]!) ? bad[0]! : type.value) ?? type.valueRange, newText: near[0]! }] }] : [],
+      }));
+    }
+  }
+  const arch = field(s, 'Architectures');
+  if (arch) {
+    const words = arch.value.replace(/\([^)]*\)/g, ' ').split(/[\s,/]+/).map((w) => w.replace(/[.;:]+$/, '')).filter(Boolean);
+    for (const w of words) {
+      const lw = w.toLowerCase();
+      if (KNOWN_ARCHES.includes(lw) || ARCH_WORDS.has(lw) || /^\d+-bit$/.test(lw)) continue;
+      const near = nearNames(lw, KNOWN_ARCHES, 2);
+      const r = findInRange(doc, arch.valueRange, w) ?? arch.valueRange;
+      out.push(finding('RST206', r, `Unknown architecture "${w}" (known: ${KNOWN_ARCHES.slice(0, 8).join(', ')}).${near.length ? ` Did you mean ${near[0]}?` : ''}`, {
+        fixes: near.slice(0, 1).map((x) => ({ title: `Replace with ${x}`, edits: [{ range: r, newText: x }], preferred: true })),
+      }));
+    }
+  }
+}
+
+export function placeholder(f: string, s: ApiSection): string {
+  const io = s.names.map((n) => ioctlByName(n.name)).find((x) => x);
+  switch (f) {
+    case 'Capability': return 'basic';
+    case 'Architectures': return io?.arch ?? 'all';
+    case 'Type': return io ? io.fds.filter((x) => x !== 'guest_memfd').map((x) => `${x} ioctl`).join(', ') : 'vm ioctl';
+    case 'Parameters': return io?.arg?.startsWith('struct ') ? `${io.arg} (in)` : io?.arg ?? 'none';
+    case 'Returns': return '0 on success, -1 on error';
+    case 'Target': return 'vcpu';
+    default: return '';
+  }
+}
+
+function checkStructs(s: ApiSection, out: Finding[]): void {
+  for (const c of s.structs) {
+    for (const iss of c.issues) {
+      if (iss.message.startsWith('flexible')) out.push(finding('RST209', iss.range, iss.message));
+    }
+    const l = c.layout;
+    if (!l) continue;
+    for (const [off, len] of l.holes) {
+      const before = [...l.fields].reverse().find((f) => f.offset < off + (off === l.size - len ? 0 : 0) && f.offset + f.size <= off);
+      const at = c.fields.find((f) => f.name === before?.name)?.range ?? c.nameRange;
+      out.push(finding('RST210', at, `struct ${c.name}: ${len} byte${len > 1 ? 's' : ''} of implicit padding at offset ${off}${before ? ` after ${before.name}` : ''}${off + len === l.size ? ' (tail padding)' : ''}; uAPI structs spell padding out (e.g. __u${len * 8 <= 64 ? len * 8 : 8} pad${len * 8 > 64 ? `[${len}]` : ''}).`));
+    }
+    const known = STRUCTS.get(c.name);
+    if (known && !STALE_NAMES.has(c.name) && known.fields.every((f) => f.count !== 0) && known.size !== l.size) {
+      out.push(finding('RST209', c.nameRange, `struct ${c.name} is ${l.size} bytes here, but ${known.size} bytes in linux/kvm.h (x86_64).`));
+    }
+  }
+  // the size the ioctl encodes
+  for (const n of s.names) {
+    const io = ioctlByName(n.name);
+    const tag = io?.arg && /^struct (kvm_\w+)$/.exec(io.arg)?.[1];
+    if (!io || !tag) continue;
+    const defs = s.structs.filter((c) => c.name === tag && c.layout);
+    if (defs.length === 0 || defs.some((c) => c.layout!.size === io.size)) continue;
+    const c = defs[0]!;
+    out.push(finding('RST208', c.nameRange, `struct ${tag} adds up to ${c.layout!.size} bytes, but ${n.name} encodes ${io.size} bytes in its request number (0x${io.request.toString(16)}).`));
+  }
+}
+
+function addErrnoRows(doc: ApiDoc, t: import('../rst/types').SimpleTableBlock, errnos: string[], notes: Record<string, string>): TextEdit {
+  const lines = doc.rst.lines;
+  const bottom = t.borders[t.borders.length - 1]!;
+  const c0 = t.columns[0]!;
+  const c1 = t.columns[1];
+  const indent = (lines[bottom] ?? '').slice(0, c0.start);
+  const rows = errnos.map((e) => {
+    const name = e.padEnd(c1 ? c1.start - c0.start : e.length + 1);
+    return `${indent}${name}${notes[e] ?? ''}\n`;
+  });
+  return { range: lineRange(bottom, 0, 0), newText: rows.join('') };
+}
+
+export type { Severity };
