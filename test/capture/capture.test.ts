@@ -186,6 +186,7 @@ test('capture around a small KVM program on the real /dev/kvm', { skip: NO_CC ||
   has(/^ioctl\(\d+, KVM_PRE_FAULT_MEMORY, \{gpa=0x1001, size=0x1000, .*= -1 EINVAL/);
   has(/^ioctl\(4, KVM_PRE_FAULT_MEMORY, \{.*\}\) += -1 ENOTTY \(Inappropriate ioctl for device\)$/);
   has(/^ioctl\(3, KVM_PRE_FAULT_MEMORY, \{.*\}\) += -1 EINVAL/);
+  has(/^ioctl\(999, KVM_PRE_FAULT_MEMORY, \{.*\}\) += -1 EBADF \(Bad file descriptor\)$/);
   has(/^ioctl\(\d+, _IOC\(_IOC_READ\|_IOC_WRITE, 0xae, 0xd5, 0x18\), 0x[0-9a-f]+\) += -1 EINVAL/);
   has(/^ioctl\(\d+, KVM_PRE_FAULT_MEMORY, 0x1\) += -1 EFAULT \(Bad address\)$/);
   // fds that come and go, and KVM_RUN with its exit reason (from the vCPU's kvm_run mapping)

@@ -146,6 +146,7 @@ int main(int argc, char **argv)
 	prefault(vcpu, PROG_PRE_FAULT_MEMORY, 0xfffffffffffff000ull, 0x2000, 0, 0); /* wraps */
 	prefault(vm, PROG_PRE_FAULT_MEMORY, 0, 0x200000, 0, 0);          /* on the VM fd */
 	prefault(kvm, PROG_PRE_FAULT_MEMORY, 0, 0x200000, 0, 0);         /* on /dev/kvm */
+	prefault(999, PROG_PRE_FAULT_MEMORY, 0, 0x200000, 0, 0);         /* on an fd that is not open */
 	prefault(vcpu, PROG_PRE_FAULT_SHORT, 0, 0x200000, 0, 0);         /* wrong size in the request */
 	ioctl(vcpu, PROG_PRE_FAULT_MEMORY, (void *)1);                   /* a bad pointer */
 
