@@ -48,8 +48,8 @@ export interface MappedRangeView {
   vm: string;
   gpa: string;
   size: string;
-  /** page size of the mapping: 4 KiB, 2 MiB or 1 GiB */
-  pageSize: '4K' | '2M' | '1G';
+  /** page size of the mapping: 4 KiB, 2 MiB or 1 GiB; 'unknown' when the replay does not know the host backing */
+  pageSize: '4K' | '2M' | '1G' | 'unknown';
 }
 export interface ReplayStateResult {
   /** line of the call the state is shown after (0-based), null before the first call */

@@ -52,8 +52,7 @@ export function replayState(params: ReplayStateParams, ctx: ServerContext): Repl
     for (const as of vm.addressSpaces) {
       for (const s of as.memslots) memslots.push({ vm: vm.object, addressSpace: as.id, slot: s.id, gpa: hex64(s.gpa), size: hex64(s.size), flags: s.flagNames });
       for (const m of as.mapped) {
-        if (m.level === null) continue;
-        mapped.push({ vm: vm.object, gpa: hex64(m.start), size: hex64(m.end - m.start), pageSize: PAGE[m.level]! });
+        mapped.push({ vm: vm.object, gpa: hex64(m.start), size: hex64(m.end - m.start), pageSize: m.level === null ? 'unknown' : PAGE[m.level]! });
       }
     }
   }
