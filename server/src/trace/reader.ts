@@ -36,6 +36,7 @@ import { parseArgs } from './value';
 
 export const DEFAULT_MAX_LINE = 256 * 1024;
 const MAX_UNREADABLE_REPORTS = 200;
+const EMBEDDED_MSG = /((?:\S*\/)?strace): Process (\d+) (attached|detached)/;
 
 interface Pending {
   key: number;
@@ -74,6 +75,8 @@ export interface ReaderState {
   unreadable: number;
   formats: Set<TraceFormat>;
   stats: TraceStats;
+  /** the head of a line cut by an embedded strace message, continued on the next line */
+  carry: { src: Src; start: Position } | null;
 }
 
 function newState(): ReaderState {
@@ -97,6 +100,7 @@ function newState(): ReaderState {
     unreadable: 0,
     formats: new Set(),
     stats: { lines: 0, events: 0, ioctls: 0, kvmIoctls: 0, findings: 0, chars: 0 },
+    carry: null,
   };
 }
 
@@ -220,6 +224,11 @@ export class TraceReader implements StreamingTraceReader {
         if (!this.skippingLong) this.pushLine(p);
       }
       this.skippingLong = false;
+      if (this.s.carry) {
+        const c = this.s.carry;
+        this.s.carry = null;
+        this.finding('TRC103', c.src.range(0, c.src.text.length), 'cut line: a call cut by a strace message, and the trace ends');
+      }
       this.flushHeld();
       for (const p of [...this.s.pending.values()]) this.emitUnfinished(p, true);
       this.s.pending.clear();
@@ -256,7 +265,7 @@ export class TraceReader implements StreamingTraceReader {
 
   private line1(raw: string): void {
     const s = this.s;
-    const lineNo = s.lineNo++;
+    let lineNo = s.lineNo++;
     s.stats.lines++;
     s.stats.chars += raw.length + 1;
     let text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
@@ -281,8 +290,43 @@ export class TraceReader implements StreamingTraceReader {
     }
     void long;
     const clean = stripEscapes(text);
-    const src = Src.line(clean.text, lineNo, 0, clean.map);
-    const whole = lineRange(lineNo, 0, fullLen);
+    let src = Src.line(clean.text, lineNo, 0, clean.map);
+    let whole = lineRange(lineNo, 0, fullLen);
+    if (s.carry && /^(?:\[pid\s+\d|\d+ [a-z_]+\(|\+\+\+ |--- )/.test(src.text)) {
+      // the next line is a line of its own: the cut head stays cut
+      const c = s.carry;
+      s.carry = null;
+      this.finding('TRC103', c.src.range(0, c.src.text.length), 'cut line: a call cut by a strace message, not continued on the next line');
+    }
+    if (s.carry) {
+      // the head of this call was cut by a strace message on the line before: join them
+      src = Src.concat(s.carry.src, src);
+      whole = { start: s.carry.start, end: whole.end };
+      s.carry = null;
+      lineNo = whole.start.line;
+    }
+    // `ioctl(5, KVM_GET_SREGSstrace: Process 123 attached` + `, {...}) = 0` on the next line: strace's own
+    // message written into a half-printed line (output on stderr)
+    const emb = EMBEDDED_MSG.exec(src.text);
+    if (emb && emb.index > 0 && this.forced !== 'qemu') {
+      const head = src.slice(0, emb.index);
+      const msgSrc = src.slice(emb.index, src.text.length);
+      const msgRange = src.range(emb.index, src.text.length);
+      this.flushHeld();
+      s.lastTarget = null;
+      const pid = Number(emb[2]);
+      const ev: TraceEvent = { ...this.baseNoPrefix(msgRange.start.line, msgRange), kind: 'message', text: msgSrc.text };
+      if (emb[3] === 'attached') {
+        s.attached.add(pid);
+        ev.attached = pid;
+      } else {
+        s.live.delete(pid);
+        ev.detached = pid;
+      }
+      this.hold(ev);
+      s.carry = { src: head, start: whole.start };
+      return;
+    }
 
     // QEMU trace lines
     if (this.forced !== 'strace' && this.forced !== 'capture') {
