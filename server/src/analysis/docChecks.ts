@@ -12,7 +12,7 @@ import { IOCTLS, ioctlByName } from '../kvm/ioctls';
 import { STALE_NAMES, STRUCTS } from '../kvm/structs';
 import { UAPI_KVM_NAMES, UAPI_STRUCT_NAMES } from '../kvm/uapiNames';
 import { MEMSLOT_FLAGS, SEV_CMDS, TDX_CMDS, VM_TYPE_BY_NAME } from '../kvm/vm';
-import { field, type ApiDoc, type ApiSection } from '../rst/apiDoc';
+import { docKvmNames, field, type ApiDoc, type ApiSection } from '../rst/apiDoc';
 import { columnWidth } from '../rst/reader';
 import { realignTable } from '../rst/edit';
 import type { RstSection } from '../rst/types';
@@ -120,26 +120,6 @@ export function factKvmNames(): ReadonlySet<string> {
 
 export function isKnownStruct(tag: string): boolean {
   return STRUCTS.has(tag) && !STALE_NAMES.has(tag) || UAPI_STRUCT_NAMES.has(tag);
-}
-
-/** Names this document defines or shows: titles, literal blocks, definition terms, first table columns. */
-export function docKvmNames(doc: ApiDoc): Set<string> {
-  const out = new Set<string>();
-  for (const m of doc.mentions) if (m.kind === 'kvm' && (m.definition || m.context === 'literal')) out.add(m.name);
-  for (const n of doc.sectionByName.keys()) out.add(n);
-  const re = /(?<![A-Za-z0-9_])KVM_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9_])/g;
-  for (const b of doc.rst.blocks) {
-    if (b.kind === 'term') for (const m of b.text.matchAll(re)) out.add(m[0]);
-    else if (b.kind === 'simpleTable') {
-      // a first-column name, or any cell that is just a name (register and flag listings), is a definition
-      for (const r of b.rows) {
-        for (const m of (r.cells[0]?.text ?? '').matchAll(re)) out.add(m[0]);
-        for (const c of r.cells) if (/^`{0,2}KVM_[A-Z0-9_]+`{0,2}$/.test(c.text)) out.add(c.text.replace(/`/g, ''));
-      }
-    }
-    else if ((b.kind === 'bullet' || b.kind === 'enumerated') && /^``?KVM_[A-Z0-9_]+``?\s*[:(-]/.test(b.text)) out.add(/KVM_[A-Z0-9_]+/.exec(b.text)![0]);
-  }
-  return out;
 }
 
 export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] {
@@ -341,7 +321,8 @@ function checkNumbering(doc: ApiDoc, out: Finding[]): void {
         }));
       } else if (last < prev) {
         out.push(finding('RST201', k.number!.range, `Section ${k.number!.text} comes after ${[...pre, prev].join('.')}: numbers out of order.`, { fixes: renumber ? [renumber] : [] }));
-      } else if (last > prev + 1 && prev > 0) {
+      } else if (last > prev + 1 && prev > 0 && prefix) {
+        // (chapters may be skipped: excerpts of api.rst keep the real chapter numbers)
         const missing = last - prev - 1;
         out.push(finding('RST203', k.number!.range, `Section ${k.number!.text} follows ${[...pre, prev].join('.')}: ${missing === 1 ? `${[...pre, prev + 1].join('.')} is` : `${missing} numbers are`} skipped.`, { fixes: renumber ? [renumber] : [] }));
       }

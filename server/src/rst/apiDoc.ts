@@ -197,3 +197,23 @@ export function structTag(argText: string): string | undefined {
   const m = /\bstruct\s+(kvm_\w+)/.exec(argText);
   return m?.[1];
 }
+
+/** Names this document defines or shows: titles, literal blocks, definition terms, first table columns. */
+export function docKvmNames(doc: ApiDoc): Set<string> {
+  const out = new Set<string>();
+  for (const m of doc.mentions) if (m.kind === 'kvm' && (m.definition || m.context === 'literal')) out.add(m.name);
+  for (const n of doc.sectionByName.keys()) out.add(n);
+  const re = /(?<![A-Za-z0-9_])KVM_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9_])/g;
+  for (const b of doc.rst.blocks) {
+    if (b.kind === 'term') for (const m of b.text.matchAll(re)) out.add(m[0]);
+    else if (b.kind === 'simpleTable') {
+      // a first-column name, or any cell that is just a name (register and flag listings), is a definition
+      for (const r of b.rows) {
+        for (const m of (r.cells[0]?.text ?? '').matchAll(re)) out.add(m[0]);
+        for (const c of r.cells) if (/^`{0,2}KVM_[A-Z0-9_]+`{0,2}$/.test(c.text)) out.add(c.text.replace(/`/g, ''));
+      }
+    }
+    else if ((b.kind === 'bullet' || b.kind === 'enumerated') && /^``?KVM_[A-Z0-9_]+``?\s*[:(-]/.test(b.text)) out.add(/KVM_[A-Z0-9_]+/.exec(b.text)![0]);
+  }
+  return out;
+}

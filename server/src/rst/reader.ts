@@ -239,7 +239,7 @@ export function readRst(text: string): RstDocument {
 
     // ---- section titles (left margin, start of a text block) ----
     if (atStart && stack.length >= 0) {
-      if (ind === 0 && ADORN.test(L) && i + 2 < n && !isBlank(lines[i + 1]) && ADORN.test(lines[i + 2]!) && lines[i + 2]![0] === L[0] && !ADORN.test(lines[i + 1]!)) {
+      if (ind === 0 && ADORN.test(L) && i + 2 < n && !isBlank(lines[i + 1]) && ADORN.test(lines[i + 2]!) && !ADORN.test(lines[i + 1]!)) {
         addSection(i + 1, i + 2, i);
         i += 3;
         blockStart = true;
@@ -466,11 +466,15 @@ export function readRst(text: string): RstDocument {
         }
       }
     }
-    if (bottom < 0) {
-      malformed = 'Simple table has no bottom border (a line of = followed by a blank line).';
-      // keep the table to its first text block so that a half-typed table does not swallow the document
+    if (bottom < 0) malformed = 'Simple table has no bottom border (a line of = followed by a blank line).';
+    if (malformed) {
+      // keep a broken table to its first text block so that a half-typed table does not swallow the document
       let j = top + 1;
-      while (j < stop && !isBlank(lines[j])) j++;
+      while (j < n && j < stop && !isBlank(lines[j])) j++;
+      if (bottom >= j) {
+        bottom = -1;
+        malformed = 'Simple table has no bottom border (a line of = followed by a blank line).';
+      }
       stop = j;
     } else stop = bottom + 1;
 
