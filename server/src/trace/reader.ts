@@ -22,6 +22,7 @@ import type {
   QemuEvent,
   ReadOptions,
   StackFrame,
+  StructField,
   StreamingTraceReader,
   SyscallEvent,
   SyscallResult,
@@ -36,7 +37,7 @@ import { parseArgs } from './value';
 
 export const DEFAULT_MAX_LINE = 256 * 1024;
 const MAX_UNREADABLE_REPORTS = 200;
-const EMBEDDED_MSG = /((?:\S*\/)?strace): Process (\d+) (attached|detached)/;
+const EMBEDDED_MSG = /((?:[^\s/]*\/)*strace): Process (\d+) (attached|detached)/;
 
 interface Pending {
   key: number;
@@ -307,7 +308,7 @@ export class TraceReader implements StreamingTraceReader {
     }
     // `ioctl(5, KVM_GET_SREGSstrace: Process 123 attached` + `, {...}) = 0` on the next line: strace's own
     // message written into a half-printed line (output on stderr)
-    const emb = EMBEDDED_MSG.exec(src.text);
+    const emb = src.text.indexOf('strace: Process ') > 0 ? EMBEDDED_MSG.exec(src.text) : null;
     if (emb && emb.index > 0 && this.forced !== 'qemu') {
       const head = src.slice(0, emb.index);
       const msgSrc = src.slice(emb.index, src.text.length);
@@ -370,7 +371,7 @@ export class TraceReader implements StreamingTraceReader {
         this.flushHeld();
         s.lastTarget = null;
         const { base } = this.base(k.prefix, lineNo, whole);
-        const ev: SignalEvent = { ...base, kind: 'signal', signal: k.signal, signalRange: k.signalRange };
+        const ev: SignalEvent = withBase(base, { index: 0, format: base.format, line: base.line, range: base.range, pid: base.pid, kind: 'signal', signal: k.signal, signalRange: k.signalRange });
         if (k.info) ev.info = k.info;
         if (k.stopped) ev.stopped = true;
         this.hold(ev);
@@ -380,7 +381,7 @@ export class TraceReader implements StreamingTraceReader {
         this.flushHeld();
         s.lastTarget = null;
         const { base, key } = this.base(k.prefix, lineNo, whole);
-        const ev: ExitEvent = { ...base, kind: 'exit' };
+        const ev: ExitEvent = withBase(base, { index: 0, format: base.format, line: base.line, range: base.range, pid: base.pid, kind: 'exit' });
         if (k.code !== undefined) ev.code = k.code;
         if (k.killedBy) ev.killedBy = k.killedBy;
         if (k.coreDumped) ev.coreDumped = true;
@@ -431,7 +432,7 @@ export class TraceReader implements StreamingTraceReader {
     const tsrc = Src.line(tail, lineNo, tailAt);
     const at = tail.lastIndexOf(') = ');
     const res = at >= 0 ? parseResult(tsrc, at + 1) : { result: null, ok: true };
-    const ev: SyscallEvent = { ...base, kind: 'syscall', name: k.name, nameRange, args, result: res.result };
+    const ev = mkSyscall(base, base.range, k.name, nameRange, args, res.result);
     if ('duration' in res && res.duration) ev.duration = res.duration;
     this.completeSyscall(ev, key);
   }
@@ -592,12 +593,12 @@ export class TraceReader implements StreamingTraceReader {
     let ev: SyscallEvent;
     if (!split) {
       const args = parseArgs(src, k.argsAt, src.text.length);
-      ev = { ...base, kind: 'syscall', name: k.name, nameRange, args, result: null };
+      ev = mkSyscall(base, base.range, k.name, nameRange, args, null);
       this.finding('TRC103', whole, `cut line: the call to ${k.name} has no closing parenthesis and no result`);
     } else {
       const args = parseArgs(src, k.argsAt, split.argsEnd);
       const res = parseResult(src, split.resultAt);
-      ev = { ...base, kind: 'syscall', name: k.name, nameRange, args, result: res.result };
+      ev = mkSyscall(base, base.range, k.name, nameRange, args, res.result);
       if (res.duration) ev.duration = res.duration;
       if (!res.ok) this.finding('TRC101', src.range(split.resultAt, src.text.length), `result of ${k.name} not understood`);
       else if (!res.result && k.name !== 'exit' && k.name !== 'exit_group') {
@@ -622,7 +623,7 @@ export class TraceReader implements StreamingTraceReader {
     }
     // the rest of the resumed line; `<... x resumed> <unfinished ...>) = ?` drops the inner marker
     let restAt = k.restAt;
-    const mm = /^\s*<unfinished \.\.\.>/.exec(src.text.slice(restAt, restAt + 40));
+    const mm = src.text.indexOf('<unfinished ...>', restAt) >= 0 ? /^\s*<unfinished \.\.\.>/.exec(src.text.slice(restAt, restAt + 40)) : null;
     if (mm && src.text.length > restAt + mm[0].length && /\S/.test(src.text.slice(restAt + mm[0].length))) restAt += mm[0].length;
     const rest = src.slice(restAt, src.text.length);
     if (!p || p.name !== k.name) {
@@ -631,22 +632,15 @@ export class TraceReader implements StreamingTraceReader {
       const split = splitCall(rest, 0);
       const args = split ? parseArgs(rest, 0, split.argsEnd) : [];
       const res = split ? parseResult(rest, split.resultAt) : { result: null, ok: true };
-      const ev: SyscallEvent = {
-        ...base,
-        kind: 'syscall',
-        name: k.name,
-        nameRange: src.range(k.nameAt, k.nameAt + k.name.length),
-        args,
-        result: res.result,
-        orphanResumed: true,
-      };
+      const ev = mkSyscall(base, base.range, k.name, src.range(k.nameAt, k.nameAt + k.name.length), args, res.result);
+      ev.orphanResumed = true;
       if ('duration' in res && res.duration) ev.duration = res.duration;
       this.completeSyscall(ev, key);
       return;
     }
     s.pending.delete(pkey);
     const joined = Src.concat(p.args, rest);
-    if (joined.text.trimEnd().endsWith('<unfinished ...>') && !splitCall(joined, 0)) {
+    if (joined.text.indexOf('<unfinished ...>') >= 0 && joined.text.trimEnd().endsWith('<unfinished ...>') && !splitCall(joined, 0)) {
       // resumed and cut again: keep waiting
       let end = joined.text.lastIndexOf('<unfinished ...>');
       while (end > 0 && joined.text.charCodeAt(end - 1) === 32) end--;
@@ -657,16 +651,8 @@ export class TraceReader implements StreamingTraceReader {
     s.lastTarget = null;
     const split = splitCall(joined, 0);
     const range: Range = { start: p.start, end: whole.end };
-    const ev: SyscallEvent = {
-      ...p.base,
-      range,
-      kind: 'syscall',
-      name: p.name,
-      nameRange: p.nameRange,
-      args: [],
-      result: null,
-      joined: { startLine: p.startLine, resumedLine: lineNo },
-    };
+    const ev = mkSyscall(p.base, range, p.name, p.nameRange, [], null);
+    ev.joined = { startLine: p.startLine, resumedLine: lineNo };
     if (p.stack) ev.stack = p.stack;
     if (!split) {
       ev.args = parseArgs(joined, 0, joined.text.length);
@@ -682,16 +668,9 @@ export class TraceReader implements StreamingTraceReader {
   }
 
   private emitUnfinished(p: Pending, atEnd: boolean): void {
-    const ev: SyscallEvent = {
-      ...p.base,
-      range: { start: p.start, end: { line: p.startLine, character: p.base.range.end.character } },
-      kind: 'syscall',
-      name: p.name,
-      nameRange: p.nameRange,
-      args: parseArgs(p.args, 0, p.args.text.length),
-      result: null,
-      unfinished: true,
-    };
+    const range = { start: p.start, end: { line: p.startLine, character: p.base.range.end.character } };
+    const ev = mkSyscall(p.base, range, p.name, p.nameRange, parseArgs(p.args, 0, p.args.text.length), null);
+    ev.unfinished = true;
     if (p.stack) ev.stack = p.stack;
     if (atEnd) this.report('TRC106', ev.range, `${p.name} never returned in this trace (\`<unfinished ...>\` without its \`resumed\` line)`);
     this.completeSyscall(ev, p.key);
@@ -905,6 +884,24 @@ export class TraceReader implements StreamingTraceReader {
   }
 }
 
+/** Copy the optional prefix fields of a base onto an event (faster than object spread on hot paths). */
+function withBase<T extends EventBase>(b: EventBase, ev: T): T {
+  if (b.pidRange) ev.pidRange = b.pidRange;
+  if (b.comm !== undefined) {
+    ev.comm = b.comm;
+    ev.commRange = b.commRange;
+  }
+  if (b.time) ev.time = b.time;
+  if (b.relativeTime) ev.relativeTime = b.relativeTime;
+  if (b.syscallNumber) ev.syscallNumber = b.syscallNumber;
+  if (b.instructionPointer) ev.instructionPointer = b.instructionPointer;
+  return ev;
+}
+
+function mkSyscall(b: EventBase, range: Range, name: string, nameRange: Range, args: StructField[], result: SyscallResult | null): SyscallEvent {
+  return withBase(b, { index: 0, format: b.format, line: b.line, range, pid: b.pid, kind: 'syscall', name, nameRange, args, result });
+}
+
 function qemuValue(text: string, range: Range): Value {
   if (text === '(nil)') return { kind: 'null', text, range };
   const n = /^(-?)(0x[0-9a-fA-F]+|\d+)$/.exec(text);
@@ -923,8 +920,11 @@ function fdArg(v: Value | undefined): number | null {
 }
 
 /** NUL bytes, or many replacement characters / control characters: not a text line. */
+// eslint-disable-next-line no-control-regex
+const SUSPECT = /[\x01-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\ufffd]/;
 function isBinary(text: string): boolean {
   if (text.indexOf('\0') >= 0) return true;
+  if (!SUSPECT.test(text)) return false;
   let bad = 0;
   const n = Math.min(text.length, 4096);
   for (let i = 0; i < n; i++) {

@@ -34,9 +34,9 @@ export type LineKind =
   | { kind: 'resumed'; prefix: Prefix; name: string; nameAt: number; restAt: number }
   | { kind: 'unknown' };
 
-const TIME_HMS = /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?= )/;
-const TIME_EPOCH = /^(\d+)\.(\d+)(?= )/;
-const REL = /^\(\+\s*(\d+\.\d+)\)(?= )/;
+const TIME_HMS = /(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?= )/y;
+const TIME_EPOCH = /(\d+)\.(\d+)(?= )/y;
+const REL = /\(\+\s*(\d+\.\d+)\)(?= )/y;
 
 /** Parse the prefix columns. `text` is the clean line. */
 export function parsePrefix(src: Src): Prefix {
@@ -101,8 +101,12 @@ export function parsePrefix(src: Src): Prefix {
     }
   }
   // time: -t / -tt  (HH:MM:SS[.frac]) or -ttt (epoch.frac); a bare -r column is a small float
-  let rest = t.slice(i, i + 40);
-  let m = TIME_HMS.exec(rest);
+  let m: RegExpExecArray | null = null;
+  const c = t.charCodeAt(i);
+  if (c >= 48 && c <= 57) {
+    TIME_HMS.lastIndex = i;
+    m = TIME_HMS.exec(t);
+  }
   if (m) {
     const secs = Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) + (m[4] ? Number('0.' + m[4]) : 0);
     p.time = { text: m[0], range: src.range(i, i + m[0].length), seconds: secs };
@@ -112,7 +116,11 @@ export function parsePrefix(src: Src): Prefix {
     // leading spaces of a bare -r column ("     0.000045 ")
     let j = i;
     while (t.charCodeAt(j) === 32) j++;
-    m = TIME_EPOCH.exec(t.slice(j, j + 40));
+    const cj = t.charCodeAt(j);
+    if (cj >= 48 && cj <= 57) {
+      TIME_EPOCH.lastIndex = j;
+      m = TIME_EPOCH.exec(t);
+    }
     if (m) {
       const v = Number(m[0]);
       if (m[1]!.length >= 8) p.time = { text: m[0], range: src.range(j, j + m[0].length), seconds: v };
@@ -121,8 +129,11 @@ export function parsePrefix(src: Src): Prefix {
       while (t.charCodeAt(i) === 32) i++;
     }
   }
-  rest = t.slice(i, i + 40);
-  m = REL.exec(rest);
+  m = null;
+  if (t.charCodeAt(i) === 40) {
+    REL.lastIndex = i;
+    m = REL.exec(t);
+  }
   if (m) {
     p.relativeTime = { text: m[0], range: src.range(i, i + m[0].length), seconds: Number(m[1]) };
     i += m[0].length;
@@ -252,8 +263,9 @@ export function classifyLine(src: Src, inSummary: boolean): LineKind {
   if (j > i && t.charCodeAt(j) === 40) {
     const name = t.slice(i, j);
     const argsAt = j + 1;
-    const trimmed = t.trimEnd();
-    const state = trimmed.endsWith('<unfinished ...>') ? 'unfinished' : 'complete';
+    let e = t.length;
+    while (e > 0 && (t.charCodeAt(e - 1) === 32 || t.charCodeAt(e - 1) === 9)) e--;
+    const state = t.charCodeAt(e - 1) === 62 && t.endsWith('<unfinished ...>', e) ? 'unfinished' : 'complete';
     return { kind: 'call', prefix, name, nameAt: i, argsAt, state };
   }
   return { kind: 'unknown' };
@@ -293,7 +305,7 @@ export function parseResult(src: Src, at: number): { result: SyscallResult | nul
   while (end > i && (t.charCodeAt(end - 1) === 32 || t.charCodeAt(end - 1) === 9)) end--;
   // -T duration at the very end
   let duration: { seconds: number; range: Range } | undefined;
-  const dm = /<(\d+\.\d+)>$/.exec(t.slice(Math.max(i, end - 40), end));
+  const dm = t.charCodeAt(end - 1) === 62 ? /<(\d+\.\d+)>$/.exec(t.slice(Math.max(i, end - 40), end)) : null;
   if (dm) {
     const ds = end - dm[0].length;
     duration = { seconds: Number(dm[1]), range: src.range(ds, end) };
@@ -307,7 +319,11 @@ export function parseResult(src: Src, at: number): { result: SyscallResult | nul
   else {
     let k = j;
     if (t.charCodeAt(k) === 45) k++;
-    while (k < end && /[0-9a-fA-Fx]/.test(t[k]!)) k++;
+    while (k < end) {
+      const ch = t.charCodeAt(k);
+      if ((ch >= 48 && ch <= 57) || (ch >= 97 && ch <= 102) || (ch >= 65 && ch <= 70) || ch === 120) k++;
+      else break;
+    }
     const n = parseIntToken(t.slice(j, k));
     if (!n) return { result: null, duration, ok: false };
     value = n.value;

@@ -140,8 +140,45 @@ function decodeEscapes(s: string): string {
   return out;
 }
 
+const SMALL: bigint[] = Array.from({ length: 4096 }, (_, i) => BigInt(i));
+
+/** BigInt of a safe non-negative integer, without allocating for small ones. */
+export function big(n: number): bigint {
+  return n < 4096 ? SMALL[n]! : BigInt(n);
+}
+
+const DEC: { value: bigint; radix: 10 }[] = SMALL.slice(0, 1024).map((value) => ({ value, radix: 10 as const }));
+
 /** Parse a number token as strace writes it. */
 export function parseIntToken(t: string): { value: bigint; radix: 8 | 10 | 16 } | undefined {
+  // fast paths: small decimal without leading zero, 0x hex up to 13 digits
+  const len = t.length;
+  if (len > 0 && len <= 15) {
+    const c0 = t.charCodeAt(0);
+    if (c0 >= 49 && c0 <= 57) {
+      let n = 0;
+      let k = 0;
+      for (; k < len; k++) {
+        const c = t.charCodeAt(k);
+        if (c < 48 || c > 57) break;
+        n = n * 10 + (c - 48);
+      }
+      if (k === len) return n < 1024 ? DEC[n]! : { value: BigInt(n), radix: 10 };
+    } else if (c0 === 48) {
+      if (len === 1) return DEC[0]!;
+      if (len > 2 && len <= 15 && (t.charCodeAt(1) === 120 || t.charCodeAt(1) === 88)) {
+        let n = 0;
+        let k = 2;
+        for (; k < len; k++) {
+          const c = t.charCodeAt(k);
+          const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+          if (d < 0) break;
+          n = n * 16 + d;
+        }
+        if (k === len) return { value: big(n), radix: 16 };
+      }
+    }
+  }
   let neg = false;
   let s = t;
   if (s.startsWith('-')) {
