@@ -145,8 +145,14 @@ function intArg(ev: SyscallEvent, i: number): bigint | undefined {
   if (v.kind === 'null') return 0n;
   return undefined;
 }
+/** clone(2) flags that decide whether a child shares the fd table (linux/sched.h; not KVM facts) */
+const CLONE_FLAG_BITS: [string, bigint][] = [['CLONE_FILES', 0x400n], ['CLONE_THREAD', 0x10000n]];
+
 function flagNames(v: Value | undefined): string[] {
   if (!v) return [];
+  // -X verbose / raw: `0x3d0f00 /* CLONE_VM|... */`, or a bare number
+  if (v.comment && /CLONE_/.test(v.comment.text)) return v.comment.text.match(/CLONE_[A-Z_]+/g) ?? [];
+  if (v.kind === 'int') return CLONE_FLAG_BITS.filter(([, b]) => (v.value & b) !== 0n).map(([n]) => n);
   if (v.kind === 'name') return [v.name];
   if (v.kind === 'flags') return v.parts.flatMap(flagNames);
   if (v.kind === 'struct') {
@@ -164,6 +170,12 @@ function flagNames(v: Value | undefined): string[] {
 export class ModelEventAdapter {
   /** VM object id (reader) -> [pid, fd] of a VM fd seen, to tell the model which VM an adopted vCPU is of */
   private readonly vmFds = new Map<number, [number, number]>();
+  /** (pid:fd) adopted into the model: their objects existed before the trace */
+  readonly adoptedFds = new Set<string>();
+  /** reader VM object ids adopted (created before the trace: memslots from before are unknown) */
+  readonly adoptedVms = new Set<number>();
+  /** (pid:fd) of /dev/kvm fds announced to the model with a synthetic open */
+  private readonly opened = new Set<string>();
 
   constructor(private readonly model?: KvmModel) {}
 
@@ -187,9 +199,21 @@ export class ModelEventAdapter {
       const c = ev.ioctl;
       if (c.request === null || c.fd === null) return [];
       if (!ioctlOf(ev)) return [];
+      const out: ModelEvent[] = [];
+      // /dev/kvm opened before the trace (or its open filtered out): the reader knows it from -y or from the
+      // calls made on it; an open event tells the model (and the inference pass, which has no model to adopt into)
+      const fi = c.fdInfo;
+      const key = `${pid}:${c.fd}`;
+      if (fi?.kind === 'system' && fi.source !== 'created' && fi.source !== 'dup' && !this.opened.has(key) && (fi.source !== 'inferred' || (c.ret !== null && c.ret >= 0n))) {
+        if (!model || model.fdKind(pid, c.fd) === 'unknown') out.push({ op: 'open', pid, path: '/dev/kvm', recorded: { ret: c.fd }, fd: c.fd });
+        this.opened.add(key);
+      }
       if (model) this.adopt(model, pid, c);
-      return [{ op: 'ioctl', pid, fd: c.fd, request: c.request, arg: callArgOf(c), recorded: ev.result ? recordedOf(c) : undefined, label }];
+      out.push({ op: 'ioctl', pid, fd: c.fd, request: c.request, arg: callArgOf(c), recorded: ev.result ? recordedOf(c) : undefined, label });
+      return out;
     }
+    if (ev.fdEffect?.op === 'close' || ev.fdEffect?.op === 'create') this.opened.delete(`${pid}:${ev.fdEffect.fd}`);
+    if (ev.fdEffect?.op === 'create' || ev.fdEffect?.op === 'dup') this.owner(ev.fdEffect.fd).add(pid);
     const r = ev.result;
     const ret = r?.value ?? null;
     const recorded: RecordedResult = { ret: ret === null ? null : Number(ret), errno: r?.errno?.name };
@@ -251,14 +275,33 @@ export class ModelEventAdapter {
     }
   }
 
+  /** pids in which an fd number was seen created (to leave unseen threads to the model's own guess) */
+  private readonly owners = new Map<number, Set<number>>();
+  private owner(fd: number): Set<number> {
+    let s = this.owners.get(fd);
+    if (!s) this.owners.set(fd, (s = new Set()));
+    return s;
+  }
+
   private adopt(model: KvmModel, pid: number, c: IoctlCall): void {
     const fi = c.fdInfo;
     if (!fi || c.fd === null) return;
+    if (fi.source === 'created' || fi.source === 'dup') this.owner(c.fd).add(pid);
+    // an fd created in another process: this pid is most likely a thread whose clone the trace does not show;
+    // the model attaches such threads to that process itself
+    const seen = this.owners.get(c.fd);
+    if (seen && !seen.has(pid) && seen.size > 0) return;
     if (fi.kind === 'vm' && fi.objectId !== undefined && !this.vmFds.has(fi.objectId)) this.vmFds.set(fi.objectId, [pid, c.fd]);
     if (fi.source === 'created' || fi.source === 'dup') return;
     if (fi.kind === 'unknown' || fi.kind === 'other') return;
+    // a kind guessed from the request alone is not established by a call that failed (EIO from another mm,
+    // EBADF, ENOTTY): adopt it only on a call that succeeded
+    if (fi.source === 'inferred' && (c.ret === null || c.ret < 0n)) return;
     if (model.fdKind(pid, c.fd) !== 'unknown') return;
     const vmFd = fi.vmObjectId !== undefined ? this.vmFds.get(fi.vmObjectId) : undefined;
+    this.adoptedFds.add(`${pid}:${c.fd}`);
+    const vmId = fi.kind === 'vm' ? fi.objectId : fi.vmObjectId;
+    if (vmId !== undefined && (fi.kind === 'vm' || !vmFd)) this.adoptedVms.add(vmId);
     model.adopt(pid, c.fd, fi.kind as ModelFdKind, {
       vmType: fi.vmType,
       vmFd: vmFd && vmFd[0] === pid ? vmFd[1] : undefined,
@@ -450,7 +493,23 @@ export class Replayer {
     return result;
   }
 
+  /** Was the VM this call acts on created before the trace starts (adopted into the model)? */
+  private preTrace(c: IoctlCall, pid: number): boolean {
+    const fi = c.fdInfo;
+    if (!fi) return false;
+    const vm = fi.kind === 'vm' ? fi.objectId : fi.vmObjectId;
+    if (vm !== undefined && this.adapter.adoptedVms.has(vm)) return true;
+    return c.fd !== null && this.adapter.adoptedFds.has(`${pid}:${c.fd}`);
+  }
+
+  /** pids the model took for threads of another process because their clone/fork is not in the trace */
+  private readonly assumedThreads = new Map<number, string>();
+
   private result(ev: TraceEvent, c: IoctlCall, o: Outcome): ReplayedCall {
+    for (const a of o.assumptions) {
+      const m = /^thread (\d+) assumed to belong to process (\d+)/.exec(a);
+      if (m) this.assumedThreads.set(Number(m[1]), m[2]!);
+    }
     const recorded = resultViewOfRecorded(c);
     const expected = resultViewOfOutcome(o);
     let verdict: ReplayVerdict;
@@ -468,9 +527,21 @@ export class Replayer {
         break;
       default:
         verdict = 'unknown';
-        if (o.verdictWhy) why = `${why} (${o.verdictWhy})`;
     }
     if (c.ret === null && !c.errno) verdict = 'unknown';
+    if (verdict === 'mismatch' && c.info?.memory && this.preTrace(c, ev.pid ?? 0)) {
+      // memslots and mappings made before the trace started are not known to the model
+      verdict = 'unknown';
+      why = `the VM of fd ${c.fd} was created before the trace starts, so its memslots and mappings from before are not known; the model predicts ${o.ret === -1 ? `-1 ${o.errno}` : String(o.ret)} from what the trace shows (${o.why}).`;
+    }
+    const leader = ev.pid !== null ? this.assumedThreads.get(ev.pid) : undefined;
+    if (verdict === 'mismatch' && leader !== undefined) {
+      // the prediction rests on a guess about the process tree, not on KVM: do not call it a contradiction
+      verdict = 'unknown';
+      why =
+        `pid ${ev.pid} first appears without its clone/fork in the trace; the model took it for a thread of process ${leader}, and predicts ${o.ret === -1 ? `-1 ${o.errno}` : String(o.ret)}. ` +
+        (c.errno === 'EIO' ? 'EIO is what a forked child gets on its parent\'s VM and vCPU fds (another mm): the fork is probably not in the trace (strace -e trace= without clone/fork).' : 'The recorded result suggests it is another process.');
+    }
     const kind = c.fdInfo?.kind ?? (o.fdKind as string);
     return {
       eventIndex: ev.index,
