@@ -1,0 +1,116 @@
+/**
+ * One trace measurement in a fresh process (bundled by bench/trace.ts with esbuild, run with plain node), so
+ * that its peak RSS belongs to that measurement alone.
+ *
+ *   node child-trace.cjs MODE FILE
+ *
+ * Modes:
+ *   noop          load the code, read nothing (the RSS baseline)
+ *   floor-stream  createReadStream (64 KiB) + TextDecoder + split into lines: readTraceFile's method, no parsing
+ *   floor-sync    readSync (1 MiB) + StringDecoder + split into lines: streamTraceFile's method (the CLI's), no parsing
+ *   read          readTraceFile: the streaming reader, every event to a counting sink
+ *   replay        what `kvm-lens replay` does without printing: inferFileProfile (pass 1) + replayFile (pass 2)
+ *   check         what `kvm-lens check` does without printing: profile + reader, pre-fault and replay findings
+ *
+ * Prints one JSON line: { mode, ms, lines, events, calls, findings, maxRssKiB }.
+ */
+import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { readTraceFile } from '../../server/src/trace/index';
+import { inferFileProfile, replayFile, checkTraceFile } from '../../server/src/analysis/traceCheck';
+
+async function floorStream(path: string): Promise<{ lines: number; chars: number }> {
+  const dec = new TextDecoder('utf-8', { fatal: false });
+  let partial = '';
+  let lines = 0;
+  let chars = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 })) {
+    const s = partial + dec.decode(chunk as Uint8Array, { stream: true });
+    let start = 0;
+    for (let nl = s.indexOf('\n'); nl >= 0; nl = s.indexOf('\n', start)) {
+      const line = s.slice(start, nl);
+      chars += line.length;
+      lines++;
+      start = nl + 1;
+    }
+    partial = s.slice(start);
+  }
+  if (partial) lines++;
+  return { lines, chars };
+}
+
+function floorSync(path: string): { lines: number; chars: number } {
+  const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const dec = new StringDecoder('utf8');
+  let partial = '';
+  let lines = 0;
+  let chars = 0;
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      const s = partial + dec.write(buf.subarray(0, n));
+      let start = 0;
+      for (let nl = s.indexOf('\n'); nl >= 0; nl = s.indexOf('\n', start)) {
+        const line = s.slice(start, nl);
+        chars += line.length;
+        lines++;
+        start = nl + 1;
+      }
+      partial = s.slice(start);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (partial) lines++;
+  return { lines, chars };
+}
+
+async function main(): Promise<void> {
+  const [mode, path] = process.argv.slice(2);
+  if (!mode || (!path && mode !== 'noop')) throw new Error('usage: MODE FILE');
+  const out: Record<string, unknown> = { mode };
+  const t0 = performance.now();
+  switch (mode) {
+    case 'noop':
+      break;
+    case 'floor-stream':
+      Object.assign(out, await floorStream(path!));
+      break;
+    case 'floor-sync':
+      Object.assign(out, floorSync(path!));
+      break;
+    case 'read': {
+      let events = 0;
+      let findings = 0;
+      const r = await readTraceFile(path!, { event: () => void events++, finding: () => void findings++ });
+      Object.assign(out, { lines: r.stats.lines, events, findings, kvmIoctls: r.stats.kvmIoctls });
+      break;
+    }
+    case 'replay': {
+      const fp = inferFileProfile(path!, {});
+      const t1 = performance.now();
+      let findings = 0;
+      const s = replayFile(path!, fp, undefined, () => void findings++);
+      Object.assign(out, { calls: s.calls, match: s.match, mismatch: s.mismatch, unknown: s.unknown, findings, pass1Ms: t1 - t0, pass2Ms: performance.now() - t1 });
+      break;
+    }
+    case 'check': {
+      let findings = 0;
+      checkTraceFile(path!, {}, () => void findings++);
+      Object.assign(out, { findings });
+      break;
+    }
+    default:
+      throw new Error(`unknown mode ${mode}`);
+  }
+  out.ms = performance.now() - t0;
+  out.maxRssKiB = process.resourceUsage().maxRSS;
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(String((e as Error)?.stack ?? e) + '\n');
+  process.exit(1);
+});

@@ -1,0 +1,152 @@
+/**
+ * Trace throughput: reading and replaying recordings of 10^4 .. 10^7 lines (real recordings scaled, see
+ * lib/fixtures.ts), each measured in its own child process (clean peak RSS), against the floor of the same
+ * process reading and splitting the file into lines with the same streaming method, and against
+ * `grep -c ioctl` on the same file.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { Report, verdict, fmt } from './lib/report';
+import { BENCH_CACHE, ROOT, makeTrace, qemuFamily, type TraceFamily } from './lib/fixtures';
+import { median } from './lib/stats';
+
+const CHILD = join(BENCH_CACHE, 'child-trace.cjs');
+
+export async function buildTraceChild(): Promise<void> {
+  mkdirSync(BENCH_CACHE, { recursive: true });
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: [join(ROOT, 'bench', 'child', 'trace.ts')],
+    outfile: CHILD,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'error',
+  });
+}
+
+interface ChildResult {
+  mode: string;
+  ms: number;
+  maxRssKiB: number;
+  lines?: number;
+  events?: number;
+  calls?: number;
+  mismatch?: number;
+  findings?: number;
+  pass1Ms?: number;
+  pass2Ms?: number;
+}
+
+function runChild(mode: string, file: string | undefined, extraArgs: string[] = []): ChildResult {
+  const r = spawnSync(process.execPath, [...extraArgs, CHILD, mode, ...(file ? [file] : [])], { encoding: 'utf8', maxBuffer: 1 << 24, timeout: 1_800_000 });
+  if (r.status !== 0) throw new Error(`child ${mode} failed (${r.status ?? r.signal}): ${(r.stderr || '').slice(-1500)}`);
+  const line = r.stdout.trim().split('\n').pop()!;
+  return JSON.parse(line) as ChildResult;
+}
+
+/** Best (median when repeated) of `runs` child runs: timing from the median, RSS from the first. */
+function measure(mode: string, file: string, runs: number): ChildResult {
+  const rs: ChildResult[] = [];
+  for (let i = 0; i < runs; i++) rs.push(runChild(mode, file));
+  const ms = median(rs.map((r) => r.ms));
+  return { ...rs[0]!, ms, maxRssKiB: Math.max(...rs.map((r) => r.maxRssKiB)) };
+}
+
+function grepCount(file: string, runs: number): { ms: number; count: number } {
+  const times: number[] = [];
+  let count = 0;
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    const r = spawnSync('grep', ['-c', 'ioctl', file], { encoding: 'utf8' });
+    times.push(performance.now() - t);
+    count = Number(r.stdout.trim());
+  }
+  return { ms: median(times), count };
+}
+
+export interface TraceBenchOptions {
+  sizes: number[];
+  runs: number;
+}
+
+export async function benchTraces(report: Report, opts: TraceBenchOptions): Promise<void> {
+  const G = 'trace';
+  const family: TraceFamily | undefined = qemuFamily();
+  if (!family) {
+    report.na(G, 'traces', 'no real recording in ../shared/corpus/qemu to scale');
+    return;
+  }
+  try {
+    await buildTraceChild();
+  } catch (e) {
+    report.na(G, 'traces', `the trace reader/replay does not build yet: ${(e as Error).message.split('\n')[0]}`);
+    return;
+  }
+  report.note(`trace inputs: ${family.description} (.cache/bench/${family.name}-N.strace); each measure in its own child process, median of ${opts.runs} run(s) below 10^6 lines, one run at 10^6+`);
+  const base = runChild('noop', undefined);
+  for (const n of opts.sizes) {
+    const t = makeTrace(family, n);
+    const mb = t.bytes / 1e6;
+    const label = `10^${Math.round(Math.log10(n))} lines (${fmt(mb)} MB)`;
+    const runs = n >= 1_000_000 ? 1 : opts.runs;
+    let floorStream: ChildResult, floorSync: ChildResult;
+    try {
+      floorStream = measure('floor-stream', t.path, runs);
+      floorSync = measure('floor-sync', t.path, runs);
+    } catch (e) {
+      report.na(G, `${label} floor`, (e as Error).message);
+      continue;
+    }
+    const grep = grepCount(t.path, runs);
+    const floorMBs = mb / (floorStream.ms / 1000);
+    report.add({
+      group: G, name: `${label}: floor read+split (stream 64K)`, value: floorMBs, unit: 'MB/s',
+      extra: { ms: floorStream.ms, lines: floorStream.lines, linesPerSec: n / (floorStream.ms / 1000), floorSyncMs: floorSync.ms, floorSyncMBs: mb / (floorSync.ms / 1000) },
+      note: n === opts.sizes[0] ? `floor with readSync 1 MiB (the CLI's method) is measured too: ${fmt(mb / (floorSync.ms / 1000))} MB/s at this size (JSON)` : undefined,
+    });
+    report.add({ group: G, name: `${label}: grep -c ioctl`, value: mb / (grep.ms / 1000), unit: 'MB/s', extra: { ms: grep.ms, count: grep.count } });
+
+    // read
+    try {
+      const r = measure('read', t.path, runs);
+      const mbs = mb / (r.ms / 1000);
+      const rssPerMb = (r.maxRssKiB - base.maxRssKiB) / 1024 / mb;
+      report.add({
+        group: G, name: `${label}: read (readTraceFile)`, value: mbs, unit: 'MB/s',
+        baseline: `floor ${fmt(floorMBs)} MB/s; grep ${fmt(mb / (grep.ms / 1000))} MB/s`,
+        ratio: `${fmt(r.ms / floorStream.ms)}x floor time; ${fmt(r.ms / grep.ms)}x grep time`,
+        extra: { ms: r.ms, linesPerSec: n / (r.ms / 1000), events: r.events, findings: r.findings, maxRssKiB: r.maxRssKiB, baseRssKiB: base.maxRssKiB, rssMiBPerMB: rssPerMb },
+        note: `${fmt(n / (r.ms / 1000))} lines/s; peak RSS ${fmt(r.maxRssKiB / 1024)} MiB (${fmt(rssPerMb)} MiB per MB over the ${fmt(base.maxRssKiB / 1024)} MiB baseline)`,
+      });
+    } catch (e) {
+      report.na(G, `${label}: read`, (e as Error).message.split('\n').slice(0, 3).join(' '));
+    }
+    // replay (two passes, as the CLI)
+    try {
+      const r = measure('replay', t.path, runs);
+      const mbs = mb / (r.ms / 1000);
+      const rssPerMb = (r.maxRssKiB - base.maxRssKiB) / 1024 / mb;
+      const within = r.ms / floorSync.ms;
+      report.add({
+        group: G, name: `${label}: replay (profile pass + replay pass)`, value: mbs, unit: 'MB/s',
+        baseline: `floor ${fmt(mb / (floorSync.ms / 1000))} MB/s (readSync 1 MiB, same method)`,
+        ratio: `${fmt(within)}x floor time; ${fmt(r.ms / grep.ms)}x grep time`,
+        target: '>= 50 MB/s and <= 4x floor',
+        verdict: verdict(mbs >= 50 && within <= 4),
+        extra: { ms: r.ms, pass1Ms: r.pass1Ms, pass2Ms: r.pass2Ms, linesPerSec: n / (r.ms / 1000), calls: r.calls, mismatch: r.mismatch, findings: r.findings, maxRssKiB: r.maxRssKiB, rssMiBPerMB: rssPerMb },
+        note: `${fmt(n / (r.ms / 1000))} lines/s; ${r.calls} KVM calls; pass 1 ${fmt(r.pass1Ms ?? NaN)} ms, pass 2 ${fmt(r.pass2Ms ?? NaN)} ms; peak RSS ${fmt(r.maxRssKiB / 1024)} MiB (${fmt(rssPerMb)} MiB per MB)`,
+      });
+      report.add({
+        group: G, name: `${label}: replay peak RSS per MB of trace`, value: rssPerMb, unit: 'MiB/MB',
+        note: 'streaming: should fall towards 0 as the trace grows',
+      });
+    } catch (e) {
+      report.na(G, `${label}: replay`, (e as Error).message.split('\n').slice(0, 3).join(' '), '>= 50 MB/s and <= 4x floor');
+    }
+  }
+  void existsSync;
+}
