@@ -140,7 +140,9 @@ static char out_path[4096];
 static int opt_paths, opt_ttt, opt_T, opt_pid = 1;
 static volatile int write_lock;
 static __thread int in_write;
-static __thread int in_hook;
+/* gettid() and getpid() are system calls: kept, and forgotten in a forked child */
+static __thread unsigned cached_tid;
+static pid_t cached_pid;
 
 /* ------------------------------------------------------------------------------------------ */
 /* raw system calls (never our own wrappers, never stdio)                                      */
@@ -172,13 +174,17 @@ static int read_mem(void *dst, const void *addr, size_t len)
 		return -1;
 	struct iovec local = { dst, len };
 	struct iovec remote = { (void *)addr, len };
-	long r = syscall(SYS_process_vm_readv, (long)getpid(), &local, 1L, &remote, 1L, 0L);
+	if (!cached_pid)
+		cached_pid = (pid_t)syscall(SYS_getpid);
+	long r = syscall(SYS_process_vm_readv, (long)cached_pid, &local, 1L, &remote, 1L, 0L);
 	return r == (long)len ? 0 : -1;
 }
 
 static unsigned tid(void)
 {
-	return (unsigned)syscall(SYS_gettid);
+	if (!cached_tid)
+		cached_tid = (unsigned)syscall(SYS_gettid);
+	return cached_tid;
 }
 
 static void now(struct timespec *ts)
@@ -546,6 +552,8 @@ static void after_fork_child(void)
 {
 	write_lock = 0;
 	in_write = 0;
+	cached_tid = 0;
+	cached_pid = 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -792,11 +800,10 @@ KL_EXPORT int ioctl(int fd, unsigned long request, ...)
 	va_end(ap);
 
 	unsigned req = (unsigned)request;
-	if (((req >> 8) & 0xff) != KL_KVMIO || in_hook)
+	if (((req >> 8) & 0xff) != KL_KVMIO)
 		return do_real_ioctl(fd, request, arg);
 
 	int saved = errno;
-	in_hook++;
 	const struct kl_ioctl *io = find_ioctl(req);
 	const struct kl_struct *st = io && io->layout >= 0 ? &kl_structs[io->layout] : 0;
 	unsigned char before[KL_MAX_STRUCT], after[KL_MAX_STRUCT];
@@ -810,12 +817,10 @@ KL_EXPORT int ioctl(int fd, unsigned long request, ...)
 	if (opt_T)
 		mono(&t0);
 	errno = saved;
-	in_hook--;
 
 	int ret = do_real_ioctl(fd, request, arg);
 	int err = errno;
 
-	in_hook++;
 	if (opt_T)
 		mono(&t1);
 	int have_after = 0;
@@ -897,7 +902,6 @@ KL_EXPORT int ioctl(int fd, unsigned long request, ...)
 	if (opt_T)
 		put_duration(&l, &t0, &t1);
 	emit(&l);
-	in_hook--;
 	errno = err;
 	return ret;
 }
@@ -936,17 +940,15 @@ static void put_open_flags(struct line *l, int flags)
 
 static void after_open(int dirfd, const char *path, int flags, int ret, int err)
 {
-	if (in_hook)
-		return;
+	if (ret < 0 && err == EFAULT)
+		return; /* the path itself is unreadable */
 	if (!looks_like_kvm(path))
 		return;
-	in_hook++;
 	if (ret >= 0) {
 		char p[512];
 		int k = sys_readlink_fd(ret, p, sizeof p) > 0 ? kind_of_label(p) : KL_KIND_NONE;
 		set_kind(ret, k);
 		if (k != KL_KIND_SYSTEM) {
-			in_hook--;
 			return;
 		}
 	}
@@ -970,7 +972,6 @@ static void after_open(int dirfd, const char *path, int flags, int ret, int err)
 	else
 		put_fd(&l, ret);
 	emit(&l);
-	in_hook--;
 }
 
 static int open_common(open_fn fn, long nr_fallback, const char *path, int flags, mode_t mode)
@@ -1118,18 +1119,13 @@ static void simple_line(const char *name, const int *fds, int nfds, const char *
 
 KL_EXPORT int close(int fd)
 {
-	if (in_hook)
-		return real_close ? real_close(fd) : (int)syscall(SYS_close, fd);
 	int k = fd == out_fd ? KL_KIND_NONE : kind(fd);
 	char label[512];
 	int have_label = 0;
-	in_hook++;
 	if (is_kvm_kind(k) && opt_paths)
 		have_label = sys_readlink_fd(fd, label, sizeof label) > 0;
-	in_hook--;
 	int ret = real_close ? real_close(fd) : (int)syscall(SYS_close, fd);
 	int err = errno;
-	in_hook++;
 	if (ret == 0 || err == EINTR)
 		set_kind(fd, KL_KIND_UNKNOWN);
 	if (is_kvm_kind(k)) {
@@ -1152,7 +1148,6 @@ KL_EXPORT int close(int fd)
 			put_sdec(&l, ret);
 		emit(&l);
 	}
-	in_hook--;
 	errno = err;
 	return ret;
 }
@@ -1172,10 +1167,8 @@ KL_EXPORT int dup(int oldfd)
 {
 	int ret = real_dup ? real_dup(oldfd) : (int)syscall(SYS_dup, oldfd);
 	int err = errno;
-	if (!in_hook) {
-		in_hook++;
+	{
 		after_dup("dup", oldfd, -1, 0, ret, err, 1, kind(oldfd), KL_KIND_NONE);
-		in_hook--;
 	}
 	errno = err;
 	return ret;
@@ -1192,10 +1185,8 @@ KL_EXPORT int dup2(int oldfd, int newfd)
 	}
 	int ret = real_dup2 ? real_dup2(oldfd, newfd) : (int)syscall(SYS_dup3, oldfd, newfd, 0);
 	int err = errno;
-	if (!in_hook) {
-		in_hook++;
+	{
 		after_dup("dup2", oldfd, newfd, 0, ret, err, 2, kind(oldfd), before);
-		in_hook--;
 	}
 	errno = err;
 	return ret;
@@ -1211,10 +1202,8 @@ KL_EXPORT int dup3(int oldfd, int newfd, int flags)
 	}
 	int ret = real_dup3 ? real_dup3(oldfd, newfd, flags) : (int)syscall(SYS_dup3, oldfd, newfd, flags);
 	int err = errno;
-	if (!in_hook) {
-		in_hook++;
+	{
 		after_dup("dup3", oldfd, newfd, flags & O_CLOEXEC ? "O_CLOEXEC" : "0", ret, err, 2, kind(oldfd), before);
-		in_hook--;
 	}
 	errno = err;
 	return ret;
@@ -1226,8 +1215,7 @@ static int fcntl_common(fcntl_fn fn, int fd, int cmd, va_list ap)
 	void *arg = va_arg(ap, void *);
 	int ret = fn ? fn(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
 	int err = errno;
-	if (!in_hook && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) {
-		in_hook++;
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
 		int k = kind(fd);
 		if (ret >= 0)
 			set_kind(ret, k);
@@ -1248,7 +1236,6 @@ static int fcntl_common(fcntl_fn fn, int fd, int cmd, va_list ap)
 				put_fd(&l, ret);
 			emit(&l);
 		}
-		in_hook--;
 	}
 	errno = err;
 	return ret;

@@ -246,3 +246,72 @@ test('capture around QEMU on the real /dev/kvm', { skip: NO_CC || NO_KVM || (qem
   const read = await readWithTraceReader(text, 'qemu.strace');
   if (read) assert.deepEqual(read.unreadable, []);
 });
+
+let stress: string | undefined;
+function buildStress(): string {
+  if (stress) return stress;
+  const out = join(work, 'stress');
+  const r = spawnSync(cc!, ['-O1', '-pthread', '-o', out, join(root, 'test/capture/stress.c')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  stress = out;
+  return out;
+}
+
+function captureLines(file: string): string[] {
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+}
+
+test('many threads at once: every line whole, none lost', { skip: NO_CC || NO_KVM }, () => {
+  const out = join(work, 'threads.strace');
+  const r = cli(['capture', '-o', out, '--', buildStress(), 'threads', '8', '500']);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = captureLines(out);
+  for (const l of lines) assert.equal(checkCaptureLine(l), null, l);
+  assert.equal(lines.filter((l) => l.includes('KVM_CHECK_EXTENSION')).length, 8 * 500);
+  assert.ok(new Set(lines.map((l) => l.split(' ')[0])).size >= 8);
+});
+
+test('KVM ioctls from a signal handler while the program makes them too: no deadlock', { skip: NO_CC || NO_KVM }, () => {
+  const out = join(work, 'signals.strace');
+  const r = cli(['capture', '-o', out, '--', buildStress(), 'signals', '20000']);
+  assert.equal(r.status, 0, r.stderr);
+  const inHandler = Number(r.stdout.trim());
+  const lines = captureLines(out);
+  for (const l of lines) assert.equal(checkCaptureLine(l), null, l);
+  assert.equal(lines.filter((l) => l.includes('KVM_CAP_USER_MEMORY')).length, 20000);
+  assert.equal(lines.filter((l) => l.includes('KVM_CAP_IRQCHIP')).length, inHandler);
+});
+
+test('a forked child is recorded under its own pid', { skip: NO_CC || NO_KVM }, () => {
+  const out = join(work, 'fork.strace');
+  const r = cli(['capture', '-o', out, '--', buildStress(), 'fork']);
+  assert.equal(r.status, 0, r.stderr);
+  const child = r.stdout.trim();
+  const lines = captureLines(out);
+  for (const l of lines) assert.equal(checkCaptureLine(l), null, l);
+  const childLines = lines.filter((l) => l.startsWith(`${child} `));
+  assert.ok(childLines.some((l) => l.includes('KVM_CAP_IRQCHIP')));
+  assert.ok(childLines.some((l) => /KVM_CREATE_VM, 0\) += \d+$/.test(l)));
+  assert.ok(lines.some((l) => !l.startsWith(`${child} `) && l.includes('KVM_CAP_HLT')));
+});
+
+test('a program that closes every fd and reuses the numbers: capture goes on, its files stay clean', { skip: NO_CC || NO_KVM }, () => {
+  const out = join(work, 'closeall.strace');
+  const own = join(work, 'closeall.own');
+  const r = cli(['capture', '-o', out, '--', buildStress(), 'closeall', own]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(own, 'utf8'), 'program data\n');
+  const lines = captureLines(out);
+  assert.ok(lines.some((l) => l.includes('KVM_CAP_USER_MEMORY')));
+  assert.ok(lines.some((l) => l.includes('KVM_CAP_IRQCHIP')), lines.join('\n'));
+});
+
+test('a command run through a shell script is captured (LD_PRELOAD is inherited across exec)', { skip: NO_CC || NO_KVM }, () => {
+  const script = join(work, 'run-kvmprog.sh');
+  writeFileSync(script, `#!/bin/sh\nexec ${buildKvmprog()}\n`);
+  chmodSync(script, 0o755);
+  const out = join(work, 'script.strace');
+  const r = cli(['capture', '-o', out, '--', script]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(captureLines(out).some((l) => l.includes('KVM_PRE_FAULT_MEMORY, {')));
+});
