@@ -67,6 +67,8 @@ export interface ReaderState {
   attached: Set<number>;
   /** the pid that turned out to be the unnamed process of the unprefixed lines */
   mainPid: number | null;
+  /** the first pid seen in a prefix, when no unprefixed line came before it */
+  firstPid: number | null;
   unnamedUsed: boolean;
   sawPrefixed: boolean;
   lastKey: number;
@@ -92,6 +94,7 @@ function newState(): ReaderState {
     known: new Set(),
     attached: new Set(),
     mainPid: null,
+    firstPid: null,
     unnamedUsed: false,
     sawPrefixed: false,
     lastKey: UNNAMED_PROCESS,
@@ -486,7 +489,15 @@ export class TraceReader implements StreamingTraceReader {
     if (s.mainPid === null && s.unnamedUsed) {
       s.mainPid = pid;
       s.fds.thread(UNNAMED_PROCESS, pid);
+      return;
     }
+    if (s.firstPid === null) {
+      s.firstPid = pid;
+      return;
+    }
+    // a pid the trace never showed being made (clone not traced, -e trace=ioctl): most likely a thread of the
+    // traced process (a VMM's vCPU thread), which shares its fd table
+    s.fds.thread(s.mainPid ?? s.firstPid, pid);
   }
 
   private link(parent: number, child: number, flags: string, call: string): void {

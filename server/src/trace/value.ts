@@ -243,8 +243,8 @@ class Parser {
     return { kind: 'raw', range: this.src.range(a, b), text: this.text.slice(a, b) };
   }
 
-  /** A value up to the next top-level `,` or closer. */
-  value(depth: number): Value {
+  /** A value up to the next top-level `,` or closer (in an array, also up to a space before the next item). */
+  value(depth: number, inArray = false): Value {
     this.ws();
     const start = this.i;
     if (depth > MAX_DEPTH) {
@@ -303,6 +303,8 @@ class Parser {
         this.ws();
         return v;
       }
+      // [BUS USR1 ALRM], [0 1]: space-separated items
+      if (inArray && this.i > save && (isIdStart(c) || isDigit(c) || c === 45 || c === 123 || c === 34 || c === 126 || c === 91)) return v;
       // anything else (operators, stray text): the value is an expression kept raw
       const e = scanBalanced(this.text, this.i, this.end);
       this.i = e;
@@ -416,7 +418,7 @@ class Parser {
       }
       const before = this.i;
       // items separated by spaces ([0 1], [BUS USR1]) or commas
-      const v = this.value(depth + 1);
+      const v = this.value(depth + 1, true);
       items.push(v);
       if (this.i === before) {
         // no progress: skip one char to avoid looping
