@@ -106,7 +106,7 @@ export async function benchTraces(report: Report, opts: TraceBenchOptions): Prom
     report.add({
       group: G, name: `${label}: floor read+split (stream 64K)`, value: floorMBs, unit: 'MB/s',
       extra: { ms: floorStream.ms, lines: floorStream.lines, linesPerSec: n / (floorStream.ms / 1000), floorSyncMs: floorSync.ms, floorSyncMBs: mb / (floorSync.ms / 1000) },
-      note: n === opts.sizes[0] ? `floor with readSync 1 MiB (the CLI's method) is measured too: ${fmt(mb / (floorSync.ms / 1000))} MB/s at this size (JSON)` : undefined,
+      note: n === opts.sizes[0] ? `floor with readSync 64 KiB (the CLI's method) is measured too: ${fmt(mb / (floorSync.ms / 1000))} MB/s at this size (JSON)` : undefined,
     });
     report.add({ group: G, name: `${label}: grep -c ioctl`, value: mb / (grep.ms / 1000), unit: 'MB/s', extra: { ms: grep.ms, count: grep.count } });
 
@@ -133,7 +133,7 @@ export async function benchTraces(report: Report, opts: TraceBenchOptions): Prom
       const within = r.ms / floorSync.ms;
       report.add({
         group: G, name: `${label}: replay (profile pass + replay pass)`, value: mbs, unit: 'MB/s',
-        baseline: `floor ${fmt(mb / (floorSync.ms / 1000))} MB/s (readSync 1 MiB, same method)`,
+        baseline: `floor ${fmt(mb / (floorSync.ms / 1000))} MB/s (readSync 64 KiB, same method)`,
         ratio: `${fmt(within)}x floor time; ${fmt(r.ms / grep.ms)}x grep time`,
         target: '>= 50 MB/s and <= 4x floor',
         verdict: verdict(mbs >= 50 && within <= 4),

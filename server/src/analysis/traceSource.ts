@@ -34,7 +34,9 @@ export interface StreamProgress {
  * Read a file in chunks and yield its events and reader findings in order. Synchronous (a generator), so that
  * it can feed the emulator's inference, which takes an Iterable. Throws only for I/O errors (open/read).
  */
-export function* streamTraceFile(path: string, onProgress?: (p: StreamProgress) => void, chunkBytes = 1 << 20): Generator<StreamItem> {
+// 64 KiB chunks: the events of one chunk die young (scavenged); with 1 MiB chunks they were promoted to the old
+// generation and the replay spent most of its time in major GCs (bench: 3.6x slower, 3x the peak RSS).
+export function* streamTraceFile(path: string, onProgress?: (p: StreamProgress) => void, chunkBytes = 1 << 16): Generator<StreamItem> {
   const fd = openSync(path, 'r');
   try {
     const total = fstatSync(fd).size;
