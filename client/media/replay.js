@@ -57,7 +57,21 @@
     const s = m.summary;
     $('summary').textContent = s ? `${s.calls} calls: ${s.match} match, ${s.mismatch} mismatch, ${s.unknown} unknown` : '';
     const p = m.profile;
-    $('profile').textContent = p && p.summary ? `Replay profile: ${p.summary}` + (p.inferred && p.inferred.length ? ` (inferred: ${p.inferred.join('; ')})` : '') : '';
+    const prof = $('profile');
+    prof.replaceChildren();
+    if (p && p.summary) {
+      // The summary in one line; why the server chose it (one reason a line) folded below.
+      const details = el('details');
+      const summary = el('summary');
+      summary.append(el('span', 'label', 'Replay profile: '), el('span', 'value', String(p.summary)));
+      details.append(summary);
+      if (Array.isArray(p.inferred) && p.inferred.length) {
+        const ul = el('ul');
+        for (const why of p.inferred) ul.append(el('li', '', String(why)));
+        details.append(ul);
+      }
+      prof.append(details);
+    }
     $('error').hidden = true;
     tbody.replaceChildren();
     calls.forEach((c, i) => {
@@ -66,13 +80,17 @@
       tr.tabIndex = -1;
       tr.title = c.why || '';
       const fd = c.fd === null || c.fd === undefined ? '?' : String(c.fd);
+      const recorded = el('td', 'recorded', String(c.recorded || ''));
+      recorded.title = String(c.recorded || '');
+      const expected = el('td', 'expected', c.expected === null || c.expected === undefined ? '—' : String(c.expected));
+      expected.title = c.expected === null || c.expected === undefined ? 'the model cannot tell' : String(c.expected);
       tr.append(
+        el('td', 'verdict', verdictText(c.verdict)),
         el('td', 'line', String((c.line | 0) + 1)),
         el('td', 'fd', `${fd} ${c.fdKind || ''}`.trim()),
         el('td', 'request', String(c.request || '')),
-        el('td', 'recorded', String(c.recorded || '')),
-        el('td', 'expected', c.expected === null || c.expected === undefined ? '—' : String(c.expected)),
-        el('td', 'verdict', verdictText(c.verdict)),
+        recorded,
+        expected,
       );
       tbody.append(tr);
     });
@@ -80,7 +98,7 @@
     markSelected(selected < calls.length ? selected : -1);
   }
   function verdictText(/** @type {string} */ v) {
-    return v === 'match' ? '✓ match' : v === 'mismatch' ? '✗ mismatch' : '? unknown';
+    return v === 'match' ? '✓' : v === 'mismatch' ? '✗' : '?';
   }
   function markSelected(/** @type {number} */ i) {
     selected = i;
@@ -218,10 +236,11 @@
       for (const s of L.segs) root.append(svg('rect', { x: LX + s.x, y, width: s.w, height: laneH, class: 'lane-bg' }));
       for (const s of mapped.filter((s) => String(s.m.vm) === vm)) {
         const x0 = L.x(s.start), x1 = L.x(s.start + s.size);
-        const pg = ['4K', '2M', '1G'].includes(s.m.pageSize) ? s.m.pageSize : '4K';
+        // The server says 'unknown' when the trace does not tell what backs guest memory: drawn as such, not guessed.
+        const pg = ['4K', '2M', '1G'].includes(s.m.pageSize) ? s.m.pageSize : 'unknown';
         if (!report.pageSizes.includes(pg)) report.pageSizes.push(pg);
         const r = svg('rect', { x: LX + x0, y: y + 3, width: Math.max(1, x1 - x0), height: laneH - 6, class: 'pg-' + pg });
-        r.append(svg('title', {}, `${hex(s.start)}–${hex(s.start + s.size)} (${human(s.size)}) mapped with ${pg} pages`));
+        r.append(svg('title', {}, `${hex(s.start)}–${hex(s.start + s.size)} (${human(s.size)}) mapped, ${pg === 'unknown' ? 'page size unknown (set kvmLens.replay.hostPages)' : pg + ' pages'}`));
         root.append(r);
         report.mappedRects++;
       }
@@ -254,6 +273,7 @@
     item('sw-4K', '4 KiB pages');
     item('sw-2M', '2 MiB pages');
     item('sw-1G', '1 GiB pages');
+    if (report.pageSizes.includes('unknown')) item('sw-unknown', 'page size unknown');
     if (cur) item('sw-cur', 'range of this call (filled: how far it got)');
     return report;
   }

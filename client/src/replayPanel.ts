@@ -142,7 +142,7 @@ export class ReplayPanel implements vscode.Disposable {
 <div id="profile" class="profile"></div>
 <main class="split">
   <section class="calls" aria-label="KVM calls">
-    <table id="calls"><thead><tr><th>line</th><th>fd</th><th>request</th><th>recorded</th><th>expected</th><th>verdict</th></tr></thead><tbody></tbody></table>
+    <table id="calls"><thead><tr><th title="verdict: ✓ match, ✗ mismatch, ? unknown">✓</th><th>line</th><th>fd</th><th>request</th><th>recorded</th><th>model</th></tr></thead><tbody></tbody></table>
     <p id="empty" class="empty" hidden>No KVM calls in this trace.</p>
   </section>
   <section class="detail" aria-label="Guest memory at the selected call">
@@ -167,6 +167,13 @@ export class ReplayPanel implements vscode.Disposable {
         // Follow the trace in the editor: another trace brought to the front replaces the shown one.
         if (ed && isTraceDocument(ed.document) && ed.document.uri.toString() !== this.uri?.toString()) {
           void this.load(ed.document.uri, ed.selection.active.line);
+        }
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        // A new replay profile: replay again once the server has pulled the settings.
+        if (e.affectsConfiguration('kvmLens') && this.uri) {
+          clearTimeout(this.reloadTimer);
+          this.reloadTimer = setTimeout(() => void this.load(this.uri!, this.selectedLine() ?? undefined), 500);
         }
       }),
       vscode.workspace.onDidChangeTextDocument((e) => {

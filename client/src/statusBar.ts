@@ -47,7 +47,9 @@ export class StatusBar implements vscode.Disposable {
   private render(): void {
     const replay = readSettings(vscode.workspace.getConfiguration(SECTION)).replay;
     const icon = { starting: '$(sync~spin)', restarting: '$(sync~spin)', running: '$(pulse)', stopped: '$(debug-stop)', failed: '$(error)' }[this.state];
-    const profile = isAutoProfile(replay) ? (this.inferred ? `auto: ${this.inferred}` : 'auto') : profileSummary(replay);
+    // Short in the bar ("auto (kernel 6.18+, x86_64)"); the whole profile is in the tooltip.
+    const inferredShort = this.inferred?.split(/,\s*/).slice(0, 2).join(', ');
+    const profile = isAutoProfile(replay) ? (inferredShort ? `auto (${inferredShort})` : 'auto') : profileSummary(replay);
     this.item.text = `${icon} KVM Lens: ${profile}`;
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**KVM Lens** server: ${this.state}`);

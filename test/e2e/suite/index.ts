@@ -305,6 +305,14 @@ export async function run(): Promise<void> {
     });
 
     await test('screenshot: replay panel', async () => {
+      // Host pages backed by THP (the sample's madvise(MADV_HUGEPAGE)): the picture then shows page sizes.
+      const kvm = vscode.workspace.getConfiguration('kvmLens');
+      const oldSummary = (await vscode.commands.executeCommand<any>('kvmLens._panelState')).profile?.summary;
+      await kvm.update('replay.hostPages', 'thp', vscode.ConfigurationTarget.Workspace);
+      await waitFor('the panel to replay with THP', async () => {
+        const p = await vscode.commands.executeCommand<any>('kvmLens._panelState');
+        return p.profile?.summary !== oldSummary && p.webview?.rows === p.calls.length;
+      }).catch(() => undefined);
       const st = await vscode.commands.executeCommand<any>('kvmLens._panelState');
       const pre = st.calls.filter((c: any) => /PRE_FAULT/.test(c.request));
       if (pre.length) {
@@ -312,6 +320,18 @@ export async function run(): Promise<void> {
         await waitFor('state', async () => (await vscode.commands.executeCommand<any>('kvmLens._panelState')).webview?.selectedRow === st.calls.indexOf(pre[Math.min(3, pre.length - 1)]));
       }
       await checkpoint({ action: 'screenshot', name: 'replay-panel' });
+      // The same panel in a light theme: it only uses the theme's colour variables.
+      const workbench = vscode.workspace.getConfiguration('workbench');
+      const theme = workbench.inspect<string>('colorTheme')?.globalValue;
+      await workbench.update('colorTheme', 'Default Light Modern', vscode.ConfigurationTarget.Global);
+      try {
+        await sleep(1500);
+        await checkpoint({ action: 'screenshot', name: 'replay-panel-light' });
+      } finally {
+        await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+        await kvm.update('replay.hostPages', undefined, vscode.ConfigurationTarget.Workspace);
+        await sleep(800);
+      }
     });
 
     await test('screenshot: trace editor with diagnostics, inlay hints and a hover', async () => {
@@ -381,6 +401,7 @@ export async function run(): Promise<void> {
       const line = rstDoc.getText().split('\n').findIndex((l) => /KVM_PRE_FAULT_MEMORY/.test(l));
       const pos = new vscode.Position(Math.max(0, line), 0);
       ed.selection = new vscode.Selection(pos, pos);
+      ed.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.AtTop);
       await vscode.commands.executeCommand('kvmLens.previewSection');
       const st = await waitFor('the preview', async () => {
         const s = await vscode.commands.executeCommand<any>('kvmLens._previewState');
@@ -396,6 +417,7 @@ export async function run(): Promise<void> {
 
     await test('settings: the replay profile reaches the status bar and the server', async () => {
       const config = vscode.workspace.getConfiguration('kvmLens');
+      const before = sessionDoc ? (await vscode.commands.executeCommand<any>('kvmLens._panelState')).profile?.summary : undefined;
       await config.update('replay.kernel', '6.1', vscode.ConfigurationTarget.Workspace);
       try {
         const s = await waitFor('the status bar to show Linux 6.1', async () => {
@@ -406,14 +428,25 @@ export async function run(): Promise<void> {
         if (sessionDoc) {
           // The server pulls the new settings: on 6.1 there is no KVM_PRE_FAULT_MEMORY, so the replay changes.
           await vscode.commands.executeCommand('kvmLens.replayTrace', sessionDoc.uri);
-          await waitFor('the replay under kernel 6.1', async () => {
+          await waitFor(`a replay profile other than '${before}' under kernel 6.1`, async () => {
+            await vscode.commands.executeCommand('kvmLens.replayTrace', sessionDoc!.uri);
             const p = await vscode.commands.executeCommand<any>('kvmLens._panelState');
-            return p.profile && /6\.1\b/.test(p.profile.summary);
+            return p.profile && typeof p.profile.summary === 'string' && p.profile.summary !== before;
           });
         }
       } finally {
         await config.update('replay.kernel', undefined, vscode.ConfigurationTarget.Workspace);
       }
+    });
+
+    await test('capture: "Capture a VMM Run" runs kvm-lens capture in a terminal and opens the capture', async () => {
+      const before = new Set(vscode.workspace.textDocuments.map((d) => d.uri.toString()));
+      const terminal = await vscode.commands.executeCommand<vscode.Terminal | undefined>('kvmLens.captureRun', 'true');
+      assert(terminal, 'no terminal was started');
+      const doc = await waitFor('the capture to open in an editor', () =>
+        vscode.workspace.textDocuments.find((d) => !before.has(d.uri.toString()) && /[\\/]true-[^/\\]*\.capture$/.test(d.uri.fsPath)), 90000);
+      assert(doc.languageId === 'kvm-trace', `the capture opened as ${doc.languageId}`);
+      terminal.dispose();
     });
 
     await test('restart: the server restarts cleanly and diagnostics come back', async () => {
