@@ -14,6 +14,7 @@ import {
   KVM_X86_TDX_VM, MEMSLOT_FLAGS, SEV_CMDS, TDX_CMDS, VM_TYPES,
 } from '../kvm';
 import { IntervalList } from './intervals';
+import { PROFILE_KEYS } from './types';
 import { assumptionText, hasPrefault, hostLevel, kernelAtLeast, resolveProfile } from './profile';
 import {
   LEVEL_PAGES, cloneObj, findSlot, insertSlot, overlapsSlot, removeSlot, slotKey,
@@ -48,7 +49,48 @@ const R = {
   CREATE_DEVICE: req('KVM_CREATE_DEVICE'),
 };
 
+// local aliases: imported bindings are getters under the test/bench loader (tsx), slow in hot paths
+const findSlotIn = findSlot;
+const LEVEL_PAGES_ = LEVEL_PAGES;
+const hasPrefaultIn = hasPrefault;
+const hostLevelOf = hostLevel;
+const atLeast = kernelAtLeast;
+const LOG_DIRTY = KVM_MEM_LOG_DIRTY_PAGES;
+const MEM_RO = KVM_MEM_READONLY;
+const MEM_GMEM = KVM_MEM_GUEST_MEMFD;
+const ATTR_PRIVATE = KVM_MEMORY_ATTRIBUTE_PRIVATE;
+const VM_SW_PROTECTED = KVM_X86_SW_PROTECTED_VM;
+const VM_SNP = KVM_X86_SNP_VM;
+const VM_TDX = KVM_X86_TDX_VM;
+const VM_SEV_ES = KVM_X86_SEV_ES_VM;
+const KVM_IOC_TYPE = KVMIO;
+
+const P_EINTR: PossibleResult = Object.freeze({ ret: -1, errno: 'EINTR', why: 'a signal arrived before the first chunk (the caller retries)' });
+const P_EAGAIN: PossibleResult = Object.freeze({ ret: -1, errno: 'EAGAIN', why: 'a memslot was being deleted or moved by another thread (6.18+)' });
+const P_PARTIAL: PossibleResult = Object.freeze({ ret: 0, why: 'a signal stopped the loop after some progress (size > 0 after the call)' });
+const POSSIBLE_EINTR = Object.freeze([P_EINTR]) as PossibleResult[];
+const POSSIBLE_NONE = POSSIBLE_EINTR;
+const POSSIBLE_NONE_EAGAIN = Object.freeze([P_EINTR, P_EAGAIN]) as PossibleResult[];
+const POSSIBLE_PROGRESS = Object.freeze([P_EINTR, P_PARTIAL]) as PossibleResult[];
+const POSSIBLE_PROGRESS_EAGAIN = Object.freeze([P_EINTR, P_EAGAIN, P_PARTIAL]) as PossibleResult[];
+
+/** request -> its text (name or strace's _IOC form), memoized */
+const opNames = new Map<number, string>();
+function opName(request: number): string {
+  let t = opNames.get(request);
+  if (t === undefined) {
+    t = decodeRequest(request).text;
+    if (opNames.size < 4096) opNames.set(request, t);
+  }
+  return t;
+}
+
+const WHY_MAPPED = 'memslots back the whole range: every chunk was mapped (or found mapped)';
+const WHY_MAPPED_RO = WHY_MAPPED + '; read-only memslots succeed too (the fault is a read)';
+const KIND_CODE: Record<string, number> = { system: 0, vm: 1, vcpu: 2, guest_memfd: 3, device: 4, other: 5 };
 const PAGE = 4096n;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER) - 8192n;
+const UNRECORDED: CallArg = Object.freeze({ kind: 'unrecorded' });
 const U64 = (1n << 64n) - 1n;
 /** TDX shared bit with GPAW 48 (bit 47) as a guest frame number */
 const TDX_SHARED_GFN = 2 ** 35;
@@ -95,23 +137,41 @@ function flagNames(flags: number): string[] {
   return out;
 }
 
-const hex = (v: bigint | number): string => '0x' + v.toString(16);
+function hex(v: bigint | number): string {
+  return '0x' + v.toString(16);
+}
+function gpaHex(gfn: number): string {
+  return gfn < 2 ** 41 ? '0x' + (gfn * 4096).toString(16) : '0x' + (BigInt(gfn) << 12n).toString(16);
+}
+
+/** What a recorded partial progress must satisfy to be explained by a signal. */
+interface PartialCheck {
+  runs: PlanRun[];
+  gpa: bigint;
+  end: bigint;
+  stopGpa: bigint;
+}
 const cap1 = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** Collects which profile values and state facts an outcome rests on. */
+const DIM_BIT: Record<ProfileKey, number> = { kernel: 1, arch: 2, archPrefault: 4, tdp: 8, gib1: 16, host: 32 };
+
 class Ctx {
-  dims = new Set<ProfileKey>();
-  levelDims = new Set<ProfileKey>();
-  notes: string[] = [];
+  /** bit set of DIM_BIT: profile values the result rests on */
+  dims = 0;
+  /** profile values only the mapping levels rest on */
+  levelDims = 0;
+  notes: string[] | undefined;
   unknown = false;
-  use(...k: ProfileKey[]): void {
-    for (const x of k) this.dims.add(x);
+  use(a: ProfileKey, b?: ProfileKey, c?: ProfileKey): void {
+    this.dims |= DIM_BIT[a] | (b ? DIM_BIT[b] : 0) | (c ? DIM_BIT[c] : 0);
   }
-  useLevel(...k: ProfileKey[]): void {
-    for (const x of k) this.levelDims.add(x);
+  useLevel(a: ProfileKey): void {
+    this.levelDims |= DIM_BIT[a];
   }
   note(s: string): void {
-    if (!this.notes.includes(s)) this.notes.push(s);
+    if (!this.notes) this.notes = [s];
+    else if (!this.notes.includes(s)) this.notes.push(s);
   }
 }
 
@@ -206,7 +266,12 @@ export class KvmModel {
 
   /** An ioctl (same as apply({ op: 'ioctl', ...input })). */
   call(input: CallInput): Outcome {
-    return this.apply({ op: 'ioctl', ...input });
+    this.events++;
+    try {
+      return this.ioctl(input);
+    } catch (e) {
+      return this.unknownOutcome('ioctl', `internal error in the model: ${(e as Error).message}`, 'unknown');
+    }
   }
 
   /**
@@ -334,10 +399,10 @@ export class KvmModel {
   }
 
   private newVm(pid: number, type: number, typeKnown: boolean): VmObj {
-    const gate = type === KVM_X86_SNP_VM || type === KVM_X86_TDX_VM ? 'closed' : 'open';
+    const gate = type === VM_SNP || type === VM_TDX ? 'closed' : 'open';
     const vm = this.newObj<VmObj>({
       kind: 'vm', id: '', n: this.vmOrder.length + 1, type, typeKnown, mm: this.mm(pid), dead: false, gate,
-      encState: type === KVM_X86_SNP_VM ? 'SNP: launch not finished' : type === KVM_X86_TDX_VM ? 'TDX: not finalized' : undefined,
+      encState: type === VM_SNP ? 'SNP: launch not finished' : type === VM_TDX ? 'TDX: not finalized' : undefined,
       caps: new Map(), slots: [[], []], slotByKey: new Map(), attrs: new IntervalList(), maps: [new IntervalList(), new IntervalList()],
       vcpus: [], gmems: [], devices: [],
     }, 'vm');
@@ -475,17 +540,17 @@ export class KvmModel {
   private spte(gfn: bigint, level: Level, vmId?: string, label?: string): Outcome {
     const vm = this.objs.get(vmId ?? this.lastVm ?? '');
     if (vm?.kind !== 'vm') return this.plain('spte', 'stage-2 mapping event for an unknown VM');
-    const p = LEVEL_PAGES[level];
+    const p = LEVEL_PAGES_[level];
     const g = Number(gfn);
     const start = Math.floor(g / p) * p;
     if (this.observe) {
-      const s = findSlot(vm.slots[0]!, g);
-      const priv = this.hasPrivateMem(vm) && ((vm.attrs.get(g) ?? 0n) & KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0n;
+      const s = findSlotIn(vm.slots[0]!, g);
+      const priv = this.hasPrivateMem(vm) && ((vm.attrs.get(g) ?? 0n) & ATTR_PRIVATE) !== 0n;
       let slotLevel: Level | null = null;
-      if (s && !(s.flags & (KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_GUEST_MEMFD)) && !priv) {
+      if (s && !(s.flags & (LOG_DIRTY | MEM_GMEM)) && !priv) {
         slotLevel = 1;
         for (const L of [3, 2] as const) {
-          const P = LEVEL_PAGES[L];
+          const P = LEVEL_PAGES_[L];
           const blk = Math.floor(g / P) * P;
           if (blk >= s.base && blk + P <= s.base + s.npages && s.base % P === s.ugfn % P && !(this.hasPrivateMem(vm) && vm.attrs.overlaps(blk, blk + P))) {
             slotLevel = L;
@@ -510,32 +575,65 @@ export class KvmModel {
     return { op, ret: null, errno: null, certainty: 'unknown', why, assumptions: [], fdKind, ...(possible?.length ? { possible } : {}) };
   }
 
-  private certaintyOf(ctx: Ctx, base: Certainty): Certainty {
-    if (base === 'unknown' || ctx.unknown) return 'unknown';
-    for (const k of ctx.dims) if (this.profile.source[k] === 'default') return 'assumed';
-    return base;
+  /** profile the caches below were computed for */
+  private cacheFor: ResolvedProfile | undefined;
+  private assumptionCache = new Map<number, readonly string[]>();
+  private defaultMask = 0;
+
+  /** wrong-fd / unknown-request results by request * 8 + fd kind (they depend only on the profile) */
+  private otherCache = new Map<number, { ret: number | null; errno: string | null; certainty: Certainty; why: string; possible?: PossibleResult[]; dims: number }>();
+
+  private refreshCache(): void {
+    if (this.cacheFor === this.profile) return;
+    this.cacheFor = this.profile;
+    this.otherCache.clear();
+    this.assumptionCache.clear();
+    this.defaultMask = 0;
+    for (const k of PROFILE_KEYS) if (this.profile.source[k] === 'default') this.defaultMask |= DIM_BIT[k];
   }
 
-  /** Fill assumptions/certainty and compare with the recorded result. */
-  private finish(o: Omit<Outcome, 'assumptions'> & { assumptions?: string[] }, ctx: Ctx, rec: RecordedResult | undefined, extra?: { partialOk?: (after: Readonly<Record<string, bigint | undefined>>) => boolean }): Outcome {
-    const assumptions: string[] = [];
-    for (const k of ctx.dims) assumptions.push(assumptionText(this.profile, k));
-    for (const k of ctx.levelDims) if (!ctx.dims.has(k)) assumptions.push(assumptionText(this.profile, k));
-    assumptions.push(...ctx.notes);
-    const out: Outcome = { ...o, assumptions, certainty: this.certaintyOf(ctx, o.certainty) };
+  private assumptionsFor(mask: number): readonly string[] {
+    let a = this.assumptionCache.get(mask);
+    if (!a) {
+      const out: string[] = [];
+      for (const k of PROFILE_KEYS) if (mask & DIM_BIT[k]) out.push(assumptionText(this.profile, k));
+      a = Object.freeze(out);
+      this.assumptionCache.set(mask, a);
+    }
+    return a;
+  }
+
+  /**
+   * Fill assumptions/certainty and compare with the recorded result. The assumptions array may be shared
+   * between outcomes: treat it as read-only.
+   */
+  private finish(o: Omit<Outcome, 'assumptions'> & { assumptions?: string[] }, ctx: Ctx, rec: RecordedResult | undefined, partial?: PartialCheck): Outcome {
+    this.refreshCache();
+    const base = this.assumptionsFor(ctx.dims | ctx.levelDims);
+    const out = o as Outcome;
+    out.assumptions = ctx.notes ? [...base, ...ctx.notes] : (base as string[]);
+    if (out.certainty !== 'unknown') out.certainty = ctx.unknown ? 'unknown' : ctx.dims & this.defaultMask ? 'assumed' : out.certainty;
     if (rec) {
-      const [v, why] = this.verdict(out, rec, extra?.partialOk);
+      const [v, why] = this.verdict(out, rec, partial);
       out.verdict = v;
       out.verdictWhy = why;
     }
     return out;
   }
 
-  private verdict(o: Outcome, rec: RecordedResult, partialOk?: (after: Readonly<Record<string, bigint | undefined>>) => boolean): [Verdict, string] {
+  private verdict(o: Outcome, rec: RecordedResult, partial?: PartialCheck): [Verdict, string] {
     if (rec.ret === null) return ['unknown', 'the call did not finish in the trace'];
     const recErr = rec.ret < 0 ? normErrno(rec.errno) ?? '?' : null;
+    // fast path: the common exact match without a struct to compare
+    if (o.ret === rec.ret && (rec.ret >= 0 || o.errno === recErr) && !(rec.after && o.after)) {
+      return ['match', rec.ret === 0 ? 'recorded 0 as predicted' : `recorded ${recErr ? `-1 ${recErr}` : rec.ret} as predicted`];
+    }
     const recText = recErr ? `-1 ${recErr}` : String(rec.ret);
-    const possible = (o.possible ?? []).find((p) => p.ret === rec.ret && (p.ret >= 0 || normErrno(p.errno) === recErr));
+    let possible: PossibleResult | undefined;
+    if (o.possible) for (const p of o.possible) if (p.ret === rec.ret && (p.ret >= 0 || normErrno(p.errno) === recErr)) {
+      possible = p;
+      break;
+    }
     if (o.ret === null) {
       if (possible) return ['possible', `recorded ${recText}: ${possible.why}`];
       return ['unknown', `the model cannot predict this call (${o.why})`];
@@ -544,16 +642,17 @@ export class KvmModel {
     const sameRet = o.ret === rec.ret && (o.ret >= 0 || o.errno === recErr);
     if (sameRet) {
       if (rec.after && o.after) {
-        for (const [k, v] of Object.entries(rec.after)) {
+        for (const k in rec.after) {
+          const v = rec.after[k];
           const p = o.after[k];
           if (v === undefined || p === undefined || p === null) continue;
           if (p !== v) {
-            if (partialOk?.(rec.after)) return ['possible', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}: a signal can stop the loop early after some progress (the call still returns 0)`];
+            if (partial && this.partialOk(partial, rec.after)) return ['possible', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}: a signal can stop the loop early after some progress (the call still returns 0)`];
             return ['mismatch', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}`];
           }
         }
       }
-      return ['match', `recorded ${recText} as predicted`];
+      return ['match', rec.ret === 0 ? 'recorded 0 as predicted' : `recorded ${recText} as predicted`];
     }
     if (possible) return ['possible', `recorded ${recText} where ${predText} was predicted: ${possible.why}`];
     return ['mismatch', `recorded ${recText}, the model predicts ${predText}: ${o.why}`];
@@ -595,10 +694,10 @@ export class KvmModel {
     this.label = input.label;
     const rec = input.recorded;
     const request = input.request >>> 0;
-    const d = decodeRequest(request);
-    const op = d.text;
+    const op = opName(request);
+    const iocType = (request >>> 8) & 0xff;
     const { pid, obj } = this.target(input, ctx);
-    const arg: CallArg = input.arg ?? { kind: 'unrecorded' };
+    const arg: CallArg = input.arg ?? UNRECORDED;
     if (!obj || obj.kind === 'other') {
       const kind: FdKind = obj ? 'other' : 'unknown';
       return this.finish(this.unknownOutcome(op, obj ? `fd ${input.fd} is not a KVM fd (${(obj as { path?: string }).path ?? ''})` : `fd ${input.fd ?? '?'} is not known to the model (opened before the trace, or by a call it did not see)`, kind), ctx, rec);
@@ -614,7 +713,7 @@ export class KvmModel {
         return this.finish({ op, ret: -1, errno: 'EIO', certainty: 'exact', fdKind: obj.kind, why: `${vm.id} is dead (KVM_BUG_ON): every ioctl fails with EIO` }, ctx, rec);
       }
     }
-    if (obj.kind === 'vcpu' && d.type !== KVMIO) {
+    if (obj.kind === 'vcpu' && iocType !== KVM_IOC_TYPE) {
       return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: 'kvm_vcpu_ioctl refuses requests whose _IOC type is not KVMIO (0xae) with EINVAL' }, ctx, rec);
     }
     switch (request) {
@@ -660,7 +759,18 @@ export class KvmModel {
         if (obj.kind === 'vm') return this.createDevice(op, pid, vm!, arg, rec, ctx);
         break;
     }
-    return this.otherIoctl(op, d, obj, rec, ctx);
+    if (this.cacheFor !== this.profile) this.refreshCache();
+    const key = request * 8 + KIND_CODE[obj.kind];
+    const cached = this.otherCache.get(key);
+    if (cached) {
+      ctx.dims = cached.dims;
+      return this.finish({ op, ret: cached.ret, errno: cached.errno, certainty: cached.certainty, fdKind: obj.kind, why: cached.why, ...(cached.possible ? { possible: cached.possible } : {}) }, ctx, rec);
+    }
+    const out = this.otherIoctl(op, decodeRequest(request), obj, rec, ctx);
+    if (!ctx.notes && this.otherCache.size < 4096) {
+      this.otherCache.set(key, { ret: out.ret, errno: out.errno, certainty: out.certainty, why: out.why, possible: out.possible, dims: ctx.dims });
+    }
+    return out;
   }
 
   /** errno for a request the fd's handler does not know (the default case of each ioctl switch). */
@@ -730,7 +840,7 @@ export class KvmModel {
     if (cap === KVM_CAP_PRE_FAULT_MEMORY) {
       if (rec) this.observe?.({ kind: 'cap-prefault', label: this.label, fdKind: kind, recorded: rec });
       ctx.use('kernel', 'arch');
-      if (!hasPrefault(p)) {
+      if (!hasPrefaultIn(p)) {
         if (p.arch !== 'x86_64') ctx.use('archPrefault');
         return ok(0, p.arch === 'x86_64' ? 'kernels before 6.11 do not know KVM_CAP_PRE_FAULT_MEMORY: 0' : `${p.arch} mainline has no pre-fault: 0`);
       }
@@ -758,11 +868,11 @@ export class KvmModel {
       const priv = this.hasPrivateMem(vm);
       if (p.kernel === 'pre-6.11') return this.finish(this.unknownOutcome(op, `${name} exists from 6.8 (and with the kernel config): a kernel before 6.11 may lack it`, kind), ctx, rec);
       if (cap === CAP_NUM.MEMORY_ATTRIBUTES) {
-        return ok(priv ? Number(KVM_MEMORY_ATTRIBUTE_PRIVATE) : 0, priv ? 'a private-memory VM supports KVM_MEMORY_ATTRIBUTE_PRIVATE (8)' : `a ${this.vmTypeName(vm)} supports no memory attributes: 0`);
+        return ok(priv ? Number(ATTR_PRIVATE) : 0, priv ? 'a private-memory VM supports ATTR_PRIVATE (8)' : `a ${this.vmTypeName(vm)} supports no memory attributes: 0`);
       }
       if (priv) return ok(1, 'guest_memfd is supported on private-memory VMs');
       if (p.kernel !== '6.18+') return ok(0, `guest_memfd on a ${this.vmTypeName(vm)} is not supported before 6.18: 0`);
-      return this.finish(this.unknownOutcome(op, 'since 6.18 guest_memfd can back any VM type when the kernel config allows (CONFIG_KVM_GUEST_MEMFD): not known', kind), ctx, rec);
+      return ok(1, 'since 6.18 guest_memfd can back any VM type (with CONFIG_KVM_GUEST_MEMFD, assumed)', 'assumed');
     }
     if (cap === CAP_NUM.MULTI_ADDRESS_SPACE && vm && this.hasPrivateMem(vm) && p.arch === 'x86_64') {
       return ok(1, 'private-memory VMs have a single address space (no SMM)');
@@ -779,12 +889,12 @@ export class KvmModel {
   }
 
   private hasPrivateMem(vm: VmObj): boolean {
-    return vm.type === KVM_X86_SW_PROTECTED_VM || vm.type === KVM_X86_SNP_VM || vm.type === KVM_X86_TDX_VM;
+    return vm.type === VM_SW_PROTECTED || vm.type === VM_SNP || vm.type === VM_TDX;
   }
 
   /** VM types whose state is protected: no read-only memslots (kvm_arch_has_readonly_mem false). */
   private hasProtectedState(vm: VmObj): boolean {
-    return vm.type === KVM_X86_SEV_ES_VM || vm.type === KVM_X86_SNP_VM || vm.type === KVM_X86_TDX_VM;
+    return vm.type === VM_SEV_ES || vm.type === VM_SNP || vm.type === VM_TDX;
   }
 
   private addressSpaces(vm: VmObj, ctx: Ctx): number {
@@ -814,7 +924,7 @@ export class KvmModel {
     } else {
       ctx.use('arch', 'tdp', 'kernel');
       const name = VM_TYPES.get(type)!;
-      const sinceTdx = type === KVM_X86_TDX_VM && !kernelAtLeast(p, '6.16');
+      const sinceTdx = type === VM_TDX && !atLeast(p, '6.16');
       if (!p.tdp) pred = { ok: false, why: `${name} needs TDP (the TDP MMU, NPT for SEV, EPT for TDX): without it the type is not supported: EINVAL`, certainty: 'exact' };
       else if (sinceTdx) pred = { ok: false, why: 'TDX VMs exist from 6.16: EINVAL before', certainty: 'exact' };
       else pred = { ok: null, why: `${name} is supported only with the hardware and kernel config for it`, certainty: 'unknown', possible: [{ ret: -1, errno: 'EINVAL', why: `${name} not supported by this host` }] };
@@ -941,23 +1051,23 @@ export class KvmModel {
     if (v2 && p.kernel === 'pre-6.11') ctx.note('KVM_SET_USER_MEMORY_REGION2 exists from 6.8 (kernel 6.8-6.10 assumed)');
     ctx.use('arch');
     // kvm_vm_ioctl: the V1 ioctl accepts only LOG_DIRTY_PAGES|READONLY
-    if (!v2 && flags & ~(KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY)) return fail('EINVAL', `KVM_SET_USER_MEMORY_REGION accepts only KVM_MEM_LOG_DIRTY_PAGES|KVM_MEM_READONLY (flags ${hex(flags)}); KVM_MEM_GUEST_MEMFD needs REGION2`);
+    if (!v2 && flags & ~(LOG_DIRTY | MEM_RO)) return fail('EINVAL', `KVM_SET_USER_MEMORY_REGION accepts only LOG_DIRTY|MEM_RO (flags ${hex(flags)}); MEM_GMEM needs REGION2`);
     // kvm_vm_ioctl_set_memory_region: slot id limit
     if (id >= X86_USER_MEM_SLOTS && p.arch === 'x86_64') return fail('EINVAL', `slot id ${id} >= KVM_USER_MEM_SLOTS (32764)`);
     // check_memory_region_flags
     const priv = this.hasPrivateMem(vm);
-    const gmemAny = kernelAtLeast(p, '6.18');
-    let valid = KVM_MEM_LOG_DIRTY_PAGES;
-    if (priv || gmemAny) valid |= KVM_MEM_GUEST_MEMFD;
-    if (flags & KVM_MEM_GUEST_MEMFD) valid &= ~KVM_MEM_LOG_DIRTY_PAGES;
-    if (!this.hasProtectedState(vm) && !(flags & KVM_MEM_GUEST_MEMFD)) valid |= KVM_MEM_READONLY;
+    const gmemAny = atLeast(p, '6.18');
+    let valid = LOG_DIRTY;
+    if (priv || gmemAny) valid |= MEM_GMEM;
+    if (flags & MEM_GMEM) valid &= ~LOG_DIRTY;
+    if (!this.hasProtectedState(vm) && !(flags & MEM_GMEM)) valid |= MEM_RO;
     if (flags & ~valid) {
       ctx.use('kernel');
       const bad = flags & ~valid;
       let why = `flags ${flagNames(flags).join('|')} not valid here (check_memory_region_flags)`;
-      if (bad & KVM_MEM_GUEST_MEMFD) why = `KVM_MEM_GUEST_MEMFD needs a private-memory VM type${gmemAny ? '' : ' (any VM type only from 6.18)'}; this is ${this.vmTypeName(vm)}`;
-      else if (bad & KVM_MEM_LOG_DIRTY_PAGES) why = 'dirty logging of guest_memfd memslots is not supported';
-      else if (bad & KVM_MEM_READONLY) why = flags & KVM_MEM_GUEST_MEMFD ? 'guest_memfd memslots cannot be read-only' : `${this.vmTypeName(vm)} has protected state: no read-only memslots`;
+      if (bad & MEM_GMEM) why = `MEM_GMEM needs a private-memory VM type${gmemAny ? '' : ' (any VM type only from 6.18)'}; this is ${this.vmTypeName(vm)}`;
+      else if (bad & LOG_DIRTY) why = 'dirty logging of guest_memfd memslots is not supported';
+      else if (bad & MEM_RO) why = flags & MEM_GMEM ? 'guest_memfd memslots cannot be read-only' : `${this.vmTypeName(vm)} has protected state: no read-only memslots`;
       else why = `unknown memslot flag bits ${hex(bad)}`;
       return fail('EINVAL', why);
     }
@@ -966,7 +1076,7 @@ export class KvmModel {
     if (gpa % PAGE !== 0n) return fail('EINVAL', `guest_phys_addr ${hex(gpa)} is not 4 KiB aligned`);
     if (uaddr % PAGE !== 0n) return fail('EINVAL', `userspace_addr ${hex(uaddr)} is not 4 KiB aligned`);
     if (uaddr + size > 0x7ffffffff000n) return fail('EINVAL', `userspace_addr + memory_size ${hex(uaddr + size)} is beyond the user address space (access_ok)`, 'assumed');
-    if (flags & KVM_MEM_GUEST_MEMFD && (gmemOffset % PAGE !== 0n || gmemOffset + size > U64)) return fail('EINVAL', `guest_memfd_offset ${hex(gmemOffset)} is not 4 KiB aligned or offset + size wraps`);
+    if (flags & MEM_GMEM && (gmemOffset % PAGE !== 0n || gmemOffset + size > U64)) return fail('EINVAL', `guest_memfd_offset ${hex(gmemOffset)} is not 4 KiB aligned or offset + size wraps`);
     const nAs = this.addressSpaces(vm, ctx);
     if (as >= nAs) return fail('EINVAL', `address space ${as} >= ${nAs} address spaces of this VM`);
     if (gpa + size > U64) return fail('EINVAL', 'guest_phys_addr + memory_size wraps');
@@ -983,17 +1093,17 @@ export class KvmModel {
     let change: 'create' | 'move' | 'flags' | 'none';
     if (!old) change = 'create';
     else {
-      if (flags & KVM_MEM_GUEST_MEMFD) return fail('EINVAL', 'guest_memfd memslots are immutable: they can only be deleted');
+      if (flags & MEM_GMEM) return fail('EINVAL', 'guest_memfd memslots are immutable: they can only be deleted');
       if (uaddr !== old.uaddr) return fail('EINVAL', `slot ${id} exists with another userspace_addr (${hex(old.uaddr)}): only gpa and flags can change`);
       if (npages !== old.npages) return fail('EINVAL', `slot ${id} exists with another size (${hex(BigInt(old.npages) * PAGE)}): memslots cannot be resized; delete it first`);
-      if ((flags ^ old.flags) & KVM_MEM_READONLY) return fail('EINVAL', 'KVM_MEM_READONLY cannot be changed on an existing memslot');
+      if ((flags ^ old.flags) & MEM_RO) return fail('EINVAL', 'MEM_RO cannot be changed on an existing memslot');
       change = base !== old.base ? 'move' : flags !== old.flags ? 'flags' : 'none';
     }
     if (change === 'create' || change === 'move') {
       const o = overlapsSlot(vm.slots[as]!, base, npages, id);
       if (o) return fail('EEXIST', `[${hex(gpa)}, ${hex(gpa + size)}) overlaps slot ${o.id} [${hex(BigInt(o.base) * PAGE)}, ${hex(BigInt(o.base + o.npages) * PAGE)})`);
     }
-    if (flags & KVM_MEM_GUEST_MEMFD) {
+    if (flags & MEM_GMEM) {
       // kvm_gmem_bind
       const gobj = gmemFd !== undefined ? this.entryObj(pid, Number(BigInt.asIntN(32, gmemFd))) : undefined;
       if (gmemFd === undefined) return this.finish(this.unknownOutcome(op, 'guest_memfd fd not recorded', 'vm'), ctx, rec);
@@ -1005,7 +1115,8 @@ export class KvmModel {
       if (gobj.kind !== 'guest_memfd' || gobj.vm !== vm.id) return fail('EINVAL', `fd ${gmemFd} is ${gobj.kind !== 'guest_memfd' ? `not a guest_memfd (${gobj.id})` : `a guest_memfd of another VM (${gobj.vm})`}`);
       const offPages = Number(gmemOffset / PAGE);
       if (gobj.size >= 0n && gmemOffset + size > gobj.size) return fail('EINVAL', `guest_memfd range [${hex(gmemOffset)}, ${hex(gmemOffset + size)}) is beyond the file size ${hex(gobj.size)}`);
-      if (gobj.bindings.overlaps(offPages, offPages + npages)) return fail('EEXIST', 'that guest_memfd range is already bound to another memslot');
+      // kvm_gmem_bind answers every refusal with EINVAL (checked on a real 6.18 kernel)
+      if (gobj.bindings.overlaps(offPages, offPages + npages)) return fail('EINVAL', 'that guest_memfd range is already bound to another memslot (kvm_gmem_bind: EINVAL)');
     }
     if (change === 'none') return this.finish({ op, ret: 0, errno: null, certainty: 'exact', fdKind: 'vm', why: `slot ${id} unchanged (same gpa, size, address and flags)` }, ctx, rec);
     if (rec && rec.ret !== null && rec.ret < 0) {
@@ -1025,7 +1136,7 @@ export class KvmModel {
       case 'move':
         return `slot ${id} moved to ${range}: its old mappings are zapped`;
       default:
-        return `slot ${id} flags now${fl || ' 0'}${flags & KVM_MEM_LOG_DIRTY_PAGES ? ': huge mappings are split to 4 KiB for dirty logging' : ''}`;
+        return `slot ${id} flags now${fl || ' 0'}${flags & LOG_DIRTY ? ': huge mappings are split to 4 KiB for dirty logging' : ''}`;
     }
   }
 
@@ -1053,7 +1164,7 @@ export class KvmModel {
     const npages = Number(size / PAGE);
     let gmem: string | undefined;
     let gmemOff: number | undefined;
-    if (flags & KVM_MEM_GUEST_MEMFD) {
+    if (flags & MEM_GMEM) {
       const g = gmemFd !== undefined ? this.entryObj(pid, Number(BigInt.asIntN(32, gmemFd))) : undefined;
       if (g?.kind === 'guest_memfd') {
         gmem = g.id;
@@ -1064,10 +1175,10 @@ export class KvmModel {
     const s: Slot = { as, id, base, npages, uaddr, ugfn: Number(uaddr / PAGE), flags, ...(gmem ? { gmem, gmemOff } : {}) };
     if (old) {
       if (old.base !== base) vm.maps[as]!.remove(old.base, old.base + old.npages);
-      else if ((flags & KVM_MEM_LOG_DIRTY_PAGES) && !(old.flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+      else if ((flags & LOG_DIRTY) && !(old.flags & LOG_DIRTY)) {
         // enabling dirty logging: huge mappings are split (eager split assumed) and write-protected
         vm.maps[as]!.mapIn(base, base + npages, (v) => (v & 4) | 1);
-      } else if (!(flags & KVM_MEM_LOG_DIRTY_PAGES) && (old.flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+      } else if (!(flags & LOG_DIRTY) && (old.flags & LOG_DIRTY)) {
         // disabling it: KVM zaps collapsible 4 KiB mappings so they come back huge on the next fault
         vm.maps[as]!.remove(base, base + npages);
       }
@@ -1101,7 +1212,7 @@ export class KvmModel {
     }
     if (p.arch !== 'x86_64') return this.finish(this.unknownOutcome(op, `memory attributes on ${p.arch} are not modelled`, 'vm'), ctx, rec);
     const priv = this.hasPrivateMem(vm);
-    const supported = priv ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0n;
+    const supported = priv ? ATTR_PRIVATE : 0n;
     const fail = (why: string, errno = 'EINVAL'): Outcome => {
       const o = this.finish({ op, ret: -1, errno, certainty: 'exact', fdKind: 'vm', why }, ctx, rec);
       if (rec?.ret === 0) {
@@ -1111,12 +1222,20 @@ export class KvmModel {
       return o;
     };
     if (p.kernel === 'pre-6.11') ctx.note('KVM_SET_MEMORY_ATTRIBUTES exists from 6.8 (kernel 6.8-6.10 assumed)');
+    if (supported === 0n) {
+      // a real 6.18 kernel answers ENOTTY on a VM that supports no attributes (the ioctl is not offered there)
+      if (atLeast(p, '6.18')) return fail(`${this.vmTypeName(vm)} supports no memory attributes: the ioctl is not offered (ENOTTY)`, 'ENOTTY');
+      const o = this.finish(this.unknownOutcome(op, `${this.vmTypeName(vm)} supports no memory attributes: older kernels refuse with EINVAL, 6.18 with ENOTTY`, 'vm', [
+        { ret: -1, errno: 'EINVAL', why: 'attributes not supported (or flags set)' }, { ret: -1, errno: 'ENOTTY', why: 'the ioctl is not offered on this VM' }, { ret: 0, why: 'attributes 0 accepted' },
+      ]), ctx, rec);
+      return o;
+    }
     if (flags !== 0n) return fail(`flags ${hex(flags)} must be 0`);
-    if (attributes & ~supported) return fail(priv ? `attributes ${hex(attributes)}: only KVM_MEMORY_ATTRIBUTE_PRIVATE (0x8) is supported` : `${this.vmTypeName(vm)} supports no memory attributes (attributes ${hex(attributes)})`);
+    if (attributes & ~supported) return fail(priv ? `attributes ${hex(attributes)}: only ATTR_PRIVATE (0x8) is supported` : `${this.vmTypeName(vm)} supports no memory attributes (attributes ${hex(attributes)})`);
     if (size === 0n || address + size > U64) return fail('size is 0 or address + size wraps');
     if (address % PAGE !== 0n || size % PAGE !== 0n) return fail('address and size must be 4 KiB aligned');
     if (!rec || rec.ret === 0) this.applyAttributes(vm, address, size, attributes);
-    const what = attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE ? 'private' : 'shared';
+    const what = attributes & ATTR_PRIVATE ? 'private' : 'shared';
     return this.finish({ op, ret: 0, errno: null, certainty: 'exact', fdKind: 'vm', why: `[${hex(address)}, ${hex(address + size)}) is now ${what}; mappings whose private/shared state changed are zapped` }, ctx, rec);
   }
 
@@ -1124,7 +1243,7 @@ export class KvmModel {
     const s = Number(address / PAGE);
     const e = Number((address + size) / PAGE);
     vm.attrs.set(s, e, attributes === 0n ? undefined : attributes);
-    const isPriv = (attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0n;
+    const isPriv = (attributes & ATTR_PRIVATE) !== 0n;
     for (const m of vm.maps) m.mapIn(s, e, (v) => (((v & 4) !== 0) === isPriv ? v : undefined));
   }
 
@@ -1162,8 +1281,8 @@ export class KvmModel {
     const id = f?.id as bigint | undefined;
     const ok = !rec || rec.ret === 0;
     const failed = rec && rec.ret !== null && rec.ret < 0;
-    const isSnp = vm.type === KVM_X86_SNP_VM;
-    const isTdx = vm.type === KVM_X86_TDX_VM;
+    const isSnp = vm.type === VM_SNP;
+    const isTdx = vm.type === VM_TDX;
     if (id === undefined) {
       if ((isSnp || isTdx) && vm.gate === 'closed' && !failed) {
         vm.gate = 'unknown';
@@ -1200,7 +1319,7 @@ export class KvmModel {
       this.observe({ kind: 'prefault', label: this.label, fdKind: 'vcpu', recorded: rec, wellFormed, gate: vm.gate, nested: vcpu.nested, vmType: vm.type });
     }
     ctx.use('kernel', 'arch');
-    if (!hasPrefault(p)) {
+    if (!hasPrefaultIn(p)) {
       if (p.arch !== 'x86_64') ctx.use('archPrefault');
       const why = p.arch === 'x86_64' ? 'kernels before 6.11 have no KVM_PRE_FAULT_MEMORY: the vCPU ioctl handler does not know it (EINVAL)' : `${p.arch} mainline has no KVM_PRE_FAULT_MEMORY: the vCPU ioctl handler does not know it (EINVAL)`;
       return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why }, ctx, rec);
@@ -1212,24 +1331,26 @@ export class KvmModel {
     if (gpa === undefined || size === undefined || flags === undefined) {
       return this.preFaultUnrecorded(op, vcpu, vm, rec, ctx, gpa === undefined && size === undefined && flags === undefined);
     }
-    const before = { gpa, size };
     const echo = { gpa, size, flags };
+    const before = echo;
     if (flags !== 0n) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: `flags ${hex(flags)} must be 0`, after: echo }, ctx, rec);
-    if (gpa % PAGE !== 0n || size % PAGE !== 0n) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: `gpa ${hex(gpa)} and size ${hex(size)} must be 4 KiB aligned`, after: echo }, ctx, rec);
-    if (size === 0n) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: 'size 0 (gpa + size must be > gpa)', after: echo }, ctx, rec);
-    if (gpa + size > U64) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: `gpa + size wraps past 2^64 (${hex(gpa)} + ${hex(size)})`, after: echo }, ctx, rec);
-    const g = Number(gpa >> 12n);
-    const end = g + Number(size >> 12n);
+    const small = gpa <= MAX_SAFE && size <= MAX_SAFE;
+    const gn = small ? Number(gpa) : 0;
+    const sn = small ? Number(size) : 0;
+    if (small ? gn % 4096 !== 0 || sn % 4096 !== 0 : gpa % PAGE !== 0n || size % PAGE !== 0n) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: `gpa ${hex(gpa)} and size ${hex(size)} must be 4 KiB aligned`, after: echo }, ctx, rec);
+    if (small ? sn === 0 : size === 0n) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: 'size 0 (gpa + size must be > gpa)', after: echo }, ctx, rec);
+    if (!small && gpa + size > U64) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: `gpa + size wraps past 2^64 (${hex(gpa)} + ${hex(size)})`, after: echo }, ctx, rec);
+    const g = small ? gn / 4096 : Number(gpa >> 12n);
+    const end = g + (small ? sn / 4096 : Number(size >> 12n));
     const plan = this.planPrefault(vcpu, vm, g, end, ctx);
     if (plan.unknown) {
       return this.finish({ ...this.unknownOutcome(op, plan.unknown, 'vcpu'), after: { gpa: null, size: null, flags } }, ctx, rec);
     }
     const progressed = plan.stop > g;
-    const possible: PossibleResult[] = [{ ret: -1, errno: 'EINTR', why: 'a signal arrived before the first chunk (the caller retries)' }];
-    if (kernelAtLeast(p, '6.18') && (plan.runs.length > 0 || plan.errno === 'ENOENT' || plan.errno === 'EFAULT')) possible.push({ ret: -1, errno: 'EAGAIN', why: 'a memslot was being deleted or moved by another thread (6.18+)' });
-    if (progressed) possible.push({ ret: 0, why: 'a signal stopped the loop after some progress (size > 0 after the call)' });
-    const stopGpa = BigInt(plan.stop) << 12n;
-    const after = { gpa: stopGpa, size: gpa + size - stopGpa, flags };
+    const eagain = atLeast(p, '6.18') && (plan.runs.length > 0 || plan.errno === 'ENOENT' || plan.errno === 'EFAULT');
+    const possible = progressed ? (eagain ? POSSIBLE_PROGRESS_EAGAIN : POSSIBLE_PROGRESS) : eagain ? POSSIBLE_NONE_EAGAIN : POSSIBLE_NONE;
+    const stopGpa = plan.stop < 2 ** 41 ? BigInt(plan.stop * 4096) : BigInt(plan.stop) << 12n;
+    const after = { gpa: stopGpa, size: plan.stop === end ? 0n : gpa + size - stopGpa, flags };
     const mapped = this.mappedOf(plan.runs);
     // what actually happened, per the trace
     let applyTo = plan.stop;
@@ -1240,26 +1361,30 @@ export class KvmModel {
         if (progressed || plan.errno !== normErrno(rec.errno)) followed = true;
         applyTo = g;
         if (plan.errno === null || progressed) this.openGateOnRecord(vm, rec);
-      } else if (ra?.gpa !== undefined && ra.gpa % PAGE === 0n && ra.gpa >= gpa && ra.gpa <= gpa + size) {
+      } else if (ra?.gpa !== undefined && ra.gpa !== stopGpa && ra.gpa % PAGE === 0n && ra.gpa >= gpa && ra.gpa <= gpa + size) {
         applyTo = Number(ra.gpa >> 12n);
-        if (applyTo !== plan.stop) followed = true;
+        followed = true;
       }
       if (rec.ret === 0 && vm.gate === 'unknown') vm.gate = 'open';
     }
     this.applyRuns(vm, vcpu, plan.runs, applyTo);
-    const partialOk = (ra: Readonly<Record<string, bigint | undefined>>): boolean => {
-      const ag = ra.gpa;
-      const as = ra.size;
-      if (ag === undefined) return false;
-      if (as !== undefined && ag + as !== gpa + size) return false;
-      if (ag % PAGE !== 0n || ag <= gpa || ag > stopGpa) return false;
-      return this.isChunkBoundary(plan.runs, Number(ag >> 12n));
-    };
     if (!progressed) {
-      return this.finish({ op, ret: -1, errno: plan.errno, certainty: 'exact', fdKind: 'vcpu', why: plan.why, after: { ...before, flags }, possible: possible.filter((x) => x.errno !== plan.errno && x.ret !== 0), ...(followed ? { followed } : {}) }, ctx, rec);
+      return this.finish({ op, ret: -1, errno: plan.errno, certainty: 'exact', fdKind: 'vcpu', why: plan.why, after: { ...before, flags }, possible: plan.errno === 'EOPNOTSUPP' || plan.errno === 'EINVAL' ? POSSIBLE_EINTR : possible.filter((x) => x.errno !== plan.errno), ...(followed ? { followed } : {}) }, ctx, rec);
     }
     const why = plan.errno ? `${plan.why}; the call returns 0 because some memory was mapped, the error comes on the next call` : plan.why;
-    return this.finish({ op, ret: 0, errno: null, certainty: 'exact', fdKind: 'vcpu', why, after, mapped, possible, ...(followed ? { followed } : {}) }, ctx, rec, { partialOk });
+    const out = this.finish({ op, ret: 0, errno: null, certainty: 'exact', fdKind: 'vcpu', why, after, mapped, possible }, ctx, rec, rec ? { runs: plan.runs, gpa, end: gpa + size, stopGpa } : undefined);
+    if (followed) out.followed = true;
+    return out;
+  }
+
+  /** Is a recorded (ret 0, gpa/size after) a place where a signal can stop the loop? */
+  private partialOk(c: PartialCheck, ra: Readonly<Record<string, bigint | undefined>>): boolean {
+    const ag = ra.gpa;
+    const as = ra.size;
+    if (ag === undefined) return false;
+    if (as !== undefined && ag + as !== c.end) return false;
+    if (ag % PAGE !== 0n || ag <= c.gpa || ag > c.stopGpa) return false;
+    return this.isChunkBoundary(c.runs, Number(ag >> 12n));
   }
 
   private openGateOnRecord(vm: VmObj, rec: RecordedResult): void {
@@ -1285,7 +1410,7 @@ export class KvmModel {
       { ret: -1, errno: 'EFAULT', why: 'private gpa without memslot or guest_memfd, or host memory not mapped' },
       { ret: -1, errno: 'EINTR', why: 'a signal arrived' },
     );
-    if (kernelAtLeast(p, '6.18')) possible.push({ ret: -1, errno: 'EAGAIN', why: 'a memslot was being deleted or moved (6.18+)' });
+    if (atLeast(p, '6.18')) possible.push({ ret: -1, errno: 'EAGAIN', why: 'a memslot was being deleted or moved (6.18+)' });
     if (rec && rec.ret === 0 && vm.gate === 'unknown') vm.gate = 'open';
     if (rec && rec.ret !== null && rec.ret < 0) this.openGateOnRecord(vm, rec);
     return this.finish(this.unknownOutcome(op, `${why0}: the result depends on its gpa and size`, 'vcpu', possible), ctx, rec);
@@ -1299,13 +1424,13 @@ export class KvmModel {
     const p = this.profile;
     if (p.arch !== 'x86_64') return undefined;
     if (vm.gate === 'closed') {
-      return { errno: 'EOPNOTSUPP', why: vm.type === KVM_X86_SNP_VM ? 'an SNP VM may pre-fault only after KVM_SEV_SNP_LAUNCH_FINISH' : kernelAtLeast(p, '6.16') ? 'a TDX VM may pre-fault only after KVM_TDX_FINALIZE_VM' : 'TDX VMs may pre-fault only from 6.16, after KVM_TDX_FINALIZE_VM' };
+      return { errno: 'EOPNOTSUPP', why: vm.type === VM_SNP ? 'an SNP VM may pre-fault only after KVM_SEV_SNP_LAUNCH_FINISH' : atLeast(p, '6.16') ? 'a TDX VM may pre-fault only after KVM_TDX_FINALIZE_VM' : 'TDX VMs may pre-fault only from 6.16, after KVM_TDX_FINALIZE_VM' };
     }
     if (vm.gate === 'unknown') return { errno: null, why: `whether ${this.vmTypeName(vm)} may pre-fault yet is unknown (launch finish/finalize not recorded)` };
     ctx.use('tdp');
     if (!p.tdp) return { errno: 'EOPNOTSUPP', why: 'TDP is off (shadow paging): pre-fault needs two-dimensional paging, even though the ioctl exists' };
     if (vcpu.nested) return { errno: 'EOPNOTSUPP', why: 'the vCPU is running a nested guest: its MMU is not the TDP MMU' };
-    if (vm.dead && kernelAtLeast(p, '6.16')) return { errno: 'EIO', why: 'the VM is dead' };
+    if (vm.dead && atLeast(p, '6.16')) return { errno: 'EIO', why: 'the VM is dead' };
     return undefined;
   }
 
@@ -1320,65 +1445,58 @@ export class KvmModel {
     }
     const isX86 = p.arch === 'x86_64';
     const priv = isX86 && this.hasPrivateMem(vm);
-    const isTdx = vm.type === KVM_X86_TDX_VM;
+    const isTdx = vm.type === VM_TDX;
     const as = vcpu.smm && vm.slots.length > 1 ? 1 : 0;
     if (vcpu.smm) ctx.note('the vCPU is in SMM: address space 1');
     const slots = vm.slots[as] ?? [];
-    const hL = isX86 || p.arch === 'arm64' ? hostLevel(p) : null;
+    const hL = isX86 || p.arch === 'arm64' ? hostLevelOf(p) : null;
     const maxL = isX86 ? (p.gib1 ? 3 : 2) : p.arch === 'arm64' ? (p.gib1 ? 3 : 2) : 1;
     const unmapped = this.unmapped.get(vm.mm);
     let cur = g;
     let levelsUsed = false;
     let unknownLevel = false;
-    const done = (errno: string | null, why: string): PrefaultPlan => {
-      if (levelsUsed) {
-        ctx.useLevel('host');
-        if (isX86) ctx.useLevel('gib1');
-      }
-      if (unknownLevel) ctx.note('mapping levels unknown: the host page backing is not known (set it to see them)');
-      return { runs, stop: cur, errno, why };
-    };
-    const gpaText = (x: number): string => hex(BigInt(x) << 12n);
+    let errno: string | null = null;
+    let why = '';
     while (cur < end) {
       // 2. TDX: a gpa with the shared bit is an alias (6.16+)
       if (isTdx && cur >= TDX_SHARED_GFN) {
         ctx.note('TDX shared bit: bit 47 (GPAW 48) assumed');
-        return done('EINVAL', `gpa ${gpaText(cur)} has the TDX shared bit: pre-fault takes private (unaliased) gpas only`);
+        { errno = 'EINVAL'; why = `gpa ${gpaHex(cur)} has the TDX shared bit: pre-fault takes private (unaliased) gpas only`; break; }
       }
-      const isPriv = priv && ((vm.attrs.get(cur) ?? 0n) & KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0n;
+      const isPriv = priv && ((vm.attrs.get(cur) ?? 0n) & ATTR_PRIVATE) !== 0n;
       // 5. memslot
-      const s = findSlot(slots, cur);
+      const s = findSlotIn(slots, cur);
       if (!s) {
-        if (isPriv) return done('EFAULT', `no memslot at private gpa ${gpaText(cur)}: EFAULT (a memory fault exit)`);
-        return done('ENOENT', `no memslot at gpa ${gpaText(cur)}${as ? ' in address space 1 (SMM)' : ''}: ENOENT`);
+        if (isPriv) { errno = 'EFAULT'; why = `no memslot at private gpa ${gpaHex(cur)}: EFAULT (a memory fault exit)`; break; }
+        { errno = 'ENOENT'; why = `no memslot at gpa ${gpaHex(cur)}${as ? ' in address space 1 (SMM)' : ''}: ENOENT`; break; }
       }
       const slotEnd = s.base + s.npages;
       let limit = Math.min(end, slotEnd);
       if (priv) limit = Math.min(limit, vm.attrs.nextStartAfter(cur), this.attrRunEnd(vm, cur));
       if (isTdx) limit = Math.min(limit, TDX_SHARED_GFN);
-      const gmemOnly = !priv && (s.flags & KVM_MEM_GUEST_MEMFD) !== 0;
+      const gmemOnly = !priv && (s.flags & MEM_GMEM) !== 0;
       // 7. private without guest_memfd; host memory not mapped
-      if (isPriv && !(s.flags & KVM_MEM_GUEST_MEMFD)) return done('EFAULT', `gpa ${gpaText(cur)} is private but slot ${s.id} has no guest_memfd: EFAULT`);
+      if (isPriv && !(s.flags & MEM_GMEM)) { errno = 'EFAULT'; why = `gpa ${gpaHex(cur)} is private but slot ${s.id} has no guest_memfd: EFAULT`; break; }
       const usesHost = !isPriv && !gmemOnly;
       if (usesHost && unmapped) {
         const h = s.ugfn + (cur - s.base);
-        if (unmapped.get(h)) return done('EFAULT', `host address ${hex(s.uaddr + (BigInt(cur - s.base) << 12n))} behind gpa ${gpaText(cur)} is not mapped: EFAULT`);
+        if (unmapped.get(h)) { errno = 'EFAULT'; why = `host address ${hex(s.uaddr + (BigInt(cur - s.base) << 12n))} behind gpa ${gpaHex(cur)} is not mapped: EFAULT`; break; }
         const next = unmapped.nextStartAfter(h);
         if (next !== Infinity) limit = Math.min(limit, s.base + (next - s.ugfn));
       }
       // 8. level
       let level: number;
       let runEnd: number;
-      if (s.flags & KVM_MEM_LOG_DIRTY_PAGES || isPriv || gmemOnly || hL === 1 || maxL === 1) {
+      if (s.flags & LOG_DIRTY || isPriv || gmemOnly || hL === 1 || maxL === 1) {
         level = 1;
         runEnd = limit;
-        if (!(s.flags & KVM_MEM_LOG_DIRTY_PAGES) && !isPriv && !gmemOnly) levelsUsed = true;
+        if (!(s.flags & LOG_DIRTY) && !isPriv && !gmemOnly) levelsUsed = true;
       } else {
         levelsUsed = true;
         let lslot = 1;
         let blockEnd = 0;
         for (let L = maxL; L >= 2; L--) {
-          const P = LEVEL_PAGES[L]!;
+          const P = LEVEL_PAGES_[L]!;
           const blk = Math.floor(cur / P) * P;
           if (blk < s.base || blk + P > slotEnd) continue;
           if (s.base % P !== s.ugfn % P) continue;
@@ -1407,8 +1525,15 @@ export class KvmModel {
       else runs.push({ start: cur, end: runEnd, level, priv: isPriv });
       cur = runEnd;
     }
-    const ro = runs.some((r) => (findSlot(slots, r.start)?.flags ?? 0) & KVM_MEM_READONLY);
-    return done(null, `[${gpaText(g)}, ${gpaText(end)}) mapped${ro ? ' (read-only memslot: the fault is a read, it succeeds)' : ''}`);
+    if (levelsUsed) {
+      ctx.useLevel('host');
+      if (isX86) ctx.useLevel('gib1');
+    }
+    if (unknownLevel) ctx.note('mapping levels unknown: the host page backing is not known (set it to see them)');
+    if (errno !== null) return { runs, stop: cur, errno, why };
+    let ro = false;
+    for (const r of runs) if ((findSlotIn(slots, r.start)?.flags ?? 0) & MEM_RO) ro = true;
+    return { runs, stop: cur, errno: null, why: ro ? WHY_MAPPED_RO : WHY_MAPPED };
   }
 
   /** end of the run of equal attributes that contains gfn */
@@ -1422,7 +1547,7 @@ export class KvmModel {
       if (gfn === r.start || gfn === r.end) return true;
       if (gfn > r.start && gfn < r.end) {
         if (r.level === 0) return true; // unknown level: any 4 KiB boundary may be one
-        return gfn % LEVEL_PAGES[r.level]! === 0;
+        return gfn % LEVEL_PAGES_[r.level]! === 0;
       }
     }
     return false;
@@ -1443,7 +1568,9 @@ export class KvmModel {
   }
 
   private mappedOf(runs: PlanRun[]): MappedRange[] {
-    return runs.map((r) => ({ start: BigInt(r.start) << 12n, end: BigInt(r.end) << 12n, level: (r.level || null) as Level | null, private: r.priv }));
+    const out: MappedRange[] = [];
+    for (const r of runs) out.push({ start: BigInt(r.start) << 12n, end: BigInt(r.end) << 12n, level: (r.level || null) as Level | null, private: r.priv });
+    return out;
   }
 
   // --- snapshots ----------------------------------------------------------------------------------------------------

@@ -112,10 +112,11 @@ export function describeProfile(p: ResolvedProfile): string {
   return parts.join(', ');
 }
 
+const KERNEL_RANK: Record<KernelVersion, number> = { 'pre-6.11': 0, '6.11-6.15': 1, '6.16-6.17': 2, '6.18+': 3 };
+const NEED_RANK = { '6.11': 1, '6.16': 2, '6.18': 3 } as const;
+
 export function kernelAtLeast(p: Profile, v: '6.11' | '6.16' | '6.18'): boolean {
-  const order: KernelVersion[] = ['pre-6.11', '6.11-6.15', '6.16-6.17', '6.18+'];
-  const need: Record<string, KernelVersion> = { '6.11': '6.11-6.15', '6.16': '6.16-6.17', '6.18': '6.18+' };
-  return order.indexOf(p.kernel) >= order.indexOf(need[v]!);
+  return (KERNEL_RANK[p.kernel] ?? 0) >= NEED_RANK[v];
 }
 
 /** Does this profile have KVM_PRE_FAULT_MEMORY at all (vCPU ioctl accepted)? */
