@@ -107,7 +107,7 @@ async function packageHarness(log: string[]): Promise<string> {
  * Diagnostics the very server in the .vsix gives over stdio, per workspace-relative file, as sorted
  * "line:code". Its own small LSP client, so that a teammate rebuilding dist/ meanwhile changes nothing.
  */
-async function expectedDiagnostics(serverJs: string, workspace: string): Promise<Record<string, string[]>> {
+export async function expectedDiagnostics(serverJs: string, workspace: string): Promise<Record<string, string[]>> {
   const rpc = await import('vscode-languageserver-protocol/node');
   const proc = spawn(process.execPath, [serverJs, '--stdio'], { cwd: workspace, stdio: ['pipe', 'pipe', 'pipe'] });
   const conn = rpc.createProtocolConnection(new rpc.StreamMessageReader(proc.stdout!), new rpc.StreamMessageWriter(proc.stdin!));

@@ -314,10 +314,12 @@ export async function run(): Promise<void> {
         return p.profile?.summary !== oldSummary && p.webview?.rows === p.calls.length;
       }).catch(() => undefined);
       const st = await vscode.commands.executeCommand<any>('kvmLens._panelState');
-      const pre = st.calls.filter((c: any) => /PRE_FAULT/.test(c.request));
+      // The last pre-fault call that succeeded: the picture then shows what all of them mapped.
+      const pre = st.calls.filter((c: any) => /PRE_FAULT/.test(c.request) && /^=\s*0\b/.test(c.recorded));
       if (pre.length) {
-        await vscode.commands.executeCommand('kvmLens.replayToHere', vscode.Uri.parse(st.uri), pre[Math.min(3, pre.length - 1)].line);
-        await waitFor('state', async () => (await vscode.commands.executeCommand<any>('kvmLens._panelState')).webview?.selectedRow === st.calls.indexOf(pre[Math.min(3, pre.length - 1)]));
+        const target = pre[pre.length - 1];
+        await vscode.commands.executeCommand('kvmLens.replayToHere', vscode.Uri.parse(st.uri), target.line);
+        await waitFor('state', async () => (await vscode.commands.executeCommand<any>('kvmLens._panelState')).webview?.selectedRow === st.calls.indexOf(target));
       }
       await checkpoint({ action: 'screenshot', name: 'replay-panel' });
       // The same panel in a light theme: it only uses the theme's colour variables.
