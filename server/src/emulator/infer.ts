@@ -128,6 +128,7 @@ export function inferFromObservations(observations: readonly Observation[], sett
     fails.set(c, f);
   }
   const inferred: Partial<Profile> = {};
+  const assumed: Partial<Profile> = {};
   const why: Partial<Record<ProfileKey, string>> = {};
   if (cands.length) {
     const min = Math.min(...cands.map((c) => fails.get(c)!.length));
@@ -156,10 +157,10 @@ export function inferFromObservations(observations: readonly Observation[], sett
       if (values.size === 1 && excluding.size) {
         (inferred as Record<string, unknown>)[d] = chosen[d];
         const ev = [...excluding].slice(0, 3).map(describeObs).join('; ');
-        why[d] = `explains ${ev}`;
+        why[d] = `the other values cannot explain ${ev}`;
         reasons.push(`${label}: ${why[d]}`);
       } else if (values.size > 1 && informative.length) {
-        (inferred as Record<string, unknown>)[d] = chosen[d];
+        (assumed as Record<string, unknown>)[d] = chosen[d];
         const alts = [...values].filter((v) => v !== chosen[d]).map((v) => valueLabel(d as ProfileKey, v as never));
         why[d] = `one of several values that explain the trace (also ${alts.join(', ')}); chose the newest mainline x86 setting among them`;
         reasons.push(`${label} (assumed): ${why[d]}`);
@@ -199,7 +200,7 @@ export function inferFromObservations(observations: readonly Observation[], sett
     if (inferred.gib1) reasons.push(`1 GiB pages supported: ${why.gib1}`);
   }
   if (!reasons.length) reasons.push('no recorded result tells the profile apart: defaults used');
-  return { profile: resolveProfile(settings, inferred, why), reasons, conflicts, observations: [...observations] };
+  return { profile: resolveProfile(settings, inferred, why, assumed), reasons, conflicts, observations: [...observations] };
 }
 
 /**

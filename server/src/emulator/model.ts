@@ -997,7 +997,11 @@ export class KvmModel {
       const known = p.kernel === '6.18+' ? 3n : p.kernel === '6.16-6.17' ? null : 0n;
       if (known !== null && (flags & ~known) !== 0n) pred = { ok: false, errno: 'EINVAL', why: `guest_memfd flags ${hex(flags)} include bits this kernel does not define (${known ? 'GUEST_MEMFD_FLAG_MMAP|INIT_SHARED' : 'none before 6.17'})`, certainty: 'exact' };
       else if (sizeSigned <= 0n || size % PAGE !== 0n) pred = { ok: false, errno: 'EINVAL', why: 'guest_memfd size must be > 0 and a multiple of 4 KiB', certainty: 'exact' };
-      else if (flags !== 0n) pred = { ok: null, why: 'guest_memfd flags are accepted only where the VM type allows them (MMAP is refused for confidential VMs)', certainty: 'unknown', possible: [{ ret: -1, errno: 'EINVAL', why: 'flag not supported for this VM type' }] };
+      else if (flags !== 0n && p.kernel === '6.18+' && !this.hasPrivateMem(vm)) {
+        pred = (flags & 2n) && !(flags & 1n)
+          ? { ok: false, errno: 'EINVAL', why: 'GUEST_MEMFD_FLAG_INIT_SHARED needs GUEST_MEMFD_FLAG_MMAP', certainty: 'assumed' }
+          : { ok: true, why: `guest_memfd of ${hex(size)} bytes that the host can mmap (non-confidential VM, 6.18+)`, certainty: 'assumed' };
+      } else if (flags !== 0n) pred = { ok: null, why: 'guest_memfd flags are accepted only where the VM type allows them (MMAP is refused for confidential VMs)', certainty: 'unknown', possible: [{ ret: -1, errno: 'EINVAL', why: 'flag not supported for this VM type' }] };
       else if (p.kernel === 'pre-6.11') pred = { ok: null, why: 'KVM_CREATE_GUEST_MEMFD exists from 6.8: a kernel before 6.11 may not have it', certainty: 'unknown', possible: [{ ret: -1, errno: 'ENOTTY', why: 'kernel before 6.8' }] };
       else pred = { ok: true, why: `guest_memfd of ${hex(size)} bytes (reserved fields are not checked)`, certainty: 'exact' };
     }

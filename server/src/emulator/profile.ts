@@ -40,6 +40,8 @@ export function resolveProfile(
   settings?: ProfileSettings,
   inferred?: Partial<Profile>,
   inferredReasons?: Partial<Record<ProfileKey, string>>,
+  /** values chosen among several that explain a trace: used, but still reported as assumed */
+  assumed?: Partial<Profile>,
 ): ResolvedProfile {
   const out = { ...DEFAULT_PROFILE } as Profile;
   const source = {} as Record<ProfileKey, ProfileSource>;
@@ -56,6 +58,11 @@ export function resolveProfile(
       source[k] = 'inferred';
       if (inferredReasons?.[k]) reasons[k] = inferredReasons[k];
     } else {
+      const a = assumed?.[k];
+      if (a !== undefined && isValid(k, a)) {
+        (out as unknown as Record<string, unknown>)[k] = a;
+        if (inferredReasons?.[k]) reasons[k] = inferredReasons[k];
+      }
       source[k] = 'default';
     }
   }
