@@ -7,8 +7,8 @@ import type { ApiDoc } from './apiDoc';
 import type { RstBlock, SimpleTableBlock } from './types';
 
 const escHtml = (s: string) => s.replace(/[<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&amp;'));
-/** Markdown specials in plain text (not in code spans) */
-const escMd = (s: string) => escHtml(s).replace(/([\\*_[\]|#])/g, '\\$1');
+/** Markdown specials in plain text (not in code spans); intraword `_` is literal in GFM and stays readable */
+const escMd = (s: string) => escHtml(s).replace(/([\\*[\]`])/g, '\\$1').replace(/(^|\s)_/g, '$1\\_').replace(/_(\s|$)/g, '\\_$1');
 
 function codeSpan(s: string): string {
   const ticks = s.includes('`') ? '`` ' : '`';

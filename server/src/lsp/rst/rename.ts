@@ -4,7 +4,6 @@
  * Traces are recordings and are not rewritten.
  */
 import type { PrepareRenameParams, Range, RenameParams, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
-import { ResponseError, ErrorCodes } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { columnWidth } from '../../rst/reader';
 import type { ServerContext } from '../languages';
@@ -13,7 +12,8 @@ import { docOf, ensureWorkspaceScanned, indexOpenDocuments, nameAt, rstIndex } f
 export async function prepareRename(doc: TextDocument, params: PrepareRenameParams, ctx: ServerContext): Promise<{ range: Range; placeholder: string } | null> {
   await ensureWorkspaceScanned(ctx);
   const at = nameAt(docOf(doc), params.position);
-  if (!at || at.kind === 'errno') throw new ResponseError(ErrorCodes.InvalidRequest, 'Only KVM_* names and struct kvm_* tags can be renamed.');
+  // null = nothing renamable here (errno names are fixed by Linux)
+  if (!at || at.kind === 'errno') return null;
   return { range: at.range, placeholder: at.name };
 }
 
@@ -26,7 +26,9 @@ export async function rename(doc: TextDocument, params: RenameParams, ctx: Serve
   if (at.kind === 'struct') newName = newName.replace(/^struct\s+/, '');
   const valid = at.kind === 'kvm' ? /^KVM_[A-Z0-9_]*[A-Z0-9]$/ : /^kvm_[A-Za-z0-9_]+$/;
   if (!valid.test(newName)) {
-    throw new ResponseError(ErrorCodes.InvalidParams, at.kind === 'kvm' ? `"${newName}" is not a KVM_* name (KVM_ followed by capitals, digits and _).` : `"${newName}" is not a struct tag (kvm_ followed by letters, digits and _).`);
+    // the router answers null for a thrown error; say why in the server log and make no edit
+    ctx.connection.console.warn(at.kind === 'kvm' ? `kvm-lens: "${newName}" is not a KVM_* name (KVM_ followed by capitals, digits and _).` : `kvm-lens: "${newName}" is not a struct tag (kvm_ followed by letters, digits and _).`);
+    return null;
   }
   const changes: Record<string, TextEdit[]> = {};
   for (const r of rstIndex.references(at.name, at.kind)) {

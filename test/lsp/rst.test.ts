@@ -1,0 +1,262 @@
+/**
+ * api.rst features over the real language server (dist/server.js over stdio), on the samples written for this
+ * project: every diagnostic with its fix, hover, definition, references (also into an open trace), symbols,
+ * workspace symbols, folding, completion, rename (KVM_MAP_MEMORY -> KVM_PRE_FAULT_MEMORY), code actions and
+ * the kvmLens/previewMarkdown request.
+ */
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CodeAction, CompletionItem, CompletionList, Diagnostic, DocumentSymbol, TextEdit } from 'vscode-languageserver-protocol/node';
+import { LspClient, SAMPLES, lineOf, posOf, textAt, uriOf } from './helpers';
+
+const EXCERPT = join(SAMPLES, 'api-excerpt.rst');
+const MISTAKES = join(SAMPLES, 'api-mistakes.rst');
+const excerpt = readFileSync(EXCERPT, 'utf8');
+const mistakes = readFileSync(MISTAKES, 'utf8');
+
+function applyEdits(text: string, edits: TextEdit[]): string {
+  const lines = text.split('\n');
+  const offset = (p: { line: number; character: number }) => {
+    let o = 0;
+    for (let i = 0; i < p.line; i++) o += (lines[i]?.length ?? 0) + 1;
+    return o + p.character;
+  };
+  const sorted = [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start));
+  let out = text;
+  for (const e of sorted) out = out.slice(0, offset(e.range.start)) + e.newText + out.slice(offset(e.range.end));
+  return out;
+}
+
+const items = (r: CompletionItem[] | CompletionList | null) => (Array.isArray(r) ? r : r?.items ?? []);
+
+describe('api.rst over LSP', () => {
+  let c: LspClient;
+  let ex: string;
+  let mi: string;
+  before(async () => {
+    c = await LspClient.start({ rootPath: SAMPLES });
+    ex = await c.openFile(EXCERPT);
+    mi = await c.openFile(MISTAKES);
+  });
+  after(() => c?.stop());
+
+  test('the excerpt is clean', async () => {
+    assert.deepEqual((await c.diagnostics(ex)).map((d) => `${d.code} ${d.message}`), []);
+  });
+
+  test('the mistakes sample shows every RST check at the line its comment names', async () => {
+    const diags = await c.diagnostics(mi);
+    const codes = new Set(diags.map((d) => String(d.code)));
+    for (let n = 101; n <= 106; n++) assert.ok(codes.has(`RST${n}`), `RST${n} missing`);
+    for (let n = 201; n <= 215; n++) assert.ok(codes.has(`RST${n}`), `RST${n} missing`);
+    const at = (code: string) => diags.filter((d) => d.code === code);
+    assert.equal(at('RST101')[0]!.range.start.line, lineOf(mistakes, '4.1 KVM_CREATE_VM') + 1);
+    assert.equal(at('RST202')[0]!.range.start.line, lineOf(mistakes, '4.1 KVM_GET_API_VERSION'));
+    assert.equal(textAt(mistakes, at('RST205')[0]!.range), 'vcpu-ioctl');
+    assert.equal(textAt(mistakes, at('RST206')[0]!.range), 'x68');
+    assert.equal(textAt(mistakes, at('RST207')[0]!.range), 'kvm_userspace_memory_regoin');
+    assert.equal(textAt(mistakes, at('RST211')[0]!.range), 'EINVALID');
+    assert.equal(textAt(mistakes, at('RST214')[0]!.range), 'ENOSPC');
+    assert.match(at('RST215')[0]!.message, /EOPNOTSUPP/);
+    assert.match(at('RST208')[0]!.message, /24 bytes.*64 bytes/);
+    assert.deepEqual(at('RST213').map((d) => textAt(mistakes, d.range)), ['KVM_MAP_MEMORY', 'kvm_map_memory']);
+    assert.match(at('RST212')[0]!.message, /Did you mean KVM_PRE_FAULT_MEMORY/);
+    for (const d of diags) assert.equal(d.source, 'kvm-lens');
+  });
+
+  test('hover on an ioctl: section summary, request number, struct layout', async () => {
+    const l = lineOf(excerpt, 'A caller checks KVM_CAP_PRE_FAULT_MEMORY');
+    const h = await c.hoverText(ex, lineOf(excerpt, '4.5 KVM_PRE_FAULT_MEMORY'), 8);
+    assert.ok(h);
+    assert.match(h, /4\.5 KVM_PRE_FAULT_MEMORY/);
+    assert.match(h, /vcpu ioctl/);
+    assert.match(h, /0xc040aed5/);
+    assert.match(h, /_IOWR\(KVMIO, 0xd5, 64 bytes\)/);
+    assert.match(h, /24\s+40\s+__u64 padding\[5\]/);
+    const cap = await c.hoverText(ex, l, posOf(excerpt, l, 'KVM_CAP_PRE').character + 3);
+    assert.match(cap ?? '', /capability 236/);
+    const errno = await c.hoverText(ex, lineOf(excerpt, '  EOPNOTSUPP the'), 4);
+    assert.match(errno ?? '', /EOPNOTSUPP\*\* \(95\)/);
+    const st = await c.hoverText(ex, lineOf(excerpt, 'struct kvm_pre_fault_memory {'), 12);
+    assert.match(st ?? '', /64 bytes/);
+  });
+
+  test('definition: from prose to the section, from another file, to a struct', async () => {
+    const l = lineOf(excerpt, 'KVM_PRE_FAULT_MEMORY is available');
+    const defs = await c.definition(ex, l, 3);
+    // the excerpt's section first; the mistakes sample documents it too
+    assert.equal(defs[0]!.uri, ex);
+    assert.equal(defs[0]!.range.start.line, lineOf(excerpt, '4.5 KVM_PRE_FAULT_MEMORY'));
+    assert.ok(defs.some((d) => d.uri === mi));
+    // from the other sample: the stale name's section is not documented, KVM_CREATE_VM is (in both files)
+    const l2 = lineOf(mistakes, 'RST213: the v3 name');
+    const p2 = posOf(mistakes, l2, 'kvm_map_memory', 2);
+    assert.deepEqual(await c.definition(mi, p2.line, p2.character), []);
+    const sl = lineOf(excerpt, ':Parameters: struct kvm_pre_fault_memory');
+    const sd = await c.definition(ex, sl, posOf(excerpt, sl, 'kvm_pre_fault').character + 2);
+    assert.equal(sd[0]!.range.start.line, lineOf(excerpt, '  struct kvm_pre_fault_memory {'));
+  });
+
+  test('references across .rst files and an open trace', async () => {
+    const tr = await c.openFile(join(SAMPLES, 'prefault-session.strace'));
+    const l = lineOf(excerpt, '8.1 KVM_CAP_PRE_FAULT_MEMORY');
+    const refs = (await c.references(ex, l, 6)) ?? [];
+    const uris = new Set(refs.map((r) => r.uri));
+    assert.ok(uris.has(ex));
+    assert.ok(uris.has(mi), 'the mistakes sample mentions it in a field');
+    const trace = readFileSync(join(SAMPLES, 'prefault-session.strace'), 'utf8');
+    if (trace.includes('KVM_CAP_PRE_FAULT_MEMORY')) assert.ok(uris.has(tr), 'the open trace mentions it');
+    const noDecl = (await c.references(ex, l, 6, false)) ?? [];
+    assert.equal(noDecl.length, refs.length - 1);
+    await c.close(tr);
+  });
+
+  test('document symbols: chapters > sections, with the ioctl type as detail', async () => {
+    const syms = (await c.documentSymbols(ex)) as DocumentSymbol[];
+    assert.equal(syms.length, 1);
+    const chapters = syms[0]!.children!;
+    assert.deepEqual(chapters.map((s) => s.name), ['1. Overview', '4. API description', '8. Other capabilities']);
+    const four = chapters[1]!.children!;
+    assert.deepEqual(four.map((s) => s.name).slice(0, 5), ['4.1 KVM_CREATE_VM', '4.2 KVM_CHECK_EXTENSION', '4.3 KVM_CREATE_VCPU', '4.4 KVM_SET_USER_MEMORY_REGION2', '4.5 KVM_PRE_FAULT_MEMORY']);
+    assert.equal(four[4]!.detail, 'vcpu ioctl');
+    assert.ok(four[4]!.children!.some((s) => s.name === 'struct kvm_pre_fault_memory' && s.detail === '64 bytes'));
+  });
+
+  test('workspace symbols across the samples', async () => {
+    const syms = (await c.workspaceSymbols('PRE_FAULT')) ?? [];
+    assert.ok(syms.some((s) => s.name === 'KVM_PRE_FAULT_MEMORY' && s.location.uri === ex));
+    assert.ok(syms.some((s) => s.name === 'struct kvm_pre_fault_memory'));
+    assert.ok(syms.some((s) => s.name === 'KVM_CAP_PRE_FAULT_MEMORY'));
+  });
+
+  test('folding ranges for sections, tables and literal blocks', async () => {
+    const f = (await c.foldingRanges(ex)) ?? [];
+    const s45 = lineOf(excerpt, '4.5 KVM_PRE_FAULT_MEMORY');
+    assert.ok(f.some((r) => r.startLine === s45 && r.endLine > s45 + 20));
+    assert.ok(f.some((r) => r.startLine === lineOf(excerpt, '  ========== ====')));
+    assert.ok(f.some((r) => r.startLine === lineOf(excerpt, '  struct kvm_pre_fault_memory {')));
+  });
+
+  test('completion: fields, :Type: values, KVM names, errnos in an error table, struct names', async () => {
+    const uri = uriOf(join(SAMPLES, 'scratch-completion.rst'));
+    const text = `${excerpt}\n4.6 KVM_NEW\n-----------\n\n:\n:Type: v\n:Architectures: ar\nSee KVM_PRE_F and struct kvm_pre_\n\n  ====== ======\n  EINV   x\n  ====== ======\n`;
+    await c.openText(uri, text, 'restructuredtext');
+    const base = text.split('\n').length - 1;
+    const L = (k: number) => base - 8 + k;
+    const fields = items(await c.completion(uri, L(0), 1)).map((i) => i.label);
+    assert.ok(fields.includes(':Parameters:') && fields.includes(':Type:'));
+    const types = items(await c.completion(uri, L(1), 8)).map((i) => i.label);
+    assert.ok(types.includes('vcpu ioctl') && types.includes('vm ioctl'));
+    const arches = items(await c.completion(uri, L(2), 17)).map((i) => i.label);
+    assert.ok(arches.includes('arm64'));
+    const names = items(await c.completion(uri, L(3), 'See KVM_PRE_F'.length)).map((i) => i.label);
+    assert.ok(names.includes('KVM_PRE_FAULT_MEMORY'));
+    const structs = items(await c.completion(uri, L(3), text.split('\n')[L(3)]!.length)).map((i) => i.label);
+    assert.ok(structs.includes('kvm_pre_fault_memory'));
+    const errnos = items(await c.completion(uri, L(6), 6)).map((i) => i.label);
+    assert.ok(errnos.includes('EINVAL'));
+    await c.close(uri);
+  });
+
+  test('rename KVM_MAP_MEMORY to KVM_PRE_FAULT_MEMORY (the v3 -> v4 rename) keeps titles well formed', async () => {
+    const uri = uriOf(join(SAMPLES, 'scratch-v3.rst'));
+    const v3 = [
+      '4. API description', '==================', '',
+      '4.1 KVM_MAP_MEMORY', '------------------', '',
+      ':Capability: KVM_CAP_MAP_MEMORY', ':Architectures: x86', ':Type: vcpu ioctl', ':Parameters: struct kvm_map_memory (in/out)', ':Returns: 0 on success', '',
+      'Call KVM_MAP_MEMORY again while size is not zero.', '',
+    ].join('\n');
+    await c.openText(uri, v3, 'restructuredtext');
+    const prep = await c.request<{ range: any; placeholder: string }>('textDocument/prepareRename', { textDocument: { uri }, position: { line: 3, character: 6 } });
+    assert.equal(prep.placeholder, 'KVM_MAP_MEMORY');
+    const we = await c.rename(uri, 3, 6, 'KVM_PRE_FAULT_MEMORY');
+    const edits = we!.changes![uri]!;
+    const after = applyEdits(v3, edits);
+    assert.match(after, /^4\.1 KVM_PRE_FAULT_MEMORY\n-{24}$/m);
+    assert.match(after, /Call KVM_PRE_FAULT_MEMORY again/);
+    assert.doesNotMatch(after, /KVM_MAP_MEMORY/);
+    await c.changeText(uri, after);
+    const diags = await c.diagnostics(uri);
+    assert.ok(!diags.some((d) => d.code === 'RST101'), 'underline extended');
+    // the stale struct name still shows, with a replace fix
+    const stale = diags.filter((d) => d.code === 'RST213').map((d) => textAt(after, d.range));
+    assert.deepEqual(stale, ['KVM_CAP_MAP_MEMORY', 'kvm_map_memory']);
+    assert.equal(await c.request('textDocument/prepareRename', { textDocument: { uri }, position: { line: 1, character: 2 } }), null);
+    assert.equal(await c.rename(uri, 3, 6, 'not a name'), null);
+    await c.close(uri);
+  });
+
+  test('code actions fix what the diagnostics report', async () => {
+    const uri = uriOf(join(SAMPLES, 'scratch-fixes.rst'));
+    await c.openText(uri, mistakes, 'restructuredtext');
+    const diags = await c.diagnostics(uri);
+    const fixFor = async (code: string): Promise<{ d: Diagnostic; a: CodeAction }> => {
+      const d = diags.find((x) => x.code === code)!;
+      const acts = ((await c.codeActions(uri, d.range, [d])) ?? []) as CodeAction[];
+      const a = acts.find((x) => x.diagnostics?.some((y) => y.code === code) && x.edit)!;
+      assert.ok(a, `a fix for ${code}`);
+      return { d, a };
+    };
+    let text = mistakes;
+    for (const code of ['RST101', 'RST104', 'RST205', 'RST206', 'RST211', 'RST212']) {
+      const { a } = await fixFor(code);
+      const t2 = applyEdits(mistakes, a.edit!.changes![uri]!);
+      await c.changeText(uri, t2);
+      const after = await c.diagnostics(uri);
+      assert.ok(after.filter((x) => x.code === code).length < diags.filter((x) => x.code === code).length, `${code} fixed by "${a.title}"`);
+      await c.changeText(uri, mistakes);
+      await c.diagnostics(uri);
+      text = t2;
+    }
+    void text;
+    // renumbering fixes the order, the duplicate and the skip at once
+    const { a } = await fixFor('RST201');
+    const renumbered = applyEdits(mistakes, a.edit!.changes![uri]!);
+    await c.changeText(uri, renumbered);
+    const after = await c.diagnostics(uri);
+    for (const code of ['RST201', 'RST202', 'RST203']) assert.ok(!after.some((x) => x.code === code), `${code} after renumbering`);
+    // adding the missing field
+    const { a: add } = await fixFor('RST204');
+    await c.changeText(uri, applyEdits(mistakes, add.edit!.changes![uri]!));
+    assert.ok(!(await c.diagnostics(uri)).some((x) => x.code === 'RST204'));
+    await c.close(uri);
+  });
+
+  test('kvmLens/previewMarkdown: a section, and the whole file', async () => {
+    const l = lineOf(excerpt, 'The ioctl builds the stage-2');
+    const r = await c.request<{ title: string; markdown: string }>('kvmLens/previewMarkdown', { uri: ex, line: l });
+    assert.equal(r.title, '4.5 KVM_PRE_FAULT_MEMORY');
+    assert.match(r.markdown, /^# 4\.5 KVM_PRE_FAULT_MEMORY/);
+    assert.match(r.markdown, /- \*\*Type:\*\* vcpu ioctl/);
+    assert.match(r.markdown, /\| EOPNOTSUPP \| the vCPU's MMU/);
+    assert.match(r.markdown, /```c\nstruct kvm_pre_fault_memory \{/);
+    assert.match(r.markdown, /`\[gpa, gpa \+ size\)`/);
+    assert.doesNotMatch(r.markdown, /<|>/);
+    const all = await c.request<{ title: string; markdown: string }>('kvmLens/previewMarkdown', { uri: ex });
+    assert.match(all.markdown, /^# KVM API excerpt/);
+    assert.match(all.markdown, /\n## 4\. API description\n/);
+    assert.match(all.markdown, /\n### 4\.1 KVM_CREATE_VM\n/);
+  });
+
+  test('half-edited text never breaks the server', async () => {
+    const uri = uriOf(join(SAMPLES, 'scratch-typing.rst'));
+    await c.openText(uri, '', 'restructuredtext');
+    // type the excerpt in chunks, cutting lines anywhere
+    for (let n = 37; n < excerpt.length; n += Math.max(37, Math.floor(excerpt.length / 12))) {
+      await c.changeText(uri, excerpt.slice(0, n));
+      assert.ok(Array.isArray(await c.diagnostics(uri)));
+      await c.hover(uri, 0, 0);
+      await c.documentSymbols(uri);
+    }
+    for (const junk of ['====\n', '::\n', '  ===== ===\n  a\n', ':Type:\n', 'struct kvm_x {\n  __u64 a[\n', '.. code-block:: c\n\n  struct {', '\t\t\n=\n', '4.\n---\n4.\n---\n']) {
+      await c.changeText(uri, junk);
+      assert.ok(Array.isArray(await c.diagnostics(uri)));
+      await c.foldingRanges(uri);
+      await c.completion(uri, 0, 1);
+    }
+    assert.deepEqual(c.logs.filter((l) => /failed/.test(l)), []);
+    await c.close(uri);
+  });
+});
