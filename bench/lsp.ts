@@ -1,2 +1,197 @@
-import type { Report } from './lib/report';
-export async function benchLsp(report: Report, _o?: unknown): Promise<void> { report.na('lsp', 'section', 'not written yet'); }
+/**
+ * The language server over stdio (`node dist/server.js --stdio`, JSON-RPC as an editor speaks it): time to
+ * first diagnostics on open, p50/p99 of hover, inlay hints for a screenful (60 lines), code lens and document
+ * symbols, on the real api.rst and on a 10^6-line trace; the event-loop stalls while the big trace loads
+ * (latency of a cheap request sent every 10 ms during the load); the server's memory (VmHWM/VmRSS from /proc).
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Report, verdict, fmt } from './lib/report';
+import { ROOT, apiRstPath, makeTrace, vcpuFamily } from './lib/fixtures';
+import { summarize } from './lib/stats';
+import { LspClient, uriOf, ensureServerBuilt } from '../test/lsp/helpers';
+
+const SCREEN = 60;
+
+function procStatus(pid: number): { rssKiB: number; hwmKiB: number } {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const get = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? NaN);
+    return { rssKiB: get('VmRSS'), hwmKiB: get('VmHWM') };
+  } catch {
+    return { rssKiB: NaN, hwmKiB: NaN };
+  }
+}
+
+/** Deterministic pseudo-random numbers (the same positions every run). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t = performance.now();
+  const r = await fn();
+  return [performance.now() - t, r];
+}
+
+interface Positions {
+  hover: { line: number; character: number }[];
+  lines: number;
+}
+
+/** Hover positions on names (KVM_*, struct kvm_*, errnos, fds) spread over the document. */
+function positions(text: string, samples: number, seed: number): Positions {
+  const lines = text.split('\n');
+  const r = rng(seed);
+  const cands: { line: number; character: number }[] = [];
+  const stride = Math.max(1, Math.floor(lines.length / 20000));
+  for (let i = 0; i < lines.length; i += stride) {
+    const l = lines[i]!;
+    for (const m of l.matchAll(/KVM_[A-Z0-9_]+|kvm_[a-z_]+|\bE[A-Z]{3,}\b|\(\d+,/g)) cands.push({ line: i, character: m.index! + 1 });
+  }
+  const hover: { line: number; character: number }[] = [];
+  for (let i = 0; i < samples && cands.length; i++) hover.push(cands[Math.floor(r() * cands.length)]!);
+  return { hover, lines: lines.length };
+}
+
+async function requestStats(client: LspClient, uri: string, text: string, samples: number, seed: number) {
+  const pos = positions(text, samples, seed);
+  const r = rng(seed + 1);
+  const hover: number[] = [];
+  for (const p of pos.hover) hover.push((await timed(() => client.hover(uri, p.line, p.character)))[0]);
+  const inlay: number[] = [];
+  let hints = 0;
+  for (let i = 0; i < samples; i++) {
+    const start = Math.floor(r() * Math.max(1, pos.lines - SCREEN));
+    const [ms, res] = await timed(() => client.inlayHints(uri, { start: { line: start, character: 0 }, end: { line: start + SCREEN, character: 0 } }));
+    inlay.push(ms);
+    hints += res?.length ?? 0;
+  }
+  const lens: number[] = [];
+  const syms: number[] = [];
+  let nLens = 0;
+  let nSyms = 0;
+  const few = Math.max(5, Math.round(samples / 10));
+  for (let i = 0; i < few; i++) {
+    const [a, l] = await timed(() => client.codeLenses(uri));
+    lens.push(a);
+    nLens = l?.length ?? 0;
+    const [b, s] = await timed(() => client.documentSymbols(uri));
+    syms.push(b);
+    nSyms = s?.length ?? 0;
+  }
+  return { hover: summarize(hover), inlay: summarize(inlay), lens: summarize(lens), syms: summarize(syms), hints: hints / samples, nLens, nSyms };
+}
+
+function addRequestRows(report: Report, G: string, what: string, s: Awaited<ReturnType<typeof requestStats>>): void {
+  const row = (name: string, st: ReturnType<typeof summarize>, note: string) =>
+    report.add({ group: G, name: `${what}: ${name} p50 / p99`, value: st.p99, unit: 'ms (p99)', baseline: `p50 ${fmt(st.p50)} ms`, target: 'p99 <= 50 ms', verdict: verdict(st.p99 <= 50), note: `${note}; n=${st.n}, max ${fmt(st.max)} ms`, extra: st });
+  row('hover', s.hover, 'on names spread over the file');
+  row(`inlay hints, ${SCREEN} lines`, s.inlay, `${fmt(s.hints)} hints a screen`);
+  row('code lens', s.lens, `${s.nLens} lenses`);
+  row('document symbols', s.syms, `${s.nSyms} top-level symbols`);
+}
+
+export async function benchLsp(report: Report, opts: { samples: number }): Promise<void> {
+  const G = 'lsp';
+  ensureServerBuilt();
+  if (!existsSync(join(ROOT, 'dist', 'server.js'))) {
+    report.na(G, 'server', 'dist/server.js not built');
+    return;
+  }
+  // ---- api.rst ----
+  const doc = apiRstPath('6.12');
+  if ('error' in doc) report.na(G, 'api.rst', doc.error);
+  else {
+    const client = await LspClient.start({ rootPath: join(ROOT, '.cache', 'linux-doc', '6.12'), timeoutMs: 120_000 });
+    try {
+      const text = readFileSync(doc.path, 'utf8');
+      const uri = uriOf(doc.path);
+      const t = performance.now();
+      await client.openText(uri, text, 'restructuredtext');
+      const diags = await client.diagnostics(uri);
+      const first = performance.now() - t;
+      report.add({ group: G, name: 'api.rst: open -> first diagnostics', value: first, unit: 'ms', note: `${diags.length} diagnostics; includes sending 318 KiB over the pipe` });
+      // a keystroke: one-character edit -> new diagnostics (the server debounces by 150 ms: subtracted)
+      const line = text.split('\n').findIndex((l, i) => i > 4000 && /^[A-Za-z][a-z ]{20,}/.test(l));
+      const edits: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const t1 = performance.now();
+        await client.edit(uri, { start: { line, character: 2 }, end: { line, character: 3 } }, i % 2 ? 'e' : 'x');
+        await client.diagnostics(uri);
+        edits.push(performance.now() - t1 - 150);
+      }
+      const e = summarize(edits);
+      report.add({ group: G, name: 'api.rst: keystroke -> fresh diagnostics (minus 150 ms debounce)', value: e.p50, unit: 'ms', baseline: `p99 ${fmt(e.p99)} ms`, extra: e });
+      addRequestRows(report, G, 'api.rst', await requestStats(client, uri, text, opts.samples, 7));
+    } catch (e) {
+      report.na(G, 'api.rst', `failed: ${(e as Error).message.split('\n')[0]}`);
+    } finally {
+      await client.stop();
+    }
+  }
+
+  // ---- a 10^6-line trace ----
+  const fam = vcpuFamily();
+  if (!fam) {
+    report.na(G, 'trace', 'no corpus recording to scale');
+    return;
+  }
+  const tr = makeTrace(fam, 1_000_000);
+  report.note(`LSP trace: ${fam.description}; 10^6 lines = ${fmt(tr.bytes / 1e6)} MB, under the 50 MB above which VS Code stops syncing a file to extensions (larger traces get TRC190 and the CLI)`);
+  const client = await LspClient.start({ timeoutMs: 600_000 });
+  try {
+    const text = readFileSync(tr.path, 'utf8');
+    const small = uriOf(join(ROOT, 'samples', 'prefault-session.strace'));
+    const smallText = existsSync(join(ROOT, 'samples', 'prefault-session.strace')) ? readFileSync(join(ROOT, 'samples', 'prefault-session.strace'), 'utf8') : 'ioctl(3, KVM_GET_API_VERSION, 0) = 12\n';
+    await client.openText(small, smallText, 'kvm-trace');
+    await client.diagnostics(small);
+    await client.hover(small, 2, 10);
+    const idle = procStatus(client.proc.pid!);
+    const uri = uriOf(tr.path);
+    // probe: a cheap request every 10 ms while the trace loads; its latency is the event loop's stall
+    const probes: number[] = [];
+    let loading = true;
+    const probe = (async () => {
+      while (loading) {
+        const [ms] = await timed(() => client.hover(small, 2, 10));
+        probes.push(ms);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const t = performance.now();
+    await client.openText(uri, text, 'kvm-trace');
+    const sent = performance.now() - t;
+    const diags = await client.diagnostics(uri);
+    const first = performance.now() - t;
+    loading = false;
+    await probe;
+    const loaded = procStatus(client.proc.pid!);
+    const mb = tr.bytes / 1e6;
+    report.add({ group: G, name: `trace 10^6 lines (${fmt(mb)} MB): open -> first diagnostics`, value: first, unit: 'ms', note: `${diags.length} diagnostics; ${fmt(sent)} ms of it to send the text`, extra: { sentMs: sent, diagnostics: diags.length } });
+    const stall = summarize(probes);
+    report.add({
+      group: G, name: 'longest event-loop stall while the 10^6-line trace loads', value: stall.max, unit: 'ms',
+      baseline: `probe p50 ${fmt(stall.p50)} ms`, target: '<= 100 ms', verdict: verdict(stall.max <= 100),
+      note: `latency of a hover on another document sent every 10 ms during the load (${stall.n} probes)`, extra: stall,
+    });
+    const growth = (loaded.hwmKiB - idle.rssKiB) / 1024;
+    report.add({
+      group: G, name: 'server memory for the 10^6-line trace (peak RSS - idle RSS)', value: growth / (tr.bytes / 2 ** 20), unit: 'x trace size',
+      baseline: `${fmt(growth)} MiB for ${fmt(tr.bytes / 2 ** 20)} MiB`, target: '< 3x', verdict: verdict(growth / (tr.bytes / 2 ** 20) < 3),
+      note: `idle ${fmt(idle.rssKiB / 1024)} MiB, peak ${fmt(loaded.hwmKiB / 1024)} MiB, after load ${fmt(loaded.rssKiB / 1024)} MiB (the text itself is held once by the server)`,
+      extra: { idle, loaded },
+    });
+    addRequestRows(report, G, 'trace 10^6', await requestStats(client, uri, text, opts.samples, 11));
+    const after = procStatus(client.proc.pid!);
+    report.add({ group: G, name: 'server peak RSS after all trace requests', value: after.hwmKiB / 1024, unit: 'MiB', note: `${fmt((after.hwmKiB - idle.rssKiB) / 1024 / (tr.bytes / 2 ** 20))}x the trace over idle` });
+  } catch (e) {
+    report.na(G, 'trace 10^6', `failed: ${(e as Error).message.split('\n')[0]}`);
+  } finally {
+    await client.stop();
+  }
+}
