@@ -285,6 +285,7 @@ export function readRst(text: string): RstDocument {
           continue;
         }
         if (BODY_DIRECTIVES.has(name)) {
+          if (args) lineKinds[i] = LineKind.Prose; // `.. note:: text`: the text is prose
           blocks.push({ kind: 'directive', name, nameRange, args, opaque: false, range: fullRange(i, Math.max(i, end)), section: current, indent: ind });
           if (args) {
             // `.. note:: text` : the text is the first paragraph of the content
