@@ -350,8 +350,14 @@ export async function run(): Promise<void> {
         await vscode.commands.executeCommand('editor.action.showHover');
         await sleep(1500);
       }
-      await checkpoint({ action: 'screenshot', name: 'trace-editor' });
-      await vscode.commands.executeCommand('editor.action.hideHover').then(undefined, () => undefined);
+      await vscode.commands.executeCommand('workbench.action.closeSidebar');
+      try {
+        await sleep(500);
+        await checkpoint({ action: 'screenshot', name: 'trace-editor' });
+      } finally {
+        await vscode.commands.executeCommand('editor.action.hideHover').then(undefined, () => undefined);
+        await vscode.commands.executeCommand('workbench.view.explorer');
+      }
     });
 
     await test('api.rst diagnostics, definition and completion', async () => {
