@@ -68,11 +68,12 @@ const KVM_IOC_TYPE = KVMIO;
 const P_EINTR: PossibleResult = Object.freeze({ ret: -1, errno: 'EINTR', why: 'a signal arrived before the first chunk (the caller retries)' });
 const P_EAGAIN: PossibleResult = Object.freeze({ ret: -1, errno: 'EAGAIN', why: 'a memslot was being deleted or moved by another thread (6.18+)' });
 const P_PARTIAL: PossibleResult = Object.freeze({ ret: 0, why: 'a signal stopped the loop after some progress (size > 0 after the call)' });
+const P_DELETED: PossibleResult = Object.freeze({ ret: -1, errno: 'ENOENT', why: 'another thread deleted or moved the memslot before the first chunk' });
 const POSSIBLE_EINTR = Object.freeze([P_EINTR]) as PossibleResult[];
 const POSSIBLE_NONE = POSSIBLE_EINTR;
 const POSSIBLE_NONE_EAGAIN = Object.freeze([P_EINTR, P_EAGAIN]) as PossibleResult[];
-const POSSIBLE_PROGRESS = Object.freeze([P_EINTR, P_PARTIAL]) as PossibleResult[];
-const POSSIBLE_PROGRESS_EAGAIN = Object.freeze([P_EINTR, P_EAGAIN, P_PARTIAL]) as PossibleResult[];
+const POSSIBLE_PROGRESS = Object.freeze([P_EINTR, P_DELETED, P_PARTIAL]) as PossibleResult[];
+const POSSIBLE_PROGRESS_EAGAIN = Object.freeze([P_EINTR, P_EAGAIN, P_DELETED, P_PARTIAL]) as PossibleResult[];
 
 /** request -> its text (name or strace's _IOC form), memoized */
 const opNames = new Map<number, string>();
