@@ -550,8 +550,8 @@ export class TraceReader implements StreamingTraceReader {
       }
     }
     const h = this.s.held;
-    if (h && (h.kind === 'syscall' || h.kind === 'signal' || h.kind === 'exit')) {
-      if (h.kind === 'syscall') (h.stack ??= []).push(f);
+    if (h && (h.kind === 'syscall' || h.kind === 'signal')) {
+      (h.stack ??= []).push(f);
       return;
     }
     this.finding('TRC107', whole, `stack frame (-k) with no call before it (line ${lineNo + 1})`);

@@ -325,6 +325,8 @@ export interface SignalEvent extends EventBase {
   signalRange: Range;
   info?: Value;
   stopped?: boolean;
+  /** -k frames (where the signal was delivered) */
+  stack?: StackFrame[];
 }
 
 export interface ExitEvent extends EventBase {
