@@ -20,11 +20,12 @@ const grammar = {
   name: 'KVM Trace',
   scopeName: 'source.kvm-trace',
   fileTypes: ['strace', 'capture'],
-  firstLineMatch: String.raw`^(?:\[pid +\d+(?:<[^>]*>)?\] +|\d+ +)?(?:[\d:.]+ +)?(?:\(\+ *[\d.]+\) +)?(?:\[ *\d+\] +)?(?:\[[0-9a-f?]{8,16}\] +)?(?:execve\(|[a-z_][a-z0-9_]*\(.*(?:\) += (?:-?\d|\?|0x)| <unfinished \.\.\.>$)|<\.\.\. [a-z_0-9]+ resumed>|\+\+\+ exited with|--- SIG[A-Z]+ |(?:\S*/)?strace: Process \d+ attached)|^(?:\d+@\d+\.\d+:|\d{4}-\d\d-\d\dT\S+ +)?kvm_[a-z0-9_]+ (?:cpu_index|type|fd|slot|reason|vcpu|gsi)`,
+  firstLineMatch: String.raw`^(?:\[pid +\d+(?:<[^>]*>)?\] +|\d+ +)?(?:[\d:.]+ +)?(?:\(\+ *[\d.]+\) +)?(?:\[ *\d+\] +)?(?:\[[0-9a-f?]{8,16}\] +)?(?:execve\(|[a-z_][a-z0-9_]*\(.*(?:\) += (?:-?\d|\?|0x)| <unfinished \.\.\.>$)|<\.\.\. [a-z_0-9]+ resumed>|\+\+\+ exited with|--- SIG[A-Z]+ |(?:\S*/)?strace: Process \d+ attached)|^# kvm-lens capture\b|^(?:\d+@\d+\.\d+:|\d{4}-\d\d-\d\dT\S+ +)?kvm_[a-z0-9_]+ (?:cpu_index|type|fd|slot|reason|vcpu|gsi)`,
   patterns: [
     { include: '#ansi' },
     { include: '#strace-message' },
     { include: '#separator' },
+    { include: '#capture-comment' },
     { include: '#summary' },
     { include: '#qemu-line' },
     { include: '#prefix' },
@@ -170,6 +171,9 @@ const grammar = {
         1: { name: sc('keyword.control.resumed') }, 2: { name: sc('entity.name.function.syscall') }, 3: { name: sc('keyword.control.resumed') },
       },
     },
+
+    // kvm-lens capture's header: `# kvm-lens capture: qemu-system-x86_64 ... (kernel 6.18.0, 2026-11-21T07:30:00Z)`
+    'capture-comment': { match: String.raw`^#.*$`, name: sc('comment.line.number-sign') },
 
     separator: { match: String.raw`^--$`, name: sc('comment.line.separator') },
 

@@ -10,7 +10,7 @@ import { accessSync, constants, existsSync, mkdtempSync, readFileSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  buildCaptureLibrary, captureEnv, CaptureError, findCompiler, generateCaptureHeader, inspectProgram, packageRoot,
+  buildCaptureLibrary, captureEnv, CaptureError, captureHeader, shellQuote, findCompiler, generateCaptureHeader, inspectProgram, packageRoot,
   parseCaptureArgs, preloadObstacle, which,
 } from '../../server/src/cli/capture';
 import { CAPS, ERRNOS, IOCTLS, structLayout } from '../../server/src/kvm';
@@ -80,6 +80,10 @@ test('command line: options, the command after --, errors', () => {
   assert.equal(parseCaptureArgs([]), 'no command given');
   assert.equal(parseCaptureArgs(['-o']), '-o needs a file name');
   assert.equal(parseCaptureArgs(['--bogus', '--', 'x']), "unknown option '--bogus'");
+  assert.equal(shellQuote('qemu-system-x86_64'), 'qemu-system-x86_64');
+  assert.equal(shellQuote("it's"), `'it'\\''s'`);
+  assert.equal(shellQuote('a b'), "'a b'");
+  assert.match(captureHeader(['qemu', '-m', '256'], new Date(0)), /^# kvm-lens capture: qemu -m 256 \(kernel \S+, 1970-01-01T00:00:00\.000Z\)$/);
   const b = parseCaptureArgs(['--build']);
   assert.ok(typeof b !== 'string' && b.buildOnly);
   const env = captureEnv({ LD_PRELOAD: '/other.so', PATH: '/bin' }, '/lib/kl.so', '/tmp/o', { paths: true, ttt: false, durations: true, pid: false });
@@ -168,6 +172,7 @@ test('capture around a small KVM program on the real /dev/kvm', { skip: NO_CC ||
   const lines = text.split('\n').filter(Boolean);
   for (const l of lines) assert.equal(checkCaptureLine(l), null, l);
 
+  assert.match(lines[0]!, new RegExp(`^# kvm-lens capture: ${prog.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} raw \\(kernel `));
   const body = lines.map((l) => l.replace(/^\d+ +/, ''));
   const has = (re: RegExp) => assert.ok(body.some((l) => re.test(l)), `no line matches ${re}`);
   has(/^openat\(AT_FDCWD, "\/dev\/kvm", O_RDWR\|O_CLOEXEC\) += 3$/);
@@ -196,7 +201,7 @@ test('capture around a small KVM program on the real /dev/kvm', { skip: NO_CC ||
   has(/^ioctl\(\d+, KVM_RUN, 0\) += 0 \(KVM_EXIT_IO\)$/);
   has(/^ioctl\(\d+, KVM_RUN, 0\) += 0 \(KVM_EXIT_HLT\)$/);
   // KVM_RUN ran on another thread: its pid column is another tid
-  const tids = new Set(lines.map((l) => l.split(' ')[0]));
+  const tids = new Set(lines.filter((l) => !l.startsWith('#')).map((l) => l.split(' ')[0]));
   assert.ok(tids.size >= 2, `thread ids: ${[...tids]}`);
   // the raw syscall(SYS_ioctl) is not seen (documented limit): one KVM_GET_API_VERSION, not two
   assert.equal(body.filter((l) => l.includes('KVM_GET_API_VERSION')).length, 1);
@@ -215,9 +220,10 @@ test('capture around a small KVM program on the real /dev/kvm', { skip: NO_CC ||
 test('capture options -y -ttt -T --no-pid', { skip: NO_CC || NO_KVM }, () => {
   const prog = buildKvmprog();
   const out = join(work, 'kvmprog-y.strace');
-  const r = cli(['capture', '-o', out, '-y', '-ttt', '-T', '--no-pid', '--', prog]);
+  const r = cli(['capture', '-o', out, '-y', '-ttt', '-T', '--no-pid', '--no-header', '--', prog]);
   assert.equal(r.status, 0, r.stderr);
   const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean);
+  assert.ok(!lines[0]!.startsWith('#'), 'no header with --no-header');
   for (const l of lines) {
     assert.equal(checkCaptureLine(l, { pid: false, ttt: true, durations: true }), null, l);
   }
@@ -268,7 +274,7 @@ test('many threads at once: every line whole, none lost', { skip: NO_CC || NO_KV
   const lines = captureLines(out);
   for (const l of lines) assert.equal(checkCaptureLine(l), null, l);
   assert.equal(lines.filter((l) => l.includes('KVM_CHECK_EXTENSION')).length, 8 * 500);
-  assert.ok(new Set(lines.map((l) => l.split(' ')[0])).size >= 8);
+  assert.ok(new Set(lines.filter((l) => !l.startsWith('#')).map((l) => l.split(' ')[0])).size >= 8);
 });
 
 test('KVM ioctls from a signal handler while the program makes them too: no deadlock', { skip: NO_CC || NO_KVM }, () => {
@@ -314,4 +320,27 @@ test('a command run through a shell script is captured (LD_PRELOAD is inherited 
   const r = cli(['capture', '-o', out, '--', script]);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(captureLines(out).some((l) => l.includes('KVM_PRE_FAULT_MEMORY, {')));
+});
+
+const TRACE_PROG = join(root, 'test/fixtures/kvm-programs/kvmprog.c');
+test('capture around the trace readers\' kvmprog (threads named CPU N/KVM, forks, signals)', {
+  skip: NO_CC || NO_KVM || (existsSync(TRACE_PROG) ? false : 'test/fixtures/kvm-programs/kvmprog.c is not there'),
+}, async () => {
+  const exe = join(work, 'trace-kvmprog');
+  const b = spawnSync(cc!, ['-O1', '-pthread', '-o', exe, TRACE_PROG], { encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  const out = join(work, 'trace-kvmprog.strace');
+  const r = cli(['capture', '-o', out, '--', exe]);
+  assert.equal(r.status, 0, r.stderr);
+  const text = readFileSync(out, 'utf8');
+  const lines = captureLines(out);
+  for (const l of lines) assert.equal(checkCaptureLine(l), null, l);
+  const body = lines.map((l) => l.replace(/^\d+ +/, ''));
+  assert.ok(body.some((l) => /^ioctl\(\d+, KVM_PRE_FAULT_MEMORY, \{gpa=0x100000, size=0x200000, flags=0, padding=\[0, 0, 0, 0, 0\]\}/.test(l)));
+  assert.ok(body.some((l) => /^ioctl\(\d+, KVM_RUN, 0\) += 0 \(KVM_EXIT_HLT\)$/.test(l)));
+  assert.ok(body.some((l) => /^dup2\(\d+, \d+\) += \d+$/.test(l)), 'dup2 of a KVM fd');
+  // more than one process (the forked children) and more than one thread wrote lines
+  assert.ok(new Set(lines.filter((l) => !l.startsWith('#')).map((l) => l.split(' ')[0])).size >= 3);
+  const read = await readWithTraceReader(text, 'trace-kvmprog.strace');
+  if (read) assert.deepEqual(read.unreadable, []);
 });

@@ -30,6 +30,9 @@ function fd(deco: boolean) {
 
 /** null when the line is a well-formed capture line, else what is wrong with it. */
 export function checkCaptureLine(line: string, shape: LineShape = {}): string | null {
+  if (line.startsWith('#')) {
+    return /^# kvm-lens capture: .+ \(kernel \S+, \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\)$/.test(line) ? null : 'not the capture header';
+  }
   const pid = shape.pid ?? true;
   if (pid) {
     const m = /^(\d+)( +)/.exec(line);

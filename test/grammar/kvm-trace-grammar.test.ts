@@ -46,7 +46,7 @@ test('the JSON grammar is generated from syntaxes/kvm-trace.grammar.mjs and up t
 });
 
 test('every line of the real corpus and of our captures is scoped', { skip: existsSync(CORPUS) ? false : `no corpus at ${CORPUS}` }, async () => {
-  const files = [...filesUnder(CORPUS), ...filesUnder(CAPTURES), ...filesUnder(SAMPLES).filter((f) => /\.(strace|trace|log)$/.test(f))];
+  const files = [...filesUnder(CORPUS), ...filesUnder(CAPTURES), ...filesUnder(SAMPLES).filter((f) => /\.(strace|trace|log|capture)$/.test(f))];
   assert.ok(files.length >= 20, `only ${files.length} files`);
   let lines = 0;
   const problems: string[] = [];
@@ -185,6 +185,7 @@ test('stack frames (-k), VCPU dumps (kvm=vcpu+), strace messages, -c summaries',
   await expectScopes('/usr/local/bin/strace: Process 24110 attached', '/usr/local/bin/strace', 'entity.name.tag.strace');
   await expectScopes('100.00    0.000901          37        24         4 ioctl', 'ioctl', 'entity.name.function.syscall');
   await expectScopes('100.00    0.000901          37        24         4 ioctl', '100.00', 'constant.numeric.percent');
+  await expectScopes('# kvm-lens capture: ./vmm --mem 64M (pid 5120)', '# kvm-lens capture: ./vmm --mem 64M (pid 5120)', 'comment.line.number-sign');
   await expectScopes('% time     seconds  usecs/call     calls    errors syscall', '% time     seconds  usecs/call     calls    errors syscall', 'markup.heading.summary');
 });
 
@@ -241,6 +242,7 @@ test('firstLineMatch: trace files yes, other files no', () => {
     'kvm_vcpu_ioctl cpu_index 0, type 0xc040aed5, arg 0x7ffd5a3f3c40',
     '7022@1567775824.019866:kvm_vm_ioctl type 0xae41, arg 0x1',
     '2025-07-21T18:43:28.089797Z kvm_run_exit cpu_index 1, reason 2',
+    '# kvm-lens capture: qemu-system-x86_64 -accel kvm -m 256 (kernel 6.18.44, 2026-11-21T07:30:00.000Z)',
   ];
   const no = ['#include <linux/kvm.h>', '{ "name": "x" }', 'int main(void) { return ioctl(fd, KVM_RUN, 0); }', 'KVM API', '=======', 'print(foo(1))'];
   for (const l of yes) assert.ok(re.test(l), l);

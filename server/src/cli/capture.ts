@@ -10,7 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync, rmSync } from 'node:fs';
-import { constants as osConstants, homedir } from 'node:os';
+import { constants as osConstants, homedir, release } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import {
   CAPS, ERRNOS, EXIT_REASONS, GUEST_MEMFD_FLAGS, IOCTLS, KVMIO, KVM_MEMORY_ATTRIBUTE_PRIVATE, MEMSLOT_FLAGS, VM_TYPES,
@@ -34,6 +34,7 @@ enable_cap, check_extension), to FILE (default kvm-lens-capture.strace).
   -ttt               prefix each line with the time since the epoch, like strace -ttt
   -T                 append the time spent in each call, like strace -T
   --no-pid           no pid column (the default is strace -f -o's \`%-5u \` column of thread ids)
+  --no-header        no \`# kvm-lens capture: COMMAND (kernel, time)\` first line (pure strace syntax)
   --force            run even when COMMAND looks statically linked or setuid (nothing will be recorded)
   --build            only build the library (into the cache) and say where it is
   --print-library    with --build: print only the library's path (for LD_PRELOAD by hand)
@@ -475,6 +476,7 @@ export interface CaptureArgs {
   ttt: boolean;
   durations: boolean;
   pid: boolean;
+  header: boolean;
   force: boolean;
   buildOnly: boolean;
   printLibrary: boolean;
@@ -483,7 +485,7 @@ export interface CaptureArgs {
 
 export function parseCaptureArgs(argv: string[]): CaptureArgs | string {
   const a: CaptureArgs = {
-    output: 'kvm-lens-capture.strace', paths: false, ttt: false, durations: false, pid: true, force: false,
+    output: 'kvm-lens-capture.strace', paths: false, ttt: false, durations: false, pid: true, header: true, force: false,
     buildOnly: false, printLibrary: false, command: [],
   };
   for (let i = 0; i < argv.length; i++) {
@@ -502,6 +504,7 @@ export function parseCaptureArgs(argv: string[]): CaptureArgs | string {
     else if (x === '-ttt') a.ttt = true;
     else if (x === '-T') a.durations = true;
     else if (x === '--no-pid') a.pid = false;
+    else if (x === '--no-header') a.header = false;
     else if (x === '--force') a.force = true;
     else if (x === '--build') a.buildOnly = true;
     else if (x === '--print-library') a.printLibrary = true;
@@ -569,7 +572,7 @@ export async function capture(argv: string[]): Promise<number> {
 
   const output = resolve(a.output);
   try {
-    writeFileSync(output, '');
+    writeFileSync(output, a.header ? `${captureHeader(a.command)}\n` : '');
   } catch (e) {
     process.stderr.write(`kvm-lens capture: cannot write ${output}: ${(e as Error).message}\n`);
     return 2;
@@ -612,6 +615,16 @@ export async function capture(argv: string[]): Promise<number> {
     );
   }
   return status;
+}
+
+/** The first line of a capture: what ran, on which kernel, when (a comment, which the trace reader skips). */
+export function captureHeader(command: string[], when: Date = new Date()): string {
+  return `# kvm-lens capture: ${command.map(shellQuote).join(' ')} (kernel ${release()}, ${when.toISOString()})`;
+}
+
+export function shellQuote(s: string): string {
+  if (s !== '' && /^[\w@%+=:,./-]+$/.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`).replace(/[\r\n]/g, ' ')}'`;
 }
 
 function countLines(file: string): { ioctls: number } {
