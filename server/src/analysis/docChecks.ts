@@ -302,7 +302,8 @@ function checkNumbering(doc: ApiDoc, out: Finding[]): void {
     const depth = kids[0]!.number!.parts.length;
     const sameDepth = kids.filter((k) => k.number!.parts.length === depth);
     if (sameDepth.length < 2 && !prefix) continue;
-    const renumber = renumberFix(doc, sameDepth, prefix);
+    let renumberMemo: Fix | undefined | null = null;
+    const renumberLazy = () => (renumberMemo === null ? (renumberMemo = renumberFix(doc, sameDepth, prefix)) : renumberMemo);
     const seen = new Map<number, ApiSection>();
     let prev = 0;
     for (const k of sameDepth) {
@@ -310,21 +311,21 @@ function checkNumbering(doc: ApiDoc, out: Finding[]): void {
       const last = parts[parts.length - 1]!;
       const pre = parts.slice(0, -1);
       if (prefix && (pre.length !== prefix.length || pre.some((x, i) => x !== prefix[i]))) {
-        out.push(finding('RST201', k.number!.range, `Section ${k.number!.text} is inside section ${p!.number!.text}: its number should start with ${prefix.join('.')}.`, { fixes: renumber ? [renumber] : [] }));
+        out.push(finding('RST201', k.number!.range, `Section ${k.number!.text} is inside section ${p!.number!.text}: its number should start with ${prefix.join('.')}.`, { fixes: renumberLazy() ? [renumberLazy()!] : [] }));
         prev = last;
         continue;
       }
       const dup = seen.get(last);
       if (dup) {
         out.push(finding('RST202', k.number!.range, `Section number ${k.number!.text} is used twice.`, {
-          related: [{ range: dup.number!.range, message: `first ${dup.number!.text}` }], fixes: renumber ? [renumber] : [],
+          related: [{ range: dup.number!.range, message: `first ${dup.number!.text}` }], fixes: renumberLazy() ? [renumberLazy()!] : [],
         }));
       } else if (last < prev) {
-        out.push(finding('RST201', k.number!.range, `Section ${k.number!.text} comes after ${[...pre, prev].join('.')}: numbers out of order.`, { fixes: renumber ? [renumber] : [] }));
+        out.push(finding('RST201', k.number!.range, `Section ${k.number!.text} comes after ${[...pre, prev].join('.')}: numbers out of order.`, { fixes: renumberLazy() ? [renumberLazy()!] : [] }));
       } else if (last > prev + 1 && prev > 0 && prefix) {
         // (chapters may be skipped: excerpts of api.rst keep the real chapter numbers)
         const missing = last - prev - 1;
-        out.push(finding('RST203', k.number!.range, `Section ${k.number!.text} follows ${[...pre, prev].join('.')}: ${missing === 1 ? `${[...pre, prev + 1].join('.')} is` : `${missing} numbers are`} skipped.`, { fixes: renumber ? [renumber] : [] }));
+        out.push(finding('RST203', k.number!.range, `Section ${k.number!.text} follows ${[...pre, prev].join('.')}: ${missing === 1 ? `${[...pre, prev + 1].join('.')} is` : `${missing} numbers are`} skipped.`, { fixes: renumberLazy() ? [renumberLazy()!] : [] }));
       }
       seen.set(last, k);
       prev = Math.max(prev, last);

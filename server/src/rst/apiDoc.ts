@@ -137,7 +137,7 @@ export function buildApiDoc(rst: RstDocument): ApiDoc {
   const allStructs: CStruct[] = [];
   for (const s of sections) {
     for (const lit of s.literals) {
-      if (!/\b(struct|union)\b[^;{]*\{/.test(lit.text)) continue;
+      if (!lit.text.includes('{') || !/\b(?:struct|union)\b/.test(lit.text)) continue;
       const lines = lit.text.split('\n');
       const toRange = (k: number, a: number, b: number): Range => {
         const raw = rst.lines[lit.firstLine + k] ?? '';
@@ -198,9 +198,14 @@ export function structTag(argText: string): string | undefined {
   return m?.[1];
 }
 
-/** Names this document defines or shows: titles, literal blocks, definition terms, first table columns. */
+const namesCache = new WeakMap<ApiDoc, Set<string>>();
+
+/** Names this document defines or shows: titles, literal blocks, definition terms, first table columns (cached). */
 export function docKvmNames(doc: ApiDoc): Set<string> {
+  const hit = namesCache.get(doc);
+  if (hit) return hit;
   const out = new Set<string>();
+  namesCache.set(doc, out);
   for (const m of doc.mentions) if (m.kind === 'kvm' && (m.definition || m.context === 'literal')) out.add(m.name);
   for (const n of doc.sectionByName.keys()) out.add(n);
   const re = /(?<![A-Za-z0-9_])KVM_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9_])/g;

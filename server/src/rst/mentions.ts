@@ -9,6 +9,7 @@ import { LineKind, type Mention, type RstDocument, type SimpleTableBlock } from 
 const KVM_NAME = /(?<![A-Za-z0-9_])KVM_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9_*])/g;
 const STRUCT_NAME = /\bstruct\s+(kvm_[A-Za-z0-9_]+)\b/g;
 const ERRNO_NAME = /(?<![A-Za-z0-9_])(-?)(E[A-Z0-9]{2,})(?![A-Za-z0-9_])/g;
+const ERRNO_HINT = /(?:^|[^A-Za-z0-9_])E[A-Z0-9]{2}/;
 const NUMBERED_TITLE = /^\d+(\.\d+)*\.?\s/;
 /** an errno-looking cell of an error table */
 export const ERRNO_CELL = /^-?E[A-Z0-9_]{2,}$/;
@@ -72,7 +73,7 @@ export function scanMentions(doc: RstDocument): Mention[] {
         out.push({ kind: 'struct', name, range: lineRange(line, at, at + name.length), context, definition });
       }
     }
-    if (context !== 'literal' && /E[A-Z0-9]{2}/.test(s)) {
+    if (context !== 'literal' && ERRNO_HINT.test(s)) {
       const sk = skip.get(line);
       for (const m of s.matchAll(ERRNO_NAME)) {
         const name = m[2]!;

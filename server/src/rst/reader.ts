@@ -65,11 +65,9 @@ function leadingChars(s: string): number {
 
 export function expandTabs(s: string): string {
   if (!s.includes('\t')) return s;
-  let out = '';
-  for (const ch of s) {
-    if (ch === '\t') out += ' '.repeat(8 - (out.length % 8));
-    else out += ch;
-  }
+  const parts = s.split('\t');
+  let out = parts[0]!;
+  for (let k = 1; k < parts.length; k++) out += ' '.repeat(8 - (out.length % 8)) + parts[k]!;
   return out;
 }
 
