@@ -38,6 +38,7 @@ const grammar = {
     { include: '#ioctl' },
     { include: '#fd-call' },
     { include: '#call' },
+    { include: '#embedded-message' },
     { include: '#result' },
     { include: '#values' },
   ],
@@ -172,6 +173,13 @@ const grammar = {
       },
     },
 
+    // strace's message written into the middle of a half-printed line (strace -o - with stderr on the same file)
+    'embedded-message': {
+      match: String.raw`((?:/\S*/)?strace)(:)\s+(Process)\s+(\d+)\s+(attached|detached)`,
+      name: sc('comment.line.message'),
+      captures: { 1: { name: sc('entity.name.tag.strace') }, 2: { name: sc('punctuation.separator') }, 4: { name: sc('constant.numeric.pid') }, 5: { name: sc('keyword.other.attach') } },
+    },
+
     // kvm-lens capture's header: `# kvm-lens capture: qemu-system-x86_64 ... (kernel 6.18.0, 2026-11-21T07:30:00Z)`
     'capture-comment': { match: String.raw`^#.*$`, name: sc('comment.line.number-sign') },
 
@@ -248,7 +256,7 @@ const grammar = {
         { match: String.raw`\b(?:KVM_MEM_[A-Z0-9_]+|KVM_MEMORY_ATTRIBUTE_[A-Z0-9_]+|KVM_X86_[A-Z0-9_]+_VM|GUEST_MEMFD_FLAG_[A-Z0-9_]+|KVM_IRQFD_FLAG_\w+|KVM_IOEVENTFD_FLAG_\w+)\b`, name: sc('constant.other.flag') },
         { match: String.raw`\bKVM_[A-Z0-9_]+\b`, name: sc('support.function.kvm-request') },
         { match: String.raw`\b_IOC_(?:NONE|READ|WRITE)\b|\b_IOC\b`, name: sc('support.function.kvm-request.raw') },
-        { match: String.raw`\bSIG[A-Z0-9]+\b|\bSIGRT_\d+\b`, name: sc('constant.language.signal') },
+        { match: String.raw`\bSIG[A-Z0-9]+(?![A-Z0-9_])|\bSIGRT_\d+\b`, name: sc('constant.language.signal') },
         { match: String.raw`\bE(?:[A-Z0-9]{2,})\b(?=\s+\()`, name: sc('constant.language.errno') },
         { match: String.raw`\bNULL\b`, name: sc('constant.language.null') },
         { match: String.raw`\b([A-Z][A-Z0-9_]*)(${DECO})`, captures: { 1: { name: sc('constant.other.flag') }, 2: { name: sc('string.other.fd-path') } } },

@@ -13,6 +13,7 @@ import { describe, GRAMMAR_FILE, ROOT, scopesOf, tokenize, unscoped, type Tokeni
 const CORPUS = join(ROOT, '..', 'shared', 'corpus');
 const CAPTURES = join(ROOT, 'test', 'fixtures', 'captures');
 const SAMPLES = join(ROOT, 'samples');
+const TRACES = join(ROOT, 'test', 'fixtures', 'traces');
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -46,7 +47,7 @@ test('the JSON grammar is generated from syntaxes/kvm-trace.grammar.mjs and up t
 });
 
 test('every line of the real corpus and of our captures is scoped', { skip: existsSync(CORPUS) ? false : `no corpus at ${CORPUS}` }, async () => {
-  const files = [...filesUnder(CORPUS), ...filesUnder(CAPTURES), ...filesUnder(SAMPLES).filter((f) => /\.(strace|trace|log|capture)$/.test(f))];
+  const files = [...filesUnder(CORPUS), ...filesUnder(CAPTURES), ...filesUnder(TRACES).filter((f) => /\.(strace(\.\d+)?|log)$/.test(f)), ...filesUnder(SAMPLES).filter((f) => /\.(strace|trace|log|capture)$/.test(f))];
   assert.ok(files.length >= 20, `only ${files.length} files`);
   let lines = 0;
   const problems: string[] = [];
@@ -167,6 +168,9 @@ test('signals, exits, unfinished and resumed calls', async () => {
   await expectScopes(res, 'ioctl', ['meta.resumed', 'entity.name.function.syscall']);
   await expectScopes(res, 'EINTR', 'constant.language.errno');
   await expectScopes('[pid 11702] kill(11703, SIGALRM)        = 0', 'SIGALRM', 'constant.language.signal');
+  const mixed = 'clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLDstrace: Process 25110 attached';
+  await expectScopes(mixed, 'SIGCHLD', 'constant.language.signal');
+  await expectScopes(mixed, '25110', ['comment.line.message', 'constant.numeric.pid']);
 });
 
 test('stack frames (-k), VCPU dumps (kvm=vcpu+), strace messages, -c summaries', async () => {
