@@ -88,6 +88,8 @@ function opName(request: number): string {
 
 const WHY_MAPPED = 'memslots back the whole range: every chunk was mapped (or found mapped)';
 const WHY_MAPPED_RO = WHY_MAPPED + '; read-only memslots succeed too (the fault is a read)';
+/** generic ioctls do_vfs_ioctl handles itself, whatever the file (FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIOQSIZE, FIGETBSZ, FIFREEZE, FITHAW, FS_IOC_FIEMAP, FICLONE, FICLONERANGE, FIDEDUPERANGE, FIONREAD) */
+const VFS_IOCTLS = new Set([0x5451, 0x5450, 0x5421, 0x5452, 0x5460, 0x2, 0xc0045877, 0xc0045878, 0xc020660b, 0x40049409, 0x4020940d, 0xc0189436, 0x541b]);
 const KIND_CODE: Record<string, number> = { system: 0, vm: 1, vcpu: 2, guest_memfd: 3, device: 4, other: 5 };
 const PAGE = 4096n;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER) - 8192n;
@@ -714,6 +716,9 @@ export class KvmModel {
         return this.finish({ op, ret: -1, errno: 'EIO', certainty: 'exact', fdKind: obj.kind, why: `${vm.id} is dead (KVM_BUG_ON): every ioctl fails with EIO` }, ctx, rec);
       }
     }
+    if (iocType !== KVM_IOC_TYPE && VFS_IOCTLS.has(request)) {
+      return this.finish(this.unknownOutcome(op, `${op} is handled by the VFS before KVM sees it`, obj.kind), ctx, rec);
+    }
     if (obj.kind === 'vcpu' && iocType !== KVM_IOC_TYPE) {
       return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: 'kvm_vcpu_ioctl refuses requests whose _IOC type is not KVMIO (0xae) with EINVAL' }, ctx, rec);
     }
@@ -803,12 +808,6 @@ export class KvmModel {
       const sinceNote = info.since ? ` (exists since ${info.since})` : '';
       return this.finish(this.unknownOutcome(op, `${info.name} on a ${kind} fd${sinceNote}: its result depends on state the model does not track`, kind), ctx, rec);
     }
-    if (d.type !== KVMIO) {
-      // the VFS handles some generic ioctls (FIOCLEX, FIONBIO, ...) before KVM sees them
-      return this.finish(this.unknownOutcome(op, `${d.text} is not a KVM request: the VFS or the fd's handler decides`, kind, [
-        { ret: -1, errno: kind === 'vm' || kind === 'device' || kind === 'guest_memfd' ? 'ENOTTY' : 'EINVAL', why: 'not handled by the VFS either' },
-      ]), ctx, rec);
-    }
     if (info === undefined && d.nearMiss) {
       // e.g. 0xC018AED5: a known nr with another size: the switch does not match it
       const e = this.unknownIoctlErrno(kind, ctx);
@@ -818,7 +817,8 @@ export class KvmModel {
     const e = this.unknownIoctlErrno(kind, ctx);
     const known = info ? `${info.name} belongs on ${info.fds.join('/')} fds, not a ${kind} fd` : `${d.text} is not a ${kind} ioctl the model knows`;
     // an ioctl missing from our table may exist in the kernel: then the result is only assumed
-    const certainty: Certainty = info ? e.certainty : 'assumed';
+    // a KVM request missing from our table may exist in the kernel: then the result is only assumed
+    const certainty: Certainty = info || d.type !== KVMIO ? e.certainty : 'assumed';
     return this.finish({ op, ret: -1, errno: e.errno, certainty, fdKind: kind, why: `${known}. ${cap1(e.why)}` }, ctx, rec);
   }
 
