@@ -11,6 +11,7 @@ import type { Severity } from '../../common/findings';
 import type { ApiDoc } from '../../rst/apiDoc';
 import type { MentionKind } from '../../rst/types';
 import { rstIndex } from '../../rst/workspaceIndex';
+import { describeName } from '../../rst/describe';
 import { scanWorkspaceFiles } from '../limits';
 import type { ServerContext } from '../languages';
 
@@ -111,4 +112,29 @@ export function lspSeverity(s: Severity): DiagnosticSeverity {
     default:
       return DiagnosticSeverity.Hint;
   }
+}
+
+export interface ApiNameLookup {
+  /** hover Markdown (section summary, request number, layout), when anything is known */
+  markdown?: string;
+  /** the api.rst section title (ioctl/capability) or the literal block defining the struct */
+  definition?: { uri: string; range: Range };
+}
+
+/**
+ * For trace features: what the workspace's .rst files say about an ioctl / capability (`kind` 'kvm'), a struct
+ * tag ('struct', without "struct ") or an errno. Scans the workspace .rst files on first use.
+ */
+export async function lookupApiName(ctx: ServerContext, name: string, kind: MentionKind = 'kvm'): Promise<ApiNameLookup> {
+  await ensureWorkspaceScanned(ctx);
+  indexOpenDocuments(ctx);
+  const out: ApiNameLookup = { markdown: describeName(rstIndex, name, kind) };
+  if (kind === 'kvm') {
+    const hit = rstIndex.findApiSection(name);
+    if (hit) out.definition = { uri: hit.uri, range: hit.range };
+  } else if (kind === 'struct') {
+    const hit = rstIndex.findStruct(name);
+    if (hit) out.definition = { uri: hit.uri, range: hit.struct.nameRange };
+  }
+  return out;
 }
