@@ -78,6 +78,8 @@ export interface ReaderState {
   unreadable: number;
   formats: Set<TraceFormat>;
   stats: TraceStats;
+  /** a `# kvm-lens capture` header was read: the lines are a capture */
+  captureMode: boolean;
   /** the head of a line cut by an embedded strace message, continued on the next line */
   carry: { src: Src; start: Position } | null;
 }
@@ -105,6 +107,7 @@ function newState(): ReaderState {
     formats: new Set(),
     stats: { lines: 0, events: 0, ioctls: 0, kvmIoctls: 0, findings: 0, chars: 0 },
     carry: null,
+    captureMode: false,
   };
 }
 
@@ -275,7 +278,7 @@ export class TraceReader implements StreamingTraceReader {
     let text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     if (text.length === 0) return;
     const fullLen = text.length;
-    if (isBinary(text)) {
+    if (isBinary(text) || (s.binaryReported && SUSPECT.test(text))) {
       if (!s.binaryReported) {
         s.binaryReported = true;
         this.report('TRC104', lineRange(lineNo, 0, Math.min(fullLen, 200)), 'binary data (NUL bytes or invalid UTF-8): this is not a text trace; binary lines are skipped without further diagnostics');
@@ -355,6 +358,7 @@ export class TraceReader implements StreamingTraceReader {
       case 'message': {
         this.flushHeld();
         s.lastTarget = null;
+        if (/^#\s*kvm-lens capture\b/.test(k.text)) s.captureMode = true;
         if (k.attached !== undefined) s.attached.add(k.attached);
         if (k.detached !== undefined) s.live.delete(k.detached);
         const ev = { ...this.baseNoPrefix(lineNo, whole), kind: 'message' as const, text: k.text };
@@ -412,6 +416,11 @@ export class TraceReader implements StreamingTraceReader {
       default:
         this.flushHeld();
         s.lastTarget = null;
+        if ((s.qemuMode && /^[\w.\/-]+: \S/.test(src.text)) || /^(?:\S*\/)?qemu[\w.-]*: /.test(src.text)) {
+          // QEMU's own messages in its log (`qemu-system-x86_64: warning: ...`)
+          this.hold({ ...this.baseNoPrefix(lineNo, whole), kind: 'message', text: src.text });
+          return;
+        }
         this.finding('TRC101', whole, 'line not understood as strace output, a QEMU trace event or a capture line');
         return;
     }
@@ -441,7 +450,7 @@ export class TraceReader implements StreamingTraceReader {
   }
 
   private baseNoPrefix(lineNo: number, whole: Range): EventBase {
-    return { index: 0, format: 'strace', line: lineNo, range: whole, pid: null };
+    return { index: 0, format: this.s.captureMode ? 'capture' : this.s.qemuMode && this.forced !== 'strace' ? 'qemu' : 'strace', line: lineNo, range: whole, pid: null };
   }
 
   /** Resolve the pid of a line, and the fd-table key. */
@@ -507,7 +516,7 @@ export class TraceReader implements StreamingTraceReader {
 
   private base(prefix: Prefix, lineNo: number, whole: Range): { base: EventBase; key: number } {
     const { pid, key } = this.resolvePid(prefix);
-    const base: EventBase = { index: 0, format: this.forced === 'capture' ? 'capture' : 'strace', line: lineNo, range: whole, pid };
+    const base: EventBase = { index: 0, format: this.forced === 'capture' || this.s.captureMode ? 'capture' : 'strace', line: lineNo, range: whole, pid };
     if (prefix.pidRange) base.pidRange = prefix.pidRange;
     if (prefix.comm !== undefined) {
       base.comm = prefix.comm;
@@ -611,7 +620,8 @@ export class TraceReader implements StreamingTraceReader {
       const res = parseResult(src, split.resultAt);
       ev = mkSyscall(base, base.range, k.name, nameRange, args, res.result);
       if (res.duration) ev.duration = res.duration;
-      if (!res.ok) this.finding('TRC101', src.range(split.resultAt, src.text.length), `result of ${k.name} not understood`);
+      if (res.cut) this.finding('TRC103', whole, `cut line: the call to ${k.name} has no result after \`=\``);
+      else if (!res.ok) this.finding('TRC101', src.range(split.resultAt, src.text.length), `result of ${k.name} not understood`);
       else if (!res.result && k.name !== 'exit' && k.name !== 'exit_group') {
         this.finding('TRC103', whole, `cut line: the call to ${k.name} has no result`);
       }
@@ -673,7 +683,8 @@ export class TraceReader implements StreamingTraceReader {
       const res = parseResult(joined, split.resultAt);
       ev.result = res.result;
       if (res.duration) ev.duration = res.duration;
-      if (!res.ok) this.finding('TRC101', joined.range(split.resultAt, joined.text.length), `result of ${p.name} not understood`);
+      if (res.cut) this.finding('TRC103', whole, `cut line: the resumed call to ${p.name} has no result after \`=\``);
+      else if (!res.ok) this.finding('TRC101', joined.range(split.resultAt, joined.text.length), `result of ${p.name} not understood`);
     }
     this.completeSyscall(ev, pkey);
   }

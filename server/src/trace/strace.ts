@@ -293,7 +293,7 @@ export function splitCall(src: Src, argsAt: number): { argsEnd: number; resultAt
 }
 
 /** Parse ` = result [notes] [<duration>]` starting at `at` (just after the closing parenthesis). */
-export function parseResult(src: Src, at: number): { result: SyscallResult | null; duration?: { seconds: number; range: Range }; ok: boolean } {
+export function parseResult(src: Src, at: number): { result: SyscallResult | null; duration?: { seconds: number; range: Range }; ok: boolean; cut?: boolean } {
   const t = src.text;
   let i = at;
   while (t.charCodeAt(i) === 32) i++;
@@ -301,6 +301,8 @@ export function parseResult(src: Src, at: number): { result: SyscallResult | nul
   if (t.charCodeAt(i) !== 61 /* = */) return { result: null, ok: false };
   i++;
   while (t.charCodeAt(i) === 32) i++;
+  // `... = ` and nothing after it: the line was cut
+  if (i >= t.length) return { result: null, ok: false, cut: true };
   let end = t.length;
   while (end > i && (t.charCodeAt(end - 1) === 32 || t.charCodeAt(end - 1) === 9)) end--;
   // -T duration at the very end
