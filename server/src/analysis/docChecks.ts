@@ -10,7 +10,7 @@ import { ERRNOS, errnoByName } from '../kvm/errno';
 import { IOCTL_ERRNOS } from '../kvm/errnoSets';
 import { IOCTLS, ioctlByName } from '../kvm/ioctls';
 import { STALE_NAMES, STRUCTS } from '../kvm/structs';
-import { UAPI_KVM_NAMES, UAPI_STRUCT_NAMES } from '../kvm/uapiNames';
+import { KERNEL_KVM_NAMES, UAPI_IOCTL_NAMES, UAPI_KVM_NAMES, UAPI_STRUCT_NAMES } from '../kvm/uapiNames';
 import { MEMSLOT_FLAGS, SEV_CMDS, TDX_CMDS, VM_TYPE_BY_NAME } from '../kvm/vm';
 import { docKvmNames, field, type ApiDoc, type ApiSection } from '../rst/apiDoc';
 import { columnWidth } from '../rst/reader';
@@ -107,7 +107,7 @@ let knownKvmNames: Set<string> | undefined;
 /** every KVM_* name the facts know: ioctls, caps, uAPI header names, memslot flags, VM types, SEV/TDX commands */
 export function factKvmNames(): ReadonlySet<string> {
   if (!knownKvmNames) {
-    knownKvmNames = new Set<string>(UAPI_KVM_NAMES);
+    knownKvmNames = new Set<string>([...UAPI_KVM_NAMES, ...KERNEL_KVM_NAMES]);
     for (const i of IOCTLS) if (!i.stale) knownKvmNames.add(i.name);
     for (const c of CAPS.keys()) knownKvmNames.add(c);
     for (const n of MEMSLOT_FLAGS.keys()) knownKvmNames.add(n);
@@ -170,7 +170,9 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
   const reported = new Set<string>();
   const knownStructs = (tag: string) => doc.structs.has(tag) || isKnownStruct(tag) || !!opts.knownStructs?.has(tag);
   for (const s of doc.sections) {
-    if (s.kind === 'ioctl' || s.kind === 'capability') checkFields(doc, s, out);
+    // header fields: api.rst-style ioctl sections (an ioctl name, or a :Type: field) and capability sections
+    const isIoctl = s.kind === 'ioctl' && (s.names.some((n) => ioctlByName(n.name) || UAPI_IOCTL_NAMES.has(n.name) || STALE_NAMES.has(n.name)) || !!field(s, 'Type'));
+    if (isIoctl || (s.kind === 'capability' && s.fields.length > 0)) checkFields(doc, s, out);
     const params = field(s, 'Parameters');
     if (params) {
       for (const m of params.value.matchAll(/\bstruct\s+(kvm_\w+)/g)) {
