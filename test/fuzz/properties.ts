@@ -1,0 +1,153 @@
+/**
+ * The fuzz properties: every reader, the emulator, every check and the per-position queries the LSP features
+ * use, on random and mutated input. Each predicate throws on a violation: an exception from the code under
+ * test, a range that is malformed or outside the document. Hangs are caught by the watchdog (watchdog.ts),
+ * which runs these in a worker thread.
+ */
+import fc from 'fast-check';
+import { readTrace, TraceDocument } from '../../server/src/trace/index';
+import { TraceAnalysis } from '../../server/src/analysis/traceAnalysis';
+import { KvmModel, exactProfile, KERNEL_VERSIONS, HOST_BACKINGS, type ModelEvent, type CallArg } from '../../server/src/emulator/index';
+import { IOCTLS } from '../../server/src/kvm/ioctls';
+import { readApiDoc } from '../../server/src/rst/apiDoc';
+import { checkApiDoc } from '../../server/src/analysis/docChecks';
+import { traceTextArb, noiseArb, rstTextArb, rangeProblem, lineLengths } from './gen';
+
+export interface FuzzProperty<T = any> {
+  name: string;
+  arb: fc.Arbitrary<T>;
+  check: (input: T) => void;
+  /** runs in `npm test` */
+  short: number;
+}
+
+type AnyRange = { start: { line: number; character: number }; end: { line: number; character: number } };
+
+function assertRange(r: AnyRange | undefined, lens: number[], what: string): void {
+  const p = rangeProblem(r, lens);
+  if (p) throw new Error(`${what}: invalid range: ${p}`);
+}
+
+function assertFindings(findings: { code: string; range: AnyRange; fixes?: { edits: { range: AnyRange }[] }[]; related?: { range: AnyRange; uri?: string }[] }[], lens: number[], where: string): void {
+  for (const f of findings) {
+    assertRange(f.range, lens, `${where} finding ${f.code}`);
+    for (const fix of f.fixes ?? []) for (const e of fix.edits) assertRange(e.range, lens, `${where} fix of ${f.code}`);
+    for (const r of f.related ?? []) if (!r.uri) assertRange(r.range, lens, `${where} related info of ${f.code}`);
+  }
+}
+
+const traceInput = fc.oneof({ weight: 4, arbitrary: traceTextArb() }, { weight: 1, arbitrary: noiseArb() });
+
+export const readerProperty: FuzzProperty<{ text: string; format: 'auto' | 'strace' | 'qemu' | 'capture' }> = {
+  name: 'trace readers (strace, QEMU, capture; whole and incremental)',
+  arb: fc.record({ text: traceInput, format: fc.constantFrom('auto' as const, 'auto' as const, 'strace' as const, 'qemu' as const, 'capture' as const) }),
+  short: 150,
+  check: ({ text, format }) => {
+    const lens = lineLengths(text, 'lf');
+    const r = readTrace(text, { format });
+    assertFindings(r.findings, lens, 'reader');
+    for (const ev of r.events) assertRange(ev.range, lens, `event ${ev.kind} at line ${ev.line}`);
+    // the incremental reader: the same text, then an edit in the middle re-read from there
+    const doc = new TraceDocument();
+    doc.update(text);
+    const lines = text.split('\n');
+    const mid = Math.floor(lines.length / 2);
+    lines[mid] = (lines[mid] ?? '').slice(0, Math.floor((lines[mid] ?? '').length / 2));
+    const edited = lines.join('\n');
+    const r2 = doc.update(edited);
+    assertFindings(r2.findings, lineLengths(edited, 'lf'), 'incremental reader');
+  },
+};
+
+export const analysisProperty: FuzzProperty<{ text: string; line: number; ch: number }> = {
+  name: 'trace analysis: pre-fault checks, replay, per-position queries',
+  arb: fc.record({ text: traceInput, line: fc.nat(80), ch: fc.nat(200) }),
+  short: 120,
+  check: ({ text, line, ch }) => {
+    const lens = lineLengths(text, 'lf');
+    const a = new TraceAnalysis(text, {});
+    assertFindings(a.findings, lens, 'analysis');
+    const n = lens.length;
+    const l = line % Math.max(1, n);
+    for (const c of a.callsInLines(0, n)) assertRange(c.call.requestRange, lens, 'replayed call');
+    a.callsInLines(l, l + 60);
+    a.callAtLine(l);
+    a.eventAtLine(l);
+    a.stateAt(l);
+    a.stateAt(n + 5);
+    const fd = a.fdAt({ line: l, character: ch });
+    if (fd) assertRange(fd.range, lens, 'fdAt');
+  },
+};
+
+const kvmRequests = IOCTLS.map((i) => i.request);
+const argArb: fc.Arbitrary<CallArg> = fc.oneof(
+  fc.record({ kind: fc.constant('int' as const), value: fc.bigInt({ min: -(2n ** 64n), max: 2n ** 65n }) }),
+  fc.constant({ kind: 'unrecorded' as const }),
+  fc.record({
+    kind: fc.constant('struct' as const),
+    fields: fc.dictionary(
+      fc.constantFrom('gpa', 'size', 'flags', 'padding', 'slot', 'guest_phys_addr', 'memory_size', 'userspace_addr', 'base_address', 'address', 'attributes', 'cap', 'args', 'guest_memfd', 'guest_memfd_offset'),
+      fc.oneof(
+        fc.constantFrom(0n, 0x1000n, 0x200000n, 0x40000000n, 0xfffffffffffff000n, 2n ** 64n - 1n, 1n, 3n),
+        fc.bigInt({ min: 0n, max: 2n ** 64n }),
+        fc.array(fc.bigInt({ min: 0n, max: 2n ** 64n }), { maxLength: 6 }),
+      ),
+    ) as fc.Arbitrary<Record<string, bigint | bigint[]>>,
+  }),
+);
+const pidArb = fc.constantFrom(0, 1, 2, 3);
+const fdArb = fc.integer({ min: -1, max: 12 });
+const recordedArb = fc.option(
+  fc.record({
+    ret: fc.option(fc.integer({ min: -1, max: 12 }), { nil: null }),
+    errno: fc.option(fc.constantFrom('EINVAL', 'ENOENT', 'EFAULT', 'EOPNOTSUPP', 'EAGAIN', 'EINTR', 'EIO', 'ENOTTY', 'EBADF', 'ENOTSUP', 'EWHATEVER'), { nil: undefined }),
+  }),
+  { nil: undefined },
+);
+const modelEventArb: fc.Arbitrary<ModelEvent> = fc.oneof(
+  { weight: 8, arbitrary: fc.record({ op: fc.constant('ioctl' as const), pid: pidArb, fd: fdArb, request: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...kvmRequests) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffffffff }) }), arg: argArb, recorded: recordedArb }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('ioctl' as const), cpuIndex: fc.nat(4), request: fc.constantFrom(...kvmRequests), arg: argArb }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('open' as const), pid: pidArb, path: fc.constantFrom('/dev/kvm', '/dev/null', '/dev/kvm\u0000'), recorded: fc.record({ ret: fc.integer({ min: -1, max: 12 }) }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('close' as const), pid: pidArb, fd: fdArb }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('dup' as const), pid: pidArb, oldFd: fdArb, newFd: fdArb }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('fork' as const), parent: pidArb, child: fc.integer({ min: 4, max: 9 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('thread' as const), parent: pidArb, child: fc.integer({ min: 4, max: 9 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('exit' as const), pid: fc.integer({ min: 0, max: 9 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('munmap' as const, 'mmap' as const), pid: pidArb, addr: fc.bigInt({ min: 0n, max: 2n ** 64n }), length: fc.bigInt({ min: 0n, max: 2n ** 40n }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('signal' as const), pid: pidArb }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('spte' as const), gfn: fc.bigInt({ min: 0n, max: 2n ** 52n }), level: fc.constantFrom(1 as const, 2 as const, 3 as const) }) },
+);
+
+export const emulatorProperty: FuzzProperty<{ kernel: number; host: number; tdp: boolean; events: ModelEvent[] }> = {
+  name: 'emulator: random call sequences',
+  arb: fc.record({ kernel: fc.nat(), host: fc.nat(), tdp: fc.boolean(), events: fc.array(modelEventArb, { maxLength: 120 }) }),
+  short: 200,
+  check: ({ kernel, host, tdp, events }) => {
+    const m = new KvmModel({ profile: exactProfile({ kernel: KERNEL_VERSIONS[kernel % KERNEL_VERSIONS.length], host: HOST_BACKINGS[host % HOST_BACKINGS.length], tdp }) });
+    for (const ev of events) m.apply(ev);
+    m.snapshot();
+    m.clone().snapshot();
+  },
+};
+
+export const rstProperty: FuzzProperty<string> = {
+  name: 'api.rst reader and doc checks',
+  arb: fc.oneof({ weight: 5, arbitrary: rstTextArb() }, { weight: 1, arbitrary: noiseArb() }),
+  short: 150,
+  check: (text) => {
+    const lens = lineLengths(text);
+    const doc = readApiDoc(text);
+    for (const s of doc.sections) assertRange(s.rst.titleRange, lens, `section title "${s.rst.title.slice(0, 30)}"`);
+    for (const m of doc.mentions) assertRange(m.range, lens, 'mention');
+    assertFindings(checkApiDoc(doc), lens, 'doc checks');
+  },
+};
+
+export const CORE_PROPERTIES: FuzzProperty[] = [readerProperty, analysisProperty, emulatorProperty, rstProperty];
+
+/** Shorten an input for a report (big texts are cut). */
+export function preview(input: unknown): string {
+  const s = JSON.stringify(input, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+  return s && s.length > 600 ? `${s.slice(0, 600)}… (${s.length} chars)` : s ?? String(input);
+}
