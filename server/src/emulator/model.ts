@@ -90,6 +90,7 @@ const WHY_MAPPED = 'memslots back the whole range: every chunk was mapped (or fo
 const WHY_MAPPED_RO = WHY_MAPPED + '; read-only memslots succeed too (the fault is a read)';
 /** generic ioctls do_vfs_ioctl handles itself, whatever the file (FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIOQSIZE, FIGETBSZ, FIFREEZE, FITHAW, FS_IOC_FIEMAP, FICLONE, FICLONERANGE, FIDEDUPERANGE, FIONREAD) */
 const VFS_IOCTLS = new Set([0x5451, 0x5450, 0x5421, 0x5452, 0x5460, 0x2, 0xc0045877, 0xc0045878, 0xc020660b, 0x40049409, 0x4020940d, 0xc0189436, 0x541b]);
+const PF_KEYS = ['gpa', 'size', 'flags'] as const;
 const KIND_CODE: Record<string, number> = { system: 0, vm: 1, vcpu: 2, guest_memfd: 3, device: 4, other: 5 };
 const PAGE = 4096n;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER) - 8192n;
@@ -143,6 +144,9 @@ function flagNames(flags: number): string[] {
 function hex(v: bigint | number): string {
   return '0x' + v.toString(16);
 }
+function gfnToGpa(gfn: number): bigint {
+  return gfn < 2 ** 41 ? BigInt(gfn * 4096) : BigInt(gfn) << 12n;
+}
 function gpaHex(gfn: number): string {
   return gfn < 2 ** 41 ? '0x' + (gfn * 4096).toString(16) : '0x' + (BigInt(gfn) << 12n).toString(16);
 }
@@ -151,7 +155,7 @@ function gpaHex(gfn: number): string {
 interface PartialCheck {
   runs: PlanRun[];
   gpa: bigint;
-  end: bigint;
+  size: bigint;
   stopGpa: bigint;
 }
 const cap1 = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
@@ -616,20 +620,16 @@ export class KvmModel {
     const out = o as Outcome;
     out.assumptions = ctx.notes ? [...base, ...ctx.notes] : (base as string[]);
     if (out.certainty !== 'unknown') out.certainty = ctx.unknown ? 'unknown' : ctx.dims & this.defaultMask ? 'assumed' : out.certainty;
-    if (rec) {
-      const [v, why] = this.verdict(out, rec, partial);
-      out.verdict = v;
-      out.verdictWhy = why;
-    }
+    if (rec) this.setVerdict(out, rec, partial);
     return out;
   }
 
-  private verdict(o: Outcome, rec: RecordedResult, partial?: PartialCheck): [Verdict, string] {
-    if (rec.ret === null) return ['unknown', 'the call did not finish in the trace'];
+  private setVerdict(o: Outcome, rec: RecordedResult, partial?: PartialCheck): void {
+    if (rec.ret === null) return this.put(o, 'unknown', 'the call did not finish in the trace');
     const recErr = rec.ret < 0 ? normErrno(rec.errno) ?? '?' : null;
     // fast path: the common exact match without a struct to compare
     if (o.ret === rec.ret && (rec.ret >= 0 || o.errno === recErr) && !(rec.after && o.after)) {
-      return ['match', rec.ret === 0 ? 'recorded 0 as predicted' : `recorded ${recErr ? `-1 ${recErr}` : rec.ret} as predicted`];
+      return this.put(o, 'match', rec.ret === 0 ? 'recorded 0 as predicted' : `recorded ${recErr ? `-1 ${recErr}` : rec.ret} as predicted`);
     }
     const recText = recErr ? `-1 ${recErr}` : String(rec.ret);
     let possible: PossibleResult | undefined;
@@ -638,27 +638,32 @@ export class KvmModel {
       break;
     }
     if (o.ret === null) {
-      if (possible) return ['possible', `recorded ${recText}: ${possible.why}`];
-      return ['unknown', `the model cannot predict this call (${o.why})`];
+      if (possible) return this.put(o, 'possible', `recorded ${recText}: ${possible.why}`);
+      return this.put(o, 'unknown', `the model cannot predict this call (${o.why})`);
     }
     const predText = o.ret < 0 ? `-1 ${o.errno}` : String(o.ret);
     const sameRet = o.ret === rec.ret && (o.ret >= 0 || o.errno === recErr);
     if (sameRet) {
       if (rec.after && o.after) {
-        for (const k in rec.after) {
+        for (const k of 'gpa' in rec.after ? PF_KEYS : Object.keys(rec.after)) {
           const v = rec.after[k];
           const p = o.after[k];
           if (v === undefined || p === undefined || p === null) continue;
           if (p !== v) {
-            if (partial && this.partialOk(partial, rec.after)) return ['possible', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}: a signal can stop the loop early after some progress (the call still returns 0)`];
-            return ['mismatch', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}`];
+            if (partial && this.partialOk(partial, rec.after)) return this.put(o, 'possible', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}: a signal can stop the loop early after some progress (the call still returns 0)`);
+            return this.put(o, 'mismatch', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}`);
           }
         }
       }
-      return ['match', rec.ret === 0 ? 'recorded 0 as predicted' : `recorded ${recText} as predicted`];
+      return this.put(o, 'match', rec.ret === 0 ? 'recorded 0 as predicted' : `recorded ${recText} as predicted`);
     }
-    if (possible) return ['possible', `recorded ${recText} where ${predText} was predicted: ${possible.why}`];
-    return ['mismatch', `recorded ${recText}, the model predicts ${predText}: ${o.why}`];
+    if (possible) return this.put(o, 'possible', `recorded ${recText} where ${predText} was predicted: ${possible.why}`);
+    return this.put(o, 'mismatch', `recorded ${recText}, the model predicts ${predText}: ${o.why}`);
+  }
+
+  private put(o: Outcome, v: Verdict, why: string): void {
+    o.verdict = v;
+    o.verdictWhy = why;
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -692,14 +697,26 @@ export class KvmModel {
     return mm;
   }
 
+  private readonly ctx0 = new Ctx();
+
   private ioctl(input: CallInput): Outcome {
-    const ctx = new Ctx();
+    const ctx = this.ctx0;
+    ctx.dims = 0;
+    ctx.levelDims = 0;
+    ctx.notes = undefined;
+    ctx.unknown = false;
     this.label = input.label;
     const rec = input.recorded;
     const request = input.request >>> 0;
     const op = opName(request);
     const iocType = (request >>> 8) & 0xff;
-    const { pid, obj } = this.target(input, ctx);
+    let pid: number;
+    let obj: Obj | undefined;
+    if (input.fd !== undefined) {
+      pid = input.pid ?? 0;
+      if (!this.knownPids.has(pid)) this.resolvePid(pid, input.fd, ctx);
+      obj = this.entryObj(pid, input.fd);
+    } else ({ pid, obj } = this.target(input, ctx));
     const arg: CallArg = input.arg ?? UNRECORDED;
     if (!obj || obj.kind === 'other') {
       const kind: FdKind = obj ? 'other' : 'unknown';
@@ -1336,15 +1353,13 @@ export class KvmModel {
     if (gpa === undefined || size === undefined || flags === undefined) {
       return this.preFaultUnrecorded(op, vcpu, vm, rec, ctx, gpa === undefined && size === undefined && flags === undefined);
     }
-    const echo = { gpa, size, flags };
-    const before = echo;
-    if (flags !== 0n) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: `flags ${hex(flags)} must be 0`, after: echo }, ctx, rec);
+    if (flags !== 0n) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: `flags ${hex(flags)} must be 0`, after: { gpa, size, flags } }, ctx, rec);
     const small = gpa <= MAX_SAFE && size <= MAX_SAFE;
     const gn = small ? Number(gpa) : 0;
     const sn = small ? Number(size) : 0;
-    if (small ? gn % 4096 !== 0 || sn % 4096 !== 0 : gpa % PAGE !== 0n || size % PAGE !== 0n) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: `gpa ${hex(gpa)} and size ${hex(size)} must be 4 KiB aligned`, after: echo }, ctx, rec);
-    if (small ? sn === 0 : size === 0n) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: 'size 0 (gpa + size must be > gpa)', after: echo }, ctx, rec);
-    if (!small && gpa + size > U64) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: `gpa + size wraps past 2^64 (${hex(gpa)} + ${hex(size)})`, after: echo }, ctx, rec);
+    if (small ? gn % 4096 !== 0 || sn % 4096 !== 0 : gpa % PAGE !== 0n || size % PAGE !== 0n) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: `gpa ${hex(gpa)} and size ${hex(size)} must be 4 KiB aligned`, after: { gpa, size, flags } }, ctx, rec);
+    if (small ? sn === 0 : size === 0n) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: 'size 0 (gpa + size must be > gpa)', after: { gpa, size, flags } }, ctx, rec);
+    if (!small && gpa + size > U64) return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why: `gpa + size wraps past 2^64 (${hex(gpa)} + ${hex(size)})`, after: { gpa, size, flags } }, ctx, rec);
     const g = small ? gn / 4096 : Number(gpa >> 12n);
     const end = g + (small ? sn / 4096 : Number(size >> 12n));
     const plan = this.planPrefault(vcpu, vm, g, end, ctx);
@@ -1354,7 +1369,7 @@ export class KvmModel {
     const progressed = plan.stop > g;
     const eagain = atLeast(p, '6.18') && (plan.runs.length > 0 || plan.errno === 'ENOENT' || plan.errno === 'EFAULT');
     const possible = progressed ? (eagain ? POSSIBLE_PROGRESS_EAGAIN : POSSIBLE_PROGRESS) : eagain ? POSSIBLE_NONE_EAGAIN : POSSIBLE_NONE;
-    const stopGpa = plan.stop < 2 ** 41 ? BigInt(plan.stop * 4096) : BigInt(plan.stop) << 12n;
+    const stopGpa = gfnToGpa(plan.stop);
     const after = { gpa: stopGpa, size: plan.stop === end ? 0n : gpa + size - stopGpa, flags };
     const mapped = this.mappedOf(plan.runs);
     // what actually happened, per the trace
@@ -1374,10 +1389,10 @@ export class KvmModel {
     }
     this.applyRuns(vm, vcpu, plan.runs, applyTo);
     if (!progressed) {
-      return this.finish({ op, ret: -1, errno: plan.errno, certainty: 'exact', fdKind: 'vcpu', why: plan.why, after: { ...before, flags }, possible: plan.errno === 'EOPNOTSUPP' || plan.errno === 'EINVAL' ? POSSIBLE_EINTR : possible.filter((x) => x.errno !== plan.errno), ...(followed ? { followed } : {}) }, ctx, rec);
+      return this.finish({ op, ret: -1, errno: plan.errno, certainty: 'exact', fdKind: 'vcpu', why: plan.why, after: { gpa, size, flags }, possible: plan.errno === 'EOPNOTSUPP' || plan.errno === 'EINVAL' ? POSSIBLE_EINTR : possible.filter((x) => x.errno !== plan.errno), ...(followed ? { followed } : {}) }, ctx, rec);
     }
     const why = plan.errno ? `${plan.why}; the call returns 0 because some memory was mapped, the error comes on the next call` : plan.why;
-    const out = this.finish({ op, ret: 0, errno: null, certainty: 'exact', fdKind: 'vcpu', why, after, mapped, possible }, ctx, rec, rec ? { runs: plan.runs, gpa, end: gpa + size, stopGpa } : undefined);
+    const out = this.finish({ op, ret: 0, errno: null, certainty: 'exact', fdKind: 'vcpu', why, after, mapped, possible }, ctx, rec, rec ? { runs: plan.runs, gpa, size, stopGpa } : undefined);
     if (followed) out.followed = true;
     return out;
   }
@@ -1387,7 +1402,7 @@ export class KvmModel {
     const ag = ra.gpa;
     const as = ra.size;
     if (ag === undefined) return false;
-    if (as !== undefined && ag + as !== c.end) return false;
+    if (as !== undefined && ag + as !== c.gpa + c.size) return false;
     if (ag % PAGE !== 0n || ag <= c.gpa || ag > c.stopGpa) return false;
     return this.isChunkBoundary(c.runs, Number(ag >> 12n));
   }
@@ -1574,7 +1589,7 @@ export class KvmModel {
 
   private mappedOf(runs: PlanRun[]): MappedRange[] {
     const out: MappedRange[] = [];
-    for (const r of runs) out.push({ start: BigInt(r.start) << 12n, end: BigInt(r.end) << 12n, level: (r.level || null) as Level | null, private: r.priv });
+    for (const r of runs) out.push({ start: gfnToGpa(r.start), end: gfnToGpa(r.end), level: (r.level || null) as Level | null, private: r.priv });
     return out;
   }
 
