@@ -10,7 +10,9 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Finding } from '../common/findings';
 import { checkTraceFile } from '../analysis/traceCheck';
-import { formatText, parseArgs, toJson, toSarif, type CheckFormat, type FileFinding } from './format';
+import { checkApiDoc } from '../analysis/docChecks';
+import { readApiDoc } from '../rst/apiDoc';
+import { formatText, parseArgs, showProgress, writeAllSync, toJson, toSarif, type CheckFormat, type FileFinding } from './format';
 
 const USAGE = `usage: kvm-lens check FILES... [--format text|json|sarif] [--kernel V] [--arch A] [--tdp on|off|auto] [--host-pages 4k|thp|2m|1g|auto]
   text:  file:line:col: severity: message [CODE]   (one line per finding)
@@ -21,11 +23,11 @@ exit status: 0 no error, 1 an error-level finding, 2 usage or I/O error
 
 const VERSION = '0.1.0';
 
-/** A doc checker for .rst files, when the api.rst analysis (RST) provides one. */
+/** A doc checker for .rst files: the api.rst checks of server/src/analysis/docChecks.ts (RST1xx/RST2xx). */
 type DocChecker = (text: string, file: string) => Finding[];
 
 async function docChecker(): Promise<DocChecker | undefined> {
-  return undefined;
+  return (text) => checkApiDoc(readApiDoc(text));
 }
 
 export async function check(argv: string[]): Promise<number> {
@@ -60,7 +62,7 @@ export async function check(argv: string[]): Promise<number> {
   const emit = (f: FileFinding) => {
     counts[f.severity]++;
     if (f.severity === 'error') errors++;
-    if (format === 'text') process.stdout.write(formatText(f) + '\n');
+    if (format === 'text') writeAllSync(1, formatText(f) + '\n');
     else all.push(f);
   };
   let rst: DocChecker | undefined | null = null;
@@ -102,19 +104,10 @@ export async function check(argv: string[]): Promise<number> {
     }
   }
   if (format === 'json') {
-    process.stdout.write(JSON.stringify({ findings: all.map(toJson), summary: { files: args.positional.length, ...counts } }, null, 2) + '\n');
+    writeAllSync(1, JSON.stringify({ findings: all.map(toJson), summary: { files: args.positional.length, ...counts } }, null, 2) + '\n');
   } else if (format === 'sarif') {
-    process.stdout.write(JSON.stringify(toSarif(all, (f) => pathToFileURL(resolve(f)).toString(), VERSION), null, 2) + '\n');
+    writeAllSync(1, JSON.stringify(toSarif(all, (f) => pathToFileURL(resolve(f)).toString(), VERSION), null, 2) + '\n');
   }
   if (ioError) return 2;
   return errors > 0 ? 1 : 0;
-}
-
-let lastProgress = 0;
-export function showProgress(file: string, bytes: number, total: number): void {
-  const now = Date.now();
-  if (now - lastProgress < 200 && bytes < total) return;
-  lastProgress = now;
-  const pct = total > 0 ? Math.floor((bytes * 100) / total) : 100;
-  process.stderr.write(`\r\x1b[K${file}: ${pct}% (${(bytes / 1048576).toFixed(0)} / ${(total / 1048576).toFixed(0)} MiB)`);
 }

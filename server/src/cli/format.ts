@@ -2,6 +2,7 @@
  * Output formats of `kvm-lens check`: gcc-style text, JSON lines of findings, and SARIF 2.1.0.
  * Positions in the output are 1-based (line and column), as compilers and SARIF count them.
  */
+import { writeSync } from 'node:fs';
 import type { Finding, Severity } from '../common/findings';
 import { RULES } from '../common/rules';
 
@@ -157,4 +158,29 @@ export function parseArgs(argv: string[], valued: string[], boolean: string[] = 
     positional.push(a);
   }
   return { options, flags, positional };
+}
+
+/** Write a whole string to an fd, waiting while a non-blocking pipe is full (EAGAIN). */
+export function writeAllSync(fd: number, s: string): void {
+  let b = Buffer.from(s, 'utf8');
+  const wait = new Int32Array(new SharedArrayBuffer(4));
+  while (b.length) {
+    try {
+      const n = writeSync(fd, b);
+      b = b.subarray(n);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(wait, 0, 0, 5);
+    }
+  }
+}
+
+/** A progress line on stderr (callers only pass this when stderr is a terminal), at most 5 times a second. */
+let lastProgress = 0;
+export function showProgress(file: string, bytes: number, total: number): void {
+  const now = Date.now();
+  if (now - lastProgress < 200 && bytes < total) return;
+  lastProgress = now;
+  const pct = total > 0 ? Math.floor((bytes * 100) / total) : 100;
+  process.stderr.write(`\r\x1b[K${file}: ${pct}% (${(bytes / 1048576).toFixed(0)} / ${(total / 1048576).toFixed(0)} MiB)`);
 }

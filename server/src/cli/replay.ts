@@ -11,8 +11,7 @@ import { statSync } from 'node:fs';
 import { describeProfile } from '../emulator/index';
 import { formatResult, type ReplayedCall, type ResultView } from '../analysis/replay';
 import { inferFileProfile, replayFile, type FileProfile } from '../analysis/traceCheck';
-import { parseArgs } from './format';
-import { showProgress } from './check';
+import { parseArgs, showProgress, writeAllSync } from './format';
 
 const USAGE = `usage: kvm-lens replay FILE [--format text|json] [--kernel 6.18] [--arch x86_64] [--tdp on|off|auto] [--host-pages 4k|thp|2m|1g|auto]
   Each option defaults to auto: inferred from the recorded results where they show it, else assumed.
@@ -59,9 +58,10 @@ function pad(s: string, n: number): string {
 
 export function callText(r: ReplayedCall): string {
   const where = `${r.pid !== null ? `[${r.pid}] ` : ''}fd ${r.fd ?? '-'} (${r.fdKind})`;
-  const mark = r.verdict === 'match' ? 'match' : r.verdict === 'mismatch' ? 'MISMATCH' : 'unknown';
+  const possible = r.verdict === 'match' && r.modelVerdict === 'possible';
+  const mark = possible ? 'match (possible)' : r.verdict === 'match' ? 'match' : r.verdict === 'mismatch' ? 'MISMATCH' : 'unknown';
   let s = `${pad(String(r.line + 1), 6)} ${pad(where, 20)} ${pad(r.request, 28)} recorded ${pad(formatResult(r.recorded), 44)} expected ${pad(r.expected ? formatResult(r.expected) : 'unknown', 44)} ${mark}`;
-  if (r.verdict !== 'match') s += `: ${r.why}`;
+  if (r.verdict !== 'match' || possible) s += `: ${r.why}`;
   if (r.explanations?.length) s += ` Would match with: ${r.explanations.join('; ')}.`;
   return s;
 }
@@ -113,11 +113,12 @@ export async function replay(argv: string[]): Promise<number> {
     process.stderr.write(`kvm-lens replay: ${fp.settingErrors.join('; ')}\n`);
     return 2;
   }
-  const out = process.stdout;
   let first = true;
   let summary;
-  // output is buffered in pieces and written as it goes: memory stays bounded
+  // output is buffered in pieces and written synchronously as it goes (the replay loop never yields to the
+  // event loop, so an async stream would queue the whole output in memory): memory stays bounded
   let buf = '';
+  const out = { write: (s: string) => writeAllSync(1, s) };
   const write = (s: string) => {
     buf += s;
     if (buf.length > 1 << 16) {

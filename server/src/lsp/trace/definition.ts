@@ -9,6 +9,7 @@ import { ioctlOf } from '../../analysis/replay';
 import type { ServerContext } from '../languages';
 import { analysisFor } from './cache';
 import { findApiSection } from './apiDocs';
+import { rstIndex } from '../../rst/workspaceIndex';
 
 export async function traceDefinition(doc: TextDocument, params: DefinitionParams, ctx: ServerContext): Promise<Location[] | null> {
   const a = analysisFor(doc, ctx);
@@ -22,6 +23,9 @@ export async function traceDefinition(doc: TextDocument, params: DefinitionParam
   if (c && containsPosition(c.requestRange, params.position)) {
     const name = c.info?.name;
     if (!name) return null;
+    // the api.rst index the rst features keep (open documents and scanned files), else a scan of our own
+    const hit = rstIndex.findApiSection(name);
+    if (hit) return [{ uri: hit.uri, range: hit.range }];
     const loc = await findApiSection(name, ctx);
     return loc ? [loc] : null;
   }
