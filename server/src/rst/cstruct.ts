@@ -46,6 +46,8 @@ interface Tok {
 const QUALIFIERS = new Set(['const', 'volatile', '__user', 'register', 'static', 'extern', '__aligned', '__packed', 'restrict', '__restrict']);
 const ALIAS: Record<string, string> = { bool: '__u8', _Bool: '__u8', 'unsigned long int': 'unsigned long', 'long int': 'long', 'short int': 'short', 'unsigned short int': 'unsigned short', 'signed int': 'int', 'signed': 'int', 'long unsigned int': 'unsigned long' };
 
+const TOKEN = /[A-Za-z_][A-Za-z0-9_]*|0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*|\.\.\.|<<|>>|\S/y;
+
 function tokenize(lines: string[]): Tok[] {
   const toks: Tok[] = [];
   let inComment = false;
@@ -65,7 +67,8 @@ function tokenize(lines: string[]): Tok[] {
       if (c === ' ' || c === '\t') { i++; continue; }
       if (c === '/' && s[i + 1] === '*') { inComment = true; i += 2; continue; }
       if (c === '/' && s[i + 1] === '/') break;
-      const m = /^(?:[A-Za-z_][A-Za-z0-9_]*|0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*|\.\.\.|<<|>>|\S)/.exec(s.slice(i, i + 80));
+      TOKEN.lastIndex = i;
+      const m = TOKEN.exec(s);
       const t = m ? m[0] : c;
       toks.push({ t, line: ln, col: i, end: i + t.length });
       i += t.length;

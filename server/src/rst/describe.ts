@@ -68,7 +68,7 @@ export function describeName(index: RstWorkspaceIndex, name: string, kind: NameK
     const known = STRUCTS.get(name);
     parts.push(`**struct ${name}**${stale ? ` — renamed \`struct ${stale.current}\` (${stale.note})` : ''}`);
     if (hit?.struct.layout) parts.push(layoutMarkdown(hit.struct.layout, `as documented${hit.section?.number ? ` in ${hit.section.number.text}` : ''}`));
-    else if (hit) parts.push(`Documented${hit.section?.number ? ` in ${hit.section.number.text}` : ''}; layout not computed: ${hit.struct.unresolved ?? 'unknown'}.`);
+    else if (hit) parts.push(`Documented${hit.section?.number ? ` in section ${hit.section.number.text}` : ''}; layout not computed: ${hit.struct.unresolved ?? 'unknown'}.`);
     if (known && (!hit?.struct.layout || hit.struct.layout.size !== known.size)) parts.push(layoutMarkdown(known, 'linux/kvm.h (x86_64)'));
     if (!hit && !known && !UAPI_STRUCT_NAMES.has(name)) return stale ? parts.join('\n\n') : undefined;
     if (!hit && !known) parts.push('A struct of the KVM uAPI headers.');

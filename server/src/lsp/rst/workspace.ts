@@ -38,7 +38,8 @@ export function ensureWorkspaceScanned(ctx: ServerContext): Promise<void> {
         try {
           const st = await fsp.stat(f.path);
           const text = await fsp.readFile(f.path, 'utf8');
-          if (text.includes('\u0000')) continue;
+          // only KVM documents: a kernel tree's Documentation/ has thousands of .rst files that never name KVM
+          if (text.includes('\u0000') || !/KVM_|struct kvm_/.test(text)) continue;
           rstIndex.set(f.uri, text, `disk:${st.mtimeMs}`, false);
         } catch {
           /* unreadable: skip */
