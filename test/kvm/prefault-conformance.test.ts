@@ -14,6 +14,8 @@ import { KvmModel, inferProfile, describeProfile, type ModelEvent } from '../../
 
 const probeSrc = join(__dirname, 'prefault-probe.c');
 
+let compiler = 'cc';
+
 function missing(): string | undefined {
   try {
     accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
@@ -21,7 +23,10 @@ function missing(): string | undefined {
     return '/dev/kvm is missing or not accessible';
   }
   for (const cc of ['cc', 'gcc', 'clang']) {
-    if (spawnSync(cc, ['--version'], { stdio: 'ignore' }).status === 0) return undefined;
+    if (spawnSync(cc, ['--version'], { stdio: 'ignore' }).status === 0) {
+      compiler = cc;
+      return undefined;
+    }
   }
   return 'no C compiler (cc/gcc/clang) on this machine';
 }
@@ -101,7 +106,7 @@ test('the emulator predicts every result of the real /dev/kvm (profile inferred 
   const dir = mkdtempSync(join(tmpdir(), 'kvmlens-probe-'));
   try {
     const exe = join(dir, 'probe');
-    const cc = spawnSync('cc', ['-O1', '-Wall', '-o', exe, probeSrc], { encoding: 'utf8' });
+    const cc = spawnSync(compiler, ['-O1', '-Wall', '-o', exe, probeSrc], { encoding: 'utf8' });
     assert.equal(cc.status, 0, `compiling the probe failed:\n${cc.stderr}`);
     const run = spawnSync(exe, [], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(run.status, 0, `the probe failed:\n${run.stdout}\n${run.stderr}`);

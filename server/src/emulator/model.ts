@@ -252,6 +252,7 @@ export class KvmModel {
         case 'thread':
           return this.thread(ev.parent, ev.child);
         case 'exit':
+          this.fdGen++;
           this.fds.exit(ev.pid);
           this.knownPids.add(ev.pid);
           return this.plain('exit', `process ${ev.pid} exited: its fd table is dropped`);
@@ -325,6 +326,7 @@ export class KvmModel {
       default:
         obj = this.newObj({ kind: 'other', id: '', path: '?' }, 'file');
     }
+    this.fdGen++;
     this.fds.set(pid, fd, { obj: obj.id, adopted: true });
   }
 
@@ -443,6 +445,7 @@ export class KvmModel {
     for (const [p, f] of this.fds.entries()) if (f === fd) owners.add(p);
     if (owners.size === 1) {
       const leader = [...owners][0]!;
+      this.fdGen++;
       this.fds.thread(leader, pid);
       this.threadOf.set(pid, leader);
       this.mmOf.set(pid, this.mm(leader));
@@ -476,6 +479,7 @@ export class KvmModel {
     const fd = rec?.ret ?? fdHint ?? this.lowestFreeFd(pid);
     const isKvm = /(^|\/)kvm$/.test(path.trim()) && path.includes('/dev/');
     const obj = isKvm ? this.newObj<SystemObj>({ kind: 'system', id: '' }, 'kvm') : this.newObj({ kind: 'other', id: '', path }, 'file');
+    this.fdGen++;
     this.fds.set(pid, fd, { obj: obj.id });
     return this.finish({
       op: 'open', ret: fd, errno: null, certainty: rec ? 'exact' : 'assumed', fdKind: obj.kind,
@@ -491,6 +495,7 @@ export class KvmModel {
     if (rec && rec.ret !== null && rec.ret < 0) {
       return this.finish({ op: 'close', ret: o ? 0 : null, errno: null, certainty: o ? 'exact' : 'unknown', fdKind: o?.kind ?? 'unknown', why: 'close failed in the trace: the fd table is unchanged' }, ctx, rec);
     }
+    this.fdGen++;
     this.fds.delete(pid, fd);
     return this.finish({
       op: 'close', ret: o ? 0 : null, errno: null, certainty: o ? 'exact' : 'unknown', fdKind: o?.kind ?? 'unknown',
@@ -506,6 +511,7 @@ export class KvmModel {
       return this.finish({ op: 'dup', ret: null, errno: null, certainty: 'unknown', fdKind: o?.kind ?? 'unknown', why: 'dup failed in the trace' }, ctx, rec);
     }
     const target = rec?.ret ?? newFd;
+    this.fdGen++;
     this.fds.dup(pid, oldFd, target);
     return this.finish({
       op: 'dup', ret: target, errno: null, certainty: o ? 'exact' : 'unknown', fdKind: o?.kind ?? 'unknown',
@@ -517,6 +523,7 @@ export class KvmModel {
   private fork(parent: number, child: number): Outcome {
     this.knownPids.add(parent);
     this.knownPids.add(child);
+    this.fdGen++;
     this.fds.fork(parent, child);
     this.mmOf.set(child, child);
     this.threadOf.delete(child);
@@ -527,6 +534,7 @@ export class KvmModel {
     this.knownPids.add(parent);
     this.knownPids.add(child);
     const leader = this.threadOf.get(parent) ?? parent;
+    this.fdGen++;
     this.fds.thread(leader, child);
     this.threadOf.set(child, leader);
     this.mmOf.set(child, this.mm(parent));
@@ -698,6 +706,12 @@ export class KvmModel {
   }
 
   private readonly ctx0 = new Ctx();
+  /** bumped on every fd-table change; with the fields below it caches the last (pid, fd) resolution */
+  private fdGen = 0;
+  private lastGen = -1;
+  private lastPid = -1;
+  private lastFd = -1;
+  private lastObj: Obj | undefined;
 
   private ioctl(input: CallInput): Outcome {
     const ctx = this.ctx0;
@@ -714,8 +728,15 @@ export class KvmModel {
     let obj: Obj | undefined;
     if (input.fd !== undefined) {
       pid = input.pid ?? 0;
-      if (!this.knownPids.has(pid)) this.resolvePid(pid, input.fd, ctx);
-      obj = this.entryObj(pid, input.fd);
+      if (pid === this.lastPid && input.fd === this.lastFd && this.fdGen === this.lastGen) obj = this.lastObj;
+      else {
+        if (!this.knownPids.has(pid)) this.resolvePid(pid, input.fd, ctx);
+        obj = this.entryObj(pid, input.fd);
+        this.lastPid = pid;
+        this.lastFd = input.fd;
+        this.lastGen = this.fdGen;
+        this.lastObj = obj;
+      }
     } else ({ pid, obj } = this.target(input, ctx));
     const arg: CallArg = input.arg ?? UNRECORDED;
     if (!obj || obj.kind === 'other') {
@@ -953,6 +974,7 @@ export class KvmModel {
       const fd = this.newFd(pid, rec);
       const vm = this.newVm(pid, type ?? KVM_X86_DEFAULT_VM, type !== undefined);
       if (type === undefined) ctx.note('VM type not recorded: DEFAULT assumed');
+      this.fdGen++;
       this.fds.set(pid, fd, { obj: vm.id });
       created = { fd, kind: 'vm', object: vm.id };
     }
@@ -979,6 +1001,7 @@ export class KvmModel {
     if (followOk) {
       const fd = this.newFd(pid, rec);
       const v = this.newVcpu(vm, id ?? this.freeVcpuIndex(vm));
+      this.fdGen++;
       this.fds.set(pid, fd, { obj: v.id });
       created = { fd, kind: 'vcpu', object: v.id };
     }
@@ -993,6 +1016,7 @@ export class KvmModel {
     if (rec && rec.ret === 0 && after !== undefined && !(flags !== undefined && (flags & 1n))) {
       const d = this.newObj<DeviceObj>({ kind: 'device', id: '', vm: vm.id }, 'dev');
       vm.devices.push(d.id);
+      this.fdGen++;
       this.fds.set(pid, Number(after), { obj: d.id });
       created = { fd: Number(after), kind: 'device', object: d.id };
     } else if (rec && rec.ret === 0) {
@@ -1029,6 +1053,7 @@ export class KvmModel {
       const fd = this.newFd(pid, rec);
       const g = this.newObj<GmemObj>({ kind: 'guest_memfd', id: '', vm: vm.id, size: size ?? -1n, flags: flags ?? 0n, bindings: new IntervalList() }, 'gmem');
       vm.gmems.push(g.id);
+      this.fdGen++;
       this.fds.set(pid, fd, { obj: g.id });
       created = { fd, kind: 'guest_memfd', object: g.id };
     }
@@ -1477,6 +1502,7 @@ export class KvmModel {
     let unknownLevel = false;
     let errno: string | null = null;
     let why = '';
+    let ro = false;
     while (cur < end) {
       // 2. TDX: a gpa with the shared bit is an alias (6.16+)
       if (isTdx && cur >= TDX_SHARED_GFN) {
@@ -1491,6 +1517,7 @@ export class KvmModel {
         { errno = 'ENOENT'; why = `no memslot at gpa ${gpaHex(cur)}${as ? ' in address space 1 (SMM)' : ''}: ENOENT`; break; }
       }
       const slotEnd = s.base + s.npages;
+      if (s.flags & MEM_RO) ro = true;
       let limit = Math.min(end, slotEnd);
       if (priv) limit = Math.min(limit, vm.attrs.nextStartAfter(cur), this.attrRunEnd(vm, cur));
       if (isTdx) limit = Math.min(limit, TDX_SHARED_GFN);
@@ -1551,8 +1578,6 @@ export class KvmModel {
     }
     if (unknownLevel) ctx.note('mapping levels unknown: the host page backing is not known (set it to see them)');
     if (errno !== null) return { runs, stop: cur, errno, why };
-    let ro = false;
-    for (const r of runs) if ((findSlotIn(slots, r.start)?.flags ?? 0) & MEM_RO) ro = true;
     return { runs, stop: cur, errno: null, why: ro ? WHY_MAPPED_RO : WHY_MAPPED };
   }
 
