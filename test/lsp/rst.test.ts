@@ -147,8 +147,9 @@ describe('api.rst over LSP', () => {
     const L = (k: number) => base - 8 + k;
     const fields = items(await c.completion(uri, L(0), 1)).map((i) => i.label);
     assert.ok(fields.includes(':Parameters:') && fields.includes(':Type:'));
-    const types = items(await c.completion(uri, L(1), 8)).map((i) => i.label);
-    assert.ok(types.includes('vcpu ioctl') && types.includes('vm ioctl'));
+    const types = items(await c.completion(uri, L(1), 8));
+    assert.ok(types.some((i) => i.label === 'vcpu ioctl') && types.some((i) => i.label === 'vm ioctl'));
+    assert.deepEqual((types[0]!.textEdit as TextEdit).range, { start: { line: L(1), character: 7 }, end: { line: L(1), character: 8 } });
     const arches = items(await c.completion(uri, L(2), 17)).map((i) => i.label);
     assert.ok(arches.includes('arm64'));
     const names = items(await c.completion(uri, L(3), 'See KVM_PRE_F'.length)).map((i) => i.label);
@@ -238,6 +239,35 @@ describe('api.rst over LSP', () => {
     assert.match(all.markdown, /^# KVM API excerpt/);
     assert.match(all.markdown, /\n## 4\. API description\n/);
     assert.match(all.markdown, /\n### 4\.1 KVM_CREATE_VM\n/);
+  });
+
+  test('workspace files that are not open: definition, references and symbols reach them', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-rst-ws-'));
+    try {
+      writeFileSync(join(dir, 'api.rst'), excerpt);
+      const notes = 'Notes\n=====\n\nSee KVM_PRE_FAULT_MEMORY and struct kvm_pre_fault_memory.\n';
+      writeFileSync(join(dir, 'notes.rst'), notes);
+      const w = await LspClient.start({ rootPath: dir });
+      try {
+        const nu = await w.openFile(join(dir, 'notes.rst'));
+        assert.deepEqual((await w.diagnostics(nu)).map((d) => d.code), []);
+        const defs = await w.definition(nu, 3, 6);
+        assert.equal(defs[0]!.uri, uriOf(join(dir, 'api.rst')));
+        assert.equal(defs[0]!.range.start.line, lineOf(excerpt, '4.5 KVM_PRE_FAULT_MEMORY'));
+        const refs = (await w.references(nu, 3, 6)) ?? [];
+        assert.ok(refs.some((r) => r.uri === uriOf(join(dir, 'api.rst'))));
+        const syms = (await w.workspaceSymbols('KVM_CREATE_VCPU')) ?? [];
+        assert.ok(syms.some((s) => s.location.uri === uriOf(join(dir, 'api.rst'))));
+        const hover = await w.hoverText(nu, 3, 40);
+        assert.match(hover ?? '', /64 bytes/);
+      } finally {
+        await w.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('half-edited text never breaks the server', async () => {

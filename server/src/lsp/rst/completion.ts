@@ -36,8 +36,11 @@ export async function completion(doc: TextDocument, params: CompletionParams, ct
       detail: s?.names[0] ? `suggested value for ${s.names[0].name}` : undefined,
     }));
   }
-  const tm = /^:Type:\s*(.*?)([a-z ]*)$/.exec(before);
-  if (tm) return KNOWN_TYPES.map((t) => ({ label: t, kind: CompletionItemKind.EnumMember, textEdit: { range: range(tm[2]!.length), newText: t } }));
+  // :Type: and :Architectures: values: the part after the last separator
+  if (/^:Type:/.test(before)) {
+    const part = before.slice(':Type:'.length).split(/[,/]/).pop()!.replace(/^\s+/, '');
+    return KNOWN_TYPES.map((t) => ({ label: t, kind: CompletionItemKind.EnumMember, textEdit: { range: range(part.length), newText: t } }));
+  }
   const am = /^:Architectures:.*?([a-z0-9_]*)$/.exec(before);
   if (am) return [...KNOWN_ARCHES.slice(0, 8), 'all', 'none'].map((a) => ({ label: a, kind: CompletionItemKind.EnumMember, textEdit: { range: range(am[1]!.length), newText: a } }));
 
