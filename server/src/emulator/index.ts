@@ -10,6 +10,18 @@
  *
  * Usage (tests): m.call({ pid, fd, request, arg: { kind: 'struct', fields: { gpa, size, flags } } }).
  *
+ * What an Outcome promises:
+ * - ret/errno: the prediction (null = unknown; `possible` then lists candidates). With a recorded result the
+ *   outcome carries `verdict` ('match' | 'possible' | 'mismatch' | 'unknown') and `verdictWhy`, and the model's
+ *   state follows the recording (`followed` when that differs from the prediction).
+ * - after: the struct the kernel writes back (KVM_PRE_FAULT_MEMORY: gpa/size/flags, also on errors).
+ * - certainty: 'exact' | 'assumed' (rests on a default profile value, listed in `assumptions`) | 'unknown'.
+ * - mapped: the stage-2 ranges a pre-fault mapped, coalesced, with levels (null level = host backing unknown).
+ * - `assumptions` arrays may be shared between outcomes: read-only.
+ *
+ * Other entry points: adopt(pid, fd, kind, info) for fds created before the trace; fdKind(pid, fd);
+ * setVcpuState(pid, fd, { smm, nested }); markVmDead(pid, fd); setProfile(p).
+ *
  * Pure TypeScript; KVM numbers come from ../kvm. See types.ts for every shape.
  */
 export * from './types';
