@@ -72,6 +72,7 @@ export function toMarkdown(doc: ApiDoc, from = 0, to = Number.MAX_SAFE_INTEGER):
   };
   let fieldRun: string[] = [];
   let pendingMarker: string | undefined;
+  let listItem: { textIndent: number; markerWidth: number } | undefined;
   const flushFields = () => {
     if (fieldRun.length) out.push(fieldRun.join('\n'));
     fieldRun = [];
@@ -83,7 +84,14 @@ export function toMarkdown(doc: ApiDoc, from = 0, to = Number.MAX_SAFE_INTEGER):
     if (b.kind !== 'field') flushFields();
     const quote = inAdmonition && line <= inAdmonition.endLine ? '> ' : '';
     if (inAdmonition && line > inAdmonition.endLine) inAdmonition = undefined;
-    const push = (s: string) => out.push(quote ? s.split('\n').map((l) => `> ${l}`).join('\n') : s);
+    // blocks indented under a list item's text belong to the item: indent them in the Markdown too
+    if (listItem && (b.indent < listItem.textIndent || b.kind === 'bullet' || b.kind === 'enumerated')) listItem = b.kind === 'bullet' || b.kind === 'enumerated' ? listItem : undefined;
+    const nest = listItem && b.kind !== 'paragraph' || (listItem && !pendingMarker) ? ' '.repeat(listItem!.markerWidth) : '';
+    const push = (s: string) => {
+      let t = quote ? s.split('\n').map((l) => `> ${l}`).join('\n') : s;
+      if (nest) t = t.split('\n').map((l) => (l ? nest + l : l)).join('\n');
+      out.push(t);
+    };
     switch (b.kind) {
       case 'paragraph': {
         let t = b.text;
@@ -128,6 +136,7 @@ export function toMarkdown(doc: ApiDoc, from = 0, to = Number.MAX_SAFE_INTEGER):
     if (b.kind === 'bullet' || b.kind === 'enumerated') {
       const marker = b.kind === 'bullet' ? '-' : /^\(?\d+/.test(b.marker) ? `${/\d+/.exec(b.marker)![0]}.` : '1.';
       pendingMarker = marker;
+      listItem = { textIndent: b.indent + 1, markerWidth: marker.length + 1 };
       continue;
     }
     if (pendingMarker && b.kind === 'paragraph') {
