@@ -343,3 +343,28 @@ describe('snapshots and clones', () => {
     err(r.pf(0n, 4096n, 0n, { fd: 4 }), 'ENOTTY');
   });
 });
+
+describe('learning from the trace', () => {
+  test('a capability the model cannot derive is predicted from the same question asked earlier', () => {
+    const r = new Rig();
+    const hv = capNumber('KVM_CAP_HYPERV')!;
+    assert.equal(r.cap(r.sys, hv, { ret: 0 }).verdict, 'unknown');
+    const again = r.cap(r.sys, hv, { ret: 0 });
+    assert.equal(again.ret, 0);
+    assert.equal(again.verdict, 'match');
+    assert.equal(r.cap(r.sys, hv, { ret: 1 }).verdict, 'mismatch');
+    // another fd kind is another question
+    assert.equal(r.cap(r.vm, hv).ret, null);
+    // clones keep what was learned
+    assert.equal(new Rig().m.clone() instanceof KvmModel, true);
+    const c = r.m.clone();
+    assert.equal(c.call({ pid: r.pid, fd: r.sys, request: R('KVM_CHECK_EXTENSION'), arg: { kind: 'int', value: BigInt(hv) } }).ret, 0);
+  });
+  test('KVM_CAP_MULTI_ADDRESS_SPACE survives a clone', () => {
+    const r = new Rig();
+    r.cap(r.sys, capNumber('KVM_CAP_MULTI_ADDRESS_SPACE')!, { ret: 0 });
+    const c = r.m.clone();
+    const o = c.call({ pid: r.pid, fd: r.vm, request: R('KVM_SET_USER_MEMORY_REGION'), arg: { kind: 'struct', fields: { slot: 0x10000n, flags: 0n, guest_phys_addr: 0n, memory_size: 4096n, userspace_addr: 0x7f0000000000n } } });
+    err(o, 'EINVAL');
+  });
+});

@@ -373,6 +373,8 @@ export class KvmModel {
     c.vmOrder = this.vmOrder.slice();
     c.lastVm = this.lastVm;
     c.events = this.events;
+    c.learnedAs = this.learnedAs;
+    c.learnedCaps = new Map(this.learnedCaps);
     return c;
   }
 
@@ -916,10 +918,20 @@ export class KvmModel {
     if (cap === CAP_NUM.MULTI_ADDRESS_SPACE && vm && this.hasPrivateMem(vm) && p.arch === 'x86_64') {
       return ok(1, 'private-memory VMs have a single address space (no SMM)');
     }
+    // the same question asked earlier in the trace, on the same kind of fd (and VM type), has the same answer
+    const key = `${kind}:${vm ? vm.type : ''}:${cap}`;
+    const seen = this.learnedCaps.get(key);
+    if (seen) {
+      ctx.note(`learned from ${seen.label ?? 'an earlier call'} in the trace`);
+      return ok(seen.ret, `${name} = ${seen.ret} on this host: the same call earlier in the trace answered so`);
+    }
+    if (rec && rec.ret !== null && rec.ret >= 0 && this.learnedCaps.size < 10000) this.learnedCaps.set(key, { ret: rec.ret, label: this.label });
     return this.finish(this.unknownOutcome(op, `${name}: depends on the hardware, the kernel config or version beyond what the model knows`, kind), ctx, rec);
   }
 
   private learnedAs: number | undefined;
+  /** KVM_CHECK_EXTENSION answers recorded for caps the model cannot derive, by fd kind, VM type and cap */
+  private learnedCaps = new Map<string, { ret: number; label: string | undefined }>();
 
   // --- object creation ------------------------------------------------------------------------------------------
 
