@@ -37,7 +37,23 @@ import { parseArgs } from './value';
 
 export const DEFAULT_MAX_LINE = 256 * 1024;
 const MAX_UNREADABLE_REPORTS = 200;
-const EMBEDDED_MSG = /((?:[^\s/]*\/)*strace): Process (\d+) (attached|detached)/;
+const EMBEDDED_MSG = /strace: Process (\d+) (attached|detached)/;
+
+/**
+ * `strace: Process N attached` written into a line (strace's stderr message inside a half-printed call).
+ * The program name may be a path (`/usr/local/bin/strace:`), but `*\/strace:` after a comment is not one.
+ * Returns where the message starts, the pid and the verb.
+ */
+function embeddedMessage(t: string): { index: number; 2: string; 3: string } | null {
+  const m = EMBEDDED_MSG.exec(t);
+  if (!m) return null;
+  let start = m.index;
+  let k = start;
+  while (k > 0 && /[A-Za-z0-9._\/-]/.test(t[k - 1]!)) k--;
+  const slash = t.indexOf('/', k);
+  if (slash >= 0 && slash < start && (slash === 0 || t[slash - 1] !== '*')) start = slash;
+  return { index: start, 2: m[1]!, 3: m[2]! };
+}
 
 interface Pending {
   key: number;
@@ -47,6 +63,8 @@ interface Pending {
   args: Src;
   base: EventBase;
   start: Position;
+  /** end of the start text (the start may span two lines when a strace message cut it) */
+  end: Position;
   startLine: number;
   stack?: StackFrame[];
   cloneFlags?: string;
@@ -314,7 +332,7 @@ export class TraceReader implements StreamingTraceReader {
     }
     // `ioctl(5, KVM_GET_SREGSstrace: Process 123 attached` + `, {...}) = 0` on the next line: strace's own
     // message written into a half-printed line (output on stderr)
-    const emb = src.text.indexOf('strace: Process ') > 0 ? EMBEDDED_MSG.exec(src.text) : null;
+    const emb = src.text.indexOf('strace: Process ') > 0 ? embeddedMessage(src.text) : null;
     if (emb && emb.index > 0 && this.forced !== 'qemu') {
       const head = src.slice(0, emb.index);
       const msgSrc = src.slice(emb.index, src.text.length);
@@ -498,6 +516,13 @@ export class TraceReader implements StreamingTraceReader {
     if (s.mainPid === null && s.unnamedUsed) {
       s.mainPid = pid;
       s.fds.thread(UNNAMED_PROCESS, pid);
+      // a call of the unnamed process still unfinished is this pid's: its `resumed` line will say [pid N]
+      const p = s.pending.get(UNNAMED_PROCESS);
+      if (p) {
+        s.pending.delete(UNNAMED_PROCESS);
+        s.pending.set(pid, { ...p, key: pid, base: { ...p.base, pid } });
+        if (s.lastTarget?.pending === UNNAMED_PROCESS) s.lastTarget = { pending: pid };
+      }
       return;
     }
     if (s.firstPid === null) {
@@ -598,6 +623,7 @@ export class TraceReader implements StreamingTraceReader {
         args: src.slice(k.argsAt, Math.max(k.argsAt, end)),
         base,
         start: whole.start,
+        end: whole.end,
         startLine: lineNo,
       };
       if (CLONE_CALLS.has(k.name)) p.cloneFlags = p.args.text;
@@ -690,7 +716,7 @@ export class TraceReader implements StreamingTraceReader {
   }
 
   private emitUnfinished(p: Pending, atEnd: boolean): void {
-    const range = { start: p.start, end: { line: p.startLine, character: p.base.range.end.character } };
+    const range = { start: p.start, end: p.end };
     const ev = mkSyscall(p.base, range, p.name, p.nameRange, parseArgs(p.args, 0, p.args.text.length), null);
     ev.unfinished = true;
     if (p.stack) ev.stack = p.stack;
