@@ -176,6 +176,8 @@ export function startServer(connection: Connection): void {
       const kind = ctx.kindOf(doc);
       const f = kind && (features[kind][name] as any);
       if (!f || !analysable(doc)) return empty;
+      // cancelled while it waited behind other work (the client moved on): do none of it
+      if (token?.isCancellationRequested) return empty;
       try {
         return ((await f(doc, params, ctx, token)) ?? empty) as R;
       } catch (e) {
@@ -199,6 +201,7 @@ export function startServer(connection: Connection): void {
   connection.onWorkspaceSymbol(async (params, token) => {
     const out = [];
     for (const f of Object.values(features)) {
+      if (token.isCancellationRequested) break;
       try {
         if (f.workspaceSymbol) out.push(...(await f.workspaceSymbol(params.query, ctx, token)));
       } catch (e) {
