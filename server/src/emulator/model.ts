@@ -90,7 +90,6 @@ const WHY_MAPPED = 'memslots back the whole range: every chunk was mapped (or fo
 const WHY_MAPPED_RO = WHY_MAPPED + '; read-only memslots succeed too (the fault is a read)';
 /** generic ioctls do_vfs_ioctl handles itself, whatever the file (FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIOQSIZE, FIGETBSZ, FIFREEZE, FITHAW, FS_IOC_FIEMAP, FICLONE, FICLONERANGE, FIDEDUPERANGE, FIONREAD) */
 const VFS_IOCTLS = new Set([0x5451, 0x5450, 0x5421, 0x5452, 0x5460, 0x2, 0xc0045877, 0xc0045878, 0xc020660b, 0x40049409, 0x4020940d, 0xc0189436, 0x541b]);
-const PF_KEYS = ['gpa', 'size', 'flags'] as const;
 const KIND_CODE: Record<string, number> = { system: 0, vm: 1, vcpu: 2, guest_memfd: 3, device: 4, other: 5 };
 const PAGE = 4096n;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER) - 8192n;
@@ -144,6 +143,11 @@ function flagNames(flags: number): string[] {
 function hex(v: bigint | number): string {
   return '0x' + v.toString(16);
 }
+/** a recorded and a predicted value that are both known and differ */
+function differs(recorded: bigint | undefined, predicted: bigint | null | undefined): boolean {
+  return recorded !== undefined && predicted !== undefined && predicted !== null && recorded !== predicted;
+}
+
 function gfnToGpa(gfn: number): bigint {
   return gfn < 2 ** 41 ? BigInt(gfn * 4096) : BigInt(gfn) << 12n;
 }
@@ -161,7 +165,13 @@ interface PartialCheck {
 const cap1 = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** Collects which profile values and state facts an outcome rests on. */
-const DIM_BIT: Record<ProfileKey, number> = { kernel: 1, arch: 2, archPrefault: 4, tdp: 8, gib1: 16, host: 32 };
+const B_KERNEL = 1;
+const B_ARCH = 2;
+const B_ARCHPF = 4;
+const B_TDP = 8;
+const B_GIB1 = 16;
+const B_HOST = 32;
+const DIM_BIT: Record<ProfileKey, number> = { kernel: B_KERNEL, arch: B_ARCH, archPrefault: B_ARCHPF, tdp: B_TDP, gib1: B_GIB1, host: B_HOST };
 
 class Ctx {
   /** bit set of DIM_BIT: profile values the result rests on */
@@ -170,12 +180,6 @@ class Ctx {
   levelDims = 0;
   notes: string[] | undefined;
   unknown = false;
-  use(a: ProfileKey, b?: ProfileKey, c?: ProfileKey): void {
-    this.dims |= DIM_BIT[a] | (b ? DIM_BIT[b] : 0) | (c ? DIM_BIT[c] : 0);
-  }
-  useLevel(a: ProfileKey): void {
-    this.levelDims |= DIM_BIT[a];
-  }
   note(s: string): void {
     if (!this.notes) this.notes = [s];
     else if (!this.notes.includes(s)) this.notes.push(s);
@@ -655,14 +659,17 @@ export class KvmModel {
     const sameRet = o.ret === rec.ret && (o.ret >= 0 || o.errno === recErr);
     if (sameRet) {
       if (rec.after && o.after) {
-        for (const k of 'gpa' in rec.after ? PF_KEYS : Object.keys(rec.after)) {
-          const v = rec.after[k];
-          const p = o.after[k];
-          if (v === undefined || p === undefined || p === null) continue;
-          if (p !== v) {
-            if (partial && this.partialOk(partial, rec.after)) return this.put(o, 'possible', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}: a signal can stop the loop early after some progress (the call still returns 0)`);
-            return this.put(o, 'mismatch', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}`);
-          }
+        const ra = rec.after;
+        const oa = o.after;
+        // named loads for the pre-fault struct (the common case), keyed loads otherwise
+        const k = partial
+          ? differs(ra.gpa, oa.gpa) ? 'gpa' : differs(ra.size, oa.size) ? 'size' : differs(ra.flags, oa.flags) ? 'flags' : undefined
+          : Object.keys(ra).find((x) => differs(ra[x], oa[x]));
+        if (k !== undefined) {
+          const v = ra[k]!;
+          const p = oa[k]!;
+          if (partial && this.partialOk(partial, ra)) return this.put(o, 'possible', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}: a signal can stop the loop early after some progress (the call still returns 0)`);
+          return this.put(o, 'mismatch', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}`);
         }
       }
       return this.put(o, 'match', rec.ret === 0 ? 'recorded 0 as predicted' : `recorded ${recText} as predicted`);
@@ -774,7 +781,7 @@ export class KvmModel {
         break;
       case R.GET_VCPU_MMAP_SIZE:
         if (obj.kind === 'system') {
-          ctx.use('arch');
+          ctx.dims |= B_ARCH;
           if (this.profile.arch === 'x86_64') return this.finish({ op, ret: 12288, errno: null, certainty: 'exact', fdKind: 'system', why: 'x86: struct kvm_run page + PIO page + coalesced MMIO ring page = 3 pages' }, ctx, rec);
           return this.finish(this.unknownOutcome(op, 'vCPU mmap size depends on the arch', 'system'), ctx, rec);
         }
@@ -821,7 +828,7 @@ export class KvmModel {
 
   /** errno for a request the fd's handler does not know (the default case of each ioctl switch). */
   private unknownIoctlErrno(kind: FdKind, ctx: Ctx): { errno: string; why: string; certainty: Certainty } {
-    ctx.use('arch');
+    ctx.dims |= B_ARCH;
     const arch = this.profile.arch;
     switch (kind) {
       case 'system':
@@ -842,7 +849,7 @@ export class KvmModel {
     const kind = obj.kind as FdKind;
     const info = d.info;
     const accepted = info && (info.fds as string[]).includes(kind) && (!info.arch || info.arch === 'x86' ? this.profile.arch === 'x86_64' || !info.arch : true);
-    if (info && info.arch === 'x86') ctx.use('arch');
+    if (info && info.arch === 'x86') ctx.dims |= B_ARCH;
     if (accepted) {
       // the fd's handler knows it: the result depends on state the model does not track
       const sinceNote = info.since ? ` (exists since ${info.since})` : '';
@@ -880,32 +887,32 @@ export class KvmModel {
     const ok = (ret: number, why: string, certainty: Certainty = 'exact'): Outcome => this.finish({ op, ret, errno: null, certainty, fdKind: kind, why }, ctx, rec);
     if (cap === KVM_CAP_PRE_FAULT_MEMORY) {
       if (rec) this.observe?.({ kind: 'cap-prefault', label: this.label, fdKind: kind, recorded: rec });
-      ctx.use('kernel', 'arch');
+      ctx.dims |= B_KERNEL | B_ARCH;
       if (!hasPrefaultIn(p)) {
-        if (p.arch !== 'x86_64') ctx.use('archPrefault');
+        if (p.arch !== 'x86_64') ctx.dims |= B_ARCHPF;
         return ok(0, p.arch === 'x86_64' ? 'kernels before 6.11 do not know KVM_CAP_PRE_FAULT_MEMORY: 0' : `${p.arch} mainline has no pre-fault: 0`);
       }
       if (p.arch !== 'x86_64') {
-        ctx.use('archPrefault');
+        ctx.dims |= B_ARCHPF;
         return ok(1, `${p.arch} with the posted pre-fault series reports 1`, 'assumed');
       }
-      ctx.use('tdp');
+      ctx.dims |= B_TDP;
       return ok(p.tdp ? 1 : 0, p.tdp ? 'x86 reports 1 when TDP (EPT/NPT) is enabled, whatever the VM type' : 'x86 reports 0 without TDP (shadow paging), whatever the VM type');
     }
     if (cap === CAP_NUM.USER_MEMORY || cap === CAP_NUM.DESTROY_MEMORY_REGION_WORKS || cap === CAP_NUM.JOIN_MEMORY_REGIONS_WORKS || cap === CAP_NUM.SYNC_MMU || cap === CAP_NUM.CHECK_EXTENSION_VM) {
       return ok(1, `${name} is 1 on every kernel that has it (generic)`);
     }
     if (cap === CAP_NUM.USER_MEMORY2) {
-      ctx.use('kernel');
+      ctx.dims |= B_KERNEL;
       if (p.kernel === 'pre-6.11') return this.finish(this.unknownOutcome(op, 'KVM_CAP_USER_MEMORY2 is 1 from 6.8, 0 before: a kernel before 6.11 may be either', kind, [{ ret: 0, why: 'before 6.8' }, { ret: 1, why: '6.8 to 6.10' }]), ctx, rec);
       return ok(1, 'KVM_SET_USER_MEMORY_REGION2 exists since 6.8');
     }
     if (cap === CAP_NUM.NR_MEMSLOTS && p.arch === 'x86_64') {
-      ctx.use('arch');
+      ctx.dims |= B_ARCH;
       return ok(X86_USER_MEM_SLOTS, 'x86: KVM_USER_MEM_SLOTS = 32764');
     }
     if ((cap === CAP_NUM.MEMORY_ATTRIBUTES || cap === CAP_NUM.GUEST_MEMFD) && vm && p.arch === 'x86_64') {
-      ctx.use('kernel', 'arch');
+      ctx.dims |= B_KERNEL | B_ARCH;
       const priv = this.hasPrivateMem(vm);
       if (p.kernel === 'pre-6.11') return this.finish(this.unknownOutcome(op, `${name} exists from 6.8 (and with the kernel config): a kernel before 6.11 may lack it`, kind), ctx, rec);
       if (cap === CAP_NUM.MEMORY_ATTRIBUTES) {
@@ -966,14 +973,14 @@ export class KvmModel {
     let pred: { ok: boolean | null; why: string; certainty: Certainty; possible?: PossibleResult[] };
     if (type === undefined) pred = { ok: null, why: 'the VM type was not recorded', certainty: 'unknown' };
     else if (p.arch !== 'x86_64') {
-      ctx.use('arch');
+      ctx.dims |= B_ARCH;
       pred = type === 0 ? { ok: true, why: 'type 0: the default VM', certainty: 'exact' } : { ok: null, why: `${p.arch}: the type encodes arch settings (e.g. IPA size) the model does not check`, certainty: 'unknown' };
     } else if (type === KVM_X86_DEFAULT_VM) pred = { ok: true, why: 'KVM_X86_DEFAULT_VM', certainty: 'exact' };
     else if (!VM_TYPES.has(type)) {
-      ctx.use('arch');
+      ctx.dims |= B_ARCH;
       pred = { ok: false, why: `x86 has no VM type ${type}: EINVAL`, certainty: 'exact' };
     } else {
-      ctx.use('arch', 'tdp', 'kernel');
+      ctx.dims |= B_ARCH | B_TDP | B_KERNEL;
       const name = VM_TYPES.get(type)!;
       const sinceTdx = type === VM_TDX && !atLeast(p, '6.16');
       if (!p.tdp) pred = { ok: false, why: `${name} needs TDP (the TDP MMU, NPT for SEV, EPT for TDX): without it the type is not supported: EINVAL`, certainty: 'exact' };
@@ -1039,7 +1046,7 @@ export class KvmModel {
 
   private createGuestMemfd(op: string, pid: number, vm: VmObj, arg: CallArg, rec: RecordedResult | undefined, ctx: Ctx): Outcome {
     const p = this.profile;
-    ctx.use('kernel', 'arch');
+    ctx.dims |= B_KERNEL | B_ARCH;
     const f = arg.kind === 'struct' ? arg.fields : undefined;
     const size = f?.size as bigint | undefined;
     const flags = f?.flags as bigint | undefined;
@@ -1108,7 +1115,7 @@ export class KvmModel {
       return out;
     };
     if (v2 && p.kernel === 'pre-6.11') ctx.note('KVM_SET_USER_MEMORY_REGION2 exists from 6.8 (kernel 6.8-6.10 assumed)');
-    ctx.use('arch');
+    ctx.dims |= B_ARCH;
     // kvm_vm_ioctl: the V1 ioctl accepts only LOG_DIRTY_PAGES|READONLY
     if (!v2 && flags & ~(LOG_DIRTY | MEM_RO)) return fail('EINVAL', `KVM_SET_USER_MEMORY_REGION accepts only LOG_DIRTY|MEM_RO (flags ${hex(flags)}); MEM_GMEM needs REGION2`);
     // kvm_vm_ioctl_set_memory_region: slot id limit
@@ -1121,7 +1128,7 @@ export class KvmModel {
     if (flags & MEM_GMEM) valid &= ~LOG_DIRTY;
     if (!this.hasProtectedState(vm) && !(flags & MEM_GMEM)) valid |= MEM_RO;
     if (flags & ~valid) {
-      ctx.use('kernel');
+      ctx.dims |= B_KERNEL;
       const bad = flags & ~valid;
       let why = `flags ${flagNames(flags).join('|')} not valid here (check_memory_region_flags)`;
       if (bad & MEM_GMEM) why = `MEM_GMEM needs a private-memory VM type${gmemAny ? '' : ' (any VM type only from 6.18)'}; this is ${this.vmTypeName(vm)}`;
@@ -1264,7 +1271,7 @@ export class KvmModel {
     const attributes = f?.attributes as bigint | undefined;
     const flags = f?.flags as bigint | undefined;
     const p = this.profile;
-    ctx.use('kernel', 'arch');
+    ctx.dims |= B_KERNEL | B_ARCH;
     if (address === undefined || size === undefined || attributes === undefined || flags === undefined) {
       if (!rec || rec.ret === 0) ctx.note('memory attributes not recorded: the private/shared state of this VM is no longer known exactly');
       return this.finish(this.unknownOutcome(op, 'struct kvm_memory_attributes was not recorded', 'vm'), ctx, rec);
@@ -1377,9 +1384,9 @@ export class KvmModel {
         : fl0 === 0n && g0 % PAGE === 0n && s0 % PAGE === 0n && s0 > 0n && g0 + s0 <= U64;
       this.observe({ kind: 'prefault', label: this.label, fdKind: 'vcpu', recorded: rec, wellFormed, gate: vm.gate, nested: vcpu.nested, vmType: vm.type });
     }
-    ctx.use('kernel', 'arch');
+    ctx.dims |= B_KERNEL | B_ARCH;
     if (!hasPrefaultIn(p)) {
-      if (p.arch !== 'x86_64') ctx.use('archPrefault');
+      if (p.arch !== 'x86_64') ctx.dims |= B_ARCHPF;
       const why = p.arch === 'x86_64' ? 'kernels before 6.11 have no KVM_PRE_FAULT_MEMORY: the vCPU ioctl handler does not know it (EINVAL)' : `${p.arch} mainline has no KVM_PRE_FAULT_MEMORY: the vCPU ioctl handler does not know it (EINVAL)`;
       return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why }, ctx, rec);
     }
@@ -1484,7 +1491,7 @@ export class KvmModel {
       return { errno: 'EOPNOTSUPP', why: vm.type === VM_SNP ? 'an SNP VM may pre-fault only after KVM_SEV_SNP_LAUNCH_FINISH' : atLeast(p, '6.16') ? 'a TDX VM may pre-fault only after KVM_TDX_FINALIZE_VM' : 'TDX VMs may pre-fault only from 6.16, after KVM_TDX_FINALIZE_VM' };
     }
     if (vm.gate === 'unknown') return { errno: null, why: `whether ${this.vmTypeName(vm)} may pre-fault yet is unknown (launch finish/finalize not recorded)` };
-    ctx.use('tdp');
+    ctx.dims |= B_TDP;
     if (!p.tdp) return { errno: 'EOPNOTSUPP', why: 'TDP is off (shadow paging): pre-fault needs two-dimensional paging, even though the ioctl exists' };
     if (vcpu.nested) return { errno: 'EOPNOTSUPP', why: 'the vCPU is running a nested guest: its MMU is not the TDP MMU' };
     if (vm.dead && atLeast(p, '6.16')) return { errno: 'EIO', why: 'the VM is dead' };
@@ -1585,8 +1592,8 @@ export class KvmModel {
       cur = runEnd;
     }
     if (levelsUsed) {
-      ctx.useLevel('host');
-      if (isX86) ctx.useLevel('gib1');
+      ctx.levelDims |= B_HOST;
+      if (isX86) ctx.levelDims |= B_GIB1;
     }
     if (unknownLevel) ctx.note('mapping levels unknown: the host page backing is not known (set it to see them)');
     if (errno !== null) return { runs, stop: cur, errno, why };
