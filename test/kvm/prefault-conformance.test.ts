@@ -44,13 +44,14 @@ interface Line {
   text: string;
 }
 
-function parse(out: string): { open?: number; lines: Line[] } {
-  const lines: Line[] = [];
+function parse(out: string): { open?: number; lines: (Line | { close: number })[] } {
+  const lines: (Line | { close: number })[] = [];
   let open: number | undefined;
   for (const text of out.split('\n')) {
     const kv = new Map<string, string>();
     for (const m of text.matchAll(/(\w+)=(\S+)/g)) kv.set(m[1]!, m[2]!);
     if (text.startsWith('OPEN ')) open = Number(kv.get('ret'));
+    if (text.startsWith('CLOSE ')) lines.push({ close: Number(kv.get('fd')) });
     if (!text.startsWith('CALL ')) continue;
     const vals = new Map<string, bigint>();
     for (const [k, v] of kv) if (/^0x[0-9a-f]+$/i.test(v)) vals.set(k, BigInt(v));
@@ -95,6 +96,8 @@ function toEvent(l: Line): ModelEvent {
       return { ...base, arg: { kind: 'struct', fields: { address: v('address'), size: v('size'), attributes: v('attributes'), flags: v('flags') } } };
     case 'gmem':
       return { ...base, arg: { kind: 'struct', fields: { size: v('size'), flags: v('flags') } } };
+    case 'enable_cap':
+      return { ...base, arg: { kind: 'struct', fields: { cap: v('cap'), flags: 0n, args: [v('args0'), 0n, 0n, 0n] } } };
     default:
       return { ...base, arg: { kind: 'unrecorded' } };
   }
@@ -114,9 +117,10 @@ test('the emulator predicts every result of the real /dev/kvm (profile inferred 
       t.skip(run.stdout.trim());
       return;
     }
-    const { open, lines } = parse(run.stdout);
-    assert.ok(open !== undefined && lines.length > 50, `too little output:\n${run.stdout}`);
-    const events: ModelEvent[] = [{ op: 'open', pid: 1, path: '/dev/kvm', recorded: { ret: open } }, ...lines.map(toEvent)];
+    const { open, lines: all } = parse(run.stdout);
+    assert.ok(open !== undefined && all.length > 50, `too little output:\n${run.stdout}`);
+    const toEv = (l: Line | { close: number }): ModelEvent => ('close' in l ? { op: 'close', pid: 1, fd: l.close, recorded: { ret: 0 } } : toEvent(l));
+    const events: ModelEvent[] = [{ op: 'open', pid: 1, path: '/dev/kvm', recorded: { ret: open } }, ...all.map(toEv)];
 
     const inf = inferProfile(events);
     t.diagnostic(`profile: ${describeProfile(inf.profile)}`);
@@ -128,9 +132,10 @@ test('the emulator predicts every result of the real /dev/kvm (profile inferred 
     let predicted = 0;
     let unknown = 0;
     const wrong: string[] = [];
-    for (let i = 0; i < lines.length; i++) {
-      const l = lines[i]!;
+    for (let i = 0; i < all.length; i++) {
+      const l = all[i]!;
       const out = m.apply(events[i + 1]!);
+      if ('close' in l) continue;
       if (l.op === 'prefault') assert.notEqual(out.ret, null, `the model must predict every pre-fault call: ${l.text} -> ${out.why}`);
       if (out.ret === null) {
         unknown++;

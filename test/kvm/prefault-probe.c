@@ -155,6 +155,24 @@ static int gmem(int vmfd, uint64_t size, uint64_t flags)
 	return ret;
 }
 
+static void enable_cap(int vmfd, uint32_t c, uint64_t a0)
+{
+	struct kvm_enable_cap e;
+	memset(&e, 0, sizeof(e));
+	e.cap = c;
+	e.args[0] = a0;
+	errno = 0;
+	int ret = ioctl(vmfd, KVM_ENABLE_CAP, &e);
+	printf("CALL id=%d op=enable_cap fd=vm fdn=%d req=0x%lx cap=0x%x args0=0x%llx ret=%d errno=%s\n", ++ids, vmfd,
+	       (unsigned long)KVM_ENABLE_CAP, c, (unsigned long long)a0, ret, ename(ret < 0 ? errno : 0));
+}
+
+static void xclose(int fd)
+{
+	close(fd);
+	printf("CLOSE fd=%d\n", fd);
+}
+
 static int create_vm(int kvm, unsigned long type)
 {
 	errno = 0;
@@ -183,9 +201,30 @@ int main(void)
 
 	/* VM types other than DEFAULT: need TDP (and hardware) */
 	int v1 = create_vm(kvm, 1);
-	if (v1 >= 0) close(v1);
+	if (v1 >= 0) xclose(v1);
 	int v99 = create_vm(kvm, 99);
-	if (v99 >= 0) close(v99);
+	if (v99 >= 0) xclose(v99);
+
+	/* a second VM for the dirty ring rules (size, once, before vCPUs) */
+	int vm2 = create_vm(kvm, 0);
+	if (vm2 >= 0) {
+		cap("vm", vm2, 192); /* KVM_CAP_DIRTY_LOG_RING */
+		enable_cap(vm2, 192, 3000);
+		enable_cap(vm2, 192, 2048);
+		enable_cap(vm2, 192, 1 << 21);
+		enable_cap(vm2, 192, 65536);
+		enable_cap(vm2, 192, 65536);
+		xclose(vm2);
+	}
+	int vm3 = create_vm(kvm, 0);
+	if (vm3 >= 0) {
+		errno = 0;
+		int v = ioctl(vm3, KVM_CREATE_VCPU, 0);
+		printf("CALL id=%d op=create_vcpu fd=vm fdn=%d req=0x%lx id=0x0 ret=%d errno=%s\n", ++ids, vm3, (unsigned long)KVM_CREATE_VCPU, v, ename(v < 0 ? errno : 0));
+		enable_cap(vm3, 192, 65536);
+		if (v >= 0) xclose(v);
+		xclose(vm3);
+	}
 
 	int vm = create_vm(kvm, 0);
 	if (vm < 0)
@@ -224,11 +263,11 @@ int main(void)
 	attrs(vm, 0, 0x1000, 8, 0);	/* PRIVATE on a DEFAULT VM */
 	attrs(vm, 0, 0x1000, 0, 1);	/* flags */
 	int g = gmem(vm, 0x1001, 0);
-	if (g >= 0) close(g);
+	if (g >= 0) xclose(g);
 	g = gmem(vm, 0x200000, 1ULL << 63);
-	if (g >= 0) close(g);
+	if (g >= 0) xclose(g);
 	g = gmem(vm, 0x200000, 1); /* GUEST_MEMFD_FLAG_MMAP */
-	if (g >= 0) close(g);
+	if (g >= 0) xclose(g);
 	g = gmem(vm, 0x200000, 0);
 	if (g >= 0) {
 		region2(vm, 7, 4, 0xd00000, 0x200000, base + 0x200000, g, 0);
