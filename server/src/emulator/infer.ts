@@ -65,9 +65,12 @@ function explains(c: Cand, o: Observation): boolean | null {
     case 'EOPNOTSUPP':
       if (!x86) return false;
       return blockedByVm || gateUnknown || !c.tdp;
+    case 'EFAULT':
+      // without the struct, EFAULT may be a bad pointer (copy_from_user), which says nothing
+      if (o.wellFormed === null) return null;
+      return !x86 || ((!blockedByVm || gateUnknown) && c.tdp);
     case '':
     case 'ENOENT':
-    case 'EFAULT':
       return !x86 || ((!blockedByVm || gateUnknown) && c.tdp);
     case 'EAGAIN':
       return kernelAtLeast(c as Profile, '6.18') && (!x86 || c.tdp);
