@@ -15,6 +15,7 @@ test('KVM Lens in VS Code desktop (@vscode/test-electron)', { timeout: 20 * 60_0
   t.diagnostic(`${suite.appName} ${suite.vscodeVersion}`);
   for (const c of suite.cases) {
     await t.test(c.name, (tt) => {
+      tt.diagnostic(`${c.ms} ms inside VS Code`);
       if (c.status === 'skip') tt.skip(c.message);
       else if (c.status === 'fail') throw new Error(c.message);
     });

@@ -21,6 +21,7 @@ test('KVM Lens in a real VS Code (code-server + Chromium)', { timeout: 50 * 60_0
   for (const s of r.screenshots) t.diagnostic(`screenshot: ${s}`);
   for (const c of r.suite.cases) {
     await t.test(c.name, (tt) => {
+      tt.diagnostic(`${c.ms} ms inside VS Code`);
       if (c.status === 'skip') tt.skip(c.message);
       else if (c.status === 'fail') throw new Error(c.message);
     });

@@ -140,6 +140,8 @@ export async function run(): Promise<void> {
       assert(sessionUri, 'no sample trace (*.strace) in the workspace');
       const ext = vscode.extensions.getExtension(EXT_ID);
       assert(ext, `extension ${EXT_ID} is not installed`);
+      // Activation only on its languages and commands: nothing has started it yet.
+      assert(!ext.isActive, 'the extension was active before any trace or .rst file was opened');
       sessionDoc = await vscode.workspace.openTextDocument(sessionUri);
       sessionEditor = await vscode.window.showTextDocument(sessionDoc, vscode.ViewColumn.One);
       assert(sessionDoc.languageId === 'kvm-trace', `a .strace file opens as '${sessionDoc.languageId}', expected 'kvm-trace'`);
