@@ -2,7 +2,7 @@
  * Checks of api.rst-style documents (codes RST1xx: reStructuredText structure; RST2xx: KVM API semantics).
  * Input: an ApiDoc (server/src/rst); output: Findings with fixes. Linear in the size of the document.
  */
-import type { Finding, Fix, Severity, TextEdit } from '../common/findings';
+import type { Finding, Fix, TextEdit } from '../common/findings';
 import { lineRange, makeRange, type Range } from '../common/range';
 import { rule } from '../common/rules';
 import { CAPS } from '../kvm/caps';
@@ -425,7 +425,7 @@ function checkStructs(s: ApiSection, out: Finding[]): void {
     const l = c.layout;
     if (!l) continue;
     for (const [off, len] of l.holes) {
-      const before = [...l.fields].reverse().find((f) => f.offset < off + (off === l.size - len ? 0 : 0) && f.offset + f.size <= off);
+      const before = [...l.fields].reverse().find((f) => f.offset + f.size <= off);
       const at = c.fields.find((f) => f.name === before?.name)?.range ?? c.nameRange;
       out.push(finding('RST210', at, `struct ${c.name}: ${len} byte${len > 1 ? 's' : ''} of implicit padding at offset ${off}${before ? ` after ${before.name}` : ''}${off + len === l.size ? ' (tail padding)' : ''}; uAPI structs spell padding out (e.g. __u${len * 8 <= 64 ? len * 8 : 8} pad${len * 8 > 64 ? `[${len}]` : ''}).`));
     }
@@ -459,4 +459,3 @@ function addErrnoRows(doc: ApiDoc, t: import('../rst/types').SimpleTableBlock, e
   return { range: lineRange(bottom, 0, 0), newText: rows.join('') };
 }
 
-export type { Severity };

@@ -11,7 +11,7 @@ import { lineRange, makeRange, type Range } from '../common/range';
 import { scanMentions } from './mentions';
 import {
   LineKind, type AdornmentStyle, type RstBlock, type RstDocument, type RstProblem, type RstSection,
-  type SimpleTableBlock, type TableColumn, type TableRow, type TableOverflow,
+  type LiteralBlock, type SimpleTableBlock, type TableColumn, type TableRow, type TableOverflow,
 } from './types';
 
 const ADORN = /^([!-/:-@[-`{-~])\1*[ \t]*$/;
@@ -206,7 +206,7 @@ export function readRst(text: string): RstDocument {
     return last + 1;
   }
 
-  function pushLiteral(first: number, last: number, via: LiteralBlockVia, language?: string, headerLine?: number): void {
+  function pushLiteral(first: number, last: number, via: LiteralBlock['via'], language?: string, headerLine?: number): void {
     let min = Infinity;
     for (let k = first; k <= last; k++) if (!isBlank(lines[k])) min = Math.min(min, indentWidth(lines[k]!));
     if (!Number.isFinite(min)) min = 0;
@@ -236,7 +236,7 @@ export function readRst(text: string): RstDocument {
     blockStart = false;
 
     // ---- section titles (left margin, start of a text block) ----
-    if (atStart && stack.length >= 0) {
+    if (atStart) {
       if (ind === 0 && ADORN.test(L) && i + 2 < n && !isBlank(lines[i + 1]) && ADORN.test(lines[i + 2]!) && !ADORN.test(lines[i + 1]!)) {
         addSection(i + 1, i + 2, i);
         i += 3;
@@ -566,4 +566,3 @@ export function readRst(text: string): RstDocument {
 
 }
 
-type LiteralBlockVia = 'paragraph' | 'expanded' | 'directive';
