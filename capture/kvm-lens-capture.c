@@ -88,6 +88,7 @@ struct kl_ioctl {
 	unsigned char arg;
 	unsigned char result;
 	unsigned char result_kind;
+	unsigned char after_on_error; /* the kernel writes the struct back even when the call fails */
 };
 
 #include "kvm-lens-ioctls.h"
@@ -139,7 +140,7 @@ static ino_t out_ino;
 static char out_path[4096];
 static int opt_paths, opt_ttt, opt_T, opt_pid = 1;
 static volatile int write_lock;
-static __thread int in_write;
+static __thread volatile int in_write;
 /* gettid() and getpid() are system calls: kept, and forgotten in a forked child */
 static __thread unsigned cached_tid;
 static pid_t cached_pid;
@@ -512,19 +513,27 @@ static int out_ok(void)
 	return out_fd >= 0;
 }
 
+/*
+ * The lock around a line's write. A signal handler that makes a KVM ioctl on a thread that is inside
+ * lock()...unlock() must not wait for the lock that thread holds: in_write (per thread) says so, and it
+ * covers the whole time the lock may be held by this thread (set before taking it, cleared after
+ * releasing it). Such a nested writer writes without the lock; O_APPEND keeps its line whole.
+ */
 static void lock(void)
 {
 	if (in_write++)
-		return; /* a signal handler on this thread interrupted our own write: do not wait on ourselves */
+		return;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	while (__atomic_exchange_n(&write_lock, 1, __ATOMIC_ACQUIRE))
 		syscall(SYS_sched_yield);
 }
 
 static void unlock(void)
 {
-	if (--in_write)
-		return;
-	__atomic_store_n(&write_lock, 0, __ATOMIC_RELEASE);
+	if (in_write == 1)
+		__atomic_store_n(&write_lock, 0, __ATOMIC_RELEASE);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	in_write--;
 }
 
 static void emit(struct line *l)
@@ -824,7 +833,10 @@ KL_EXPORT int ioctl(int fd, unsigned long request, ...)
 	if (opt_T)
 		mono(&t1);
 	int have_after = 0;
-	if (st && ret >= 0 && (io->mode == KL_MODE_INOUT || io->mode == KL_MODE_OUT))
+	/* after a failure, only when the call reached the vCPU handler that passes the struct back */
+	int reached = ret >= 0 || (io && io->after_on_error && have_before && kind(fd) == KL_KIND_VCPU && err != EBADF &&
+				   err != ENOTTY && err != EIO && err != EFAULT);
+	if (st && reached && (io->mode == KL_MODE_INOUT || io->mode == KL_MODE_OUT))
 		have_after = read_mem(after, arg, st->size) == 0;
 
 	/* remember what the new fds are */

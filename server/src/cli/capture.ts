@@ -50,9 +50,12 @@ Limits (statically linked VMMs, direct system calls, io_uring, setuid): see capt
 type Mode = 'in' | 'out' | 'inout';
 type Fmt = 'DEC' | 'SDEC' | 'HEX' | 'MEMSLOT_FLAGS' | 'MEMATTR' | 'GMEM_FLAGS' | 'CAP';
 
-/** The ioctls whose struct the capture decodes, and which fields the kernel writes back. */
-const DECODED: Record<string, { mode: Mode; out?: string[] }> = {
-  KVM_PRE_FAULT_MEMORY: { mode: 'inout', out: ['gpa', 'size'] },
+/**
+ * The ioctls whose struct the capture decodes, and which fields the kernel writes back. KVM_PRE_FAULT_MEMORY's
+ * handler passes the leftover range back whether or not the call failed (`afterOnError`).
+ */
+const DECODED: Record<string, { mode: Mode; out?: string[]; afterOnError?: boolean }> = {
+  KVM_PRE_FAULT_MEMORY: { mode: 'inout', out: ['gpa', 'size'], afterOnError: true },
   KVM_SET_USER_MEMORY_REGION: { mode: 'in' },
   KVM_SET_USER_MEMORY_REGION2: { mode: 'in' },
   KVM_SET_MEMORY_REGION: { mode: 'in' },
@@ -239,7 +242,7 @@ export function generateCaptureHeader(): string {
     const rfd = RESULT_FD[io.name];
     const result = rfd ? 'KL_RESULT_FD' : io.name === 'KVM_CREATE_DEVICE' ? 'KL_RESULT_DEVICE_FD' : 'KL_RESULT_INT';
     const kind = rfd ? KIND_C[rfd]! : 'KL_KIND_UNKNOWN';
-    w(`\t{ 0x${io.request.toString(16)}u, ${cString(io.name)}, ${idx}, ${mode}, ${arg}, ${result}, ${kind} },`);
+    w(`\t{ 0x${io.request.toString(16)}u, ${cString(io.name)}, ${idx}, ${mode}, ${arg}, ${result}, ${kind}, ${d?.afterOnError ? 1 : 0} },`);
   }
   w('};');
   w(`#define KL_NIOCTLS ${ioctls.length}`);
