@@ -611,9 +611,24 @@ export class KvmModel {
     this.assumptionCache.clear();
     this.defaultMask = 0;
     for (const k of PROFILE_KEYS) if (this.profile.source[k] === 'default') this.defaultMask |= DIM_BIT[k];
+    const p = this.profile;
+    this.pHas = hasPrefaultIn(p);
+    this.p616 = atLeast(p, '6.16');
+    this.p618 = atLeast(p, '6.18');
+    this.pHostL = hostLevelOf(p);
+    this.lastMask = -1;
   }
 
+  /** profile-derived facts, computed once per profile (refreshCache) */
+  private pHas = false;
+  private p616 = false;
+  private p618 = false;
+  private pHostL: 1 | 2 | 3 | null = null;
+  private lastMask = -1;
+  private lastAssumptions: readonly string[] = [];
+
   private assumptionsFor(mask: number): readonly string[] {
+    if (mask === this.lastMask) return this.lastAssumptions;
     let a = this.assumptionCache.get(mask);
     if (!a) {
       const out: string[] = [];
@@ -621,6 +636,8 @@ export class KvmModel {
       a = Object.freeze(out);
       this.assumptionCache.set(mask, a);
     }
+    this.lastMask = mask;
+    this.lastAssumptions = a;
     return a;
   }
 
@@ -1375,6 +1392,7 @@ export class KvmModel {
 
   private preFault(op: string, vcpu: VcpuObj, vm: VmObj, arg: CallArg, rec: RecordedResult | undefined, ctx: Ctx): Outcome {
     const p = this.profile;
+    if (this.cacheFor !== p) this.refreshCache();
     if (rec && this.observe) {
       const f0 = arg.kind === 'struct' ? arg.fields : undefined;
       const g0 = (f0?.gpa ?? f0?.base_address) as bigint | undefined;
@@ -1385,7 +1403,7 @@ export class KvmModel {
       this.observe({ kind: 'prefault', label: this.label, fdKind: 'vcpu', recorded: rec, wellFormed, gate: vm.gate, nested: vcpu.nested, vmType: vm.type });
     }
     ctx.dims |= B_KERNEL | B_ARCH;
-    if (!hasPrefaultIn(p)) {
+    if (!this.pHas) {
       if (p.arch !== 'x86_64') ctx.dims |= B_ARCHPF;
       const why = p.arch === 'x86_64' ? 'kernels before 6.11 have no KVM_PRE_FAULT_MEMORY: the vCPU ioctl handler does not know it (EINVAL)' : `${p.arch} mainline has no KVM_PRE_FAULT_MEMORY: the vCPU ioctl handler does not know it (EINVAL)`;
       return this.finish({ op, ret: -1, errno: 'EINVAL', certainty: 'exact', fdKind: 'vcpu', why }, ctx, rec);
@@ -1411,7 +1429,7 @@ export class KvmModel {
       return this.finish({ ...this.unknownOutcome(op, plan.unknown, 'vcpu'), after: { gpa: null, size: null, flags } }, ctx, rec);
     }
     const progressed = plan.stop > g;
-    const eagain = atLeast(p, '6.18') && (plan.runs.length > 0 || plan.errno === 'ENOENT' || plan.errno === 'EFAULT');
+    const eagain = this.p618 && (plan.runs.length > 0 || plan.errno === 'ENOENT' || plan.errno === 'EFAULT');
     const possible = progressed ? (eagain ? POSSIBLE_PROGRESS_EAGAIN : POSSIBLE_PROGRESS) : eagain ? POSSIBLE_NONE_EAGAIN : POSSIBLE_NONE;
     const stopGpa = gfnToGpa(plan.stop);
     const after = { gpa: stopGpa, size: plan.stop === end ? 0n : gpa + size - stopGpa, flags };
@@ -1474,7 +1492,7 @@ export class KvmModel {
       { ret: -1, errno: 'EFAULT', why: 'private gpa without memslot or guest_memfd, or host memory not mapped' },
       { ret: -1, errno: 'EINTR', why: 'a signal arrived' },
     );
-    if (atLeast(p, '6.18')) possible.push({ ret: -1, errno: 'EAGAIN', why: 'a memslot was being deleted or moved (6.18+)' });
+    if (this.p618) possible.push({ ret: -1, errno: 'EAGAIN', why: 'a memslot was being deleted or moved (6.18+)' });
     if (rec && rec.ret === 0 && vm.gate === 'unknown') vm.gate = 'open';
     if (rec && rec.ret !== null && rec.ret < 0) this.openGateOnRecord(vm, rec);
     return this.finish(this.unknownOutcome(op, `${why0}: the result depends on its gpa and size`, 'vcpu', possible), ctx, rec);
@@ -1488,13 +1506,13 @@ export class KvmModel {
     const p = this.profile;
     if (p.arch !== 'x86_64') return undefined;
     if (vm.gate === 'closed') {
-      return { errno: 'EOPNOTSUPP', why: vm.type === VM_SNP ? 'an SNP VM may pre-fault only after KVM_SEV_SNP_LAUNCH_FINISH' : atLeast(p, '6.16') ? 'a TDX VM may pre-fault only after KVM_TDX_FINALIZE_VM' : 'TDX VMs may pre-fault only from 6.16, after KVM_TDX_FINALIZE_VM' };
+      return { errno: 'EOPNOTSUPP', why: vm.type === VM_SNP ? 'an SNP VM may pre-fault only after KVM_SEV_SNP_LAUNCH_FINISH' : this.p616 ? 'a TDX VM may pre-fault only after KVM_TDX_FINALIZE_VM' : 'TDX VMs may pre-fault only from 6.16, after KVM_TDX_FINALIZE_VM' };
     }
     if (vm.gate === 'unknown') return { errno: null, why: `whether ${this.vmTypeName(vm)} may pre-fault yet is unknown (launch finish/finalize not recorded)` };
     ctx.dims |= B_TDP;
     if (!p.tdp) return { errno: 'EOPNOTSUPP', why: 'TDP is off (shadow paging): pre-fault needs two-dimensional paging, even though the ioctl exists' };
     if (vcpu.nested) return { errno: 'EOPNOTSUPP', why: 'the vCPU is running a nested guest: its MMU is not the TDP MMU' };
-    if (vm.dead && atLeast(p, '6.16')) return { errno: 'EIO', why: 'the VM is dead' };
+    if (vm.dead && this.p616) return { errno: 'EIO', why: 'the VM is dead' };
     return undefined;
   }
 
@@ -1513,7 +1531,7 @@ export class KvmModel {
     const as = vcpu.smm && vm.slots.length > 1 ? 1 : 0;
     if (vcpu.smm) ctx.note('the vCPU is in SMM: address space 1');
     const slots = vm.slots[as] ?? [];
-    const hL = isX86 || p.arch === 'arm64' ? hostLevelOf(p) : null;
+    const hL = isX86 || p.arch === 'arm64' ? this.pHostL : null;
     const maxL = isX86 ? (p.gib1 ? 3 : 2) : p.arch === 'arm64' ? (p.gib1 ? 3 : 2) : 1;
     const unmapped = this.unmapped.get(vm.mm);
     let cur = g;
