@@ -348,3 +348,13 @@ test('capture around the trace readers\' kvmprog (threads named CPU N/KVM, forks
   const read = await readWithTraceReader(text, 'trace-kvmprog.strace');
   if (read) assert.deepEqual(read.unreadable, []);
 });
+
+test('errno after each wrapped call is the kernel\'s, and untouched by a successful call', { skip: NO_CC || NO_KVM }, () => {
+  const out = join(work, 'errno.strace');
+  const r = cli(['capture', '-o', out, '--', buildStress(), 'errno']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '0', 'bit mask of errno mismatches (see stress.c)');
+  const lines = captureLines(out);
+  for (const l of lines) assert.equal(checkCaptureLine(l), null, l);
+  assert.ok(lines.some((l) => /openat\(AT_FDCWD, "\/nonexistent\/kvm", O_RDWR\) += -1 ENOENT \(No such file or directory\)$/.test(l)));
+});

@@ -5,6 +5,8 @@
  *   fork          a child process makes calls after fork() (its own pid column)
  *   closeall      close every fd above 2, as daemons do, then open /dev/kvm again: capture goes on, and
  *                 the reopened fd (which takes the lowest number) receives no capture text
+ *   errno         errno after wrapped calls is what the kernel said (or untouched on success); prints a
+ *                 bit mask of what went wrong, 0 when all is well
  *
  * Build: cc -O1 -pthread -o stress stress.c
  */
@@ -18,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <stdint.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,6 +114,39 @@ int main(int argc, char **argv)
 		kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 		ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP);
 		write(mine, "program data\n", 13);
+		return 0;
+	}
+	if (!strcmp(argv[1], "errno")) {
+		int bad = 0;
+		struct { uint64_t gpa, size, flags, padding[5]; } pf = { 0, 0x1000, 0, { 0 } };
+		errno = 1234;
+		if (ioctl(kvm, KVM_GET_API_VERSION, 0) < 0 || errno != 1234)
+			bad |= 1;
+		int vm = ioctl(kvm, KVM_CREATE_VM, 0);
+		errno = 0;
+		long raw = syscall(SYS_ioctl, vm, 0xc040aed5UL, &pf);
+		int raw_errno = errno;
+		errno = 0;
+		int r = ioctl(vm, 0xc040aed5UL, &pf);
+		if (r != raw || errno != raw_errno || errno == 0)
+			bad |= 2;
+		errno = 4321;
+		int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+		if (fd < 0 || errno != 4321)
+			bad |= 4;
+		errno = 4321;
+		if (close(fd) != 0 || errno != 4321)
+			bad |= 8;
+		errno = 0;
+		if (close(fd) != -1 || errno != EBADF)
+			bad |= 16;
+		errno = 0;
+		if (dup(-5) != -1 || errno != EBADF)
+			bad |= 32;
+		errno = 0;
+		if (open("/nonexistent/kvm", O_RDWR) != -1 || errno != ENOENT)
+			bad |= 64;
+		printf("%d\n", bad);
 		return 0;
 	}
 	return 2;
