@@ -34,8 +34,21 @@ export function toDiagnostic(f: Finding, uri: string): Diagnostic {
   };
 }
 
+let refreshAfterScan = false;
+
 export async function diagnostics(doc: TextDocument, ctx: ServerContext): Promise<Diagnostic[]> {
-  await ensureWorkspaceScanned(ctx);
+  // the first scan of a big tree can take seconds: wait a little, then publish and refresh when it is done
+  const scan = ensureWorkspaceScanned(ctx);
+  let done = false;
+  await Promise.race([scan.then(() => (done = true)), new Promise((r) => setTimeout(r, 300))]);
+  if (!done && !refreshAfterScan) {
+    refreshAfterScan = true;
+    void scan.then(() => {
+      refreshAfterScan = false;
+      for (const d of ctx.openDocuments('rst')) forgetFindings(d.uri);
+      ctx.refreshAll();
+    });
+  }
   indexOpenDocuments(ctx);
   return findingsFor(doc).map((f) => toDiagnostic(f, doc.uri));
 }
