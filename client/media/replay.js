@@ -297,6 +297,8 @@
         pageSizes: r.pageSizes,
         markdownChars: (md.textContent || '').length,
         theme: document.body.className,
+        // Elements no page of ours makes: any of them would be markup that came from the trace.
+        foreign: document.querySelectorAll('body img, body iframe, body object, body embed, body b, body i, body script:not([nonce]), body [onerror], body [onload]').length,
       },
     });
   }

@@ -8,6 +8,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { Requests, type PreviewParams, type PreviewResult } from '../../server/src/lsp/protocol';
 import { isRstDocument } from './client';
 import { renderMarkdown } from './markdown';
+import { PREVIEW_BODY } from './pages';
 import { page } from './webview';
 
 export interface PreviewState {
@@ -87,7 +88,7 @@ export class PreviewPanel implements vscode.Disposable {
       title: 'api.rst Preview',
       styles: ['webview.css', 'preview.css'],
       script: 'preview.js',
-      body: '<div id="error" class="error" hidden></div><article id="content" class="markdown"></article>',
+      body: PREVIEW_BODY,
     });
     this.subs.push(
       panel.onDidDispose(() => this.dispose()),

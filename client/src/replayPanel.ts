@@ -14,6 +14,7 @@ import {
 import { callIndexAtOrBefore, sortedCalls } from './calls';
 import { isTraceDocument } from './client';
 import { renderMarkdown } from './markdown';
+import { REPLAY_BODY } from './pages';
 import { page } from './webview';
 
 /** What the webview reports after drawing (for the e2e tests and for debugging). */
@@ -26,6 +27,8 @@ export interface WebviewReport {
   pageSizes: string[];
   markdownChars: number;
   theme: string;
+  /** elements our page never creates (img, iframe, script without nonce, on* handlers...): must stay 0 */
+  foreign: number;
 }
 
 /** The panel's state, as returned by the internal command kvmLens._panelState. */
@@ -132,27 +135,7 @@ export class ReplayPanel implements vscode.Disposable {
       title: 'KVM Replay',
       styles: ['webview.css', 'replay.css'],
       script: 'replay.js',
-      body: `<header class="toolbar">
-  <button id="prev" type="button" title="Step to previous KVM call">&#8593; Previous</button>
-  <button id="next" type="button" title="Step to next KVM call">Next &#8595;</button>
-  <span id="file" class="file"></span>
-  <span id="summary" class="summary"></span>
-</header>
-<div id="error" class="error" hidden></div>
-<div id="profile" class="profile"></div>
-<main class="split">
-  <section class="calls" aria-label="KVM calls">
-    <table id="calls"><thead><tr><th title="verdict: ✓ match, ✗ mismatch, ? unknown">✓</th><th>line</th><th>fd</th><th>request</th><th>recorded</th><th>model</th></tr></thead><tbody></tbody></table>
-    <p id="empty" class="empty" hidden>No KVM calls in this trace.</p>
-  </section>
-  <section class="detail" aria-label="Guest memory at the selected call">
-    <h2 id="detail-title">Guest physical memory</h2>
-    <div id="memory"></div>
-    <div id="legend" class="legend"></div>
-    <table id="slots" class="slots"><thead><tr><th>vm</th><th>as</th><th>slot</th><th>gpa</th><th>size</th><th>flags</th></tr></thead><tbody></tbody></table>
-    <article id="markdown" class="markdown"></article>
-  </section>
-</main>`,
+      body: REPLAY_BODY,
     });
     this.subs.push(
       panel.onDidDispose(() => this.dispose()),

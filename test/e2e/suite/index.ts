@@ -306,6 +306,44 @@ export async function run(): Promise<void> {
       assert(s.selectedIndex === row, `panel selected ${s.selectedIndex}, clicked ${row}`);
     });
 
+    await test('hostile trace: nothing from it becomes markup in the panel', async () => {
+      // A trace whose strings, comm names and error texts carry HTML: it must show as text.
+      const evil = '<img src=x onerror="document.title=1"><b>bold</b><script>alert(1)</script>';
+      const text = [
+        `4242  openat(AT_FDCWD, "/dev/kvm", O_RDWR|O_CLOEXEC) = 3`,
+        `4242  ioctl(3, KVM_CREATE_VM, 0)        = 4`,
+        `4242  ioctl(4, KVM_SET_USER_MEMORY_REGION, {slot=0, flags=0, guest_phys_addr=0, memory_size=2097152, userspace_addr=0x7f0000000000}) = 0`,
+        `4242  ioctl(4, KVM_CREATE_VCPU, 0)      = 5`,
+        `4242  ioctl(5, KVM_PRE_FAULT_MEMORY, {gpa=0, size=0x200000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x200000, size=0}) = 0`,
+        `4242  ioctl(5, KVM_PRE_FAULT_MEMORY, {gpa=0, size=0x1000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0, size=0x1000}) = -1 EINVAL (${evil})`,
+        `4242  ioctl(5, ${evil}, 0) = -1 ENOTTY (${evil})`,
+        `4242  write(1, "${evil.replace(/"/g, '\\"')}", 10) = 10`,
+        '',
+      ].join('\n');
+      const uri = vscode.Uri.joinPath(folder.uri, 'hostile.strace');
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+      await vscode.commands.executeCommand('kvmLens.replayTrace', uri);
+      const st = await waitFor('the panel on the hostile trace', async () => {
+        const s = await vscode.commands.executeCommand<any>('kvmLens._panelState');
+        return s.uri === uri.toString() && s.calls.length > 0 && s.webview?.rows === s.calls.length ? s : undefined;
+      }, 30000);
+      for (let i = 0; i < st.calls.length; i++) {
+        await vscode.commands.executeCommand('kvmLens.replayToHere', uri, st.calls[i].line);
+        const s = await waitFor(`call ${i} drawn`, async () => {
+          const p = await vscode.commands.executeCommand<any>('kvmLens._panelState');
+          return p.webview?.selectedRow === i && p.selectedIndex === i ? p : undefined;
+        });
+        assert(s.webview.foreign === 0, `the panel holds ${s.webview.foreign} element(s) made from the trace at line ${st.calls[i].line + 1}`);
+        assert(!/<(img|script|b)\b/i.test(s.markdownHtml), `the explanation holds markup from the trace: ${short(s.markdownHtml)}`);
+      }
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      await vscode.workspace.fs.delete(uri);
+      await vscode.commands.executeCommand('kvmLens.replayTrace', sessionDoc!.uri);
+      await waitFor('the panel back on the session', async () => (await vscode.commands.executeCommand<any>('kvmLens._panelState')).uri === sessionDoc!.uri.toString());
+    });
+
     await test('screenshot: replay panel', async () => {
       // Host pages backed by THP (the sample's madvise(MADV_HUGEPAGE)): the picture then shows page sizes.
       const kvm = vscode.workspace.getConfiguration('kvmLens');
