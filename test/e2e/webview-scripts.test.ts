@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import { REPLAY_BODY, PREVIEW_BODY } from '../../client/src/pages';
 import { renderMarkdown } from '../../client/src/markdown';
 
+// The page.evaluate callbacks run in the browser; this project's types have no DOM lib (module-local names).
+declare const window: any;
+declare const document: any;
+
 const ROOT = join(__dirname, '..', '..');
 const MEDIA = join(ROOT, 'client', 'media');
 const CHROMIUM = '/usr/bin/chromium';
