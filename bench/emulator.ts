@@ -89,6 +89,9 @@ export interface EmulatorBenchResult {
   mappedRanges: number;
   cloneMs: number;
   snapshotMs: number;
+  /** 200,000 pre-faults of scattered pages: the map does not coalesce (worst case) */
+  fragmentedMs: number;
+  fragmentedRanges: number;
 }
 
 /** Replay `n` pre-fault calls (THP host: 2 MiB chunks) and, as a worst case, the same with 4 KiB host pages. */
@@ -111,6 +114,15 @@ export function benchEmulator(n = 1_000_000): EmulatorBenchResult {
   const t1 = performance.now();
   for (let i = 0; i < n; i++) m4.call(calls[i % L]!);
   const host4kMs = performance.now() - t1;
+  // worst case for the stage-2 map: 200,000 pre-faults of scattered single pages (nothing coalesces)
+  const mf = setup('4k');
+  const tf = performance.now();
+  for (let i = 0; i < 200_000; i++) {
+    const page = BigInt((Math.imul(i, 2654435761) >>> 9) * 2);
+    mf.call({ pid: 1, fd: 5, request: PF, arg: { kind: 'struct', fields: { gpa: page << 12n, size: 4096n, flags: 0n } } });
+  }
+  const fragmentedMs = performance.now() - tf;
+  const fragmentedRanges = mf.snapshot().vms[0]!.addressSpaces[0]!.mapped.length;
   const t2 = performance.now();
   for (let i = 0; i < 100; i++) m4.clone();
   const cloneMs = (performance.now() - t2) / 100;
@@ -120,7 +132,7 @@ export function benchEmulator(n = 1_000_000): EmulatorBenchResult {
   const mappedRanges = snap.vms.reduce((a, v) => a + v.addressSpaces.reduce((b, s) => b + s.mapped.length, 0), 0);
   return {
     ms, cpuMs, calls: n, callsPerSec: n / (ms / 1000), baselineMs, ratioToBaseline: ms / Math.max(baselineMs, 1e-6), host4kMs,
-    mismatches, mappedRanges, cloneMs, snapshotMs,
+    mismatches, mappedRanges, cloneMs, snapshotMs, fragmentedMs, fragmentedRanges,
   };
 }
 
@@ -133,6 +145,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`| ${n} pre-fault calls, THP host (2 MiB chunks) | ${f(r.ms)} ms wall, ${f(r.cpuMs)} ms CPU (${Math.round(r.callsPerSec).toLocaleString('en')} calls/s) |`);
   console.log(`| same calls, 4 KiB host (512 chunks per call, coalesced) | ${f(r.host4kMs)} ms |`);
   console.log(`| baseline: argument checks alone | ${f(r.baselineMs)} ms (model = ${f(r.ratioToBaseline)}x) |`);
+  console.log(`| 200,000 scattered 4 KiB pre-faults (no coalescing) | ${f(r.fragmentedMs)} ms (${r.fragmentedRanges} mapped ranges) |`);
   console.log(`| clone() of the state | ${r.cloneMs.toFixed(3)} ms |`);
   console.log(`| snapshot() | ${r.snapshotMs.toFixed(3)} ms (${r.mappedRanges} mapped ranges) |`);
   console.log(`| verdict mismatches (expected 0) | ${r.mismatches} |`);

@@ -1,61 +1,168 @@
 /**
  * A sorted list of disjoint half-open intervals [start, end) of page numbers (JS numbers: guest frame numbers
- * stay below 2^52, so they are exact), each with a value. Adjacent intervals with equal values are coalesced.
- * Copying is a slice of three arrays, so a model clone stays cheap.
+ * stay below 2^52, so they are exact), each with a value. Adjacent intervals with equal values (===) are
+ * coalesced, so contiguous mappings stay one entry whatever the number of calls that made them.
+ *
+ * Storage: blocks of at most 2 * B intervals (parallel arrays), so an update costs O(log n + B) even when the
+ * list is fragmented (a trace that pre-faults scattered pages), and clone() is a slice per block.
  */
+const B = 128;
+
+interface Block<V> {
+  s: number[];
+  e: number[];
+  v: V[];
+}
+
+/** a position: block index and index inside the block */
+interface Pos {
+  b: number;
+  i: number;
+}
+
 export class IntervalList<V> {
-  starts: number[] = [];
-  ends: number[] = [];
-  vals: V[] = [];
+  private blocks: Block<V>[] = [];
+  private count = 0;
 
   get length(): number {
-    return this.starts.length;
+    return this.count;
   }
 
   clone(): IntervalList<V> {
     const c = new IntervalList<V>();
-    c.starts = this.starts.slice();
-    c.ends = this.ends.slice();
-    c.vals = this.vals.slice();
+    c.blocks = this.blocks.map((k) => ({ s: k.s.slice(), e: k.e.slice(), v: k.v.slice() }));
+    c.count = this.count;
     return c;
   }
 
-  /** index of the first interval whose end is > x (may be length) */
-  private firstEndAfter(x: number): number {
+  /** position of the first interval whose end is > x (b === blocks.length when none) */
+  private locate(x: number): Pos {
+    const bl = this.blocks;
     let lo = 0;
-    let hi = this.ends.length;
+    let hi = bl.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.ends[mid]! > x) hi = mid;
+      const k = bl[mid]!;
+      if (k.e[k.e.length - 1]! > x) hi = mid;
       else lo = mid + 1;
     }
-    return lo;
+    if (lo === bl.length) return { b: lo, i: 0 };
+    const E = bl[lo]!.e;
+    let l = 0;
+    let h = E.length;
+    while (l < h) {
+      const m = (l + h) >>> 1;
+      if (E[m]! > x) h = m;
+      else l = m + 1;
+    }
+    return { b: lo, i: l };
   }
 
-  /** index of the interval containing x, or -1 */
-  find(x: number): number {
-    const i = this.firstEndAfter(x);
-    return i < this.starts.length && this.starts[i]! <= x ? i : -1;
+  private valid(p: Pos): boolean {
+    return p.b < this.blocks.length && p.i < this.blocks[p.b]!.s.length;
   }
 
+  private normalize(p: Pos): Pos {
+    while (p.b < this.blocks.length && p.i >= this.blocks[p.b]!.s.length) {
+      p.b++;
+      p.i = 0;
+    }
+    return p;
+  }
+
+  private next(p: Pos): Pos {
+    return this.normalize({ b: p.b, i: p.i + 1 });
+  }
+
+  private prev(p: Pos): Pos | undefined {
+    if (p.i > 0) return { b: p.b, i: p.i - 1 };
+    for (let b = Math.min(p.b, this.blocks.length) - 1; b >= 0; b--) {
+      const n = this.blocks[b]!.s.length;
+      if (n) return { b, i: n - 1 };
+    }
+    return undefined;
+  }
+
+  private removeAt(p: Pos): void {
+    const k = this.blocks[p.b]!;
+    k.s.splice(p.i, 1);
+    k.e.splice(p.i, 1);
+    k.v.splice(p.i, 1);
+    this.count--;
+    if (k.s.length === 0) {
+      this.blocks.splice(p.b, 1);
+      p.i = 0;
+    }
+    this.normalize(p);
+  }
+
+  /** insert before position p; returns the position just after the inserted interval */
+  private insertAt(p: Pos, s: number, e: number, v: V): Pos {
+    const bl = this.blocks;
+    if (bl.length === 0) {
+      bl.push({ s: [s], e: [e], v: [v] });
+      this.count++;
+      return { b: 0, i: 1 };
+    }
+    let b = p.b;
+    let i = p.i;
+    if (b >= bl.length) {
+      b = bl.length - 1;
+      i = bl[b]!.s.length;
+    }
+    const k = bl[b]!;
+    k.s.splice(i, 0, s);
+    k.e.splice(i, 0, e);
+    k.v.splice(i, 0, v);
+    this.count++;
+    i++;
+    if (k.s.length > 2 * B) {
+      const half = k.s.length >>> 1;
+      const nk: Block<V> = { s: k.s.splice(half), e: k.e.splice(half), v: k.v.splice(half) };
+      bl.splice(b + 1, 0, nk);
+      if (i > half) return { b: b + 1, i: i - half };
+    }
+    return { b, i };
+  }
+
+  /** the value at x, or undefined */
   get(x: number): V | undefined {
-    const i = this.find(x);
-    return i < 0 ? undefined : this.vals[i];
+    const p = this.locate(x);
+    if (!this.valid(p)) return undefined;
+    const k = this.blocks[p.b]!;
+    return k.s[p.i]! <= x ? k.v[p.i] : undefined;
   }
 
-  /** start of the first interval that begins after x (or Infinity) — the next place a value may start */
+  /** the end of the interval containing x, or -1 */
+  endOf(x: number): number {
+    const p = this.locate(x);
+    if (!this.valid(p)) return -1;
+    const k = this.blocks[p.b]!;
+    return k.s[p.i]! <= x ? k.e[p.i]! : -1;
+  }
+
+  /** does one interval with value v cover all of [start, end)? */
+  covers(start: number, end: number, v: V): boolean {
+    const p = this.locate(start);
+    if (!this.valid(p)) return false;
+    const k = this.blocks[p.b]!;
+    return k.s[p.i]! <= start && k.e[p.i]! >= end && k.v[p.i] === v;
+  }
+
+  /** start of the first interval that begins after x (or Infinity): the next place a value may start */
   nextStartAfter(x: number): number {
-    const i = this.firstEndAfter(x);
-    if (i >= this.starts.length) return Infinity;
-    const s = this.starts[i]!;
+    const p = this.locate(x);
+    if (!this.valid(p)) return Infinity;
+    const s = this.blocks[p.b]!.s[p.i]!;
     if (s > x) return s;
-    return i + 1 < this.starts.length ? this.starts[i + 1]! : Infinity;
+    const q = this.next(p);
+    return this.valid(q) ? this.blocks[q.b]!.s[q.i]! : Infinity;
   }
 
   /** does any interval overlap [start, end)? */
   overlaps(start: number, end: number): boolean {
-    const i = this.firstEndAfter(start);
-    return i < this.starts.length && this.starts[i]! < end;
+    const p = this.locate(start);
+    return this.valid(p) && this.blocks[p.b]!.s[p.i]! < end;
   }
 
   /** Remove [start, end) (splitting intervals at the edges). */
@@ -63,46 +170,78 @@ export class IntervalList<V> {
     this.set(start, end, undefined);
   }
 
-  /** Set [start, end) to v (undefined = remove), coalescing with equal neighbours (by ===). */
+  /** Set [start, end) to v (undefined = remove), coalescing with equal neighbours. */
   set(start: number, end: number, v: V | undefined): void {
     if (!(end > start)) return;
-    const S = this.starts;
-    const E = this.ends;
-    const Vs = this.vals;
-    let i = this.firstEndAfter(start); // first interval that may overlap or follow
-    // fast path: nothing overlaps and no neighbours to merge
-    let j = i;
-    while (j < S.length && S[j]! < end) j++;
-    // intervals i..j-1 overlap [start, end)
+    const first = this.locate(start);
+    // the intervals overlapping [start, end)
+    let q: Pos = { b: first.b, i: first.i };
+    let n = 0;
+    let firstS = 0;
+    let firstV: V | undefined;
+    let lastE = 0;
+    let lastV: V | undefined;
+    while (this.valid(q)) {
+      const k = this.blocks[q.b]!;
+      if (k.s[q.i]! >= end) break;
+      if (n === 0) {
+        firstS = k.s[q.i]!;
+        firstV = k.v[q.i];
+      }
+      lastE = k.e[q.i]!;
+      lastV = k.v[q.i];
+      n++;
+      q = this.next(q);
+    }
     const pieces: [number, number, V][] = [];
-    if (i < j && S[i]! < start) pieces.push([S[i]!, start, Vs[i]!]);
+    if (n && firstS < start) pieces.push([firstS, start, firstV as V]);
     if (v !== undefined) pieces.push([start, end, v]);
-    if (i < j && E[j - 1]! > end) pieces.push([end, E[j - 1]!, Vs[j - 1]!]);
-    // merge with the left neighbour
-    if (pieces.length && i > 0 && E[i - 1] === pieces[0]![0] && Vs[i - 1] === pieces[0]![2]) {
-      pieces[0]![0] = S[i - 1]!;
-      i--;
+    if (n && lastE > end) pieces.push([end, lastE, lastV as V]);
+    let removeFrom: Pos = first;
+    let removeCount = n;
+    if (pieces.length) {
+      const pv = this.prev(first);
+      if (pv) {
+        const k = this.blocks[pv.b]!;
+        const p0 = pieces[0]!;
+        if (k.e[pv.i] === p0[0] && k.v[pv.i] === p0[2]) {
+          p0[0] = k.s[pv.i]!;
+          removeFrom = pv;
+          removeCount++;
+        }
+      }
+      if (this.valid(q)) {
+        const k = this.blocks[q.b]!;
+        const pl = pieces[pieces.length - 1]!;
+        if (k.s[q.i] === pl[1] && k.v[q.i] === pl[2]) {
+          pl[1] = k.e[q.i]!;
+          removeCount++;
+        }
+      }
     }
-    if (pieces.length && j < S.length && S[j] === pieces[pieces.length - 1]![1] && Vs[j] === pieces[pieces.length - 1]![2]) {
-      pieces[pieces.length - 1]![1] = E[j]!;
-      j++;
+    if (removeCount === 0 && pieces.length === 0) return;
+    let pos: Pos = { b: removeFrom.b, i: removeFrom.i };
+    for (let r = 0; r < removeCount; r++) this.removeAt(pos);
+    for (let j = 0; j < pieces.length; j++) {
+      const [s, e, pv] = pieces[j]!;
+      const last = j > 0 ? pieces[j - 1]! : undefined;
+      if (last && last[1] === s && last[2] === pv) {
+        // coalesce with the piece just inserted
+        const before = this.prev(pos)!;
+        this.blocks[before.b]!.e[before.i] = e;
+        last[1] = e;
+        continue;
+      }
+      pos = this.insertAt(pos, s, e, pv);
     }
-    // coalesce adjacent pieces with equal values
-    const merged: [number, number, V][] = [];
-    for (const p of pieces) {
-      const last = merged[merged.length - 1];
-      if (last && last[1] === p[0] && last[2] === p[2]) last[1] = p[1];
-      else merged.push(p);
-    }
-    S.splice(i, j - i, ...merged.map((p) => p[0]));
-    E.splice(i, j - i, ...merged.map((p) => p[1]));
-    Vs.splice(i, j - i, ...merged.map((p) => p[2]));
   }
 
   /** Visit the parts of intervals overlapping [start, end), clipped. */
   forEachIn(start: number, end: number, fn: (s: number, e: number, v: V) => void): void {
-    for (let i = this.firstEndAfter(start); i < this.starts.length && this.starts[i]! < end; i++) {
-      fn(Math.max(this.starts[i]!, start), Math.min(this.ends[i]!, end), this.vals[i]!);
+    for (let p = this.locate(start); this.valid(p); p = this.next(p)) {
+      const k = this.blocks[p.b]!;
+      if (k.s[p.i]! >= end) break;
+      fn(Math.max(k.s[p.i]!, start), Math.min(k.e[p.i]!, end), k.v[p.i]!);
     }
   }
 
@@ -114,6 +253,6 @@ export class IntervalList<V> {
   }
 
   *[Symbol.iterator](): IterableIterator<[number, number, V]> {
-    for (let i = 0; i < this.starts.length; i++) yield [this.starts[i]!, this.ends[i]!, this.vals[i]!];
+    for (const k of this.blocks) for (let i = 0; i < k.s.length; i++) yield [k.s[i]!, k.e[i]!, k.v[i]!];
   }
 }

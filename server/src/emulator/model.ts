@@ -1620,8 +1620,8 @@ export class KvmModel {
 
   /** end of the run of equal attributes that contains gfn */
   private attrRunEnd(vm: VmObj, gfn: number): number {
-    const i = vm.attrs.find(gfn);
-    return i < 0 ? vm.attrs.nextStartAfter(gfn) : vm.attrs.ends[i]!;
+    const e = vm.attrs.endOf(gfn);
+    return e < 0 ? vm.attrs.nextStartAfter(gfn) : e;
   }
 
   private isChunkBoundary(runs: PlanRun[], gfn: number): boolean {
@@ -1643,8 +1643,7 @@ export class KvmModel {
       const e = Math.min(r.end, upTo);
       const v = r.level | (r.priv ? 4 : 0);
       // fast path: already mapped the same way
-      const i = m.find(r.start);
-      if (i >= 0 && m.ends[i]! >= e && m.vals[i] === v) continue;
+      if (m.covers(r.start, e, v)) continue;
       m.set(r.start, e, v);
     }
   }
