@@ -174,3 +174,19 @@ test('never throws, whatever the text', () => {
     toMarkdown(d);
   }
 });
+
+test('checks on a v3-era section: stale ioctl, cap, struct and field names; offsets against linux/kvm.h', () => {
+  const text = lines(
+    '4.1 KVM_MAP_MEMORY', '------------------', '',
+    ':Capability: KVM_CAP_MAP_MEMORY', ':Architectures: x86', ':Type: vcpu ioctl', ':Parameters: struct kvm_map_memory (in/out)', ':Returns: 0 on success', '',
+    '::', '', '  struct kvm_map_memory {', '\t__u64 base_address;', '\t__u64 size;', '\t__u64 flags;', '\t__u64 padding[5];', '  };', '',
+    '  struct kvm_memory_attributes {', '\t__u64 address;', '\t__u64 attributes;', '\t__u64 size;', '\t__u64 flags;', '  };', '',
+  );
+  const f = checkApiDoc(readApiDoc(text));
+  const stale = f.filter((x) => x.code === 'RST213');
+  assert.deepEqual(stale.map((x) => x.fixes?.[0]?.edits[0]?.newText), ['KVM_PRE_FAULT_MEMORY', 'KVM_CAP_PRE_FAULT_MEMORY', 'kvm_pre_fault_memory', 'kvm_pre_fault_memory', 'gpa']);
+  assert.deepEqual(stale[4]!.range, lineRange(12, 7, 19));
+  const off = f.filter((x) => x.code === 'RST209').map((x) => x.message);
+  assert.equal(off.length, 2);
+  assert.match(off[0]!, /attributes is at offset 8 here, at 16/);
+});

@@ -186,7 +186,7 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
         }));
       }
     }
-    checkStructs(s, out);
+    checkStructs(doc, s, out);
   }
 
   // ---- RST211-213: names ----
@@ -417,7 +417,7 @@ export function placeholder(f: string, s: ApiSection): string {
   }
 }
 
-function checkStructs(s: ApiSection, out: Finding[]): void {
+function checkStructs(doc: ApiDoc, s: ApiSection, out: Finding[]): void {
   for (const c of s.structs) {
     for (const iss of c.issues) {
       if (iss.message.startsWith('flexible')) out.push(finding('RST209', iss.range, iss.message));
@@ -432,6 +432,28 @@ function checkStructs(s: ApiSection, out: Finding[]): void {
     const known = STRUCTS.get(c.name);
     if (known && !STALE_NAMES.has(c.name) && known.fields.every((f) => f.count !== 0) && known.size !== l.size) {
       out.push(finding('RST209', c.nameRange, `struct ${c.name} is ${l.size} bytes here, but ${known.size} bytes in linux/kvm.h (x86_64).`));
+    }
+    if (known && !STALE_NAMES.has(c.name)) {
+      // same field names at other offsets
+      for (const f of l.fields) {
+        const k = known.fields.find((x) => x.name === f.name && f.name);
+        if (!k || k.offset === f.offset) continue;
+        const at = c.fields.find((x) => x.name === f.name)?.range ?? c.nameRange;
+        out.push(finding('RST209', at, `struct ${c.name}: ${f.name} is at offset ${f.offset} here, at ${k.offset} in linux/kvm.h (x86_64).`));
+      }
+    }
+  }
+  // stale field names (e.g. base_address of the v3 struct kvm_map_memory, now gpa)
+  for (const c of s.structs) {
+    for (const f of c.fields) {
+      const stale = STALE_NAMES.get(f.name);
+      if (!stale || f.name.startsWith('KVM_') || f.name.startsWith('kvm_')) continue;
+      const r = findInRange(doc, f.range, f.name);
+      if (!r) continue;
+      out.push(finding('RST213', r, `field ${f.name} was renamed ${stale.current} (${stale.note}).`, {
+        fixes: [{ title: `Replace with ${stale.current}`, edits: [{ range: r, newText: stale.current }], preferred: true }],
+        tags: ['deprecated'],
+      }));
     }
   }
   // the size the ioctl encodes
