@@ -45,7 +45,7 @@ enum { KL_KIND_UNKNOWN = 0, KL_KIND_NONE, KL_KIND_SYSTEM, KL_KIND_VM, KL_KIND_VC
 /* which way a decoded struct goes */
 enum { KL_MODE_NONE = 0, KL_MODE_IN, KL_MODE_OUT, KL_MODE_INOUT };
 /* how a field's value is printed */
-enum { KL_FMT_DEC = 0, KL_FMT_SDEC, KL_FMT_HEX, KL_FMT_MEMSLOT_FLAGS, KL_FMT_MEMATTR, KL_FMT_GMEM_FLAGS, KL_FMT_CAP };
+enum { KL_FMT_DEC = 0, KL_FMT_SDEC, KL_FMT_HEX, KL_FMT_MEMSLOT_FLAGS, KL_FMT_MEMATTR, KL_FMT_GMEM_FLAGS, KL_FMT_CAP, KL_FMT_SEV_CMD, KL_FMT_TDX_CMD };
 /* field flags: written back by the kernel (printed after =>), left out when all zero */
 enum { KL_FIELD_OUT = 1, KL_FIELD_OMIT_ZERO = 2 };
 /* how a non-struct argument is printed */
@@ -84,6 +84,7 @@ struct kl_ioctl {
 	unsigned request;
 	const char *name;
 	signed char layout; /* index into kl_structs, -1: not decoded */
+	signed char layout_tdx; /* the layout on a TDX VM's fds, when it differs (KVM_MEMORY_ENCRYPT_OP) */
 	unsigned char mode;
 	unsigned char arg;
 	unsigned char result;
@@ -128,6 +129,8 @@ static munmap_fn real_munmap;
 
 /* What each fd is, as far as KVM goes (KL_KIND_* from the generated header). */
 static volatile unsigned char fd_kind[KL_MAXFD];
+/* The VM type (KVM_CREATE_VM's argument) behind each VM and vCPU fd, plus one; 0: unknown. */
+static volatile unsigned char fd_vmtype[KL_MAXFD];
 /* The kvm_run mapping of each vCPU fd, to name KVM_RUN's exit reason. */
 static void *volatile run_map[KL_MAXFD];
 static volatile size_t run_len[KL_MAXFD];
@@ -590,10 +593,22 @@ static int kind(int fd)
 	return fd_kind[fd];
 }
 
+static int vmtype_of(int fd)
+{
+	return fd >= 0 && fd < KL_MAXFD ? (int)fd_vmtype[fd] - 1 : -1;
+}
+
+static void set_vmtype(int fd, int type)
+{
+	if (fd >= 0 && fd < KL_MAXFD)
+		fd_vmtype[fd] = (unsigned char)(type >= 0 && type < 255 ? type + 1 : 0);
+}
+
 static void set_kind(int fd, int k)
 {
 	if (fd >= 0 && fd < KL_MAXFD) {
 		fd_kind[fd] = (unsigned char)k;
+		fd_vmtype[fd] = 0;
 		if (k != KL_KIND_VCPU) {
 			run_map[fd] = 0;
 			run_len[fd] = 0;
@@ -713,6 +728,17 @@ static void put_value(struct line *l, unsigned long long v, const struct kl_fiel
 	case KL_FMT_MEMATTR: put_flags(l, v, kl_mem_attrs, KL_NMEM_ATTRS); break;
 	case KL_FMT_GMEM_FLAGS: put_flags(l, v, kl_gmem_flags, KL_NGMEM_FLAGS); break;
 	case KL_FMT_CAP: put_cap(l, v); break;
+	case KL_FMT_SEV_CMD:
+	case KL_FMT_TDX_CMD: {
+		const char *name = f->fmt == KL_FMT_SEV_CMD ? lookup(v, kl_sev_cmds, KL_NSEV_CMDS) : lookup(v, kl_tdx_cmds, KL_NTDX_CMDS);
+		put_udec(l, v);
+		if (name) {
+			put(l, " /* ");
+			put(l, name);
+			put(l, " */");
+		}
+		break;
+	}
 	default: put_udec(l, v); break;
 	}
 }
@@ -814,7 +840,13 @@ KL_EXPORT int ioctl(int fd, unsigned long request, ...)
 
 	int saved = errno;
 	const struct kl_ioctl *io = find_ioctl(req);
-	const struct kl_struct *st = io && io->layout >= 0 ? &kl_structs[io->layout] : 0;
+	int layout = io ? io->layout : -1;
+	if (io && io->layout_tdx >= 0) {
+		/* SEV and TDX commands share the request: the VM's type says which struct it is */
+		int t = vmtype_of(fd);
+		layout = t < 0 ? -1 : t == KL_VM_TYPE_TDX ? io->layout_tdx : io->layout;
+	}
+	const struct kl_struct *st = layout >= 0 ? &kl_structs[layout] : 0;
 	unsigned char before[KL_MAX_STRUCT], after[KL_MAX_STRUCT];
 	int have_before = 0;
 	if (st && (io->mode == KL_MODE_IN || io->mode == KL_MODE_INOUT))
@@ -834,8 +866,9 @@ KL_EXPORT int ioctl(int fd, unsigned long request, ...)
 		mono(&t1);
 	int have_after = 0;
 	/* after a failure, only when the call reached the vCPU handler that passes the struct back */
-	int reached = ret >= 0 || (io && io->after_on_error && have_before && kind(fd) == KL_KIND_VCPU && err != EBADF &&
-				   err != ENOTTY && err != EIO && err != EFAULT);
+	int reached = ret >= 0 || (io && io->after_on_error && have_before &&
+				   (kind(fd) == KL_KIND_VCPU || (kind(fd) == KL_KIND_VM && io->layout_tdx >= 0)) &&
+				   err != EBADF && err != ENOTTY && err != EIO && err != EFAULT);
 	if (st && reached && (io->mode == KL_MODE_INOUT || io->mode == KL_MODE_OUT))
 		have_after = read_mem(after, arg, st->size) == 0;
 
@@ -847,6 +880,10 @@ KL_EXPORT int ioctl(int fd, unsigned long request, ...)
 			if (sys_readlink_fd(ret, p, sizeof p) > 0 && kind_of_label(p) != KL_KIND_NONE)
 				k = kind_of_label(p);
 			set_kind(ret, k);
+			if (io->request == KL_REQ_KVM_CREATE_VM)
+				set_vmtype(ret, (int)(uintptr_t)arg);
+			else if (io->request == KL_REQ_KVM_CREATE_VCPU)
+				set_vmtype(ret, vmtype_of(fd));
 		} else if (io->result == KL_RESULT_DEVICE_FD && have_after && st) {
 			int dfd = (int)get_field(after, KL_CREATE_DEVICE_FD_OFFSET, 4);
 			set_kind(dfd, KL_KIND_OTHER);
@@ -1167,8 +1204,11 @@ KL_EXPORT int close(int fd)
 static void after_dup(const char *name, int oldfd, int newfd_arg, const char *extra, int ret, int err, int nargs,
 		      int old_kind, int new_kind_before)
 {
-	if (ret >= 0 && ret != oldfd)
+	if (ret >= 0 && ret != oldfd) {
+		int t = vmtype_of(oldfd);
 		set_kind(ret, old_kind == KL_KIND_UNKNOWN ? KL_KIND_UNKNOWN : old_kind);
+		set_vmtype(ret, t);
+	}
 	if (!is_kvm_kind(old_kind) && !is_kvm_kind(new_kind_before))
 		return;
 	int fds[2] = { oldfd, newfd_arg };
@@ -1229,8 +1269,11 @@ static int fcntl_common(fcntl_fn fn, int fd, int cmd, va_list ap)
 	int err = errno;
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
 		int k = kind(fd);
-		if (ret >= 0)
+		if (ret >= 0) {
+			int t = vmtype_of(fd);
 			set_kind(ret, k);
+			set_vmtype(ret, t);
+		}
 		if (is_kvm_kind(k)) {
 			struct line l;
 			struct timespec wall;

@@ -183,6 +183,8 @@ test('capture around a small KVM program on the real /dev/kvm', { skip: NO_CC ||
   has(/^ioctl\(4, KVM_SET_USER_MEMORY_REGION, \{slot=1, flags=KVM_MEM_LOG_DIRTY_PAGES\|0x80, .*\) = -1 EINVAL \(Invalid argument\)$/);
   has(/^ioctl\(4, KVM_ENABLE_CAP, \{cap=KVM_CAP_HALT_POLL, flags=0, args=\[0, 0, 0, 0\]\}\) += 0$/);
   has(/^ioctl\(4, KVM_CREATE_VCPU, 0\) += \d+$/);
+  // the VM's type (0) says the KVM_MEMORY_ENCRYPT_OP struct is a kvm_sev_cmd
+  has(/^ioctl\(4, KVM_MEMORY_ENCRYPT_OP, \{id=102 \/\* KVM_SEV_SNP_LAUNCH_FINISH \*\/, data=0, error=0, sev_fd=-1\}\) += -1 E[A-Z]+ \(/);
   // the pre-fault structs, well-formed and malformed, with this kernel's answers (no TDP: EOPNOTSUPP)
   const pf = body.filter((l) => l.includes('KVM_PRE_FAULT_MEMORY, {'));
   assert.ok(pf.length >= 10, pf.join('\n'));

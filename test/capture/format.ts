@@ -11,7 +11,7 @@ const NAME = String.raw`[A-Z][A-Z0-9_]*`;
 const FLAGS = String.raw`(?:${NAME}(?:\|${NAME})*(?:\|0x[0-9a-f]+)?)`;
 const SCALAR = String.raw`(?:${NUM}|${FLAGS})`;
 const ARRAY = String.raw`\[${SCALAR}(?:, ${SCALAR})*\]`;
-const FIELD = String.raw`[a-z_][a-z0-9_]*=(?:${SCALAR}|${ARRAY})`;
+const FIELD = String.raw`[a-z_][a-z0-9_]*=(?:${SCALAR}(?: /\* ${NAME} \*/)?|${ARRAY})`;
 const STRUCT = String.raw`\{(?:${FIELD}(?:, ${FIELD})*)?\}`;
 const DECO = String.raw`(?:<[^<>]*(?:<[^<>]*>)?>)`;
 const FD = String.raw`\d+`;

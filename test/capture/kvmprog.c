@@ -127,6 +127,10 @@ int main(int argc, char **argv)
 	struct prog_memory_attributes attrs = { .address = 0x20000000, .size = mem_size, .attributes = PROG_MEMORY_ATTRIBUTE_PRIVATE };
 	ioctl(vm, PROG_SET_MEMORY_ATTRIBUTES, &attrs);
 
+	/* an SEV command on a VM that is not an SEV VM (no SEV here: ENOTTY) */
+	struct { uint32_t id, pad0; uint64_t data; uint32_t error, sev_fd; } sev = { .id = 102, .sev_fd = (uint32_t)-1 };
+	ioctl(vm, KVM_MEMORY_ENCRYPT_OP, &sev);
+
 	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
 	if (vcpu < 0) {
 		perror("KVM_CREATE_VCPU");

@@ -13,7 +13,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, ren
 import { constants as osConstants, homedir, release } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import {
-  CAPS, ERRNOS, EXIT_REASONS, GUEST_MEMFD_FLAGS, IOCTLS, KVMIO, KVM_MEMORY_ATTRIBUTE_PRIVATE, MEMSLOT_FLAGS, VM_TYPES,
+  CAPS, ERRNOS, EXIT_REASONS, GUEST_MEMFD_FLAGS, IOCTLS, KVMIO, KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_X86_TDX_VM, MEMSLOT_FLAGS, SEV_CMDS, TDX_CMDS, VM_TYPES,
   layout, structLayout, type FdClass, type FieldLayout, type IoctlInfo, type Layout,
 } from '../kvm';
 
@@ -48,7 +48,7 @@ Limits (statically linked VMMs, direct system calls, io_uring, setuid): see capt
 // ---------------------------------------------------------------------------------------------
 
 type Mode = 'in' | 'out' | 'inout';
-type Fmt = 'DEC' | 'SDEC' | 'HEX' | 'MEMSLOT_FLAGS' | 'MEMATTR' | 'GMEM_FLAGS' | 'CAP';
+type Fmt = 'DEC' | 'SDEC' | 'HEX' | 'MEMSLOT_FLAGS' | 'MEMATTR' | 'GMEM_FLAGS' | 'CAP' | 'SEV_CMD' | 'TDX_CMD';
 
 /**
  * The ioctls whose struct the capture decodes, and which fields the kernel writes back. KVM_PRE_FAULT_MEMORY's
@@ -82,7 +82,13 @@ const DECODED: Record<string, { mode: Mode; out?: string[]; afterOnError?: boole
   KVM_GET_ONE_REG: { mode: 'in' },
   KVM_SET_VAPIC_ADDR: { mode: 'in' },
   KVM_CREATE_PIT2: { mode: 'in' },
+  // struct kvm_sev_cmd on SEV/SNP VMs (and default VMs with legacy SEV), struct kvm_tdx_cmd on TDX VMs and their
+  // vCPUs: the library picks by the VM type it saw at KVM_CREATE_VM; both handlers copy the struct back
+  KVM_MEMORY_ENCRYPT_OP: { mode: 'inout', out: ['error', 'hw_error'], afterOnError: true },
 };
+
+/** KVM_MEMORY_ENCRYPT_OP's two structs (the ioctl table's `arg` names both). */
+const ENCRYPT_OP_LAYOUTS = ['kvm_sev_cmd', 'kvm_tdx_cmd'] as const;
 
 /** How fields print: strace's own choices where strace decodes the struct (memslots), else hex for addresses. */
 const FIELD_FMT: Record<string, Fmt> = {
@@ -104,6 +110,8 @@ const FIELD_FMT: Record<string, Fmt> = {
   'kvm_msi.address_lo': 'HEX', 'kvm_msi.address_hi': 'HEX', 'kvm_msi.data': 'HEX', 'kvm_msi.flags': 'HEX',
   'kvm_one_reg.id': 'HEX',
   'kvm_pit_config.flags': 'HEX',
+  'kvm_sev_cmd.id': 'SEV_CMD', 'kvm_sev_cmd.data': 'HEX', 'kvm_sev_cmd.sev_fd': 'SDEC',
+  'kvm_tdx_cmd.id': 'TDX_CMD', 'kvm_tdx_cmd.flags': 'HEX', 'kvm_tdx_cmd.data': 'HEX', 'kvm_tdx_cmd.hw_error': 'HEX',
 };
 
 /** Padding and reserved fields that are printed only when not zero (the pre-fault padding is always printed). */
@@ -187,20 +195,23 @@ export function generateCaptureHeader(): string {
   // struct layouts
   const structNames: string[] = [];
   const layouts = new Map<string, Layout>();
+  const structsOf = (io: IoctlInfo | undefined): string[] =>
+    io?.name === 'KVM_MEMORY_ENCRYPT_OP' ? [...ENCRYPT_OP_LAYOUTS] : [/^struct (\w+)$/.exec(io?.arg ?? '')?.[1]].filter((x): x is string => !!x);
   for (const [name] of Object.entries(DECODED)) {
     const io = IOCTLS.find((i) => i.name === name && !i.stale);
-    const m = io && /^struct (\w+)$/.exec(io.arg ?? '');
-    const l = m ? structLayout(m[1]!) : undefined;
-    if (l && !layouts.has(l.name)) {
-      layouts.set(l.name, l);
-      structNames.push(l.name);
+    for (const sname of structsOf(io)) {
+      const l = structLayout(sname);
+      if (l && !layouts.has(l.name)) {
+        layouts.set(l.name, l);
+        structNames.push(l.name);
+      }
     }
   }
   let maxSize = 8;
   for (const name of structNames) {
     const l = layouts.get(name)!;
     maxSize = Math.max(maxSize, l.size);
-    const outs = new Set(Object.entries(DECODED).filter(([n]) => IOCTLS.find((i) => i.name === n)?.arg === `struct ${name}`).flatMap(([, d]) => d.out ?? []));
+    const outs = new Set(Object.entries(DECODED).filter(([n]) => structsOf(IOCTLS.find((i) => i.name === n && !i.stale)).includes(name)).flatMap(([, d]) => d.out ?? []));
     w(`static const struct kl_field kl_fields_${name}[] = {`);
     for (const f of flatten(l.fields)) {
       const key = `${name}.${f.name}`;
@@ -235,14 +246,15 @@ export function generateCaptureHeader(): string {
   w('static const struct kl_ioctl kl_ioctls[] = {');
   for (const io of ioctls) {
     const d = DECODED[io.name];
-    const m = /^struct (\w+)$/.exec(io.arg ?? '');
-    const idx = d && m ? structNames.indexOf(m[1]!) : -1;
+    const names = structsOf(io);
+    const idx = d && names[0] ? structNames.indexOf(names[0]) : -1;
+    const idxTdx = d && names[1] ? structNames.indexOf(names[1]) : -1;
     const mode = idx >= 0 ? `KL_MODE_${d!.mode.toUpperCase()}` : 'KL_MODE_NONE';
     const arg = io.dir === 'none' ? `KL_ARG_${ARG_KIND[io.name] ?? 'DEC'}` : 'KL_ARG_PTR';
     const rfd = RESULT_FD[io.name];
     const result = rfd ? 'KL_RESULT_FD' : io.name === 'KVM_CREATE_DEVICE' ? 'KL_RESULT_DEVICE_FD' : 'KL_RESULT_INT';
     const kind = rfd ? KIND_C[rfd]! : 'KL_KIND_UNKNOWN';
-    w(`\t{ 0x${io.request.toString(16)}u, ${cString(io.name)}, ${idx}, ${mode}, ${arg}, ${result}, ${kind}, ${d?.afterOnError ? 1 : 0} },`);
+    w(`\t{ 0x${io.request.toString(16)}u, ${cString(io.name)}, ${idx}, ${idxTdx}, ${mode}, ${arg}, ${result}, ${kind}, ${d?.afterOnError ? 1 : 0} },`);
   }
   w('};');
   w(`#define KL_NIOCTLS ${ioctls.length}`);
@@ -269,6 +281,10 @@ export function generateCaptureHeader(): string {
   named('kl_gmem_flags', 'KL_NGMEM_FLAGS', [...GUEST_MEMFD_FLAGS].map(([n, v]) => [v, n]));
   named('kl_vm_types', 'KL_NVM_TYPES', [...VM_TYPES].map(([v, n]) => [v, n]), 'defined(__x86_64__) || defined(__i386__)');
   named('kl_exit_reasons', 'KL_NEXIT_REASONS', [...EXIT_REASONS].map(([n, v]) => [v, n]));
+  named('kl_sev_cmds', 'KL_NSEV_CMDS', [...SEV_CMDS].map(([v, n]) => [v, n]));
+  named('kl_tdx_cmds', 'KL_NTDX_CMDS', [...TDX_CMDS].map(([v, n]) => [v, n]));
+  w(`#define KL_VM_TYPE_TDX ${KVM_X86_TDX_VM}`);
+  w();
 
   w('static const struct kl_errno kl_errnos[] = {');
   for (const e of ERRNOS.values()) w(`\t{ ${e.number}, ${cString(e.name)}, ${cString(e.text)} },`);
