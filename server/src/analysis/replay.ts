@@ -17,8 +17,9 @@ import type { Range } from '../common/range';
 import { rule } from '../common/rules';
 import { decodeRequest } from '../kvm/ioctls';
 import { requestHex } from '../kvm/ioctls';
+import { inferFromObservations, type Inference } from '../emulator/infer';
 import {
-  KvmModel, KERNEL_VERSIONS, HOST_BACKINGS, describeProfile,
+  KvmModel, KERNEL_VERSIONS, HOST_BACKINGS, describeProfile, resolveProfile, type Observation,
   type CallArg, type FdKind as ModelFdKind, type ModelEvent, type Outcome, type Profile, type ProfileKey, type ProfileSettings,
   type RecordedResult, type ResolvedProfile, type Verdict,
 } from '../emulator/index';
@@ -629,4 +630,30 @@ export function conflictFinding(conflicts: string[], range: Range): Finding {
     range,
     message: `No single profile explains every recorded result: ${conflicts.join('; ')}. The trace may have been edited, merged from two hosts, or show a nested guest.`,
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Inference in bounded memory
+
+/**
+ * The emulator's profile inference over a whole trace, keeping at most `perKind` observations of each kind
+ * (same call kind, fd kind, recorded result and argument class): a 1 GB trace of identical pre-fault calls adds
+ * nothing after the first few, and `inferProfile` would otherwise hold one observation per call.
+ */
+export function inferProfileBounded(events: Iterable<ModelEvent>, settings: ProfileSettings, perKind = 8): Inference {
+  const kept: Observation[] = [];
+  const counts = new Map<string, number>();
+  const m = new KvmModel({
+    profile: resolveProfile(settings),
+    onObservation: (o) => {
+      const r = o.recorded;
+      const sig = `${o.kind}|${o.fdKind}|${r?.ret}|${r?.errno}|${r?.after ? Object.entries(r.after).map(([k, v]) => (k === 'size' ? `size${v === 0n ? '0' : '>0'}` : '')).join('') : ''}|${o.wellFormed}|${o.gate}|${o.nested}|${o.vmType}|${o.level}|${o.slotLevel}`;
+      const n = counts.get(sig) ?? 0;
+      if (n >= perKind) return;
+      counts.set(sig, n + 1);
+      kept.push(o);
+    },
+  });
+  for (const ev of events) m.apply(ev);
+  return inferFromObservations(kept, settings);
 }

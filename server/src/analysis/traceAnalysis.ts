@@ -12,12 +12,12 @@
 import type { Finding } from '../common/findings';
 import type { Range, Position } from '../common/range';
 import { containsPosition } from '../common/range';
-import { inferProfile, KvmModel, type ModelEvent, type ResolvedProfile, type Snapshot } from '../emulator/index';
+import { KvmModel, type ModelEvent, type ResolvedProfile, type Snapshot } from '../emulator/index';
 import { VM_TYPES } from '../kvm/vm';
 import type { FdInfo, IoctlCall, TraceEvent } from '../trace/types';
 import { PrefaultChecker } from './prefaultChecks';
 import {
-  conflictFinding, ioctlOf, mismatchFinding, ModelEventAdapter, profileFinding, profileSettingsFrom, Replayer,
+  conflictFinding, inferProfileBounded, ioctlOf, mismatchFinding, ModelEventAdapter, profileFinding, profileSettingsFrom, Replayer,
   type ReplayedCall, type ReplayOptions,
 } from './replay';
 import { readWholeTrace } from './traceSource';
@@ -115,7 +115,7 @@ export class TraceAnalysis {
     function* modelEvents(): Generator<ModelEvent> {
       for (const ev of self.events) yield* conv.convert(ev);
     }
-    const inf = inferProfile(modelEvents(), settings);
+    const inf = inferProfileBounded(modelEvents(), settings);
     this.profile = inf.profile;
     this.inferenceReasons = inf.reasons;
     this.conflicts = inf.conflicts;

@@ -4,10 +4,10 @@
  */
 import type { Finding } from '../common/findings';
 import type { Range } from '../common/range';
-import { inferProfile, KvmModel, type ModelEvent, type ResolvedProfile } from '../emulator/index';
+import { KvmModel, type ModelEvent, type ResolvedProfile } from '../emulator/index';
 import { PrefaultChecker } from './prefaultChecks';
 import {
-  conflictFinding, mismatchFinding, ModelEventAdapter, profileFinding, profileSettingsFrom, Replayer,
+  conflictFinding, inferProfileBounded, mismatchFinding, ModelEventAdapter, profileFinding, profileSettingsFrom, Replayer,
   type ReplayedCall, type ReplayOptions,
 } from './replay';
 import { streamTraceFile, type StreamProgress } from './traceSource';
@@ -30,7 +30,7 @@ export function inferFileProfile(path: string, opts: FileReplayOptions, onProgre
   function* events(): Generator<ModelEvent> {
     for (const it of streamTraceFile(path, onProgress)) if ('event' in it) yield* conv.convert(it.event);
   }
-  const inf = inferProfile(events(), settings);
+  const inf = inferProfileBounded(events(), settings);
   return { profile: inf.profile, reasons: inf.reasons, conflicts: inf.conflicts, settingErrors: errors };
 }
 
