@@ -131,6 +131,16 @@ describe('api.rst over LSP', () => {
     assert.ok(syms.some((s) => s.name === 'KVM_CAP_PRE_FAULT_MEMORY'));
   });
 
+  test('inlay hints: offsets and sizes of struct members in literal blocks', async () => {
+    const a = lineOf(excerpt, '  struct kvm_pre_fault_memory {');
+    const hints = (await c.inlayHints(ex, { start: { line: a, character: 0 }, end: { line: a + 10, character: 0 } })) ?? [];
+    const labels = hints.map((h) => String(h.label).trim());
+    assert.deepEqual(labels, ['@0 +8', '@8 +8', '@16 +8', '@24 +40', '64 bytes']);
+    assert.equal(hints[0]!.position.line, lineOf(excerpt, '__u64 gpa;'));
+    const none = (await c.inlayHints(ex, { start: { line: 0, character: 0 }, end: { line: 5, character: 0 } })) ?? [];
+    assert.deepEqual(none, []);
+  });
+
   test('folding ranges for sections, tables and literal blocks', async () => {
     const f = (await c.foldingRanges(ex)) ?? [];
     const s45 = lineOf(excerpt, '4.5 KVM_PRE_FAULT_MEMORY');

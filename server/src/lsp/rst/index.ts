@@ -7,6 +7,7 @@ import { definition } from './definition';
 import { diagnostics, forgetFindings } from './diagnostics';
 import { foldingRange } from './folding';
 import { hover } from './hover';
+import { inlayHint } from './inlayHints';
 import { previewMarkdown } from './preview';
 import { references } from './references';
 import { prepareRename, rename } from './rename';
@@ -25,6 +26,7 @@ export const rstFeatures: LanguageFeatures = {
   prepareRename,
   rename,
   codeAction,
+  inlayHint,
   workspaceSymbol,
   requests: { [Requests.previewMarkdown]: previewMarkdown },
   onClose: (doc) => {
