@@ -73,37 +73,98 @@
       prof.append(details);
     }
     $('error').hidden = true;
+    first = last = 0;
     tbody.replaceChildren();
-    calls.forEach((c, i) => {
-      const tr = el('tr', 'verdict-' + (c.verdict || 'unknown'));
-      tr.dataset.index = String(i);
-      tr.tabIndex = -1;
-      tr.title = c.why || '';
-      const fd = c.fd === null || c.fd === undefined ? '?' : String(c.fd);
-      const recorded = el('td', 'recorded', String(c.recorded || ''));
-      recorded.title = String(c.recorded || '');
-      const expected = el('td', 'expected', c.expected === null || c.expected === undefined ? '—' : String(c.expected));
-      expected.title = c.expected === null || c.expected === undefined ? 'the model cannot tell' : String(c.expected);
-      tr.append(
-        el('td', 'verdict', verdictText(c.verdict)),
-        el('td', 'line', String((c.line | 0) + 1)),
-        el('td', 'fd', `${fd} ${c.fdKind || ''}`.trim()),
-        el('td', 'request', String(c.request || '')),
-        recorded,
-        expected,
-      );
-      tbody.append(tr);
-    });
+    renderWindow(true);
     $('empty').hidden = calls.length > 0;
     markSelected(selected < calls.length ? selected : -1);
   }
+
+  function makeRow(/** @type {any} */ c, /** @type {number} */ i) {
+    const tr = el('tr', 'verdict-' + (c.verdict || 'unknown'));
+    tr.dataset.index = String(i);
+    tr.tabIndex = -1;
+    tr.title = c.why || '';
+    const fd = c.fd === null || c.fd === undefined ? '?' : String(c.fd);
+    const recorded = el('td', 'recorded', String(c.recorded || ''));
+    recorded.title = String(c.recorded || '');
+    const expected = el('td', 'expected', c.expected === null || c.expected === undefined ? '—' : String(c.expected));
+    expected.title = c.expected === null || c.expected === undefined ? 'the model cannot tell' : String(c.expected);
+    tr.append(
+      el('td', 'verdict', verdictText(c.verdict)),
+      el('td', 'line', String((c.line | 0) + 1)),
+      el('td', 'fd', `${fd} ${c.fdKind || ''}`.trim()),
+      el('td', 'request', String(c.request || '')),
+      recorded,
+      expected,
+    );
+    if (i === selected) tr.classList.add('selected');
+    return tr;
+  }
+
+  // Big traces (a VMM's KVM_RUN loop gives 10^5 calls) keep only the rows near the view in the DOM: spacer rows
+  // stand for the others, sized through the CSSOM (the CSP forbids style attributes, not element.style).
+  const WINDOW_ALL = 600;
+  const OVERSCAN = 60;
+  let rowH = 20;
+  let first = 0;
+  let last = 0;
+  const scroller = /** @type {HTMLElement} */ (document.querySelector('.calls'));
+  function spacer(/** @type {number} */ rows) {
+    const tr = el('tr', 'spacer');
+    tr.setAttribute('aria-hidden', 'true');
+    tr.style.height = rows * rowH + 'px';
+    return tr;
+  }
+  function renderWindow(/** @type {boolean=} */ force) {
+    const n = calls.length;
+    let a = 0;
+    let b = n;
+    if (n > WINDOW_ALL) {
+      const view = Math.ceil((scroller.clientHeight || 800) / rowH);
+      a = Math.max(0, Math.floor(scroller.scrollTop / rowH) - OVERSCAN);
+      b = Math.min(n, a + view + 2 * OVERSCAN);
+    }
+    if (!force && a === first && b === last) return;
+    first = a;
+    last = b;
+    const rows = [];
+    if (a > 0) rows.push(spacer(a));
+    for (let i = a; i < b; i++) rows.push(makeRow(calls[i], i));
+    if (b < n) rows.push(spacer(n - b));
+    tbody.replaceChildren(...rows);
+    const probe = tbody.querySelector('tr[data-index]');
+    const h = probe ? probe.getBoundingClientRect().height : 0;
+    if (h > 4 && Math.abs(h - rowH) > 0.5 && n > WINDOW_ALL) {
+      rowH = h;
+      renderWindow(true);
+    }
+  }
+  let scrollPending = false;
+  scroller.addEventListener('scroll', () => {
+    if (scrollPending || calls.length <= WINDOW_ALL) return;
+    scrollPending = true;
+    requestAnimationFrame(() => {
+      scrollPending = false;
+      renderWindow();
+    });
+  });
+  function rowOf(/** @type {number} */ i) {
+    return /** @type {HTMLElement|null} */ (tbody.querySelector(`tr[data-index="${i}"]`));
+  }
+
   function verdictText(/** @type {string} */ v) {
     return v === 'match' ? '✓' : v === 'mismatch' ? '✗' : '?';
   }
   function markSelected(/** @type {number} */ i) {
     selected = i;
     for (const tr of tbody.querySelectorAll('tr.selected')) tr.classList.remove('selected');
-    const row = /** @type {HTMLElement|null} */ (tbody.children[i] || null);
+    if (i >= 0 && (i < first || i >= last)) {
+      // Not in the DOM: scroll there first, then draw that window.
+      scroller.scrollTop = Math.max(0, i * rowH - scroller.clientHeight / 2);
+      renderWindow();
+    }
+    const row = i >= 0 ? rowOf(i) : null;
     if (row) {
       row.classList.add('selected');
       row.tabIndex = 0;
@@ -289,7 +350,8 @@
     vscode.postMessage({
       type: 'rendered',
       report: {
-        rows: tbody.children.length,
+        rows: calls.length,
+        renderedRows: tbody.querySelectorAll('tr[data-index]').length,
         selectedRow: selected,
         memslotRects: r.memslotRects,
         mappedRects: r.mappedRects,

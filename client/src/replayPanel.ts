@@ -19,7 +19,10 @@ import { page } from './webview';
 
 /** What the webview reports after drawing (for the e2e tests and for debugging). */
 export interface WebviewReport {
+  /** calls the table stands for */
   rows: number;
+  /** rows in the DOM (big traces keep only those near the view) */
+  renderedRows: number;
   selectedRow: number;
   memslotRects: number;
   mappedRects: number;

@@ -140,6 +140,36 @@ test('replay panel script: hostile trace strings stay text, the memory picture i
   assert.equal(await page.evaluate(() => document.querySelectorAll('body img, body b').length), 0);
 });
 
+test('replay panel script: a trace with 50000 calls keeps a window of rows in the DOM', { skip }, async (t) => {
+  const { browser, page } = await open(REPLAY_BODY, ['webview.css', 'replay.css'], 'replay.js');
+  t.after(() => browser.close());
+  await page.waitForFunction(() => (window as any).__posted.some((m: any) => m.type === 'ready'));
+  await page.evaluate(() => {
+    const calls = [];
+    for (let i = 0; i < 50000; i++) calls.push({ line: i * 2, pid: 1, fd: 5, fdKind: 'vcpu', request: 'KVM_RUN', recorded: '= 0', expected: '= 0', verdict: 'match', why: '' });
+    window.postMessage({ type: 'calls', file: 'big.strace', calls, summary: { calls: 50000, match: 50000, mismatch: 0, unknown: 0 }, profile: null }, '*');
+    window.postMessage({ type: 'state', index: 37123, state: null, html: '' }, '*');
+  });
+  await page.waitForFunction(() => (window as any).__posted.some((m: any) => m.type === 'rendered'));
+  const r = await page.evaluate(() => ({
+    report: (window as any).__posted.find((m: any) => m.type === 'rendered').report,
+    selected: document.querySelector('#calls tbody tr.selected')?.getAttribute('data-index'),
+    selectedLine: document.querySelector('#calls tbody tr.selected td.line')?.textContent,
+  }));
+  assert.equal(r.report.rows, 50000);
+  assert.ok(r.report.renderedRows > 10 && r.report.renderedRows < 1000, `${r.report.renderedRows} rows in the DOM`);
+  assert.equal(r.selected, '37123');
+  assert.equal(r.selectedLine, String(37123 * 2 + 1));
+  // The selected row is on screen and can be clicked; scrolling to the top brings the first rows.
+  await page.click('#calls tbody tr[data-index="37124"]');
+  await page.evaluate(() => {
+    document.querySelector('.calls').scrollTop = 0;
+  });
+  await page.waitForSelector('#calls tbody tr[data-index="0"]');
+  const picks = await page.evaluate(() => (window as any).__posted.filter((m: any) => m.type === 'pick'));
+  assert.deepEqual(picks, [{ type: 'pick', index: 37124 }]);
+});
+
 test('replay panel script: no state and empty traces draw without errors', { skip }, async (t) => {
   const { browser, page } = await open(REPLAY_BODY, ['webview.css', 'replay.css'], 'replay.js');
   t.after(() => browser.close());
