@@ -141,6 +141,14 @@ describe('api.rst over LSP', () => {
     assert.deepEqual(none, []);
   });
 
+  test('code lenses: request numbers over ioctl sections, numbers over capabilities', async () => {
+    const lenses = (await c.codeLenses(ex)) ?? [];
+    const pf = lenses.find((l) => l.range.start.line === lineOf(excerpt, '4.5 KVM_PRE_FAULT_MEMORY'));
+    assert.equal(pf?.command?.title, 'KVM_PRE_FAULT_MEMORY = 0xc040aed5 (_IOWR, 64 bytes, vcpu fd)');
+    const cap = lenses.find((l) => l.range.start.line === lineOf(excerpt, '8.1 KVM_CAP_PRE_FAULT_MEMORY'));
+    assert.equal(cap?.command?.title, 'KVM_CAP_PRE_FAULT_MEMORY = 236');
+  });
+
   test('folding ranges for sections, tables and literal blocks', async () => {
     const f = (await c.foldingRanges(ex)) ?? [];
     const s45 = lineOf(excerpt, '4.5 KVM_PRE_FAULT_MEMORY');

@@ -2,6 +2,7 @@
 import type { LanguageFeatures } from '../languages';
 import { Requests } from '../protocol';
 import { codeAction } from './codeActions';
+import { codeLens } from './codeLens';
 import { completion } from './completion';
 import { definition } from './definition';
 import { diagnostics, forgetFindings } from './diagnostics';
@@ -26,6 +27,7 @@ export const rstFeatures: LanguageFeatures = {
   prepareRename,
   rename,
   codeAction,
+  codeLens,
   inlayHint,
   workspaceSymbol,
   requests: { [Requests.previewMarkdown]: previewMarkdown },
