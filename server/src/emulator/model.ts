@@ -91,6 +91,7 @@ const WHY_MAPPED_RO = WHY_MAPPED + '; read-only memslots succeed too (the fault 
 /** generic ioctls do_vfs_ioctl handles itself, whatever the file (FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIOQSIZE, FIGETBSZ, FIFREEZE, FITHAW, FS_IOC_FIEMAP, FICLONE, FICLONERANGE, FIDEDUPERANGE, FIONREAD) */
 const VFS_IOCTLS = new Set([0x5451, 0x5450, 0x5421, 0x5452, 0x5460, 0x2, 0xc0045877, 0xc0045878, 0xc020660b, 0x40049409, 0x4020940d, 0xc0189436, 0x541b]);
 const KIND_CODE: Record<string, number> = { system: 0, vm: 1, vcpu: 2, guest_memfd: 3, device: 4, other: 5 };
+const NO_ASSUMPTIONS: string[] = [];
 const PAGE = 4096n;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER) - 8192n;
 const UNRECORDED: CallArg = Object.freeze({ kind: 'unrecorded' });
@@ -163,6 +164,38 @@ interface PartialCheck {
   stopGpa: bigint;
 }
 const cap1 = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+function mappedOf(runs: PlanRun[]): MappedRange[] {
+  const out: MappedRange[] = [];
+  for (const r of runs) out.push({ start: gfnToGpa(r.start), end: gfnToGpa(r.end), level: (r.level || null) as Level | null, private: r.priv });
+  return out;
+}
+
+const RUNS = Symbol('runs');
+const MAPPED = Symbol('mapped');
+
+/**
+ * The outcome of a pre-fault that mapped something. `mapped` is computed from the runs when first read
+ * (a getter: most replayed calls never look at it, and it costs BigInt conversions).
+ */
+class MappedOutcome implements Outcome {
+  ret: number | null = 0;
+  errno: string | null = null;
+  certainty: Certainty = 'exact';
+  assumptions: string[] = NO_ASSUMPTIONS;
+  fdKind: FdKind = 'vcpu';
+  verdict?: Verdict;
+  verdictWhy?: string;
+  followed?: boolean;
+  [RUNS]: PlanRun[];
+  [MAPPED]: MappedRange[] | undefined;
+  constructor(public op: string, public why: string, public after: Record<string, bigint | null>, public possible: PossibleResult[], runs: PlanRun[]) {
+    this[RUNS] = runs;
+  }
+  get mapped(): MappedRange[] {
+    return (this[MAPPED] ??= mappedOf(this[RUNS]));
+  }
+}
 
 /** Collects which profile values and state facts an outcome rests on. */
 const B_KERNEL = 1;
@@ -1433,7 +1466,6 @@ export class KvmModel {
     const possible = progressed ? (eagain ? POSSIBLE_PROGRESS_EAGAIN : POSSIBLE_PROGRESS) : eagain ? POSSIBLE_NONE_EAGAIN : POSSIBLE_NONE;
     const stopGpa = gfnToGpa(plan.stop);
     const after = { gpa: stopGpa, size: plan.stop === end ? 0n : gpa + size - stopGpa, flags };
-    const mapped = this.mappedOf(plan.runs);
     // what actually happened, per the trace
     let applyTo = plan.stop;
     let followed = false;
@@ -1454,7 +1486,7 @@ export class KvmModel {
       return this.finish({ op, ret: -1, errno: plan.errno, certainty: 'exact', fdKind: 'vcpu', why: plan.why, after: { gpa, size, flags }, possible: plan.errno === 'EOPNOTSUPP' || plan.errno === 'EINVAL' ? POSSIBLE_EINTR : possible.filter((x) => x.errno !== plan.errno), ...(followed ? { followed } : {}) }, ctx, rec);
     }
     const why = plan.errno ? `${plan.why}; the call returns 0 because some memory was mapped, the error comes on the next call` : plan.why;
-    const out = this.finish({ op, ret: 0, errno: null, certainty: 'exact', fdKind: 'vcpu', why, after, mapped, possible }, ctx, rec, rec ? { runs: plan.runs, gpa, size, stopGpa } : undefined);
+    const out = this.finish(new MappedOutcome(op, why, after, possible, plan.runs), ctx, rec, rec ? { runs: plan.runs, gpa, size, stopGpa } : undefined);
     if (followed) out.followed = true;
     return out;
   }
@@ -1648,11 +1680,6 @@ export class KvmModel {
     }
   }
 
-  private mappedOf(runs: PlanRun[]): MappedRange[] {
-    const out: MappedRange[] = [];
-    for (const r of runs) out.push({ start: gfnToGpa(r.start), end: gfnToGpa(r.end), level: (r.level || null) as Level | null, private: r.priv });
-    return out;
-  }
 
   // --- snapshots ----------------------------------------------------------------------------------------------------
 
