@@ -681,20 +681,59 @@ static void parse_flags(const char *s)
 	}
 }
 
-__attribute__((constructor)) static void kl_init(void)
+static volatile int init_state; /* 0 not yet, 1 running, 2 done */
+
+static void kl_init_now(void)
 {
 	int saved = errno;
 	resolve_all();
 	const char *out = getenv("KVM_LENS_CAPTURE_OUT");
 	parse_flags(getenv("KVM_LENS_CAPTURE_FLAGS"));
-	if (out && *out && strlen(out) < sizeof out_path) {
-		memcpy(out_path, out, strlen(out) + 1);
-		out_fd = raw_open_out();
+	if (out && *out) {
+		/* an absolute path, so that reopening it after the program closed our fd lands in the same file */
+		size_t n = 0;
+		if (out[0] != '/' && syscall(SYS_getcwd, out_path, sizeof out_path) > 0) {
+			n = strlen(out_path);
+			if (n + 1 < sizeof out_path && out_path[n - 1] != '/')
+				out_path[n++] = '/';
+		}
+		size_t len = strlen(out);
+		if (n + len < sizeof out_path) {
+			memcpy(out_path + n, out, len + 1);
+			out_fd = raw_open_out();
+		} else {
+			out_path[0] = 0;
+			out_fd = 2;
+		}
 	} else {
 		out_fd = 2;
 	}
 	pthread_atfork(0, 0, after_fork_child);
 	errno = saved;
+}
+
+/* once, from the constructor or from the first call that comes before it (another library's constructor) */
+static __thread volatile int initializing;
+
+static void kl_init(void)
+{
+	int expected = 0;
+	if (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 2 || initializing)
+		return; /* done, or a signal handler interrupted this thread's own initialization */
+	if (__atomic_compare_exchange_n(&init_state, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		initializing = 1;
+		kl_init_now();
+		initializing = 0;
+		__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
+		return;
+	}
+	while (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) != 2)
+		syscall(SYS_sched_yield);
+}
+
+__attribute__((constructor)) static void kl_constructor(void)
+{
+	kl_init();
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -837,6 +876,8 @@ KL_EXPORT int ioctl(int fd, unsigned long request, ...)
 	unsigned req = (unsigned)request;
 	if (((req >> 8) & 0xff) != KL_KVMIO)
 		return do_real_ioctl(fd, request, arg);
+	if (init_state != 2)
+		kl_init();
 
 	int saved = errno;
 	const struct kl_ioctl *io = find_ioctl(req);
