@@ -360,3 +360,19 @@ test('errno after each wrapped call is the kernel\'s, and untouched by a success
   for (const l of lines) assert.equal(checkCaptureLine(l), null, l);
   assert.ok(lines.some((l) => /openat\(AT_FDCWD, "\/nonexistent\/kvm", O_RDWR\) += -1 ENOENT \(No such file or directory\)$/.test(l)));
 });
+
+test('by hand: LD_PRELOAD of the built library without an output file writes to standard error', { skip: NO_CC || NO_KVM }, () => {
+  const lib = buildCaptureLibrary({ cacheDir }).library;
+  const r = spawnSync(buildKvmprog(), [], { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: lib, KVM_LENS_CAPTURE_OUT: '' } });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stderr.split('\n').filter((l) => /^\d+ +(ioctl|openat|close|dup|fcntl)\(/.test(l));
+  assert.ok(lines.length > 30, r.stderr);
+  for (const l of lines) assert.equal(checkCaptureLine(l), null, l);
+});
+
+test('a command that does not exist: 127 and a message', () => {
+  const r = cli(['capture', '-o', join(work, 'none.strace'), '--', 'no-such-command-kvm-lens']);
+  if (r.status === 2 && /no C compiler/.test(r.stderr)) return; // the build comes first; covered above
+  assert.equal(r.status, 127);
+  assert.match(r.stderr, /no-such-command-kvm-lens: command not found/);
+});
