@@ -32,6 +32,8 @@ function missing(): string | undefined {
 }
 
 interface Line {
+  /** 1 = the probe, 2 = its forked child */
+  pid: number;
   id: number;
   op: string;
   fd: string;
@@ -44,18 +46,32 @@ interface Line {
   text: string;
 }
 
-function parse(out: string): { open?: number; lines: (Line | { close: number })[] } {
-  const lines: (Line | { close: number })[] = [];
+type Other = { close: number } | { fork: true } | { dup: [number, number] };
+
+function parse(out: string): { open?: number; lines: (Line | Other)[] } {
+  const lines: (Line | Other)[] = [];
   let open: number | undefined;
+  let pid = 1;
   for (const text of out.split('\n')) {
+    if (text === 'FORK') {
+      lines.push({ fork: true });
+      pid = 2;
+      continue;
+    }
+    if (text === 'EXIT') {
+      pid = 1;
+      continue;
+    }
     const kv = new Map<string, string>();
     for (const m of text.matchAll(/(\w+)=(\S+)/g)) kv.set(m[1]!, m[2]!);
     if (text.startsWith('OPEN ')) open = Number(kv.get('ret'));
     if (text.startsWith('CLOSE ')) lines.push({ close: Number(kv.get('fd')) });
+    if (text.startsWith('DUP ')) lines.push({ dup: [Number(kv.get('old')), Number(kv.get('new'))] });
     if (!text.startsWith('CALL ')) continue;
     const vals = new Map<string, bigint>();
     for (const [k, v] of kv) if (/^0x[0-9a-f]+$/i.test(v)) vals.set(k, BigInt(v));
     const l: Line = {
+      pid,
       id: Number(kv.get('id')), op: kv.get('op')!, fd: kv.get('fd')!, fdn: Number(kv.get('fdn')), req: Number(kv.get('req')),
       vals, ret: Number(kv.get('ret')), errno: kv.get('errno')!, text,
     };
@@ -68,7 +84,7 @@ function parse(out: string): { open?: number; lines: (Line | { close: number })[
 function toEvent(l: Line): ModelEvent {
   const v = (k: string) => l.vals.get(k)!;
   const recorded = { ret: l.ret, ...(l.ret < 0 ? { errno: l.errno } : {}), ...(l.after ? { after: { gpa: l.after.gpa, size: l.after.size, flags: l.after.flags } } : {}) };
-  const base = { op: 'ioctl' as const, pid: 1, fd: l.fdn, request: l.req, recorded, label: `probe call ${l.id}` };
+  const base = { op: 'ioctl' as const, pid: l.pid, fd: l.fdn, request: l.req, recorded, label: `probe call ${l.id}` };
   switch (l.op) {
     case 'api':
       return { ...base, arg: { kind: 'int', value: 0n } };
@@ -119,7 +135,11 @@ test('the emulator predicts every result of the real /dev/kvm (profile inferred 
     }
     const { open, lines: all } = parse(run.stdout);
     assert.ok(open !== undefined && all.length > 50, `too little output:\n${run.stdout}`);
-    const toEv = (l: Line | { close: number }): ModelEvent => ('close' in l ? { op: 'close', pid: 1, fd: l.close, recorded: { ret: 0 } } : toEvent(l));
+    const toEv = (l: Line | Other): ModelEvent =>
+      'close' in l ? { op: 'close', pid: 1, fd: l.close, recorded: { ret: 0 } }
+        : 'fork' in l ? { op: 'fork', parent: 1, child: 2 }
+          : 'dup' in l ? { op: 'dup', pid: 1, oldFd: l.dup[0], newFd: l.dup[1], recorded: { ret: l.dup[1] } }
+            : toEvent(l);
     const events: ModelEvent[] = [{ op: 'open', pid: 1, path: '/dev/kvm', recorded: { ret: open } }, ...all.map(toEv)];
 
     const inf = inferProfile(events);
@@ -135,7 +155,7 @@ test('the emulator predicts every result of the real /dev/kvm (profile inferred 
     for (let i = 0; i < all.length; i++) {
       const l = all[i]!;
       const out = m.apply(events[i + 1]!);
-      if ('close' in l) continue;
+      if (!('op' in l)) continue;
       if (l.op === 'prefault') assert.notEqual(out.ret, null, `the model must predict every pre-fault call: ${l.text} -> ${out.why}`);
       if (out.ret === null) {
         unknown++;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
@@ -322,6 +323,29 @@ int main(void)
 	prefault("system", kvm, PROBE_PRE_FAULT_MEMORY, 0, 0x1000, 0, 0);
 	prefault("system", kvm, PROBE_PRE_FAULT_MEMORY, 0x800, 0x1000, 1, 0);
 	prefault("system", kvm, 0xC018AED5UL, 0, 0x1000, 0, 0);
+	/* a forked child: VM and vCPU fds belong to the parent's mm (EIO), /dev/kvm works */
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		printf("FORK\n");
+		prefault("vcpu", vcpu, PROBE_PRE_FAULT_MEMORY, 0, 0x1000, 0, 0);
+		prefault("vcpu", vcpu, PROBE_PRE_FAULT_MEMORY, 0x800, 0x1000, 1, 0);
+		cap("vm", vm, PROBE_CAP_PRE_FAULT_MEMORY);
+		cap("system", kvm, PROBE_CAP_PRE_FAULT_MEMORY);
+		printf("EXIT\n");
+		fflush(stdout);
+		_exit(0);
+	}
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	/* a dup of the vCPU fd is the same vCPU */
+	int dv = dup(vcpu);
+	if (dv >= 0) {
+		printf("DUP old=%d new=%d\n", vcpu, dv);
+		prefault("vcpu", dv, PROBE_PRE_FAULT_MEMORY, 0, 0x1000, 0, 0);
+		prefault("vcpu", dv, PROBE_PRE_FAULT_MEMORY, 0, 0x1000, 4, 0);
+		xclose(dv);
+	}
 	/* after deleting slot 1 */
 	region(vm, 1, 0, 0x400000, 0, 0);
 	prefault("vcpu", vcpu, PROBE_PRE_FAULT_MEMORY, 0x400000, 0x1000, 0, 0);
