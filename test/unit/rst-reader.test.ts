@@ -68,6 +68,13 @@ test('literal blocks: paragraph::, expanded ::, code-block, and a missing block'
   assert.match(md, /^Text:\n\n```\na\n```\n\nOther\n\n```\nb\n```\n\n```\nc\n```\n$/);
 });
 
+test('quoted literal blocks: unindented lines starting with the same punctuation (docutils)', () => {
+  const d = readRst(lines('Valid values::', '', '``0``', '', 'Then text.', '', 'Quoted::', '', '> a', '> b', '', 'Plain::', '', 'no block'));
+  const lit = d.blocks.filter((b) => b.kind === 'literal');
+  assert.deepEqual(lit.map((b) => b.kind === 'literal' && b.text), ['``0``', '> a\n> b']);
+  assert.deepEqual(d.problems.map((p) => [p.code, p.range.start.line]), [['literal-expected', 11]]);
+});
+
 test('directives: admonitions are body text, unknown ones opaque; comments; lists', () => {
   const d = readRst(lines('.. note:: KVM_RUN is', '   described below.', '', '.. kernel-doc:: include/x.h', '   :KVM_SECRET: KVM_HIDDEN', '', '.. a comment KVM_COMMENTED', '', '- item KVM_CREATE_VM', '- other', '', '1. first', '2. second'));
   const kinds = d.blocks.map((b) => b.kind);

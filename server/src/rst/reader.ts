@@ -15,6 +15,8 @@ import {
 } from './types';
 
 const ADORN = /^([!-/:-@[-`{-~])\1*[ \t]*$/;
+/** the first character of a quoted literal block's lines (docutils: any non-alphanumeric 7-bit printable) */
+const QUOTED = /^[!-/:-@[-`{-~]/;
 const SIMPLE_TABLE_TOP = /^([ \t]*)=+( +=+)+[ \t]*$/;
 const SIMPLE_TABLE_BORDER = /^[ \t]*=+[ =]*$/;
 const SPAN_LINE = /^[ \t]*-+( +-+)*[ \t]*$/;
@@ -198,6 +200,14 @@ export function readRst(text: string): RstDocument {
     // skip blank lines, then an indented block
     let j = markerLine + 1;
     while (j < n && isBlank(lines[j])) j++;
+    // a quoted literal block: unindented lines that all start with the same punctuation character
+    if (j < n && indentWidth(lines[j]!) === indent && QUOTED.test(lines[j]!.slice(leadingChars(lines[j]!)))) {
+      const q = lines[j]!.trimStart()[0]!;
+      let k = j;
+      while (k < n && !isBlank(lines[k]) && indentWidth(lines[k]!) === indent && lines[k]!.trimStart()[0] === q) k++;
+      pushLiteral(j, k - 1, via);
+      return k;
+    }
     if (j >= n || indentWidth(lines[j]!) <= indent) {
       problems.push({ code: 'literal-expected', range: trimmedRange(markerLine), message: 'Literal block expected after "::"; none found (the block must be indented).' });
       return markerLine + 1;
