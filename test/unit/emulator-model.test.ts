@@ -368,3 +368,26 @@ describe('learning from the trace', () => {
     err(o, 'EINVAL');
   });
 });
+
+describe('state the model may not know', () => {
+  test('after an unrecorded memslot change, pre-fault results are assumed, not exact', () => {
+    const r = new Rig({ host: '4k' });
+    r.region({ slot: 0, gpa: 0n, size: 2n * MiB });
+    r.addVcpu();
+    assert.equal(r.pf(0n, 4096n).certainty, 'exact');
+    r.call(r.vm, 'KVM_SET_USER_MEMORY_REGION', { kind: 'unrecorded' }, { ret: 0 });
+    const o = r.pf(0n, 4096n);
+    ok(o);
+    assert.equal(o.certainty, 'assumed');
+    assert.ok(o.assumptions.some((a) => /not recorded/.test(a)));
+  });
+  test('an adopted VM: its memslots from before the trace are unknown', () => {
+    const m = new KvmModel({ profile: exactProfile({}) });
+    m.adopt(1, 10, 'vcpu');
+    const o = m.call({ pid: 1, fd: 10, request: PF, arg: { kind: 'struct', fields: { gpa: 0n, size: 4096n, flags: 0n } } });
+    err(o, 'ENOENT');
+    assert.equal(o.certainty, 'assumed');
+    // the argument checks do not depend on memslots: still exact
+    assert.equal(m.call({ pid: 1, fd: 10, request: PF, arg: { kind: 'struct', fields: { gpa: 1n, size: 4096n, flags: 0n } } }).certainty, 'exact');
+  });
+});

@@ -213,6 +213,8 @@ class Ctx {
   levelDims = 0;
   notes: string[] | undefined;
   unknown = false;
+  /** the result rests on state the model may not know fully: at best 'assumed' */
+  stateAssumed = false;
   note(s: string): void {
     if (!this.notes) this.notes = [s];
     else if (!this.notes.includes(s)) this.notes.push(s);
@@ -331,16 +333,21 @@ export class KvmModel {
       if (viaFd?.kind === 'vm') return viaFd;
       const last = this.lastVm ? this.objs.get(this.lastVm) : undefined;
       if (last?.kind === 'vm' && last.mm === this.mm(pid)) return last;
-      return this.newVm(pid, info.vmType ?? KVM_X86_DEFAULT_VM, info.vmType !== undefined);
+      const vm = this.newVm(pid, info.vmType ?? KVM_X86_DEFAULT_VM, info.vmType !== undefined);
+      vm.uncertain = 'the VM was created before the trace: memslots set up before it are not known';
+      return vm;
     };
     let obj: Obj;
     switch (kind) {
       case 'system':
         obj = this.newObj<SystemObj>({ kind: 'system', id: '' }, 'kvm');
         break;
-      case 'vm':
-        obj = this.newVm(pid, info.vmType ?? KVM_X86_DEFAULT_VM, info.vmType !== undefined);
+      case 'vm': {
+        const vm = this.newVm(pid, info.vmType ?? KVM_X86_DEFAULT_VM, info.vmType !== undefined);
+        vm.uncertain = 'the VM was created before the trace: memslots set up before it are not known';
+        obj = vm;
         break;
+      }
       case 'vcpu': {
         const vm = vmFor();
         obj = this.newVcpu(vm, info.vcpuIndex ?? this.freeVcpuIndex(vm));
@@ -683,7 +690,7 @@ export class KvmModel {
     const base = this.assumptionsFor(ctx.dims | ctx.levelDims);
     const out = o as Outcome;
     out.assumptions = ctx.notes ? [...base, ...ctx.notes] : (base as string[]);
-    if (out.certainty !== 'unknown') out.certainty = ctx.unknown ? 'unknown' : ctx.dims & this.defaultMask ? 'assumed' : out.certainty;
+    if (out.certainty !== 'unknown') out.certainty = ctx.unknown ? 'unknown' : ctx.dims & this.defaultMask || ctx.stateAssumed ? 'assumed' : out.certainty;
     if (rec) this.setVerdict(out, rec, partial);
     return out;
   }
@@ -778,6 +785,7 @@ export class KvmModel {
     ctx.levelDims = 0;
     ctx.notes = undefined;
     ctx.unknown = false;
+    ctx.stateAssumed = false;
     this.label = input.label;
     const rec = input.recorded;
     const request = input.request >>> 0;
@@ -1147,7 +1155,8 @@ export class KvmModel {
     const gmemOffset = v2 ? get('guest_memfd_offset') ?? 0n : 0n;
     const gmemFd = v2 ? get('guest_memfd') : undefined;
     if (slot === undefined || flagsB === undefined || gpa === undefined || size === undefined || uaddr === undefined) {
-      // unknown: the state is no longer known either for this VM's memslots -> nothing changes, say so
+      // the memslots may have changed in a way the model cannot see: later results rest on the ones it knew
+      if (!rec || (rec.ret !== null && rec.ret >= 0)) vm.uncertain = 'a memslot change earlier in the trace was not recorded';
       ctx.note('memslot contents not recorded: the model keeps the memslots it knew');
       return this.finish(this.unknownOutcome(op, 'struct kvm_userspace_memory_region was not recorded', 'vm'), ctx, rec);
     }
@@ -1323,7 +1332,10 @@ export class KvmModel {
     const p = this.profile;
     ctx.dims |= B_KERNEL | B_ARCH;
     if (address === undefined || size === undefined || attributes === undefined || flags === undefined) {
-      if (!rec || rec.ret === 0) ctx.note('memory attributes not recorded: the private/shared state of this VM is no longer known exactly');
+      if (!rec || rec.ret === 0) {
+        ctx.note('memory attributes not recorded: the private/shared state of this VM is no longer known exactly');
+        if (this.hasPrivateMem(vm)) vm.uncertain = 'a memory attribute change earlier in the trace was not recorded';
+      }
       return this.finish(this.unknownOutcome(op, 'struct kvm_memory_attributes was not recorded', 'vm'), ctx, rec);
     }
     if (p.arch !== 'x86_64') return this.finish(this.unknownOutcome(op, `memory attributes on ${p.arch} are not modelled`, 'vm'), ctx, rec);
@@ -1558,6 +1570,10 @@ export class KvmModel {
       return { runs, stop: g, errno: blocked.errno, why: blocked.why };
     }
     const isX86 = p.arch === 'x86_64';
+    if (vm.uncertain) {
+      ctx.stateAssumed = true;
+      ctx.note(`memslots as the model knows them (${vm.uncertain})`);
+    }
     const priv = isX86 && this.hasPrivateMem(vm);
     const isTdx = vm.type === VM_TDX;
     const as = vcpu.smm && vm.slots.length > 1 ? 1 : 0;

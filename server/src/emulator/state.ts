@@ -85,6 +85,8 @@ export interface VmObj {
   devices: string[];
   /** number of address spaces learned from KVM_CHECK_EXTENSION(KVM_CAP_MULTI_ADDRESS_SPACE) */
   learnedAs?: number;
+  /** why this VM's memslots/attributes may differ from what the model holds (an unrecorded change, an adopted VM) */
+  uncertain?: string;
 }
 
 export type Obj = SystemObj | VmObj | VcpuObj | GmemObj | DeviceObj | OtherObj;
