@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { cpus, totalmem } from 'node:os';
+import { cpus, totalmem, loadavg } from 'node:os';
 
 export type Verdict = 'met' | 'MISSED' | 'n/a' | '';
 
@@ -29,6 +29,8 @@ export class Report {
   readonly rows: Row[] = [];
   readonly started = new Date();
   readonly notes: string[] = [];
+  /** 1-minute load average at the start (other work on this 2-core machine slows every number) */
+  readonly loadAtStart = loadavg()[0]!;
 
   add(row: Row): Row {
     this.rows.push(row);
@@ -62,7 +64,8 @@ export class Report {
     const out = [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...body.map(line)];
     const notes = this.rows.filter((r) => r.note).map((r) => `- ${r.group} / ${r.name}: ${r.note}`);
     if (notes.length) out.push('', 'Notes:', ...notes);
-    if (this.notes.length) out.push('', ...this.notes.map((n) => `- ${n}`));
+    const load = `machine: ${cpus().length} cores; 1-min load average ${this.loadAtStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end (above ~1, other processes shared the CPU and the times are pessimistic)`;
+    out.push('', ...[...this.notes, load].map((n) => `- ${n}`));
     return out.join('\n');
   }
 
@@ -78,7 +81,7 @@ export class Report {
 
   write(path: string): void {
     mkdirSync(dirname(path), { recursive: true });
-    const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+    const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAtStart: this.loadAtStart, loadAtEnd: loadavg()[0] };
     writeFileSync(path, JSON.stringify({ started: this.started.toISOString(), finished: new Date().toISOString(), machine, summary: this.summary(), rows: this.rows, notes: this.notes }, null, 2) + '\n');
   }
 }
