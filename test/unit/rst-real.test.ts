@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { readApiDoc } from '../../server/src/rst/apiDoc';
 import { checkApiDoc } from '../../server/src/analysis/docChecks';
 import { readRst } from '../../server/src/rst/reader';
-import { docutilsSections, docutilsSectionsMany, plainTitle, realApiRst } from '../fixtures/rst/realApi';
+import { docutilsCounts, docutilsSections, docutilsSectionsMany, plainTitle, realApiRst } from '../fixtures/rst/realApi';
 
 for (const version of ['6.12', '6.1']) {
   const got = realApiRst(version);
@@ -49,6 +49,19 @@ for (const version of ['6.12', '6.1']) {
     const mine = doc.sections.map((s) => ({ title: plainTitle(s.title), level: s.level, underline: s.underlineRange.start.line }));
     assert.equal(mine.length, du.sections.length);
     assert.deepEqual(mine, du.sections);
+  });
+
+  test(`real api.rst ${version}: as many literal blocks, tables and fields as docutils`, { skip }, (t) => {
+    if ('reason' in got) return;
+    const du = docutilsCounts(got.path);
+    if ('reason' in du) return t.skip(du.reason);
+    const doc = readRst(readFileSync(got.path, 'utf8'));
+    const count = (k: string) => doc.blocks.filter((b) => b.kind === k).length;
+    assert.equal(count('literal'), du.literal, 'literal blocks');
+    assert.equal(count('field'), du.field, 'fields');
+    // docutils drops a table it cannot build (text in a column margin, no bottom border) for an error message
+    const tables = doc.blocks.filter((b) => (b.kind === 'simpleTable' && !b.overflows.length && !b.malformed) || b.kind === 'gridTable').length;
+    assert.equal(tables, du.table, 'tables');
   });
 
   test(`real api.rst ${version}: diagnostics by code`, { skip }, (t) => {
