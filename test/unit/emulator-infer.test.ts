@@ -30,6 +30,10 @@ test('KVM_CHECK_EXTENSION(236) = 0: TDP off, a kernel before 6.11 or not x86 -> 
   assert.equal(inf.profile.tdp, false);
   assert.equal(inf.profile.arch, 'x86_64');
   assert.equal(inf.profile.source.tdp, 'default', 'several profiles explain it: assumed, not inferred');
+  assert.deepEqual(inf.explaining[0], { kernel: '6.18+', arch: 'x86_64', archPrefault: false, tdp: false });
+  assert.ok(inf.explaining.some((c) => c.kernel === 'pre-6.11' && c.tdp));
+  assert.ok(inf.explaining.some((c) => c.arch === 'arm64' && !c.archPrefault));
+  assert.ok(!inf.explaining.some((c) => c.arch === 'x86_64' && c.kernel !== 'pre-6.11' && c.tdp));
   assert.ok(inf.reasons.some((r) => /line 9/.test(r)));
 });
 

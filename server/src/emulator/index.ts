@@ -29,4 +29,4 @@ export {
   DEFAULT_PROFILE, resolveProfile, exactProfile, assumptionText, describeProfile, profileValues, hasPrefault, hostLevel, kernelAtLeast,
 } from './profile';
 export { KvmModel, type KvmModelOptions } from './model';
-export { inferProfile, inferFromObservations, type Inference } from './infer';
+export { inferProfile, inferFromObservations, type Inference, type ProfileCandidate } from './infer';

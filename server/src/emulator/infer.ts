@@ -25,9 +25,16 @@ export interface Inference {
   conflicts: string[];
   /** the observations used */
   observations: Observation[];
+  /**
+   * every (kernel, arch, pre-fault series, TDP) combination that explains the recorded results as well as the
+   * chosen one (the chosen one first); host backing and 1 GiB support come from stage-2 levels separately
+   */
+  explaining: ProfileCandidate[];
 }
 
-type Cand = Pick<Profile, 'kernel' | 'arch' | 'archPrefault' | 'tdp'>;
+export type ProfileCandidate = Pick<Profile, 'kernel' | 'arch' | 'archPrefault' | 'tdp'>;
+
+type Cand = ProfileCandidate;
 
 const KERNEL_PREF: KernelVersion[] = ['6.18+', '6.16-6.17', '6.11-6.15', 'pre-6.11'];
 const ARCH_PREF: Arch[] = ['x86_64', 'arm64', 's390'];
@@ -132,11 +139,13 @@ export function inferFromObservations(observations: readonly Observation[], sett
   }
   const inferred: Partial<Profile> = {};
   const assumed: Partial<Profile> = {};
+  let explaining: Cand[] = [];
   const why: Partial<Record<ProfileKey, string>> = {};
   if (cands.length) {
     const min = Math.min(...cands.map((c) => fails.get(c)!.length));
     const best = cands.filter((c) => fails.get(c)!.length === min).sort((a, b) => prefRank(a) - prefRank(b));
     const chosen = best[0]!;
+    explaining = best.map((c) => ({ ...c }));
     if (min > 0) {
       const unexplained = fails.get(chosen)!;
       for (const o of unexplained.slice(0, 5)) conflicts.push(`no profile explains ${describeObs(o)} together with the other results`);
@@ -203,7 +212,7 @@ export function inferFromObservations(observations: readonly Observation[], sett
     if (inferred.gib1) reasons.push(`1 GiB pages supported: ${why.gib1}`);
   }
   if (!reasons.length) reasons.push('no recorded result tells the profile apart: defaults used');
-  return { profile: resolveProfile(settings, inferred, why, assumed), reasons, conflicts, observations: [...observations] };
+  return { profile: resolveProfile(settings, inferred, why, assumed), reasons, conflicts, observations: [...observations], explaining };
 }
 
 /**
