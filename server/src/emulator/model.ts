@@ -8,7 +8,7 @@
  */
 import { FdTables } from '../common/fdTable';
 import {
-  KVMIO, capName, decodeRequest, errnoByName, ioctlByName,
+  KVMIO, capName, capNumber, decodeRequest, errnoByName, ioctlByName,
   KVM_CAP_PRE_FAULT_MEMORY, KVM_MEM_GUEST_MEMFD, KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY, KVM_MEMORY_ATTRIBUTE_PRIVATE,
   KVM_SEV_SNP_LAUNCH_FINISH, KVM_TDX_FINALIZE_VM, KVM_X86_DEFAULT_VM, KVM_X86_SEV_ES_VM, KVM_X86_SNP_VM, KVM_X86_SW_PROTECTED_VM,
   KVM_X86_TDX_VM, MEMSLOT_FLAGS, SEV_CMDS, TDX_CMDS, VM_TYPES,
@@ -105,10 +105,7 @@ const MEM_MAX_NR_PAGES = 2 ** 31 - 1;
 /** KVM_DIRTY_RING_MAX_ENTRIES * sizeof(struct kvm_dirty_gfn) */
 const DIRTY_RING_MAX_BYTES = 65536n * 16n;
 
-const CAP = (name: string): number => {
-  for (let n = 0; n < 400; n++) if (capName(n) === name) return n;
-  return -1;
-};
+const CAP = (name: string): number => capNumber(name) ?? -1;
 const CAP_NUM = {
   USER_MEMORY2: CAP('KVM_CAP_USER_MEMORY2'),
   MEMORY_ATTRIBUTES: CAP('KVM_CAP_MEMORY_ATTRIBUTES'),
