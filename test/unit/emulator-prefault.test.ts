@@ -452,3 +452,16 @@ describe('Memslots around pre-faults', () => {
     ok(r.pf(2n * GiB, 4n * KiB));
   });
 });
+
+describe('old names', () => {
+  test('a capture in the pre-merge spelling (base_address) is read and compared like gpa', () => {
+    const r = new Rig({ host: '4k' });
+    r.region({ slot: 0, gpa: 0n, size: 2n * MiB });
+    r.addVcpu();
+    const o = r.m.call({ pid: r.pid, fd: r.vcpu, request: PF, arg: { kind: 'struct', fields: { base_address: 0n, size: 4n * MiB, flags: 0n } }, recorded: { ret: 0, after: { base_address: 2n * MiB, size: 2n * MiB } } });
+    assert.equal(o.ret, 0);
+    assert.equal(o.verdict, 'match', o.verdictWhy);
+    const bad = r.m.call({ pid: r.pid, fd: r.vcpu, request: PF, arg: { kind: 'struct', fields: { base_address: 0n, size: 4n * MiB, flags: 0n } }, recorded: { ret: 0, after: { base_address: MiB, size: 3n * MiB } } });
+    assert.equal(bad.verdict, 'possible');
+  });
+});

@@ -716,12 +716,14 @@ export class KvmModel {
         const ra = rec.after;
         const oa = o.after;
         // named loads for the pre-fault struct (the common case), keyed loads otherwise
+        // a capture in the old spelling says base_address for gpa
+        const rg = ra.gpa ?? ra.base_address;
         const k = partial
-          ? differs(ra.gpa, oa.gpa) ? 'gpa' : differs(ra.size, oa.size) ? 'size' : differs(ra.flags, oa.flags) ? 'flags' : undefined
-          : Object.keys(ra).find((x) => differs(ra[x], oa[x]));
+          ? differs(rg, oa.gpa) ? 'gpa' : differs(ra.size, oa.size) ? 'size' : differs(ra.flags, oa.flags) ? 'flags' : undefined
+          : Object.keys(ra).find((x) => differs(ra[x], oa[x === 'base_address' ? 'gpa' : x]));
         if (k !== undefined) {
-          const v = ra[k]!;
-          const p = oa[k]!;
+          const v = k === 'gpa' ? rg! : ra[k]!;
+          const p = oa[k === 'base_address' ? 'gpa' : k]!;
           if (partial && this.partialOk(partial, ra)) return this.put(o, 'possible', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}: a signal can stop the loop early after some progress (the call still returns 0)`);
           return this.put(o, 'mismatch', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}`);
         }
@@ -1480,12 +1482,13 @@ export class KvmModel {
     let followed = false;
     if (rec && rec.ret !== null) {
       const ra = rec.after;
+      const rag = ra ? ra.gpa ?? ra.base_address : undefined;
       if (rec.ret < 0) {
         if (progressed || plan.errno !== normErrno(rec.errno)) followed = true;
         applyTo = g;
         if (plan.errno === null || progressed) this.openGateOnRecord(vm, rec);
-      } else if (ra?.gpa !== undefined && ra.gpa !== stopGpa && ra.gpa % PAGE === 0n && ra.gpa >= gpa && ra.gpa <= gpa + size) {
-        applyTo = Number(ra.gpa >> 12n);
+      } else if (rag !== undefined && rag !== stopGpa && rag % PAGE === 0n && rag >= gpa && rag <= gpa + size) {
+        applyTo = Number(rag >> 12n);
         followed = true;
       }
       if (rec.ret === 0 && vm.gate === 'unknown') vm.gate = 'open';
@@ -1502,7 +1505,7 @@ export class KvmModel {
 
   /** Is a recorded (ret 0, gpa/size after) a place where a signal can stop the loop? */
   private partialOk(c: PartialCheck, ra: Readonly<Record<string, bigint | undefined>>): boolean {
-    const ag = ra.gpa;
+    const ag = ra.gpa ?? ra.base_address;
     const as = ra.size;
     if (ag === undefined) return false;
     if (as !== undefined && ag + as !== c.gpa + c.size) return false;
