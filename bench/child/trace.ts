@@ -71,6 +71,7 @@ async function main(): Promise<void> {
   const [mode, path] = process.argv.slice(2);
   if (!mode || (!path && mode !== 'noop')) throw new Error('usage: MODE FILE');
   const out: Record<string, unknown> = { mode };
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   switch (mode) {
     case 'noop':
@@ -106,6 +107,8 @@ async function main(): Promise<void> {
       throw new Error(`unknown mode ${mode}`);
   }
   out.ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  out.cpuMs = (cpu.user + cpu.system) / 1000;
   out.maxRssKiB = process.resourceUsage().maxRSS;
   process.stdout.write(JSON.stringify(out) + '\n');
 }

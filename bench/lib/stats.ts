@@ -30,3 +30,22 @@ export function timeRuns(fn: () => void, runs: number, warmup = 2): number[] {
 export function median(samples: number[]): number {
   return percentile([...samples].sort((a, b) => a - b), 50);
 }
+
+/** Like timeRuns, with the CPU time (user + system) of each run too: on a loaded machine it estimates the unloaded time. */
+export function timeRunsCpu(fn: () => void, runs: number, warmup = 2): { wall: number[]; cpu: number[] } {
+  for (let i = 0; i < warmup; i++) fn();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const c = process.cpuUsage();
+    const t = performance.now();
+    fn();
+    wall.push(performance.now() - t);
+    const d = process.cpuUsage(c);
+    cpu.push((d.user + d.system) / 1000);
+  }
+  return { wall, cpu };
+}
+
+/** Above this 1-minute load average (2 cores), times are judged by CPU time rather than wall time. */
+export const LOADED = 1.5;
