@@ -236,6 +236,12 @@ describe('api.rst over LSP', () => {
     await c.changeText(uri, renumbered);
     const after = await c.diagnostics(uri);
     for (const code of ['RST201', 'RST202', 'RST203']) assert.ok(!after.some((x) => x.code === code), `${code} after renumbering`);
+    // source.fixAll applies every preferred fix at once
+    const all = ((await c.codeActions(uri, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, [], ['source.fixAll'])) ?? []) as CodeAction[];
+    assert.equal(all.length, 1);
+    await c.changeText(uri, applyEdits(mistakes, all[0]!.edit!.changes![uri]!));
+    const fixedAll = await c.diagnostics(uri);
+    for (const code of ['RST101', 'RST205', 'RST206', 'RST211', 'RST213']) assert.ok(!fixedAll.some((x) => x.code === code), `${code} after fix all`);
     // adding the missing field
     const { a: add } = await fixFor('RST204');
     await c.changeText(uri, applyEdits(mistakes, add.edit!.changes![uri]!));

@@ -385,7 +385,7 @@ function checkFields(doc: ApiDoc, s: ApiSection, out: Finding[]): void {
     if (bad.length) {
       const near = bad.map((b) => nearNames(b, KNOWN_TYPES, 3)[0]).filter((x): x is string => !!x);
       out.push(finding('RST205', type.valueRange, `:Type: ${bad.map((b) => `"${b}"`).join(', ')} is not one of ${KNOWN_TYPES.slice(0, 4).join(', ')} (or their combinations).${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`, {
-        fixes: near.length === bad.length && bad.length === 1 ? [{ title: `Replace with ${near[0]}`, edits: [{ range: findInRange(doc, type.valueRange, type.value.includes(bad[0]!) ? bad[0]! : type.value) ?? type.valueRange, newText: near[0]! }] }] : [],
+        fixes: near.length === bad.length && bad.length === 1 ? [{ title: `Replace with ${near[0]}`, edits: [{ range: findInRange(doc, type.valueRange, type.value.includes(bad[0]!) ? bad[0]! : type.value) ?? type.valueRange, newText: near[0]! }], preferred: true }] : [],
       }));
     }
   }
