@@ -472,10 +472,10 @@ export class TraceReader implements StreamingTraceReader {
   }
 
   /** Resolve the pid of a line, and the fd-table key. */
-  private resolvePid(prefix: Prefix | undefined): { pid: number | null; key: number } {
+  private resolvePid(prefix: Prefix | undefined, resumedName?: string): { pid: number | null; key: number } {
     const s = this.s;
     if (prefix && prefix.pid !== undefined) {
-      this.seePid(prefix.pid);
+      this.seePid(prefix.pid, resumedName);
       s.lastKey = prefix.pid;
       return { pid: prefix.pid, key: prefix.pid };
     }
@@ -487,20 +487,35 @@ export class TraceReader implements StreamingTraceReader {
       const p = s.live.values().next().value as number;
       return { pid: p, key: p };
     }
-    if (s.mainPid !== null && s.sawPrefixed) return { pid: null, key: s.mainPid };
+    if (s.mainPid !== null && s.sawPrefixed) return { pid: s.mainPid, key: s.mainPid };
     s.unnamedUsed = true;
     return { pid: null, key: UNNAMED_PROCESS };
   }
 
-  private seePid(pid: number): void {
+  private seePid(pid: number, resumedName?: string): void {
     const s = this.s;
     if (s.known.has(pid)) return;
     s.known.add(pid);
     s.live.add(pid);
     s.sawPrefixed = true;
-    // a child whose clone is still in flight: link it now with the clone's flags
     let inflight: Pending | undefined;
     for (const p of s.pending.values()) if (CLONE_CALLS.has(p.name) && p.key !== pid) inflight = p;
+    // the process of the unprefixed lines shows its pid: the first pid seen that is not a child being made,
+    // or the one whose first line resumes the unnamed process's unfinished call
+    const unnamedPending = s.pending.get(UNNAMED_PROCESS);
+    const resumesUnnamed = resumedName !== undefined && unnamedPending?.name === resumedName;
+    if (s.mainPid === null && s.unnamedUsed && (!inflight || resumesUnnamed) && !s.attached.has(pid)) {
+      s.mainPid = pid;
+      s.fds.thread(UNNAMED_PROCESS, pid);
+      // a call of the unnamed process still unfinished is this pid's: its `resumed` line will say [pid N]
+      if (unnamedPending) {
+        s.pending.delete(UNNAMED_PROCESS);
+        s.pending.set(pid, { ...unnamedPending, key: pid, base: { ...unnamedPending.base, pid } });
+        if (s.lastTarget?.pending === UNNAMED_PROCESS) s.lastTarget = { pending: pid };
+      }
+      return;
+    }
+    // a child whose clone is still in flight: link it now with the clone's flags
     if (inflight) {
       this.link(inflight.key, pid, inflight.cloneFlags ?? '', inflight.name);
       s.attached.delete(pid);
@@ -511,18 +526,6 @@ export class TraceReader implements StreamingTraceReader {
       s.attached.delete(pid);
       const parent = s.mainPid ?? (s.lastKey !== pid ? s.lastKey : UNNAMED_PROCESS);
       s.fds.thread(parent, pid);
-      return;
-    }
-    if (s.mainPid === null && s.unnamedUsed) {
-      s.mainPid = pid;
-      s.fds.thread(UNNAMED_PROCESS, pid);
-      // a call of the unnamed process still unfinished is this pid's: its `resumed` line will say [pid N]
-      const p = s.pending.get(UNNAMED_PROCESS);
-      if (p) {
-        s.pending.delete(UNNAMED_PROCESS);
-        s.pending.set(pid, { ...p, key: pid, base: { ...p.base, pid } });
-        if (s.lastTarget?.pending === UNNAMED_PROCESS) s.lastTarget = { pending: pid };
-      }
       return;
     }
     if (s.firstPid === null) {
@@ -539,8 +542,8 @@ export class TraceReader implements StreamingTraceReader {
     else this.s.fds.thread(parent, child);
   }
 
-  private base(prefix: Prefix, lineNo: number, whole: Range): { base: EventBase; key: number } {
-    const { pid, key } = this.resolvePid(prefix);
+  private base(prefix: Prefix, lineNo: number, whole: Range, resumedName?: string): { base: EventBase; key: number } {
+    const { pid, key } = this.resolvePid(prefix, resumedName);
     const base: EventBase = { index: 0, format: this.forced === 'capture' || this.s.captureMode ? 'capture' : 'strace', line: lineNo, range: whole, pid };
     if (prefix.pidRange) base.pidRange = prefix.pidRange;
     if (prefix.comm !== undefined) {
@@ -657,7 +660,7 @@ export class TraceReader implements StreamingTraceReader {
 
   private resumed(k: Extract<LineKind, { kind: 'resumed' }>, src: Src, lineNo: number, whole: Range): void {
     const s = this.s;
-    const { base, key } = this.base(k.prefix, lineNo, whole);
+    const { base, key } = this.base(k.prefix, lineNo, whole, k.name);
     let p = s.pending.get(key);
     let pkey = key;
     if ((!p || p.name !== k.name) && k.prefix.pid === undefined) {
