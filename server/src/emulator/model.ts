@@ -695,8 +695,23 @@ export class KvmModel {
   private setVerdict(o: Outcome, rec: RecordedResult, partial?: PartialCheck): void {
     if (rec.ret === null) return this.put(o, 'unknown', 'the call did not finish in the trace');
     const recErr = rec.ret < 0 ? normErrno(rec.errno) ?? '?' : null;
-    // fast path: the common exact match without a struct to compare
-    if (o.ret === rec.ret && (rec.ret >= 0 || o.errno === recErr) && !(rec.after && o.after)) {
+    if (o.ret !== null && o.ret === rec.ret && (rec.ret >= 0 || o.errno === recErr)) {
+      if (rec.after && o.after) {
+        const ra = rec.after;
+        const oa = o.after;
+        // a capture in the old spelling says base_address for gpa
+        const rg = ra.gpa ?? ra.base_address;
+        // named loads for the pre-fault struct (the common case), keyed loads otherwise
+        const k = partial
+          ? differs(rg, oa.gpa) ? 'gpa' : differs(ra.size, oa.size) ? 'size' : differs(ra.flags, oa.flags) ? 'flags' : undefined
+          : Object.keys(ra).find((x) => differs(ra[x], oa[x === 'base_address' ? 'gpa' : x]));
+        if (k !== undefined) {
+          const v = k === 'gpa' ? rg! : ra[k]!;
+          const p = oa[k === 'base_address' ? 'gpa' : k]!;
+          if (partial && this.partialOk(partial, ra)) return this.put(o, 'possible', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}: a signal can stop the loop early after some progress (the call still returns 0)`);
+          return this.put(o, 'mismatch', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}`);
+        }
+      }
       return this.put(o, 'match', rec.ret === 0 ? 'recorded 0 as predicted' : `recorded ${recErr ? `-1 ${recErr}` : rec.ret} as predicted`);
     }
     const recText = recErr ? `-1 ${recErr}` : String(rec.ret);
@@ -710,26 +725,6 @@ export class KvmModel {
       return this.put(o, 'unknown', `the model cannot predict this call (${o.why})`);
     }
     const predText = o.ret < 0 ? `-1 ${o.errno}` : String(o.ret);
-    const sameRet = o.ret === rec.ret && (o.ret >= 0 || o.errno === recErr);
-    if (sameRet) {
-      if (rec.after && o.after) {
-        const ra = rec.after;
-        const oa = o.after;
-        // named loads for the pre-fault struct (the common case), keyed loads otherwise
-        // a capture in the old spelling says base_address for gpa
-        const rg = ra.gpa ?? ra.base_address;
-        const k = partial
-          ? differs(rg, oa.gpa) ? 'gpa' : differs(ra.size, oa.size) ? 'size' : differs(ra.flags, oa.flags) ? 'flags' : undefined
-          : Object.keys(ra).find((x) => differs(ra[x], oa[x === 'base_address' ? 'gpa' : x]));
-        if (k !== undefined) {
-          const v = k === 'gpa' ? rg! : ra[k]!;
-          const p = oa[k === 'base_address' ? 'gpa' : k]!;
-          if (partial && this.partialOk(partial, ra)) return this.put(o, 'possible', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}: a signal can stop the loop early after some progress (the call still returns 0)`);
-          return this.put(o, 'mismatch', `recorded ${k}=${hex(v)} after the call, the model expects ${hex(p)}`);
-        }
-      }
-      return this.put(o, 'match', rec.ret === 0 ? 'recorded 0 as predicted' : `recorded ${recText} as predicted`);
-    }
     if (possible) return this.put(o, 'possible', `recorded ${recText} where ${predText} was predicted: ${possible.why}`);
     return this.put(o, 'mismatch', `recorded ${recText}, the model predicts ${predText}: ${o.why}`);
   }
