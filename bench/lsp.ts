@@ -153,6 +153,8 @@ export async function benchLsp(report: Report, opts: { samples: number }): Promi
     await client.hover(small, 2, 10);
     const idle = procStatus(client.proc.pid!);
     const uri = uriOf(tr.path);
+    let progress = 0;
+    client.conn.onNotification('$/progress', () => void progress++);
     // probe: a cheap request every 10 ms while the trace loads; its latency is the event loop's stall
     const probes: number[] = [];
     let loading = true;
@@ -177,7 +179,7 @@ export async function benchLsp(report: Report, opts: { samples: number }): Promi
     report.add({
       group: G, name: 'longest event-loop stall while the 10^6-line trace loads', value: stall.max, unit: 'ms',
       baseline: `probe p50 ${fmt(stall.p50)} ms`, target: '<= 100 ms', verdict: verdict(stall.max <= 100),
-      note: `latency of a hover on another document sent every 10 ms during the load (${stall.n} probes)`, extra: stall,
+      note: `latency of a hover on another document sent every 10 ms during the load (${stall.n} probes); ${progress} $/progress notifications during the load`, extra: { ...stall, progress },
     });
     const growth = (loaded.hwmKiB - idle.rssKiB) / 1024;
     report.add({
