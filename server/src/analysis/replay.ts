@@ -180,6 +180,17 @@ export class ModelEventAdapter {
 
   constructor(private readonly model?: KvmModel) {}
 
+  /** A copy of the adoption state, to resume converting from a checkpoint. */
+  clone(): ModelEventAdapter {
+    const c = new ModelEventAdapter(this.model);
+    for (const [k, v] of this.vmFds) c.vmFds.set(k, [v[0], v[1]]);
+    for (const x of this.adoptedFds) c.adoptedFds.add(x);
+    for (const x of this.adoptedVms) c.adoptedVms.add(x);
+    for (const x of this.opened) c.opened.add(x);
+    for (const [k, v] of this.owners) c.owners.set(k, new Set(v));
+    return c;
+  }
+
   /** The model events for one reader event (usually 0 or 1). Adopts unknown fds into `model` if given. */
   convert(ev: TraceEvent, model: KvmModel | undefined = this.model): ModelEvent[] {
     const pid = ev.pid ?? 0;
@@ -459,7 +470,8 @@ export class Replayer {
   private readonly maxExplained: number;
   private readonly explanationCache = new Map<string, string[]>();
 
-  constructor(opts: ReplayerOptions, model?: KvmModel, adapter?: ModelEventAdapter) {
+  constructor(opts: ReplayerOptions, model?: KvmModel, adapter?: ModelEventAdapter, assumedThreads?: ReadonlyMap<number, string>) {
+    if (assumedThreads) for (const [k, v] of assumedThreads) this.assumedThreads.set(k, v);
     this.profile = opts.profile;
     this.model = model ?? new KvmModel({ profile: opts.profile });
     this.adapter = adapter ?? new ModelEventAdapter();
@@ -504,7 +516,7 @@ export class Replayer {
   }
 
   /** pids the model took for threads of another process because their clone/fork is not in the trace */
-  private readonly assumedThreads = new Map<number, string>();
+  readonly assumedThreads = new Map<number, string>();
 
   private result(ev: TraceEvent, c: IoctlCall, o: Outcome): ReplayedCall {
     for (const a of o.assumptions) {

@@ -1,37 +1,38 @@
 /**
- * The analysis of one trace document, as the editor needs it: the reader's events and findings, the
- * pre-fault checks, and the replay through the KVM model with checkpoints.
+ * The analysis of one trace document, as the editor needs it: the reader's findings, the pre-fault checks, and
+ * the replay through the KVM model, without holding the reader's events.
  *
- * - `analyzeTrace(text, opts)` reads the text, infers the profile, and replays the whole trace once: that
- *   pass yields the KVM2xx findings, per-VM/vCPU counts (code lenses), the objects (symbols) and a model
- *   checkpoint every `checkpointEvery` events.
- * - Per-call results (inlay hints, hovers) are computed for the requested range only: from the checkpoint
- *   before it, by re-running at most `checkpointEvery` events per chunk; chunks are kept in a small LRU.
- * - The model state at a line (`stateAt`) is found the same way: never by re-running from the top.
+ * - Pass 1 reads the text line by line (events are dropped as they come) for the pre-fault checks, the
+ *   objects (symbols, code lenses), the processes, and the profile inference.
+ * - Pass 2 reads it again and replays it, and every `linesPerChunk` lines saves a checkpoint: the reader's state,
+ *   the model, and the adapter. It keeps the KVM2xx findings and per-VM/vCPU counts.
+ * - Per-call results and events (inlay hints, hovers, definitions, kvmLens/replayCalls) are computed per chunk,
+ *   for the requested lines only: the chunk's lines are read again from its checkpoint and replayed from its
+ *   model; a small LRU keeps the last chunks. `stateAt(line)` is found the same way; nothing re-runs from the top.
+ *
+ * Memory: the checkpoints (one reader state and one model per chunk) and the compact indexes; never the events.
  */
 import type { Finding } from '../common/findings';
 import type { Range, Position } from '../common/range';
 import { containsPosition } from '../common/range';
 import { KvmModel, type ModelEvent, type ResolvedProfile, type Snapshot } from '../emulator/index';
 import { VM_TYPES } from '../kvm/vm';
+import { cloneState, TraceReader, type ReaderState } from '../trace/reader';
 import type { FdInfo, IoctlCall, TraceEvent } from '../trace/types';
 import { PrefaultChecker } from './prefaultChecks';
 import {
   conflictFinding, inferProfileBounded, ioctlOf, mismatchFinding, ModelEventAdapter, profileFinding, profileSettingsFrom, Replayer,
   type ReplayedCall, type ReplayOptions,
 } from './replay';
-import { readWholeTrace } from './traceSource';
 import { bytesLabel, hex64, num } from './traceValues';
 
 export interface TraceAnalysisOptions {
   replay?: ReplayOptions;
   fileName?: string;
-  /** events between two model checkpoints (default 512) */
-  checkpointEvery?: number;
-  /** chunks of per-call results kept (default 64) */
+  /** lines between two checkpoints (default 512) */
+  linesPerChunk?: number;
+  /** chunks of per-call results kept (default 32) */
   cacheChunks?: number;
-  /** events and reader findings already read (e.g. by the reader's incremental TraceDocument) */
-  read?: { events: TraceEvent[]; findings: Finding[] };
 }
 
 export interface MemslotInfo {
@@ -74,71 +75,132 @@ export interface ProcessInfo {
   vms: number[];
 }
 
+interface Checkpoint {
+  /** first line of the chunk */
+  line: number;
+  reader: ReaderState;
+  model: KvmModel;
+  adapter: ModelEventAdapter;
+  assumedThreads: Map<number, string>;
+  /** smallest and largest first line of the events emitted while reading this chunk (-1: none) */
+  minLine: number;
+  maxLine: number;
+  /** KVM calls emitted in this chunk */
+  calls: number;
+}
+
+interface Chunk {
+  events: TraceEvent[];
+  /** by event index */
+  calls: Map<number, ReplayedCall>;
+  /** event index by first line (and resumed line) */
+  byLine: Map<number, number>;
+}
+
+/** Offsets of line starts, for reading lines again without splitting the whole text. */
+function lineStarts(text: string): Uint32Array | number[] {
+  const starts: number[] = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return text.length < 0xffffffff ? Uint32Array.from(starts) : starts;
+}
+
 export class TraceAnalysis {
-  readonly events: TraceEvent[];
-  readonly readerFindings: Finding[];
+  readonly readerFindings: Finding[] = [];
   readonly checkFindings: Finding[] = [];
   readonly replayFindings: Finding[] = [];
   readonly profile: ResolvedProfile;
   readonly inferenceReasons: string[];
   readonly conflicts: string[];
   readonly settingErrors: string[];
-  /** KVM calls in line order: event indexes */
-  readonly callEvents: number[] = [];
   readonly objects = new Map<number, KvmObject>();
   readonly processes = new Map<number | null, ProcessInfo>();
   readonly summary = { calls: 0, match: 0, mismatch: 0, unknown: 0 };
-  private readonly eventByLine = new Map<number, number>();
-  private readonly checkpoints: KvmModel[] = [];
-  private readonly every: number;
-  private readonly chunkCache = new Map<number, Map<number, ReplayedCall>>();
+  /** number of reader events */
+  eventCount = 0;
+  private readonly text: string;
+  private readonly starts: Uint32Array | number[];
+  private readonly lines: number;
+  private readonly per: number;
+  private readonly checkpoints: Checkpoint[] = [];
+  private readonly cache = new Map<number, Chunk>();
   private readonly maxChunks: number;
-  private readonly adapter: ModelEventAdapter;
+  private readonly fileName: string | undefined;
 
   constructor(text: string, opts: TraceAnalysisOptions = {}) {
-    this.every = Math.max(16, opts.checkpointEvery ?? 512);
-    this.maxChunks = Math.max(2, opts.cacheChunks ?? 64);
-    const read = opts.read ?? readWholeTrace(text, opts.fileName);
-    this.events = read.events;
-    this.readerFindings = read.findings;
+    this.text = text;
+    this.fileName = opts.fileName;
+    this.per = Math.max(16, opts.linesPerChunk ?? 512);
+    this.maxChunks = Math.max(2, opts.cacheChunks ?? 32);
+    this.starts = lineStarts(text);
+    // a final newline does not start a line
+    this.lines = text.length === 0 ? 0 : text.endsWith('\n') ? this.starts.length - 1 : this.starts.length;
 
-    // pre-fault checks
+    // --- pass 1: reader findings, checks, objects, inference
     const checker = new PrefaultChecker((f) => this.checkFindings.push(f));
-    for (const ev of this.events) checker.event(ev);
-    checker.end();
-
-    // profile: settings, then inference over the whole trace
     const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
     this.settingErrors = errors;
     const conv = new ModelEventAdapter();
+    const queue: TraceEvent[] = [];
+    const reader = new TraceReader({ event: (e) => queue.push(e), finding: (f) => this.readerFindings.push(f) }, { fileName: opts.fileName });
     const self = this;
     function* modelEvents(): Generator<ModelEvent> {
-      for (const ev of self.events) yield* conv.convert(ev);
+      for (let l = 0; l < self.lines; l++) {
+        reader.pushLine(self.lineText(l));
+        for (const ev of queue.splice(0, queue.length)) {
+          self.eventCount++;
+          checker.event(ev);
+          self.index(ev);
+          yield* conv.convert(ev);
+        }
+      }
+      reader.end();
+      for (const ev of queue.splice(0, queue.length)) {
+        self.eventCount++;
+        checker.event(ev);
+        self.index(ev);
+        yield* conv.convert(ev);
+      }
     }
     const inf = inferProfileBounded(modelEvents(), settings);
+    checker.end();
     this.profile = inf.profile;
     this.inferenceReasons = inf.reasons;
     this.conflicts = inf.conflicts;
 
-    // the main replay pass
-    this.adapter = new ModelEventAdapter();
-    const rp = new Replayer({ profile: this.profile, window: this.every }, new KvmModel({ profile: this.profile }), this.adapter);
-    let firstCall: Range | undefined;
-    for (let i = 0; i < this.events.length; i++) {
-      const ev = this.events[i]!;
-      if (i % this.every === 0) this.checkpoints.push(rp.model.clone());
-      this.index(ev);
-      const r = rp.event(ev);
-      if (!r) continue;
-      firstCall ??= r.call.requestRange;
-      this.store(i, r);
-      this.count(r);
-      if (r.verdict === 'mismatch') this.replayFindings.push(mismatchFinding(r, this.profile));
+    // --- pass 2: replay with checkpoints
+    const adapter = new ModelEventAdapter();
+    const rp = new Replayer({ profile: this.profile }, new KvmModel({ profile: this.profile }), adapter);
+    const q2: TraceEvent[] = [];
+    const r2 = new TraceReader({ event: (e) => q2.push(e) }, { fileName: opts.fileName });
+    let first: Range | undefined;
+    const run = (cp: Checkpoint) => {
+      for (const ev of q2.splice(0, q2.length)) {
+        if (cp.minLine < 0 || ev.line < cp.minLine) cp.minLine = ev.line;
+        if (ev.line > cp.maxLine) cp.maxLine = ev.line;
+        const r = rp.event(ev);
+        if (!r) continue;
+        cp.calls++;
+        first ??= r.call.requestRange;
+        this.count(r);
+        if (r.verdict === 'mismatch') this.replayFindings.push(mismatchFinding(r, this.profile));
+      }
+    };
+    for (let l = 0; l <= this.lines; l++) {
+      if (l % this.per === 0 || l === this.lines) {
+        // the last checkpoint (at `lines`) stands for the events end() flushes
+        this.checkpoints.push({
+          line: l, reader: r2.saveState(), model: rp.model.clone(), adapter: adapter.clone(),
+          assumedThreads: new Map(rp.assumedThreads), minLine: -1, maxLine: -1, calls: 0,
+        });
+      }
+      const cp = this.checkpoints[this.checkpoints.length - 1]!;
+      if (l < this.lines) r2.pushLine(this.lineText(l));
+      else r2.end();
+      run(cp);
     }
-    this.callEvents.sort((a, b) => this.events[a]!.line - this.events[b]!.line || a - b);
-    if (firstCall) {
-      this.replayFindings.unshift(profileFinding(this.profile, this.inferenceReasons, firstCall));
-      if (this.conflicts.length) this.replayFindings.push(conflictFinding(this.conflicts, firstCall));
+    if (first) {
+      this.replayFindings.unshift(profileFinding(this.profile, this.inferenceReasons, first));
+      if (this.conflicts.length) this.replayFindings.push(conflictFinding(this.conflicts, first));
     }
   }
 
@@ -146,32 +208,30 @@ export class TraceAnalysis {
     return [...this.readerFindings, ...this.checkFindings, ...this.replayFindings];
   }
 
+  lineText(l: number): string {
+    const a = this.starts[l]!;
+    const b = l + 1 < this.starts.length ? this.starts[l + 1]! - 1 : this.text.length;
+    return this.text.slice(a, b);
+  }
+
   // ------------------------------------------------------------------------------------------------------------
-  // Indexing during the main pass
+  // Pass 1 indexes
 
   private index(ev: TraceEvent): void {
-    if (ev.kind === 'syscall' || ev.kind === 'qemu') {
-      this.eventByLine.set(ev.line, ev.index);
-      if (ev.kind === 'syscall' && ev.joined) this.eventByLine.set(ev.joined.resumedLine, ev.index);
-    }
     if (ev.kind === 'syscall' || ev.kind === 'qemu' || ev.kind === 'signal' || ev.kind === 'exit') {
       const p = this.processes.get(ev.pid);
       if (!p) this.processes.set(ev.pid, { pid: ev.pid, firstLine: ev.line, lastLine: ev.range.end.line, range: ev.range, vms: [] });
-      else {
-        p.lastLine = Math.max(p.lastLine, ev.range.end.line);
-        p.range = { start: p.range.start, end: ev.range.end.line >= p.range.end.line ? ev.range.end : p.range.end };
+      else if (ev.range.end.line >= p.lastLine) {
+        p.lastLine = ev.range.end.line;
+        p.range = { start: p.range.start, end: ev.range.end };
       }
     }
     const c = ioctlOf(ev);
     if (!c) return;
-    this.callEvents.push(ev.index);
     const name = c.info?.name;
-    // objects created here
     if ((name === 'KVM_CREATE_VM' || name === 'KVM_CREATE_VCPU') && ev.kind === 'syscall' && ev.fdEffect?.op === 'create' && ev.fdEffect.info?.objectId !== undefined) {
-      const info = ev.fdEffect.info;
-      this.addObject(name === 'KVM_CREATE_VM' ? 'vm' : 'vcpu', info, ev, c, true);
+      this.addObject(name === 'KVM_CREATE_VM' ? 'vm' : 'vcpu', ev.fdEffect.info, ev, c, true);
     }
-    // objects first seen in use
     const fi = c.fdInfo;
     if (fi && (fi.kind === 'vm' || fi.kind === 'vcpu') && fi.objectId !== undefined && !this.objects.has(fi.objectId)) {
       this.addObject(fi.kind, fi, ev, c, false);
@@ -213,10 +273,7 @@ export class TraceAnalysis {
       memslots: [],
     };
     this.objects.set(id, o);
-    if (kind === 'vm') {
-      const p = this.processes.get(ev.pid);
-      if (p) p.vms.push(id);
-    }
+    if (kind === 'vm') this.processes.get(ev.pid)?.vms.push(id);
   }
 
   private count(r: ReplayedCall): void {
@@ -236,112 +293,131 @@ export class TraceAnalysis {
     }
   }
 
-  private store(eventIndex: number, r: ReplayedCall): void {
-    const k = Math.floor(eventIndex / this.every);
-    let m = this.chunkCache.get(k);
-    if (!m) {
-      m = new Map();
-      this.chunkCache.set(k, m);
-      this.evict();
+  // ------------------------------------------------------------------------------------------------------------
+  // Chunks
+
+  private chunk(k: number): Chunk {
+    const hit = this.cache.get(k);
+    if (hit) {
+      this.cache.delete(k);
+      this.cache.set(k, hit);
+      return hit;
     }
-    m.set(eventIndex, r);
+    const cp = this.checkpoints[k]!;
+    const events: TraceEvent[] = [];
+    const reader = new TraceReader({ event: (e) => events.push(e) }, { fileName: this.fileName }, cloneReaderState(cp.reader));
+    const end = Math.min(this.lines, cp.line + this.per);
+    if (cp.line >= this.lines) reader.end();
+    else for (let l = cp.line; l < end; l++) reader.pushLine(this.lineText(l));
+    const rp = new Replayer({ profile: this.profile }, cp.model.clone(), cp.adapter.clone(), cp.assumedThreads);
+    const calls = new Map<number, ReplayedCall>();
+    const byLine = new Map<number, number>();
+    for (const ev of events) {
+      const r = rp.event(ev);
+      if (r) calls.set(ev.index, r);
+      if (ev.kind === 'syscall' || ev.kind === 'qemu') {
+        byLine.set(ev.line, ev.index);
+        if (ev.kind === 'syscall' && ev.joined) byLine.set(ev.joined.resumedLine, ev.index);
+      }
+    }
+    const c: Chunk = { events, calls, byLine };
+    this.cache.set(k, c);
+    while (this.cache.size > this.maxChunks) this.cache.delete(this.cache.keys().next().value as number);
+    return c;
   }
 
-  private evict(): void {
-    while (this.chunkCache.size > this.maxChunks) {
-      const first = this.chunkCache.keys().next().value as number;
-      this.chunkCache.delete(first);
+  /** Chunks whose emitted events start within [from, to]. */
+  private chunksFor(from: number, to: number): number[] {
+    const out: number[] = [];
+    // chunks are in line order; events of chunk k start at or before its last line, and rarely far before it
+    let lo = 0;
+    let hi = this.checkpoints.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.checkpoints[mid]!.line + this.per <= from) lo = mid + 1;
+      else hi = mid;
     }
+    for (let k = Math.max(0, lo - 1); k < this.checkpoints.length; k++) {
+      const cp = this.checkpoints[k]!;
+      if (cp.line > to + this.per) break;
+      if (cp.minLine < 0 || cp.maxLine < from || cp.minLine > to) continue;
+      out.push(k);
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------------------------------------------------
   // Queries
 
-  /** The event (syscall or QEMU line) on a 0-based line. */
+  /** The event (syscall or QEMU line) on a 0-based line (its first line or, when joined, its resumed line). */
   eventAtLine(line: number): TraceEvent | undefined {
-    const i = this.eventByLine.get(line);
-    return i === undefined ? undefined : this.events[i];
+    for (const k of this.chunksFor(line, line)) {
+      const c = this.chunk(k);
+      const i = c.byLine.get(line);
+      if (i !== undefined) return c.events.find((e) => e.index === i);
+    }
+    // a joined call whose start is in an earlier chunk
+    for (const k of this.chunksFor(0, line).slice(-2)) {
+      const c = this.chunk(k);
+      const i = c.byLine.get(line);
+      if (i !== undefined) return c.events.find((e) => e.index === i);
+    }
+    return undefined;
   }
 
-  /** Replay results of the KVM calls whose first line is in [fromLine, toLine] (inclusive). */
+  /** Replay results of the KVM calls whose first line is in [fromLine, toLine] (inclusive), in line order. */
   callsInLines(fromLine: number, toLine: number): ReplayedCall[] {
     const out: ReplayedCall[] = [];
-    let lo = 0;
-    let hi = this.callEvents.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.events[this.callEvents[mid]!]!.line < fromLine) lo = mid + 1;
-      else hi = mid;
+    for (const k of this.chunksFor(fromLine, toLine)) {
+      if (!this.checkpoints[k]!.calls) continue;
+      for (const r of this.chunk(k).calls.values()) if (r.line >= fromLine && r.line <= toLine) out.push(r);
     }
-    for (let i = lo; i < this.callEvents.length; i++) {
-      const e = this.callEvents[i]!;
-      if (this.events[e]!.line > toLine) break;
-      const r = this.callAt(e);
-      if (r) out.push(r);
-    }
-    return out;
-  }
-
-  /** The replay result of the KVM call at an event index (from the chunk cache or its checkpoint). */
-  callAt(eventIndex: number): ReplayedCall | undefined {
-    const k = Math.floor(eventIndex / this.every);
-    let m = this.chunkCache.get(k);
-    if (m) {
-      // refresh LRU order
-      this.chunkCache.delete(k);
-      this.chunkCache.set(k, m);
-    } else {
-      m = this.computeChunk(k);
-      this.chunkCache.set(k, m);
-      this.evict();
-    }
-    return m.get(eventIndex);
+    return out.sort((a, b) => a.line - b.line || a.eventIndex - b.eventIndex);
   }
 
   /** The replay result of the KVM call on a line. */
   callAtLine(line: number): ReplayedCall | undefined {
-    const i = this.eventByLine.get(line);
-    return i === undefined ? undefined : this.callAt(i);
+    const ev = this.eventAtLine(line);
+    return ev ? this.callAt(ev) : undefined;
   }
 
-  private computeChunk(k: number): Map<number, ReplayedCall> {
-    const out = new Map<number, ReplayedCall>();
-    const cp = this.checkpoints[k];
-    if (!cp) return out;
-    const rp = new Replayer({ profile: this.profile, window: this.every }, cp.clone(), this.adapter);
-    const end = Math.min(this.events.length, (k + 1) * this.every);
-    for (let i = k * this.every; i < end; i++) {
-      const r = rp.event(this.events[i]!);
-      if (r) out.set(i, r);
+  /** The replay result of the KVM call of an event obtained from this analysis. */
+  callAt(ev: TraceEvent): ReplayedCall | undefined {
+    for (const k of this.chunksFor(ev.line, ev.line)) {
+      const r = this.chunk(k).calls.get(ev.index);
+      if (r) return r;
     }
-    return out;
+    return undefined;
   }
 
-  /** Model state after the last event on or before `line` (null line: before the first event). */
-  stateAt(line: number): { eventIndex: number | null; snapshot: Snapshot; call?: ReplayedCall } {
-    // the last event starting on or before the line
-    let lo = 0;
-    let hi = this.events.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.events[mid]!.line <= line) lo = mid + 1;
-      else hi = mid;
+  /** Model state after the last event that starts on or before `line`. */
+  stateAt(line: number): { line: number | null; snapshot: Snapshot; call?: ReplayedCall } {
+    // the chunk of `line`, or the last one before it that emitted events
+    let k = Math.min(this.checkpoints.length - 1, Math.floor(line / this.per));
+    while (k >= 0 && this.checkpoints[k]!.minLine < 0) k--;
+    if (k < 0 || line < 0) return { line: null, snapshot: new KvmModel({ profile: this.profile }).snapshot() };
+    const cp = this.checkpoints[k]!;
+    const c = this.chunk(k);
+    const m = cp.model.clone();
+    const adapter = cp.adapter.clone();
+    let last: TraceEvent | undefined;
+    for (const ev of c.events) {
+      if (ev.line > line) break;
+      for (const me of adapter.convert(ev, m)) m.apply(me);
+      last = ev;
     }
-    const e = lo - 1;
-    if (e < 0 || !this.checkpoints.length) return { eventIndex: null, snapshot: new KvmModel({ profile: this.profile }).snapshot() };
-    const k = Math.floor(e / this.every);
-    const m = this.checkpoints[k]!.clone();
-    const adapter = this.adapter;
-    for (let i = k * this.every; i <= e; i++) for (const me of adapter.convert(this.events[i]!, m)) m.apply(me);
-    const ev = this.events[e]!;
-    return { eventIndex: e, snapshot: m.snapshot(), call: ioctlOf(ev) ? this.callAt(e) : undefined };
+    if (!last) {
+      // nothing of this chunk is at or before the line: the state at the chunk's start
+      return k > 0 ? this.stateAt(cp.line - 1) : { line: null, snapshot: m.snapshot() };
+    }
+    return { line: last.line, snapshot: m.snapshot(), call: ioctlOf(last) ? c.calls.get(last.index) : undefined };
   }
 
   /** The fd token under a position, with what the reader knows of it. */
   fdAt(pos: Position): { call: IoctlCall; info: FdInfo | null; range: Range; event: TraceEvent } | undefined {
     const ev = this.eventAtLine(pos.line);
     if (!ev) return undefined;
-    const c = ioctlOf(ev) ?? (ev.kind === 'syscall' ? ev.ioctl : undefined);
+    const c = ev.kind === 'syscall' || ev.kind === 'qemu' ? ev.ioctl : undefined;
     if (c?.fdRange && containsPosition(c.fdRange, pos)) return { call: c, info: c.fdInfo, range: c.fdRange, event: ev };
     return undefined;
   }
@@ -356,6 +432,11 @@ export class TraceAnalysis {
     if (s.size === 0n) return `slot ${s.slot} deleted`;
     return `slot ${s.slot & 0xffff}${s.slot >> 16 ? ` (as ${s.slot >> 16})` : ''}: ${hex64(s.gpa)}-${hex64(s.gpa + s.size)} (${bytesLabel(s.size)})`;
   }
+}
+
+/** The reader's own copy of a state (a checkpoint is resumed more than once). */
+function cloneReaderState(s: ReaderState): ReaderState {
+  return cloneState(s);
 }
 
 export function analyzeTrace(text: string, opts: TraceAnalysisOptions = {}): TraceAnalysis {

@@ -23,7 +23,7 @@ export function traceHover(doc: TextDocument, params: HoverParams, ctx: ServerCo
   if (!c) return null;
   // anywhere on the call's text (request, arguments, result)
   if (!containsPosition(ev.range, pos) && pos.line === ev.line) return null;
-  const r = a.callAt(ev.index);
+  const r = a.callAt(ev);
   if (!r) return null;
   const range = containsPosition(c.requestRange, pos) ? c.requestRange : r.resultRange && containsPosition(r.resultRange, pos) ? r.resultRange : c.arg && containsPosition(c.arg.range, pos) ? c.arg.range : undefined;
   return { contents: { kind: MarkupKind.Markdown, value: callStory(r, a) }, range };

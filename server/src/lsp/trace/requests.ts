@@ -62,7 +62,7 @@ export function replayState(params: ReplayStateParams, ctx: ServerContext): Repl
     const done = r.recorded.after?.gpa ?? r.expected?.after?.gpa ?? null;
     current = { gpa: r.args.gpa, size: r.args.size, doneTo: done, result: formatResult(r.recorded) };
   }
-  const line = st.eventIndex === null ? null : a.events[st.eventIndex]!.line;
+  const line = st.line;
   const markdown = r
     ? callStory(r, a)
     : line === null
