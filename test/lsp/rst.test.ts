@@ -204,7 +204,10 @@ describe('api.rst over LSP', () => {
     assert.deepEqual(stale, ['KVM_CAP_MAP_MEMORY', 'kvm_map_memory']);
     assert.equal(await c.request('textDocument/prepareRename', { textDocument: { uri }, position: { line: 1, character: 2 } }), null);
     assert.equal(await c.rename(uri, 3, 6, 'not a name'), null);
+    assert.ok(((await c.workspaceSymbols('KVM_PRE_FAULT_MEMORY')) ?? []).some((s) => s.location.uri === uri));
     await c.close(uri);
+    // a closed document that is not on disk leaves the workspace
+    assert.ok(!((await c.workspaceSymbols('KVM_PRE_FAULT_MEMORY')) ?? []).some((s) => s.location.uri === uri));
   });
 
   test('code actions fix what the diagnostics report', async () => {

@@ -61,15 +61,6 @@ export class RstWorkspaceIndex {
     return this.docs.get(uri);
   }
 
-  /** the editor closed it: keep it as a workspace file only if it was read from disk before */
-  close(uri: string): void {
-    const cur = this.docs.get(uri);
-    if (cur) {
-      cur.open = false;
-      cur.key = `closed:${this.stamp}`;
-    }
-  }
-
   delete(uri: string): void {
     if (this.docs.delete(uri)) this.stamp++;
   }

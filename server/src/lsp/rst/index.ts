@@ -14,7 +14,7 @@ import { references } from './references';
 import { prepareRename, rename } from './rename';
 import { documentSymbol } from './symbols';
 import { workspaceSymbol } from './workspaceSymbols';
-import { rstIndex } from './workspace';
+import { closeDocument } from './workspace';
 
 export const rstFeatures: LanguageFeatures = {
   diagnostics,
@@ -33,6 +33,6 @@ export const rstFeatures: LanguageFeatures = {
   requests: { [Requests.previewMarkdown]: previewMarkdown },
   onClose: (doc) => {
     forgetFindings(doc.uri);
-    rstIndex.close(doc.uri);
+    closeDocument(doc.uri);
   },
 };

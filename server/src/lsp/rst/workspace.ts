@@ -4,6 +4,7 @@
  * that navigation, rename and the "defined nowhere" check see sibling files that are not open.
  */
 import { promises as fsp } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { DiagnosticSeverity, type Position } from 'vscode-languageserver';
 import type { Range } from '../../common/range';
@@ -138,4 +139,25 @@ export async function lookupApiName(ctx: ServerContext, name: string, kind: Ment
     if (hit) out.definition = { uri: hit.uri, range: hit.struct.nameRange };
   }
   return out;
+}
+
+/** The editor closed a document: keep the file's saved contents in the index, or drop it (untitled, deleted). */
+export function closeDocument(uri: string): void {
+  rstIndex.delete(uri);
+  let path: string | undefined;
+  try {
+    path = uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+  } catch {
+    path = undefined;
+  }
+  if (!path) return;
+  void (async () => {
+    try {
+      const st = await fsp.stat(path);
+      const text = await fsp.readFile(path, 'utf8');
+      if (!text.includes('\u0000') && /KVM_|struct kvm_/.test(text)) rstIndex.set(uri, text, `disk:${st.mtimeMs}`, false);
+    } catch {
+      /* gone: stays out of the index */
+    }
+  })();
 }
