@@ -152,6 +152,11 @@ const FD_RESULT_CALLS = new Set([
   'inotify_init', 'inotify_init1', 'fanotify_init', 'perf_event_open', 'bpf', 'fsopen', 'fsmount', 'open_tree',
   'landlock_create_ruleset', 'mq_open', 'pidfd_open',
 ]);
+/** syscalls whose arguments matter to fds, processes or memory (read even when generic events are not kept) */
+const MATTERS = new Set([
+  'ioctl', 'close', 'dup', 'dup2', 'dup3', 'fcntl', 'fcntl64', 'execve', 'execveat', 'exit', 'exit_group', 'mmap', 'mmap2', 'munmap', 'mremap',
+  ...OPEN_CALLS, ...CLONE_CALLS, ...FD_RESULT_CALLS,
+]);
 const NO_INFER_ERRNOS = new Set(['ENOTTY', 'EBADF', 'ENOIOCTLCMD']);
 
 function deriveFilePid(fileName: string | undefined): number | undefined {
@@ -355,7 +360,11 @@ export class TraceReader implements StreamingTraceReader {
 
     // QEMU trace lines
     if (this.forced !== 'strace' && this.forced !== 'capture') {
-      const q = parseQemuLine(src, s.qemuMode || this.forced === 'qemu');
+      // cheap test first: QEMU lines start with `kvm_`, `TID@`, an ISO date, or anything once the file is a QEMU log
+      const c0 = src.text.charCodeAt(0);
+      const q = s.qemuMode || this.forced === 'qemu' || c0 === 107 /* k */ || (c0 >= 48 && c0 <= 57 && /^\d+(?:@|-\d\d-\d\dT)/.test(src.text))
+        ? parseQemuLine(src, s.qemuMode || this.forced === 'qemu')
+        : undefined;
       if (q) {
         this.flushHeld();
         s.lastTarget = null;
@@ -640,7 +649,11 @@ export class TraceReader implements StreamingTraceReader {
     s.lastTarget = null;
     const split = splitCall(src, k.argsAt);
     let ev: SyscallEvent;
-    if (!split) {
+    if (split && !this.keepGeneric && !MATTERS.has(k.name)) {
+      // a syscall that changes no fd and is not kept: its arguments are not parsed
+      const res = parseResult(src, split.resultAt);
+      ev = mkSyscall(base, base.range, k.name, nameRange, [], res.result);
+    } else if (!split) {
       const args = parseArgs(src, k.argsAt, src.text.length);
       ev = mkSyscall(base, base.range, k.name, nameRange, args, null);
       this.finding('TRC103', whole, `cut line: the call to ${k.name} has no closing parenthesis and no result`);

@@ -383,7 +383,10 @@ export interface ReadOptions {
   fileName?: string;
   /** characters of a line that are parsed (longer lines: head and result only, with TRC105). Default 256 KiB. */
   maxLineLength?: number;
-  /** keep non-ioctl, non-fd syscalls as events (default true) */
+  /**
+   * keep non-ioctl, non-fd syscalls as events (default true). When false, their arguments are not even parsed
+   * (faster), they are not delivered, and `index` has gaps where they were.
+   */
   keepGeneric?: boolean;
 }
 
