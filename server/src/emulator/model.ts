@@ -12,6 +12,8 @@ import {
   KVM_CAP_PRE_FAULT_MEMORY, KVM_MEM_GUEST_MEMFD, KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY, KVM_MEMORY_ATTRIBUTE_PRIVATE,
   KVM_SEV_SNP_LAUNCH_FINISH, KVM_TDX_FINALIZE_VM, KVM_X86_DEFAULT_VM, KVM_X86_SEV_ES_VM, KVM_X86_SNP_VM, KVM_X86_SW_PROTECTED_VM,
   KVM_X86_TDX_VM, MEMSLOT_FLAGS, SEV_CMDS, TDX_CMDS, VM_TYPES,
+  KVM_API_VERSION, X86_KVM_USER_MEM_SLOTS, KVM_MEM_MAX_NR_PAGES, KVM_DIRTY_RING_MAX_ENTRIES, KVM_DIRTY_GFN_SIZE, X86_VCPU_MMAP_PAGES,
+  TDX_SHARED_BIT_GPAW48, X86_TASK_SIZE_MAX_4LEVEL, VFS_GENERIC_IOCTLS,
 } from '../kvm';
 import { IntervalList } from './intervals';
 import { PROFILE_KEYS } from './types';
@@ -89,7 +91,7 @@ function opName(request: number): string {
 const WHY_MAPPED = 'memslots back the whole range: every chunk was mapped (or found mapped)';
 const WHY_MAPPED_RO = WHY_MAPPED + '; read-only memslots succeed too (the fault is a read)';
 /** generic ioctls do_vfs_ioctl handles itself, whatever the file (FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIOQSIZE, FIGETBSZ, FIFREEZE, FITHAW, FS_IOC_FIEMAP, FICLONE, FICLONERANGE, FIDEDUPERANGE, FIONREAD) */
-const VFS_IOCTLS = new Set([0x5451, 0x5450, 0x5421, 0x5452, 0x5460, 0x2, 0xc0045877, 0xc0045878, 0xc020660b, 0x40049409, 0x4020940d, 0xc0189436, 0x541b]);
+const VFS_IOCTLS = new Set(VFS_GENERIC_IOCTLS.values());
 const KIND_CODE: Record<string, number> = { system: 0, vm: 1, vcpu: 2, guest_memfd: 3, device: 4, other: 5 };
 const NO_ASSUMPTIONS: string[] = [];
 const PAGE = 4096n;
@@ -97,13 +99,10 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER) - 8192n;
 const UNRECORDED: CallArg = Object.freeze({ kind: 'unrecorded' });
 const U64 = (1n << 64n) - 1n;
 /** TDX shared bit with GPAW 48 (bit 47) as a guest frame number */
-const TDX_SHARED_GFN = 2 ** 35;
-/** x86: KVM_USER_MEM_SLOTS (KVM_CAP_NR_MEMSLOTS = 32764 on the project's machine) */
-const X86_USER_MEM_SLOTS = 32764;
-/** KVM_MEM_MAX_NR_PAGES: (1 << 31) - 1 on 64-bit */
-const MEM_MAX_NR_PAGES = 2 ** 31 - 1;
-/** KVM_DIRTY_RING_MAX_ENTRIES * sizeof(struct kvm_dirty_gfn) */
-const DIRTY_RING_MAX_BYTES = 65536n * 16n;
+const TDX_SHARED_GFN = 2 ** (TDX_SHARED_BIT_GPAW48 - 12);
+const X86_USER_MEM_SLOTS = X86_KVM_USER_MEM_SLOTS;
+const MEM_MAX_NR_PAGES = KVM_MEM_MAX_NR_PAGES;
+const DIRTY_RING_MAX_BYTES = BigInt(KVM_DIRTY_RING_MAX_ENTRIES * KVM_DIRTY_GFN_SIZE);
 
 const CAP = (name: string): number => capNumber(name) ?? -1;
 const CAP_NUM = {
@@ -829,12 +828,12 @@ export class KvmModel {
         if (obj.kind === 'system' || obj.kind === 'vm') return this.checkExtension(op, obj.kind, vm, arg, rec, ctx);
         break;
       case R.GET_API_VERSION:
-        if (obj.kind === 'system') return this.finish({ op, ret: 12, errno: null, certainty: 'exact', fdKind: 'system', why: 'KVM_API_VERSION is 12 on every kernel since 2.6.22' }, ctx, rec);
+        if (obj.kind === 'system') return this.finish({ op, ret: KVM_API_VERSION, errno: null, certainty: 'exact', fdKind: 'system', why: `KVM_API_VERSION is ${KVM_API_VERSION} on every kernel since 2.6.22` }, ctx, rec);
         break;
       case R.GET_VCPU_MMAP_SIZE:
         if (obj.kind === 'system') {
           ctx.dims |= B_ARCH;
-          if (this.profile.arch === 'x86_64') return this.finish({ op, ret: 12288, errno: null, certainty: 'exact', fdKind: 'system', why: 'x86: struct kvm_run page + PIO page + coalesced MMIO ring page = 3 pages' }, ctx, rec);
+          if (this.profile.arch === 'x86_64') return this.finish({ op, ret: X86_VCPU_MMAP_PAGES * 4096, errno: null, certainty: 'exact', fdKind: 'system', why: 'x86: struct kvm_run page + PIO page + coalesced MMIO ring page = 3 pages' }, ctx, rec);
           return this.finish(this.unknownOutcome(op, 'vCPU mmap size depends on the arch', 'system'), ctx, rec);
         }
         break;
@@ -961,7 +960,7 @@ export class KvmModel {
     }
     if (cap === CAP_NUM.NR_MEMSLOTS && p.arch === 'x86_64') {
       ctx.dims |= B_ARCH;
-      return ok(X86_USER_MEM_SLOTS, 'x86: KVM_USER_MEM_SLOTS = 32764');
+      return ok(X86_USER_MEM_SLOTS, `x86: KVM_USER_MEM_SLOTS = ${X86_USER_MEM_SLOTS}`);
     }
     if ((cap === CAP_NUM.MEMORY_ATTRIBUTES || cap === CAP_NUM.GUEST_MEMFD) && vm && p.arch === 'x86_64') {
       ctx.dims |= B_KERNEL | B_ARCH;
@@ -1172,7 +1171,7 @@ export class KvmModel {
     // kvm_vm_ioctl: the V1 ioctl accepts only LOG_DIRTY_PAGES|READONLY
     if (!v2 && flags & ~(LOG_DIRTY | MEM_RO)) return fail('EINVAL', `KVM_SET_USER_MEMORY_REGION accepts only LOG_DIRTY|MEM_RO (flags ${hex(flags)}); MEM_GMEM needs REGION2`);
     // kvm_vm_ioctl_set_memory_region: slot id limit
-    if (id >= X86_USER_MEM_SLOTS && p.arch === 'x86_64') return fail('EINVAL', `slot id ${id} >= KVM_USER_MEM_SLOTS (32764)`);
+    if (id >= X86_USER_MEM_SLOTS && p.arch === 'x86_64') return fail('EINVAL', `slot id ${id} >= KVM_USER_MEM_SLOTS (${X86_USER_MEM_SLOTS})`);
     // check_memory_region_flags
     const priv = this.hasPrivateMem(vm);
     const gmemAny = atLeast(p, '6.18');
@@ -1194,7 +1193,7 @@ export class KvmModel {
     if (size % PAGE !== 0n) return fail('EINVAL', `memory_size ${hex(size)} is not a multiple of 4 KiB`);
     if (gpa % PAGE !== 0n) return fail('EINVAL', `guest_phys_addr ${hex(gpa)} is not 4 KiB aligned`);
     if (uaddr % PAGE !== 0n) return fail('EINVAL', `userspace_addr ${hex(uaddr)} is not 4 KiB aligned`);
-    if (uaddr + size > 0x7ffffffff000n) return fail('EINVAL', `userspace_addr + memory_size ${hex(uaddr + size)} is beyond the user address space (access_ok)`, 'assumed');
+    if (uaddr + size > X86_TASK_SIZE_MAX_4LEVEL) return fail('EINVAL', `userspace_addr + memory_size ${hex(uaddr + size)} is beyond the user address space (access_ok)`, 'assumed');
     if (flags & MEM_GMEM && (gmemOffset % PAGE !== 0n || gmemOffset + size > U64)) return fail('EINVAL', `guest_memfd_offset ${hex(gmemOffset)} is not 4 KiB aligned or offset + size wraps`);
     const nAs = this.addressSpaces(vm, ctx);
     if (as >= nAs) return fail('EINVAL', `address space ${as} >= ${nAs} address spaces of this VM`);

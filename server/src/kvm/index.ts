@@ -7,3 +7,4 @@ export * from './caps';
 export * from './errno';
 export * from './vm';
 export * from './exits';
+export * from './limits';
