@@ -317,3 +317,39 @@ describe('api.rst over LSP', () => {
     await c.close(uri);
   });
 });
+
+describe('the real api.rst (Debian linux-doc-6.12) over LSP', async () => {
+  const { realApiRst } = await import('../fixtures/rst/realApi');
+  const got = realApiRst('6.12');
+  const skip = 'reason' in got ? got.reason : false;
+  test('diagnostics, symbols, hover, definition, folding and preview answer on the whole file', { skip }, async () => {
+    if ('reason' in got) return;
+    const text = readFileSync(got.path, 'utf8');
+    const c = await LspClient.start({ rootPath: SAMPLES });
+    try {
+      const uri = uriOf(join(SAMPLES, 'real-api-6.12.rst'));
+      await c.openText(uri, text, 'restructuredtext');
+      const diags = await c.diagnostics(uri);
+      assert.ok(diags.length > 0 && diags.length < 150, `${diags.length} diagnostics`);
+      assert.ok(diags.some((d) => d.code === 'RST213' && textAt(text, d.range) === 'kvm_map_memory'));
+      const syms = (await c.documentSymbols(uri)) as DocumentSymbol[];
+      const four = syms[0]!.children!.find((s) => s.name === '4. API description')!;
+      assert.ok(four.children!.some((s) => s.name === '4.143 KVM_PRE_FAULT_MEMORY' && s.detail === 'vcpu ioctl'));
+      const l = lineOf(text, 'the ioctl again with the same `struct kvm_map_memory` argument');
+      const hover = await c.hoverText(uri, lineOf(text, '4.143 KVM_PRE_FAULT_MEMORY'), 10);
+      assert.match(hover ?? '', /0xc040aed5/);
+      const defs = await c.definition(uri, lineOf(text, 'KVM_PRE_FAULT_MEMORY populates'), 5);
+      assert.equal(defs[0]!.range.start.line, lineOf(text, '4.143 KVM_PRE_FAULT_MEMORY'));
+      assert.ok(((await c.foldingRanges(uri)) ?? []).length > 400);
+      const p = await c.request<{ title: string; markdown: string }>('kvmLens/previewMarkdown', { uri, line: l });
+      assert.equal(p.title, '4.143 KVM_PRE_FAULT_MEMORY');
+      // an edit in the middle: the document is read again and the diagnostics follow
+      await c.edit(uri, { start: { line: l, character: 0 }, end: { line: l, character: 0 } }, 'See KVM_PREFAULT_MEMORY.\n');
+      const after = await c.diagnostics(uri);
+      assert.ok(after.some((d) => d.code === 'RST212' && d.range.start.line === l));
+      assert.deepEqual(c.logs.filter((x) => /failed/.test(x)), []);
+    } finally {
+      await c.stop();
+    }
+  });
+});

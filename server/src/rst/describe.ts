@@ -52,7 +52,7 @@ function sectionMarkdown(s: ApiSection): string {
 }
 
 /** Markdown for a KVM name, struct tag or errno; undefined when nothing is known about it. */
-export function describeName(index: RstWorkspaceIndex, name: string, kind: NameKind): string | undefined {
+export function describeName(index: RstWorkspaceIndex, name: string, kind: NameKind, preferUri?: string): string | undefined {
   const parts: string[] = [];
   if (kind === 'errno') {
     const e = errnoByName(name);
@@ -64,7 +64,7 @@ export function describeName(index: RstWorkspaceIndex, name: string, kind: NameK
   }
   if (kind === 'struct') {
     const stale = STALE_NAMES.get(name);
-    const hit = index.findStruct(name);
+    const hit = index.findStruct(name, preferUri);
     const known = STRUCTS.get(name);
     parts.push(`**struct ${name}**${stale ? ` — renamed \`struct ${stale.current}\` (${stale.note})` : ''}`);
     if (hit?.struct.layout) parts.push(layoutMarkdown(hit.struct.layout, `as documented${hit.section?.number ? ` in ${hit.section.number.text}` : ''}`));
@@ -76,7 +76,7 @@ export function describeName(index: RstWorkspaceIndex, name: string, kind: NameK
   }
   // KVM_* names
   const stale = STALE_NAMES.get(name);
-  const hit = index.findApiSection(name) ?? (stale ? index.findApiSection(stale.current) : undefined);
+  const hit = index.findApiSection(name, preferUri) ?? (stale ? index.findApiSection(stale.current, preferUri) : undefined);
   const io = ioctlByName(name);
   const cap = capNumber(name);
   parts.push(`**${name}**${io ? ' — ioctl' : cap !== undefined ? ` — capability ${cap} (0x${cap.toString(16)})` : ''}${stale ? ` — renamed \`${stale.current}\`` : ''}`);
@@ -86,7 +86,7 @@ export function describeName(index: RstWorkspaceIndex, name: string, kind: NameK
   // the argument struct's layout
   const tag = io?.arg && /^struct (kvm_\w+)$/.exec(io.arg)?.[1];
   if (tag) {
-    const doc = index.findStruct(tag)?.struct;
+    const doc = index.findStruct(tag, preferUri)?.struct;
     const l = doc?.layout ?? STRUCTS.get(tag);
     if (l) parts.push(layoutMarkdown(l, `struct ${tag}${doc?.layout ? ' (as documented)' : ' (linux/kvm.h)'}`));
   } else if (hit) {

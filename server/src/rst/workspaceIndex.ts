@@ -65,14 +65,15 @@ export class RstWorkspaceIndex {
     if (this.docs.delete(uri)) this.stamp++;
   }
 
-  all(): IndexedDoc[] {
-    // api.rst first, then by uri: lookups prefer the main document
-    return [...this.docs.values()].sort((a, b) => Number(isApiRst(b.uri)) - Number(isApiRst(a.uri)) || (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
+  /** Every document: `preferUri` first (the one the user is in), then api.rst files, then by uri. */
+  all(preferUri?: string): IndexedDoc[] {
+    const rank = (d: IndexedDoc) => (d.uri === preferUri ? 2 : isApiRst(d.uri) ? 1 : 0);
+    return [...this.docs.values()].sort((a, b) => rank(b) - rank(a) || (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
   }
 
-  /** The section documenting an ioctl or capability (also a stale name's section title), api.rst first. */
-  findApiSection(name: string): ApiSectionHit | undefined {
-    for (const d of this.all()) {
+  /** The section documenting an ioctl or capability: in `preferUri` if it has one, else api.rst first. */
+  findApiSection(name: string, preferUri?: string): ApiSectionHit | undefined {
+    for (const d of this.all(preferUri)) {
       const idx = d.doc.sectionByName.get(name);
       if (idx === undefined) continue;
       const section = d.doc.sections[idx]!;
@@ -82,9 +83,9 @@ export class RstWorkspaceIndex {
     return undefined;
   }
 
-  /** The literal-block definition of `struct <tag>` (api.rst first). */
-  findStruct(tag: string): { uri: string; doc: ApiDoc; struct: CStruct; section?: ApiSection } | undefined {
-    for (const d of this.all()) {
+  /** The literal-block definition of `struct <tag>` (`preferUri` first, then api.rst). */
+  findStruct(tag: string, preferUri?: string): { uri: string; doc: ApiDoc; struct: CStruct; section?: ApiSection } | undefined {
+    for (const d of this.all(preferUri)) {
       const struct = d.doc.structs.get(tag);
       if (!struct) continue;
       const section = d.doc.sections.find((s) => s.structs.includes(struct));
@@ -94,9 +95,9 @@ export class RstWorkspaceIndex {
   }
 
   /** Definition sites: section titles naming it, `struct x {`, `#define`. */
-  definitions(name: string, kind: NameKind): NameLocation[] {
+  definitions(name: string, kind: NameKind, preferUri?: string): NameLocation[] {
     const out: NameLocation[] = [];
-    for (const d of this.all()) {
+    for (const d of this.all(preferUri)) {
       for (const m of d.doc.mentions) if (m.kind === kind && m.name === name && m.definition) out.push({ uri: d.uri, range: m.range, mention: m });
     }
     return out;
@@ -142,6 +143,6 @@ export class RstWorkspaceIndex {
 export const rstIndex = new RstWorkspaceIndex();
 
 /** Where an ioctl or capability is documented in the workspace's .rst files (api.rst first). */
-export function findApiSection(name: string): ApiSectionHit | undefined {
-  return rstIndex.findApiSection(name);
+export function findApiSection(name: string, preferUri?: string): ApiSectionHit | undefined {
+  return rstIndex.findApiSection(name, preferUri);
 }

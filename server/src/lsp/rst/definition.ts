@@ -4,7 +4,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ServerContext } from '../languages';
 import { docOf, ensureWorkspaceScanned, indexOpenDocuments, nameAt, rstIndex, type NameAt } from './workspace';
 
-export function definitionsOf(at: NameAt): Location[] {
+export function definitionsOf(at: NameAt, preferUri?: string): Location[] {
   const out: Location[] = [];
   const seen = new Set<string>();
   const add = (uri: string, range: Location['range']) => {
@@ -15,13 +15,13 @@ export function definitionsOf(at: NameAt): Location[] {
     }
   };
   if (at.kind === 'kvm') {
-    const hit = rstIndex.findApiSection(at.name);
+    const hit = rstIndex.findApiSection(at.name, preferUri);
     if (hit) add(hit.uri, hit.range);
   } else if (at.kind === 'struct') {
-    const hit = rstIndex.findStruct(at.name);
+    const hit = rstIndex.findStruct(at.name, preferUri);
     if (hit) add(hit.uri, hit.struct.nameRange);
   }
-  if (at.kind !== 'errno') for (const d of rstIndex.definitions(at.name, at.kind)) add(d.uri, d.range);
+  if (at.kind !== 'errno') for (const d of rstIndex.definitions(at.name, at.kind, preferUri)) add(d.uri, d.range);
   return out;
 }
 
@@ -30,6 +30,6 @@ export async function definition(doc: TextDocument, params: DefinitionParams, ct
   indexOpenDocuments(ctx);
   const at = nameAt(docOf(doc), params.position);
   if (!at) return null;
-  const out = definitionsOf(at);
+  const out = definitionsOf(at, doc.uri);
   return out.length ? out : null;
 }

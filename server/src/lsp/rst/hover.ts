@@ -9,7 +9,7 @@ export async function hover(doc: TextDocument, params: HoverParams, ctx: ServerC
   await ensureWorkspaceScanned(ctx);
   const at = nameAt(docOf(doc), params.position);
   if (!at) return null;
-  const md = describeName(rstIndex, at.name, at.kind);
+  const md = describeName(rstIndex, at.name, at.kind, doc.uri);
   if (!md) return null;
   return { contents: { kind: 'markdown', value: md }, range: at.range };
 }
