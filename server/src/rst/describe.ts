@@ -93,6 +93,18 @@ export function describeName(index: RstWorkspaceIndex, name: string, kind: NameK
     const s = hit.section.structs.find((c: CStruct) => c.layout);
     if (s?.layout) parts.push(layoutMarkdown(s.layout));
   }
+  // a capability: the ioctls whose :Capability: field names it
+  if (cap !== undefined || name.startsWith('KVM_CAP_')) {
+    const users = new Set<string>();
+    for (const d of index.all(preferUri)) {
+      for (const s of d.doc.sections) {
+        if (s.kind !== 'ioctl') continue;
+        const f = s.fields.find((x) => x.name.toLowerCase() === 'capability');
+        if (f && new RegExp(`(?<![A-Z0-9_])${name}(?![A-Z0-9_])`).test(f.value)) for (const n of s.names) users.add(n.name);
+      }
+    }
+    if (users.size) parts.push(`**Provides** ${[...users].slice(0, 12).map((u) => `\`${u}\``).join(', ')}${users.size > 12 ? ', ...' : ''}`);
+  }
   const value = UAPI_CONSTANTS.get(name);
   if (!hit && !io && cap === undefined) {
     if (value !== undefined) parts.push(`\`#define ${name} ${value}\` (uAPI headers)`);
