@@ -193,7 +193,10 @@ export interface Outcome {
   verdictWhy?: string;
   /** true when the model's state followed the recorded result rather than its own prediction */
   followed?: boolean;
-  /** stage-2 ranges this call mapped (pre-fault), coalesced */
+  /**
+   * stage-2 ranges this call mapped (pre-fault), coalesced; a getter computed on first read (it is not an own
+   * property: JSON.stringify and object spread leave it out, read it explicitly)
+   */
   mapped?: MappedRange[];
   /** fd created by this call */
   created?: { fd: number; kind: FdKind; object: string };
