@@ -12,7 +12,7 @@
  * Used by test/e2e/vscode.test.ts and scripts/e2e-codeserver.mjs.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,7 +20,8 @@ import type { SuiteResult } from './suite/index';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const E2E = join(ROOT, '.e2e');
-const RUN = join(E2E, 'run');
+/** Each run gets its own folder (teammates' `npm test` runs may overlap in a shared tree); removed afterwards. */
+let RUN = join(E2E, 'runs', 'unset');
 export const ARTIFACTS = join(ROOT, 'test-artifacts');
 
 export interface Timings {
@@ -181,8 +182,12 @@ export async function runInCodeServer(opts: { timeoutMs?: number; onLog?: (s: st
 
   // 2. packages
   const t1 = Date.now();
-  rmSync(RUN, { recursive: true, force: true });
-  mkdirSync(RUN, { recursive: true });
+  mkdirSync(join(E2E, 'runs'), { recursive: true });
+  for (const old of readdirSync(join(E2E, 'runs'))) {
+    const p = join(E2E, 'runs', old);
+    if (Date.now() - statSync(p).mtimeMs > 3 * 3600_000) rmSync(p, { recursive: true, force: true });
+  }
+  RUN = mkdtempSync(join(E2E, 'runs', 'run-'));
   const vsix = packageExtension(log);
   const vsixBytes = statSync(vsix).size;
   const harness = await packageHarness(log);
@@ -322,6 +327,7 @@ export async function runInCodeServer(opts: { timeoutMs?: number; onLog?: (s: st
   } finally {
     await browser?.close().catch(() => undefined);
     await stopGroup(cs);
+    if (process.env.KVMLENS_E2E_KEEP !== '1') rmSync(RUN, { recursive: true, force: true });
   }
 }
 
