@@ -4,6 +4,7 @@
  * source is escaped, so the Markdown never carries markup of its own.
  */
 import type { ApiDoc } from './apiDoc';
+import { isErrorTable } from './mentions';
 import type { RstBlock, SimpleTableBlock } from './types';
 
 const escHtml = (s: string) => s.replace(/[<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&amp;'));
@@ -39,7 +40,8 @@ function tableMarkdown(t: SimpleTableBlock): string {
   const header = t.rows[0]!.header ? t.rows[0]! : undefined;
   const body = header ? t.rows.slice(1) : t.rows;
   const cell = (s: string) => inlineToMarkdown(s).replace(/\|/g, '\\|') || ' ';
-  const head = header ? header.cells.map((c) => cell(c.text)) : t.columns.map(() => ' ');
+  // error tables have no header row in api.rst: give them one
+  const head = header ? header.cells.map((c) => cell(c.text)) : isErrorTable(t) && t.columns.length === 2 ? ['Error', 'Meaning'] : t.columns.map(() => ' ');
   const lines = [`| ${head.join(' | ')} |`, `| ${t.columns.map(() => '---').join(' | ')} |`];
   for (const r of body) lines.push(`| ${r.cells.map((c) => cell(c.text)).join(' | ')} |`);
   return lines.join('\n');
