@@ -2,7 +2,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureServerBuilt, ROOT } from '../lsp/helpers';
@@ -122,4 +122,27 @@ test('replay: usage and I/O errors exit 2', () => {
   assert.equal(run('replay', 'samples/prefault-session.strace', '--tdp', 'sometimes').code, 2);
   assert.equal(run('replay', 'samples/prefault-session.strace', '--format', 'sarif').code, 2);
   assert.equal(run('replay', 'samples/no-such-file.strace').code, 2);
+});
+
+test('replay and check stream: a trace far larger than a small heap goes through', () => {
+  // 10 MB of pre-fault calls and KVM_RUNs; the heap is capped at 32 MB (holding the events would need ~500 MB)
+  const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-cli-'));
+  const f = join(dir, 'big.strace');
+  const head = readFileSync(join(ROOT, 'samples/prefault-session.strace'), 'utf8').split('\n').slice(0, 16).join('\n') + '\n';
+  const parts: string[] = [head];
+  let size = head.length;
+  let n = 0;
+  while (size < 10 * 1024 * 1024) {
+    const g = (n++ % 256) * 0x200000;
+    const l = `4242  ioctl(5, KVM_PRE_FAULT_MEMORY, {gpa=0x${g.toString(16)}, size=0x200000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x${(g + 0x200000).toString(16)}, size=0}) = 0\n4243  ioctl(5, KVM_RUN, 0)              = 0\n`;
+    parts.push(l);
+    size += l.length;
+  }
+  writeFileSync(f, parts.join(''));
+  const r = spawnSync(process.execPath, ['--max-old-space-size=32', join(ROOT, 'dist/cli.js'), 'replay', f, '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  assert.equal(r.status, 0, r.stderr.slice(0, 2000));
+  const tail = r.stdout.slice(r.stdout.lastIndexOf('"summary"'));
+  assert.match(tail, new RegExp(`"calls":${2 * n + 9},"match":${n + 9},"mismatch":0,"unknown":${n}`));
+  const c = spawnSync(process.execPath, ['--max-old-space-size=32', join(ROOT, 'dist/cli.js'), 'check', f], { encoding: 'utf8' });
+  assert.equal(c.status, 0, c.stderr.slice(0, 2000));
 });

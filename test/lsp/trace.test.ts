@@ -211,3 +211,45 @@ test('edits re-analyse the document: a changed result is flagged', async () => {
   assert.equal(mm[0]!.range.start.line, 20);
   assert.match(String(mm[0]!.message), /expects = -1 ENOENT/);
 });
+
+/** A trace of `loops` pre-fault calls after the session's setup (capture format), each followed by KVM_RUN. */
+function bigTrace(loops: number): string {
+  const head = text(SESSION).split('\n').slice(0, 16);
+  const out = [...head];
+  for (let n = 0; n < loops; n++) {
+    const g = (n % 256) * 0x200000;
+    out.push(`4242  ioctl(5, KVM_PRE_FAULT_MEMORY, {gpa=0x${g.toString(16)}, size=0x200000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x${(g + 0x200000).toString(16)}, size=0}) = 0`);
+    out.push('4243  ioctl(5, KVM_RUN, 0)              = 0');
+  }
+  return out.join('\n') + '\n';
+}
+
+test('a big trace: the server keeps answering while it is analysed; hints for a window in the middle', async () => {
+  const big = bigTrace(20000);
+  const uri = uriOf(join(ws, 'big.strace'));
+  await client.openText(uri, big);
+  // another document's request is answered meanwhile (the analysis gives the event loop turns)
+  const small = await open(MISTAKES);
+  const syms = await client.documentSymbols(small);
+  assert.ok(Array.isArray(syms));
+  const d = await client.diagnostics(uri);
+  assert.equal(d.filter((x) => x.code === 'KVM201').length, 0);
+  const hints = (await client.inlayHints(uri, linesRange(30000, 30009)))!;
+  assert.equal(hints.length, 10, 'the pre-fault calls and KVM_RUNs of those 10 lines');
+  assert.ok(hints.every((h) => h.position.line >= 30000 && h.position.line <= 30009));
+  const lenses = (await client.codeLenses(uri))!;
+  assert.ok(lenses.some((l) => /vCPU 0 of VM #\d+: 400\d\d calls, 0 mismatches/.test(l.command!.title)), lenses.map((l) => l.command!.title).join('\n'));
+  const st = await client.request<any>('kvmLens/replayState', { uri, line: 30000 });
+  const n = (30000 - 16) / 2;
+  const end = ((n % 256) * 0x200000 + 0x200000).toString(16);
+  assert.equal(st.current.result, `= 0 {gpa=0x${end}, size=0x0}`);
+  assert.equal(st.line, 30000);
+  // two quick edits: the diagnostics published are those of the last version
+  await client.changeText(uri, big.replace('size=0x200000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x200000, size=0}) = 0', 'size=0x200000, flags=0x2, padding=[0, 0, 0, 0, 0]} => {gpa=0x0, size=0x200000}) = -1 EINVAL (Invalid argument)'));
+  await client.changeText(uri, big.replace('size=0x200000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x200000, size=0}) = 0', 'size=0x200000, flags=0x1, padding=[0, 0, 0, 0, 0]} => {gpa=0x0, size=0x200000}) = -1 EINVAL (Invalid argument)'));
+  const d2 = await client.diagnostics(uri);
+  const flags = d2.filter((x) => x.code === 'KVM101');
+  assert.equal(flags.length, 1);
+  assert.match(String(flags[0]!.message), /flags is 0x1/);
+  await client.close(uri);
+});

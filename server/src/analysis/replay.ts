@@ -648,24 +648,41 @@ export function conflictFinding(conflicts: string[], range: Range): Finding {
 // Inference in bounded memory
 
 /**
- * The emulator's profile inference over a whole trace, keeping at most `perKind` observations of each kind
+ * The emulator's profile inference, fed event by event, keeping at most `perKind` observations of each kind
  * (same call kind, fd kind, recorded result and argument class): a 1 GB trace of identical pre-fault calls adds
  * nothing after the first few, and `inferProfile` would otherwise hold one observation per call.
  */
+export class BoundedInference {
+  private readonly kept: Observation[] = [];
+  private readonly counts = new Map<string, number>();
+  private readonly model: KvmModel;
+
+  constructor(private readonly settings: ProfileSettings, private readonly perKind = 8) {
+    this.model = new KvmModel({ profile: resolveProfile(settings), onObservation: (o) => this.observe(o) });
+  }
+
+  private observe(o: Observation): void {
+    const r = o.recorded;
+    const after = r?.after ? Object.entries(r.after).map(([k, v]) => (k === 'size' ? `size${v === 0n ? '0' : '>0'}` : '')).join('') : '';
+    const sig = `${o.kind}|${o.fdKind}|${r?.ret}|${r?.errno}|${after}|${o.wellFormed}|${o.gate}|${o.nested}|${o.vmType}|${o.level}|${o.slotLevel}`;
+    const n = this.counts.get(sig) ?? 0;
+    if (n >= this.perKind) return;
+    this.counts.set(sig, n + 1);
+    this.kept.push(o);
+  }
+
+  apply(ev: ModelEvent): void {
+    this.model.apply(ev);
+  }
+
+  result(): Inference {
+    return inferFromObservations(this.kept, this.settings);
+  }
+}
+
+/** `inferProfile` over a whole trace in bounded memory (see BoundedInference). */
 export function inferProfileBounded(events: Iterable<ModelEvent>, settings: ProfileSettings, perKind = 8): Inference {
-  const kept: Observation[] = [];
-  const counts = new Map<string, number>();
-  const m = new KvmModel({
-    profile: resolveProfile(settings),
-    onObservation: (o) => {
-      const r = o.recorded;
-      const sig = `${o.kind}|${o.fdKind}|${r?.ret}|${r?.errno}|${r?.after ? Object.entries(r.after).map(([k, v]) => (k === 'size' ? `size${v === 0n ? '0' : '>0'}` : '')).join('') : ''}|${o.wellFormed}|${o.gate}|${o.nested}|${o.vmType}|${o.level}|${o.slotLevel}`;
-      const n = counts.get(sig) ?? 0;
-      if (n >= perKind) return;
-      counts.set(sig, n + 1);
-      kept.push(o);
-    },
-  });
-  for (const ev of events) m.apply(ev);
-  return inferFromObservations(kept, settings);
+  const b = new BoundedInference(settings, perKind);
+  for (const ev of events) b.apply(ev);
+  return b.result();
 }

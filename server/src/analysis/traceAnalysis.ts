@@ -15,13 +15,13 @@
 import type { Finding } from '../common/findings';
 import type { Range, Position } from '../common/range';
 import { containsPosition } from '../common/range';
-import { KvmModel, type ModelEvent, type ResolvedProfile, type Snapshot } from '../emulator/index';
+import { KvmModel, type ResolvedProfile, type Snapshot } from '../emulator/index';
 import { VM_TYPES } from '../kvm/vm';
 import { cloneState, TraceReader, type ReaderState } from '../trace/reader';
 import type { FdInfo, IoctlCall, TraceEvent } from '../trace/types';
 import { PrefaultChecker } from './prefaultChecks';
 import {
-  conflictFinding, inferProfileBounded, ioctlOf, mismatchFinding, ModelEventAdapter, profileFinding, profileSettingsFrom, Replayer,
+  BoundedInference, conflictFinding, ioctlOf, mismatchFinding, ModelEventAdapter, profileFinding, profileSettingsFrom, Replayer,
   type ReplayedCall, type ReplayOptions,
 } from './replay';
 import { bytesLabel, hex64, num } from './traceValues';
@@ -108,10 +108,10 @@ export class TraceAnalysis {
   readonly readerFindings: Finding[] = [];
   readonly checkFindings: Finding[] = [];
   readonly replayFindings: Finding[] = [];
-  readonly profile: ResolvedProfile;
-  readonly inferenceReasons: string[];
-  readonly conflicts: string[];
-  readonly settingErrors: string[];
+  profile!: ResolvedProfile;
+  inferenceReasons: string[] = [];
+  conflicts: string[] = [];
+  settingErrors: string[] = [];
   readonly objects = new Map<number, KvmObject>();
   readonly processes = new Map<number | null, ProcessInfo>();
   readonly summary = { calls: 0, match: 0, mismatch: 0, unknown: 0 };
@@ -126,7 +126,8 @@ export class TraceAnalysis {
   private readonly maxChunks: number;
   private readonly fileName: string | undefined;
 
-  constructor(text: string, opts: TraceAnalysisOptions = {}) {
+  /** Analyse synchronously (tests, small traces). */
+  constructor(text: string, opts: TraceAnalysisOptions = {}, deferred = false) {
     this.text = text;
     this.fileName = opts.fileName;
     this.per = Math.max(16, opts.linesPerChunk ?? 512);
@@ -134,35 +135,56 @@ export class TraceAnalysis {
     this.starts = lineStarts(text);
     // a final newline does not start a line
     this.lines = text.length === 0 ? 0 : text.endsWith('\n') ? this.starts.length - 1 : this.starts.length;
+    if (!deferred) for (const _ of this.run(opts, Infinity));
+  }
 
+  /**
+   * Analyse, giving the event loop a turn every `yieldEvery` lines; `cancelled()` stops it (the promise then
+   * rejects with the error `onCancel` makes).
+   */
+  static async build(
+    text: string,
+    opts: TraceAnalysisOptions,
+    turn: () => Promise<void>,
+    cancelled: () => boolean = () => false,
+    onCancel: () => Error = () => new Error('cancelled'),
+    yieldEvery = 4000,
+  ): Promise<TraceAnalysis> {
+    const a = new TraceAnalysis(text, opts, true);
+    for (const _ of a.run(opts, yieldEvery)) {
+      await turn();
+      if (cancelled()) throw onCancel();
+    }
+    return a;
+  }
+
+  /** The two passes, as steps: yields every `every` lines. */
+  private *run(opts: TraceAnalysisOptions, every: number): Generator<void> {
     // --- pass 1: reader findings, checks, objects, inference
     const checker = new PrefaultChecker((f) => this.checkFindings.push(f));
     const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
     this.settingErrors = errors;
     const conv = new ModelEventAdapter();
+    const inference = new BoundedInference(settings);
     const queue: TraceEvent[] = [];
     const reader = new TraceReader({ event: (e) => queue.push(e), finding: (f) => this.readerFindings.push(f) }, { fileName: opts.fileName });
-    const self = this;
-    function* modelEvents(): Generator<ModelEvent> {
-      for (let l = 0; l < self.lines; l++) {
-        reader.pushLine(self.lineText(l));
-        for (const ev of queue.splice(0, queue.length)) {
-          self.eventCount++;
-          checker.event(ev);
-          self.index(ev);
-          yield* conv.convert(ev);
-        }
-      }
-      reader.end();
+    const drain1 = () => {
       for (const ev of queue.splice(0, queue.length)) {
-        self.eventCount++;
+        this.eventCount++;
         checker.event(ev);
-        self.index(ev);
-        yield* conv.convert(ev);
+        this.index(ev);
+        for (const me of conv.convert(ev)) inference.apply(me);
       }
+    };
+    for (let l = 0; l < this.lines; l++) {
+      reader.pushLine(this.lineText(l));
+      drain1();
+      if (l % every === every - 1) yield;
     }
-    const inf = inferProfileBounded(modelEvents(), settings);
+    reader.end();
+    drain1();
     checker.end();
+    const inf = inference.result();
     this.profile = inf.profile;
     this.inferenceReasons = inf.reasons;
     this.conflicts = inf.conflicts;
@@ -173,7 +195,7 @@ export class TraceAnalysis {
     const q2: TraceEvent[] = [];
     const r2 = new TraceReader({ event: (e) => q2.push(e) }, { fileName: opts.fileName });
     let first: Range | undefined;
-    const run = (cp: Checkpoint) => {
+    const drain2 = (cp: Checkpoint) => {
       for (const ev of q2.splice(0, q2.length)) {
         if (cp.minLine < 0 || ev.line < cp.minLine) cp.minLine = ev.line;
         if (ev.line > cp.maxLine) cp.maxLine = ev.line;
@@ -196,7 +218,8 @@ export class TraceAnalysis {
       const cp = this.checkpoints[this.checkpoints.length - 1]!;
       if (l < this.lines) r2.pushLine(this.lineText(l));
       else r2.end();
-      run(cp);
+      drain2(cp);
+      if (l % every === every - 1) yield;
     }
     if (first) {
       this.replayFindings.unshift(profileFinding(this.profile, this.inferenceReasons, first));

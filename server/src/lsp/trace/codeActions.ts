@@ -11,8 +11,8 @@ function overlaps(f: Finding, p: CodeActionParams): boolean {
   return comparePositions(f.range.start, p.range.end) <= 0 && comparePositions(p.range.start, f.range.end) <= 0;
 }
 
-export function traceCodeActions(doc: TextDocument, params: CodeActionParams, ctx: ServerContext): CodeAction[] {
-  const a = analysisFor(doc, ctx);
+export async function traceCodeActions(doc: TextDocument, params: CodeActionParams, ctx: ServerContext): Promise<CodeAction[]> {
+  const a = await analysisFor(doc, ctx);
   const only = params.context.only;
   const out: CodeAction[] = [];
   const fixable = a.findings.filter((f) => f.fixes?.length);

@@ -7,8 +7,8 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ServerContext } from '../languages';
 import { analysisFor } from './cache';
 
-export function traceCodeLenses(doc: TextDocument, _params: CodeLensParams, ctx: ServerContext): CodeLens[] {
-  const a = analysisFor(doc, ctx);
+export async function traceCodeLenses(doc: TextDocument, _params: CodeLensParams, ctx: ServerContext): Promise<CodeLens[]> {
+  const a = await analysisFor(doc, ctx);
   const out: CodeLens[] = [];
   for (const o of a.objects.values()) {
     if (!o.created) continue;

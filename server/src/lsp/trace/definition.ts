@@ -12,7 +12,7 @@ import { findApiSection } from './apiDocs';
 import { rstIndex } from '../../rst/workspaceIndex';
 
 export async function traceDefinition(doc: TextDocument, params: DefinitionParams, ctx: ServerContext): Promise<Location[] | null> {
-  const a = analysisFor(doc, ctx);
+  const a = await analysisFor(doc, ctx);
   const fd = a.fdAt(params.position);
   if (fd) {
     const at = fd.info?.createdAt;

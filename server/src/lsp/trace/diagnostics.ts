@@ -5,7 +5,7 @@ import type { ServerContext } from '../languages';
 import { analysisFor } from './cache';
 import { toDiagnostic } from './convert';
 
-export function traceDiagnostics(doc: TextDocument, ctx: ServerContext): Diagnostic[] {
-  const a = analysisFor(doc, ctx);
+export async function traceDiagnostics(doc: TextDocument, ctx: ServerContext): Promise<Diagnostic[]> {
+  const a = await analysisFor(doc, ctx);
   return a.findings.map((f) => toDiagnostic(f, doc.uri));
 }

@@ -16,8 +16,8 @@ function objectSymbol(a: TraceAnalysis, o: KvmObject, children: DocumentSymbol[]
   };
 }
 
-export function traceDocumentSymbols(doc: TextDocument, _params: DocumentSymbolParams, ctx: ServerContext): DocumentSymbol[] {
-  const a = analysisFor(doc, ctx);
+export async function traceDocumentSymbols(doc: TextDocument, _params: DocumentSymbolParams, ctx: ServerContext): Promise<DocumentSymbol[]> {
+  const a = await analysisFor(doc, ctx);
   const vmsByProcess = new Map<number | null, DocumentSymbol[]>();
   const objs = [...a.objects.values()];
   for (const vm of objs.filter((o) => o.kind === 'vm')) {

@@ -7,8 +7,8 @@ import type { ServerContext } from '../languages';
 import { analysisFor } from './cache';
 import { callStory, fdStory } from './story';
 
-export function traceHover(doc: TextDocument, params: HoverParams, ctx: ServerContext): Hover | null {
-  const a = analysisFor(doc, ctx);
+export async function traceHover(doc: TextDocument, params: HoverParams, ctx: ServerContext): Promise<Hover | null> {
+  const a = await analysisFor(doc, ctx);
   const pos = params.position;
   const fd = a.fdAt(pos);
   if (fd) {

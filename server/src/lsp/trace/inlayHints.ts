@@ -6,8 +6,8 @@ import type { ServerContext } from '../languages';
 import { analysisFor } from './cache';
 import { verdictMark } from './story';
 
-export function traceInlayHints(doc: TextDocument, params: InlayHintParams, ctx: ServerContext): InlayHint[] {
-  const a = analysisFor(doc, ctx);
+export async function traceInlayHints(doc: TextDocument, params: InlayHintParams, ctx: ServerContext): Promise<InlayHint[]> {
+  const a = await analysisFor(doc, ctx);
   const out: InlayHint[] = [];
   const to = params.range.end.character === 0 && params.range.end.line > params.range.start.line ? params.range.end.line - 1 : params.range.end.line;
   for (const r of a.callsInLines(params.range.start.line, to)) {

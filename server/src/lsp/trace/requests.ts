@@ -26,8 +26,8 @@ function summary(r: ReplayedCall): ReplayCallSummary {
   };
 }
 
-export function replayCalls(params: ReplayCallsParams, ctx: ServerContext): ReplayCallsResult | null {
-  const a = analysisForUri(params?.uri, ctx);
+export async function replayCalls(params: ReplayCallsParams, ctx: ServerContext): Promise<ReplayCallsResult | null> {
+  const a = await analysisForUri(params?.uri, ctx);
   if (!a) return null;
   const from = params.fromLine ?? 0;
   const to = params.toLine ?? Number.MAX_SAFE_INTEGER;
@@ -42,8 +42,8 @@ export function replayCalls(params: ReplayCallsParams, ctx: ServerContext): Repl
 
 const PAGE: Record<number, '4K' | '2M' | '1G'> = { 1: '4K', 2: '2M', 3: '1G' };
 
-export function replayState(params: ReplayStateParams, ctx: ServerContext): ReplayStateResult | null {
-  const a = analysisForUri(params?.uri, ctx);
+export async function replayState(params: ReplayStateParams, ctx: ServerContext): Promise<ReplayStateResult | null> {
+  const a = await analysisForUri(params?.uri, ctx);
   if (!a || typeof params.line !== 'number') return null;
   const st = a.stateAt(params.line);
   const memslots: MemslotView[] = [];
