@@ -224,6 +224,14 @@ int main(void)
 		printf("CALL id=%d op=create_vcpu fd=vm fdn=%d req=0x%lx id=0x0 ret=%d errno=%s\n", ++ids, vm3, (unsigned long)KVM_CREATE_VCPU, v, ename(v < 0 ? errno : 0));
 		enable_cap(vm3, 192, 65536);
 		if (v >= 0) xclose(v);
+		/* vCPU ids: max_vcpu_ids (KVM_CAP_MAX_VCPU_ID) and a duplicate */
+		long vids[] = { -1, 4095, 4096, 0x7fffffff, 4095 };
+		for (unsigned j = 0; j < sizeof(vids) / sizeof(vids[0]); j++) {
+			errno = 0;
+			int w = ioctl(vm3, KVM_CREATE_VCPU, vids[j]);
+			printf("CALL id=%d op=create_vcpu fd=vm fdn=%d req=0x%lx id=0x%lx ret=%d errno=%s\n", ++ids, vm3, (unsigned long)KVM_CREATE_VCPU, (unsigned long)vids[j], w, ename(w < 0 ? errno : 0));
+		}
+		cap("vm", vm3, 128); /* KVM_CAP_MAX_VCPU_ID */
 		xclose(vm3);
 	}
 

@@ -391,3 +391,21 @@ describe('state the model may not know', () => {
     assert.equal(m.call({ pid: 1, fd: 10, request: PF, arg: { kind: 'struct', fields: { gpa: 1n, size: 4096n, flags: 0n } } }).certainty, 'exact');
   });
 });
+
+describe('vCPU ids', () => {
+  test('x86: ids up to 4095 with the default config; larger ones EINVAL; KVM_CAP_MAX_VCPU_ID in the trace decides', () => {
+    const r = new Rig();
+    const mk = (id: bigint) => r.call(r.vm, 'KVM_CREATE_VCPU', { kind: 'int', value: id });
+    assert.ok((mk(4095n).ret ?? -1) >= 0);
+    const big = mk(4096n);
+    err(big, 'EINVAL');
+    assert.equal(big.certainty, 'assumed');
+    err(mk(0xffffffffffffffffn), 'EINVAL');
+    err(mk(4095n), 'EEXIST');
+    const c = r.cap(r.vm, capNumber('KVM_CAP_MAX_VCPU_ID')!, { ret: 8192 });
+    assert.equal(c.ret, 4096);
+    assert.equal(c.verdict, 'mismatch');
+    assert.ok((mk(5000n).ret ?? -1) >= 0, 'the trace said 8192');
+    assert.equal(r.cap(r.vm, capNumber('KVM_CAP_MAX_VCPU_ID')!, { ret: 8192 }).verdict, 'match');
+  });
+});

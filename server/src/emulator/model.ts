@@ -13,7 +13,7 @@ import {
   KVM_SEV_SNP_LAUNCH_FINISH, KVM_TDX_FINALIZE_VM, KVM_X86_DEFAULT_VM, KVM_X86_SEV_ES_VM, KVM_X86_SNP_VM, KVM_X86_SW_PROTECTED_VM,
   KVM_X86_TDX_VM, MEMSLOT_FLAGS, SEV_CMDS, TDX_CMDS, VM_TYPES,
   KVM_API_VERSION, X86_KVM_USER_MEM_SLOTS, KVM_MEM_MAX_NR_PAGES, KVM_DIRTY_RING_MAX_ENTRIES, KVM_DIRTY_GFN_SIZE, X86_VCPU_MMAP_PAGES,
-  TDX_SHARED_BIT_GPAW48, X86_TASK_SIZE_MAX_4LEVEL, VFS_GENERIC_IOCTLS,
+  TDX_SHARED_BIT_GPAW48, X86_TASK_SIZE_MAX_4LEVEL, VFS_GENERIC_IOCTLS, X86_KVM_MAX_VCPU_IDS_DEFAULT,
 } from '../kvm';
 import { IntervalList } from './intervals';
 import { PROFILE_KEYS } from './types';
@@ -112,6 +112,7 @@ const CAP_NUM = {
   MULTI_ADDRESS_SPACE: CAP('KVM_CAP_MULTI_ADDRESS_SPACE'),
   USER_MEMORY: CAP('KVM_CAP_USER_MEMORY'),
   NR_MEMSLOTS: CAP('KVM_CAP_NR_MEMSLOTS'),
+  MAX_VCPU_ID: CAP('KVM_CAP_MAX_VCPU_ID'),
   DIRTY_LOG_RING: CAP('KVM_CAP_DIRTY_LOG_RING'),
   DIRTY_LOG_RING_ACQ_REL: CAP('KVM_CAP_DIRTY_LOG_RING_ACQ_REL'),
   READONLY_MEM: CAP('KVM_CAP_READONLY_MEM'),
@@ -414,6 +415,7 @@ export class KvmModel {
     c.lastVm = this.lastVm;
     c.events = this.events;
     c.learnedAs = this.learnedAs;
+    c.learnedMaxVcpuIds = this.learnedMaxVcpuIds;
     c.learnedCaps = new Map(this.learnedCaps);
     return c;
   }
@@ -924,7 +926,9 @@ export class KvmModel {
 
   private checkExtension(op: string, kind: 'system' | 'vm', vm: VmObj | undefined, arg: CallArg, rec: RecordedResult | undefined, ctx: Ctx): Outcome {
     const cap = arg.kind === 'int' ? Number(arg.value) : undefined;
+    const prevMaxIds = this.learnedMaxVcpuIds;
     const learn = (): void => {
+      if (cap === CAP_NUM.MAX_VCPU_ID && rec && rec.ret !== null && rec.ret > 0) this.learnedMaxVcpuIds = rec.ret;
       if (cap === CAP_NUM.MULTI_ADDRESS_SPACE && rec && rec.ret !== null && rec.ret >= 0) {
         if (vm) vm.learnedAs = Math.max(1, rec.ret);
         else for (const id of this.vmOrder) (this.objs.get(id) as VmObj).learnedAs ??= Math.max(1, rec.ret);
@@ -958,6 +962,11 @@ export class KvmModel {
       if (p.kernel === 'pre-6.11') return this.finish(this.unknownOutcome(op, 'KVM_CAP_USER_MEMORY2 is 1 from 6.8, 0 before: a kernel before 6.11 may be either', kind, [{ ret: 0, why: 'before 6.8' }, { ret: 1, why: '6.8 to 6.10' }]), ctx, rec);
       return ok(1, 'KVM_SET_USER_MEMORY_REGION2 exists since 6.8');
     }
+    if (cap === CAP_NUM.MAX_VCPU_ID && p.arch === 'x86_64') {
+      ctx.dims |= B_ARCH;
+      if (prevMaxIds !== undefined) return ok(prevMaxIds, `max_vcpu_ids is ${prevMaxIds}: KVM_CAP_MAX_VCPU_ID earlier in the trace said so`);
+      return ok(X86_KVM_MAX_VCPU_IDS_DEFAULT, `x86: max_vcpu_ids is ${X86_KVM_MAX_VCPU_IDS_DEFAULT} with the default kernel config (4 x KVM_MAX_VCPUS)`, 'assumed');
+    }
     if (cap === CAP_NUM.NR_MEMSLOTS && p.arch === 'x86_64') {
       ctx.dims |= B_ARCH;
       return ok(X86_USER_MEM_SLOTS, `x86: KVM_USER_MEM_SLOTS = ${X86_USER_MEM_SLOTS}`);
@@ -988,6 +997,8 @@ export class KvmModel {
   }
 
   private learnedAs: number | undefined;
+  /** KVM_CHECK_EXTENSION(KVM_CAP_MAX_VCPU_ID) as recorded */
+  private learnedMaxVcpuIds: number | undefined;
   /** KVM_CHECK_EXTENSION answers recorded for caps the model cannot derive, by fd kind, VM type and cap */
   private learnedCaps = new Map<string, { ret: number; label: string | undefined }>();
 
@@ -1064,7 +1075,11 @@ export class KvmModel {
     if (id === undefined) pred = { ok: null, why: 'the vCPU id was not recorded', certainty: 'unknown' };
     else if (id < 0) pred = { ok: false, errno: 'EINVAL', why: 'a negative vCPU id is refused (id >= max_vcpu_ids)', certainty: 'exact' };
     else if (dup) pred = { ok: false, errno: 'EEXIST', why: `vCPU id ${id} already exists in ${vm.id}`, certainty: 'exact' };
-    else if (id >= 1024) pred = { ok: null, why: 'large vCPU ids depend on KVM_CAP_MAX_VCPU_ID and the kernel config', certainty: 'unknown' };
+    else if (this.profile.arch === 'x86_64' && id >= (this.learnedMaxVcpuIds ?? X86_KVM_MAX_VCPU_IDS_DEFAULT)) {
+      const learned = this.learnedMaxVcpuIds !== undefined;
+      ctx.dims |= B_ARCH;
+      pred = { ok: false, errno: 'EINVAL', why: `vCPU id ${id} >= max_vcpu_ids ${learned ? `(${this.learnedMaxVcpuIds}, KVM_CAP_MAX_VCPU_ID in the trace)` : `(${X86_KVM_MAX_VCPU_IDS_DEFAULT} with the default kernel config)`}`, certainty: learned ? 'exact' : 'assumed' };
+    } else if (this.profile.arch !== 'x86_64' && id >= 1024) pred = { ok: null, why: 'large vCPU ids depend on KVM_CAP_MAX_VCPU_ID and the kernel config', certainty: 'unknown' };
     else pred = { ok: true, why: `vCPU ${id} of ${vm.id}`, certainty: 'exact' };
     const followOk = rec ? rec.ret !== null && rec.ret >= 0 : pred.ok === true;
     let created: Outcome['created'];

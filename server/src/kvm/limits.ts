@@ -10,6 +10,12 @@ export const KVM_API_VERSION = 12;
 /** x86 KVM_USER_MEM_SLOTS = KVM_MEM_SLOTS_NUM (SHRT_MAX) - 3 internal slots; KVM_CAP_NR_MEMSLOTS reports it */
 export const X86_KVM_USER_MEM_SLOTS = 32764;
 
+/**
+ * x86 default kvm->max_vcpu_ids (KVM_CAP_MAX_VCPU_ID): 4 x KVM_MAX_VCPUS (1024 in the default config), so vCPU ids
+ * 0..4095; KVM_CREATE_VCPU refuses larger ones with EINVAL. A kernel built with more vCPUs has more.
+ */
+export const X86_KVM_MAX_VCPU_IDS_DEFAULT = 4096;
+
 /** KVM_MEM_MAX_NR_PAGES on 64-bit hosts: (1 << 31) - 1 pages per memslot */
 export const KVM_MEM_MAX_NR_PAGES = 2 ** 31 - 1;
 
