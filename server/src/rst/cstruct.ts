@@ -262,8 +262,10 @@ export function parseCStructs(lines: string[], toRange: (line: number, start: nu
  */
 export function layoutStructs(structs: CStruct[], known: (tag: string) => Layout | undefined = () => undefined): void {
   const resolving = new Set<CStruct>();
+  const byTag = new Map<string, CStruct>();
+  for (const s of structs) if (s.name && !byTag.has(s.name)) byTag.set(s.name, s);
   const resolve = (tag: string): Layout | undefined => {
-    const own = structs.find((s) => s.name === tag);
+    const own = byTag.get(tag);
     if (own) return lay(own);
     return known(tag) ?? STRUCTS.get(tag);
   };

@@ -454,8 +454,9 @@ export function readRst(text: string): RstDocument {
     let bottom = -1;
     let malformed: string | undefined;
     let found = 0;
-    let stop = n;
-    for (let j = top + 1; j < n; j++) {
+    // a table longer than this is a missing bottom border, not a table (keeps a half-typed table linear)
+    let stop = Math.min(n, top + 5000);
+    for (let j = top + 1; j < stop; j++) {
       const s = lines[j]!;
       if (isBlank(s)) continue;
       if (indentWidth(s) < ind) {
