@@ -107,6 +107,8 @@ typedef int (*openat_fn)(int, const char *, int, ...);
 typedef int (*open2_fn)(const char *, int);
 typedef int (*openat2_fn)(int, const char *, int);
 typedef int (*close_fn)(int);
+typedef int (*close_range_fn)(unsigned, unsigned, int);
+typedef void (*closefrom_fn)(int);
 typedef int (*dup_fn)(int);
 typedef int (*dup2_fn)(int, int);
 typedef int (*dup3_fn)(int, int, int);
@@ -120,6 +122,8 @@ static openat_fn real_openat, real_openat64;
 static open2_fn real___open_2, real___open64_2;
 static openat2_fn real___openat_2, real___openat64_2;
 static close_fn real_close;
+static close_range_fn real_close_range;
+static closefrom_fn real_closefrom;
 static dup_fn real_dup;
 static dup2_fn real_dup2;
 static dup3_fn real_dup3;
@@ -654,6 +658,8 @@ static void resolve_all(void)
 	RESOLVE(real___openat_2, "__openat_2");
 	RESOLVE(real___openat64_2, "__openat64_2");
 	RESOLVE(real_close, "close");
+	RESOLVE(real_close_range, "close_range");
+	RESOLVE(real_closefrom, "closefrom");
 	RESOLVE(real_dup, "dup");
 	RESOLVE(real_dup2, "dup2");
 	RESOLVE(real_dup3, "dup3");
@@ -1240,6 +1246,82 @@ KL_EXPORT int close(int fd)
 	}
 	errno = err;
 	return ret;
+}
+
+/* close_range(2) and closefrom(3): forget the fds closed; write a line when KVM fds were among them */
+static int forget_range(unsigned first, unsigned last)
+{
+	int any = 0;
+	for (unsigned fd = first; fd <= last && fd < KL_MAXFD; fd++) {
+		if (fd_kind[fd] == KL_KIND_UNKNOWN)
+			continue;
+		if (is_kvm_kind(fd_kind[fd]))
+			any = 1;
+		set_kind((int)fd, KL_KIND_UNKNOWN);
+	}
+	return any;
+}
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+KL_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+#ifdef SYS_close_range
+	int ret = real_close_range ? real_close_range(first, last, flags) : (int)syscall(SYS_close_range, first, last, flags);
+#else
+	int ret = real_close_range ? real_close_range(first, last, flags) : (errno = ENOSYS, -1);
+#endif
+	int err = errno;
+	/* with CLOSE_RANGE_CLOEXEC nothing is closed now */
+	if (ret == 0 && !(flags & CLOSE_RANGE_CLOEXEC) && forget_range(first, last)) {
+		struct line l;
+		struct timespec wall;
+		if (opt_ttt)
+			now(&wall);
+		begin(&l, &wall);
+		put(&l, "close_range(");
+		put_udec(&l, first);
+		put(&l, ", ");
+		put_udec(&l, last);
+		put(&l, ", ");
+		put_hex(&l, (unsigned)flags);
+		equals(&l);
+		put_sdec(&l, ret);
+		emit(&l);
+	}
+	errno = err;
+	return ret;
+}
+
+KL_EXPORT void closefrom(int lowfd)
+{
+	int err = errno;
+	int any = lowfd >= 0 && forget_range((unsigned)lowfd, KL_MAXFD - 1);
+	if (real_closefrom)
+		real_closefrom(lowfd);
+#ifdef SYS_close_range
+	else
+		syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0);
+#endif
+	if (any) {
+		/* closefrom() is close_range(lowfd, ~0U, 0) underneath, as strace shows it */
+		struct line l;
+		struct timespec wall;
+		if (opt_ttt)
+			now(&wall);
+		begin(&l, &wall);
+		put(&l, "close_range(");
+		put_udec(&l, (unsigned)lowfd);
+		put(&l, ", ");
+		put_udec(&l, ~0U);
+		put(&l, ", 0");
+		equals(&l);
+		put_sdec(&l, 0);
+		emit(&l);
+	}
+	errno = err;
 }
 
 static void after_dup(const char *name, int oldfd, int newfd_arg, const char *extra, int ret, int err, int nargs,

@@ -376,3 +376,15 @@ test('a command that does not exist: 127 and a message', () => {
   assert.equal(r.status, 127);
   assert.match(r.stderr, /no-such-command-kvm-lens: command not found/);
 });
+
+test('close_range of KVM fds: one line, and the reused numbers are not taken for KVM fds', { skip: NO_CC || NO_KVM }, () => {
+  const out = join(work, 'closerange.strace');
+  const r = cli(['capture', '-o', out, '--', buildStress(), 'closerange']);
+  assert.equal(r.status, 0, r.stderr);
+  const [a, b] = r.stdout.trim().split(' ');
+  const lines = captureLines(out);
+  for (const l of lines) assert.equal(checkCaptureLine(l), null, l);
+  assert.ok(lines.some((l) => /close_range\(3, 4294967295, 0\) += 0$/.test(l)), lines.join('\n'));
+  assert.ok(!lines.some((l) => new RegExp(`close\\((?:${a}|${b})\\)`).test(l)), 'no close line for /dev/null fds');
+  assert.ok(lines.some((l) => l.includes('KVM_CAP_IRQCHIP')));
+});

@@ -60,6 +60,7 @@ export function checkCaptureLine(line: string, shape: LineShape = {}): string | 
     String.raw`dup2\(${fd(deco)}, ${fd(deco)}\)${pad}= ${result}`,
     String.raw`dup3\(${fd(deco)}, ${fd(deco)}, (?:O_CLOEXEC|0)\)${pad}= ${result}`,
     String.raw`fcntl\(${fd(deco)}, F_DUPFD(?:_CLOEXEC)?, \d+\)${pad}= ${result}`,
+    String.raw`close_range\(\d+, \d+, (?:0|0x[0-9a-f]+)\)${pad}= 0`,
   ];
   if (!forms.some((f) => new RegExp(`^${f}$`).test(call))) return 'not of the capture format';
   const req = /^ioctl\([^,]+, (KVM_[A-Z0-9_]+)/.exec(call);

@@ -5,6 +5,8 @@
  *   fork          a child process makes calls after fork() (its own pid column)
  *   closeall      close every fd above 2, as daemons do, then open /dev/kvm again: capture goes on, and
  *                 the reopened fd (which takes the lowest number) receives no capture text
+ *   closerange    KVM fds closed by close_range(2) then their numbers reused by non-KVM files: the capture
+ *                 says close_range(...) and writes no close line for the new files
  *   errno         errno after wrapped calls is what the kernel said (or untouched on success); prints a
  *                 bit mask of what went wrong, 0 when all is well
  *
@@ -114,6 +116,18 @@ int main(int argc, char **argv)
 		kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 		ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP);
 		write(mine, "program data\n", 13);
+		return 0;
+	}
+	if (!strcmp(argv[1], "closerange")) {
+		int vm = ioctl(kvm, KVM_CREATE_VM, 0);
+		ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY);
+		close_range(3, ~0U, 0);
+		int a = open("/dev/null", O_RDONLY), b = open("/dev/null", O_RDONLY);
+		close(a);
+		close(b);
+		kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+		ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP);
+		printf("%d %d\n", a, b);
 		return 0;
 	}
 	if (!strcmp(argv[1], "errno")) {
