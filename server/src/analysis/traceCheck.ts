@@ -77,7 +77,8 @@ export function replayFile(
 }
 
 /** Every finding of a trace file: reader (TRC), pre-fault checks (KVM1xx), replay (KVM2xx). Throws on I/O errors. */
-export function checkTraceFile(path: string, opts: FileReplayOptions, onFinding: (f: Finding) => void, onProgress?: (p: StreamProgress) => void): void {
-  const fp = inferFileProfile(path, opts, onProgress);
-  replayFile(path, fp, undefined, onFinding, onProgress, true);
+export function checkTraceFile(path: string, opts: FileReplayOptions, onFinding: (f: Finding) => void, onProgress?: (p: StreamProgress & { pass: 1 | 2 }) => void): void {
+  const fp = inferFileProfile(path, opts, onProgress && ((p) => onProgress({ ...p, pass: 1 })));
+  for (const e of fp.settingErrors) throw new Error(e);
+  replayFile(path, fp, undefined, onFinding, onProgress && ((p) => onProgress({ ...p, pass: 2 })), true);
 }

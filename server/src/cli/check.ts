@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Finding } from '../common/findings';
 import { checkTraceFile } from '../analysis/traceCheck';
+import { profileSettingsFrom } from '../analysis/replay';
 import { checkApiDoc } from '../analysis/docChecks';
 import { readApiDoc } from '../rst/apiDoc';
 import { formatText, parseArgs, showProgress, writeAllSync, toJson, toSarif, type CheckFormat, type FileFinding } from './format';
@@ -55,6 +56,11 @@ export async function check(argv: string[]): Promise<number> {
     tdp: args.options.get('--tdp'),
     hostPages: args.options.get('--host-pages'),
   };
+  const bad = profileSettingsFrom(replay).errors;
+  if (bad.length) {
+    process.stderr.write(`kvm-lens check: ${bad.join('; ')}\n`);
+    return 2;
+  }
   let ioError = false;
   let errors = 0;
   const all: FileFinding[] = [];
@@ -93,7 +99,7 @@ export async function check(argv: string[]): Promise<number> {
     try {
       // findings of one file are few next to its events: hold them to print them in line order
       const held: FileFinding[] = [];
-      checkTraceFile(file, { replay }, (f) => held.push({ ...f, file }), progress ? (p) => showProgress(file, p.bytes, p.total) : undefined);
+      checkTraceFile(file, { replay }, (f) => held.push({ ...f, file }), progress ? (p) => showProgress(file, p.bytes, p.total, p.pass === 1 ? '1/2 profile' : '2/2 checks') : undefined);
       if (progress) process.stderr.write('\r\x1b[K');
       held.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
       for (const f of held) emit(f);

@@ -177,10 +177,10 @@ export function writeAllSync(fd: number, s: string): void {
 
 /** A progress line on stderr (callers only pass this when stderr is a terminal), at most 5 times a second. */
 let lastProgress = 0;
-export function showProgress(file: string, bytes: number, total: number): void {
+export function showProgress(file: string, bytes: number, total: number, phase = ''): void {
   const now = Date.now();
   if (now - lastProgress < 200 && bytes < total) return;
   lastProgress = now;
   const pct = total > 0 ? Math.floor((bytes * 100) / total) : 100;
-  process.stderr.write(`\r\x1b[K${file}: ${pct}% (${(bytes / 1048576).toFixed(0)} / ${(total / 1048576).toFixed(0)} MiB)`);
+  process.stderr.write(`\r\x1b[K${file}: ${phase ? phase + ' ' : ''}${pct}% (${(bytes / 1048576).toFixed(0)} / ${(total / 1048576).toFixed(0)} MiB)`);
 }

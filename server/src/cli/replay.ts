@@ -99,10 +99,10 @@ export async function replay(argv: string[]): Promise<number> {
     return 2;
   }
   const tty = process.stderr.isTTY;
-  const progress = tty ? (p: { bytes: number; total: number }) => showProgress(file, p.bytes, p.total) : undefined;
+  const progress = (phase: string) => (tty ? (p: { bytes: number; total: number }) => showProgress(file, p.bytes, p.total, phase) : undefined);
   let fp: FileProfile;
   try {
-    fp = inferFileProfile(file, { replay: replayOpts }, progress);
+    fp = inferFileProfile(file, { replay: replayOpts }, progress('1/2 profile'));
   } catch (e) {
     if (tty) process.stderr.write('\r\x1b[K');
     process.stderr.write(`kvm-lens replay: ${file}: ${(e as Error).message}\n`);
@@ -132,13 +132,13 @@ export async function replay(argv: string[]): Promise<number> {
       summary = replayFile(file, fp, (r) => {
         write((first ? '\n' : ',\n') + JSON.stringify(callJson(r)));
         first = false;
-      }, undefined, progress);
+      }, undefined, progress('2/2 replay'));
       write(`\n],"summary":${JSON.stringify(summary)}}\n`);
     } else {
       write(`${file}: replay with ${describeProfile(fp.profile)}\n`);
       for (const r of fp.reasons) write(`  inferred: ${r}\n`);
       for (const c of fp.conflicts) write(`  conflict: ${c}\n`);
-      summary = replayFile(file, fp, (r) => write(callText(r) + '\n'), undefined, progress);
+      summary = replayFile(file, fp, (r) => write(callText(r) + '\n'), undefined, progress('2/2 replay'));
       write(`${summary.calls} KVM calls: ${summary.match} match, ${summary.mismatch} mismatch, ${summary.unknown} unknown\n`);
     }
   } catch (e) {
