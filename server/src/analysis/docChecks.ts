@@ -194,10 +194,15 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
   const facts = factKvmNames();
   const isKnownName = (n: string) => facts.has(n) || docNames.has(n) || !!opts.knownNames?.has(n);
   let pool: string[] | undefined;
+  // "did you mean" costs an edit-distance pass over ~2000 names: at most this many per check (a pasted list of
+  // unknown names must not stall the editor)
+  let suggestionsLeft = 200;
+  const suggest = (name: string, from: () => Iterable<string> & { length?: number; size?: number }, max?: number): string[] =>
+    suggestionsLeft-- > 0 ? nearNames(name, from(), max) : [];
   for (const m of doc.mentions) {
     if (m.kind === 'errno') {
       if (!errnoByName(m.name)) {
-        const near = nearNames(m.name, [...ERRNOS.keys()], 2);
+        const near = suggest(m.name, () => [...ERRNOS.keys()], 2);
         out.push(finding('RST211', m.range, `${m.name} is not an errno name.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`, {
           fixes: near.slice(0, 1).map((x) => ({ title: `Replace with ${x}`, edits: [{ range: m.range, newText: x }], preferred: true })),
         }));
@@ -222,13 +227,13 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
         if (pool.some((p) => p.startsWith(m.name + '_'))) continue;
       }
       pool ??= [...new Set([...facts, ...docNames, ...(opts.knownNames ?? [])])];
-      const near = nearNames(m.name, pool);
+      const near = suggest(m.name, () => pool!);
       out.push(finding('RST212', m.range, `${m.name} is defined nowhere: not in this document, the workspace or the KVM uAPI headers.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`, {
         fixes: near.slice(0, 1).map((x) => ({ title: `Replace with ${x}`, edits: [{ range: m.range, newText: x }] })),
       }));
     } else if (m.kind === 'struct') {
       if (knownStructs(m.name) || reported.has(`${m.range.start.line}:${m.range.start.character}`)) continue;
-      const near = nearNames(m.name, [...doc.structs.keys(), ...STRUCTS.keys(), ...UAPI_STRUCT_NAMES]);
+      const near = suggest(m.name, () => [...doc.structs.keys(), ...STRUCTS.keys(), ...UAPI_STRUCT_NAMES]);
       out.push(finding('RST212', m.range, `struct ${m.name} is defined nowhere: no literal block of the workspace defines it and it is not a uAPI struct.${near.length ? ` Did you mean ${near.map((x) => `struct ${x}`).join(', ')}?` : ''}`, {
         fixes: near.slice(0, 1).map((x) => ({ title: `Replace with struct ${x}`, edits: [{ range: m.range, newText: x }] })),
       }));

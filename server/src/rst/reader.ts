@@ -110,6 +110,7 @@ export function readRst(text: string): RstDocument {
   const problems: RstProblem[] = [];
   /** stack of open section indices */
   const stack: number[] = [];
+  let nextBorder: Int32Array | undefined;
   let current = -1;
 
   const endOf = (line: number) => lines[line]?.length ?? 0;
@@ -444,6 +445,16 @@ export function readRst(text: string): RstDocument {
   return doc;
 
   // ---------------------------------------------------------------------------------------------
+  /** index of the first line at or after `from` that looks like a simple-table border (computed once, O(n)) */
+  function nextBorderFrom(from: number): number {
+    if (!nextBorder) {
+      nextBorder = new Int32Array(n + 1);
+      nextBorder[n] = n;
+      for (let k = n - 1; k >= 0; k--) nextBorder[k] = SIMPLE_TABLE_BORDER.test(lines[k]!) ? k : nextBorder[k + 1]!;
+    }
+    return from >= n ? n : nextBorder[from]!;
+  }
+
   function readSimpleTable(top: number): number {
     const L0 = expandTabs(lines[top]!);
     const ind = indentWidth(L0);
@@ -457,6 +468,11 @@ export function readRst(text: string): RstDocument {
     // a table longer than this is a missing bottom border, not a table (keeps a half-typed table linear)
     let stop = Math.min(n, top + 5000);
     for (let j = top + 1; j < stop; j++) {
+      // at the left margin nothing ends the search but a border: jump from border line to border line
+      if (ind === 0) {
+        j = nextBorderFrom(j);
+        if (j >= stop) break;
+      }
       const s = lines[j]!;
       if (isBlank(s)) continue;
       if (indentWidth(s) < ind) {
