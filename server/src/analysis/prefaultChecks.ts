@@ -82,7 +82,13 @@ export class PrefaultChecker {
 
   constructor(private readonly emit: (f: Finding) => void, private readonly opts: PrefaultCheckOptions = {}) {}
 
+  /** VMs whose KVM_CREATE_VM is in the trace: for the others, memslots and launch state from before are unknown */
+  private readonly createdVms = new Set<string>();
+
   event(ev: TraceEvent): void {
+    if (ev.kind === 'syscall' && ev.fdEffect?.op === 'create' && ev.fdEffect.info?.kind === 'vm' && ev.fdEffect.info.objectId !== undefined) {
+      this.createdVms.add(`vm#${ev.fdEffect.info.objectId}`);
+    }
     if (ev.kind === 'syscall') {
       if (ev.fdEffect?.op === 'close') this.closeFd(ev.pid, ev.fdEffect.fd);
       if (ev.ioctl) this.ioctl(ev.ioctl, ev.line, ev.pid);
@@ -270,7 +276,8 @@ export class PrefaultChecker {
 
     // --- SNP / TDX before finalisation
     let blocked = false;
-    if ((vm.type === KVM_X86_SNP_VM || vm.type === KVM_X86_TDX_VM) && !vm.finalized && !vm.finalizeUnknown && (kind === 'vcpu' || kind === undefined)) {
+    const seenCreated = this.createdVms.has(vmKey);
+    if ((vm.type === KVM_X86_SNP_VM || vm.type === KVM_X86_TDX_VM) && seenCreated && !vm.finalized && !vm.finalizeUnknown && (kind === 'vcpu' || kind === undefined)) {
       const snp = vm.type === KVM_X86_SNP_VM;
       blocked = true;
       this.emit(
@@ -288,7 +295,7 @@ export class PrefaultChecker {
       else this.unrecorded = { range: call.arg?.range ?? req, count: 1 };
     } else {
       this.argChecks(call, gpa, size, flags);
-      if (!blocked && gpa !== undefined && size !== undefined && size > 0n && gpa % PAGE_4K === 0n && size % PAGE_4K === 0n && gpa + size <= U64 && (flags ?? 0n) === 0n) {
+      if (!blocked && seenCreated && gpa !== undefined && size !== undefined && size > 0n && gpa % PAGE_4K === 0n && size % PAGE_4K === 0n && gpa + size <= U64 && (flags ?? 0n) === 0n) {
         this.rangeChecks(call, vm, gpa, size);
       }
     }
