@@ -332,13 +332,23 @@ export async function runInCodeServer(opts: { timeoutMs?: number; onLog?: (s: st
 }
 
 /** Does what the suite asked: a screenshot of the window, or a click on a row of the replay panel. */
-async function drive(page: import('playwright-core').Page, req: { action: string; name?: string; row?: number }, shots: string[]): Promise<unknown> {
+async function drive(page: import('playwright-core').Page, req: { action: string; name?: string; row?: number; keys?: string[] }, shots: string[]): Promise<unknown> {
   if (req.action === 'screenshot') {
     await sleep(800); // let the webview paint
     const file = join(ARTIFACTS, `${req.name ?? 'shot'}.png`);
     await page.screenshot({ path: file });
     shots.push(file);
     return { file };
+  }
+  if (req.action === 'keys') {
+    // Keys for the workbench (a quick pick has the focus): "type:TEXT" types, anything else is pressed.
+    await sleep(800);
+    for (const k of req.keys ?? []) {
+      if (k.startsWith('type:')) await page.keyboard.type(k.slice(5), { delay: 20 });
+      else await page.keyboard.press(k);
+      await sleep(500);
+    }
+    return { keys: req.keys?.length ?? 0 };
   }
   if (req.action === 'click-row') {
     const deadline = Date.now() + 20_000;

@@ -458,9 +458,38 @@ export async function run(): Promise<void> {
       assert(!st.error, `preview error: ${st.error}`);
       assert(st.markdown.length > 0 && st.webview.textChars > 0, 'empty preview');
       assert(st.webview.headings > 0, 'the preview has no heading');
+      // The preview follows the cursor into another section.
+      const other = rstDoc.getText().split('\n').findIndex((l, i) => i > line + 3 && /^\d+\.\d+ KVM_/.test(l) && !l.includes('KVM_PRE_FAULT_MEMORY'));
+      if (other > 0) {
+        const p2 = new vscode.Position(other + 3, 0);
+        ed.selection = new vscode.Selection(p2, p2);
+        await waitFor('the preview to follow the cursor', async () => {
+          const s2 = await vscode.commands.executeCommand<any>('kvmLens._previewState');
+          return s2.title && s2.title !== st.title ? s2 : undefined;
+        });
+        ed.selection = new vscode.Selection(pos, pos);
+        await waitFor('the preview back on the first section', async () => (await vscode.commands.executeCommand<any>('kvmLens._previewState')).title === st.title);
+      }
       await checkpoint({ action: 'screenshot', name: 'rst-preview' }).catch((e) => {
         if (!(e instanceof Skip)) throw e;
       });
+    });
+
+    await test('"Set Replay Profile": the quick picks write the setting', async () => {
+      const config = () => vscode.workspace.getConfiguration('kvmLens');
+      assert(config().get('replay.kernel') === 'auto', 'kernel is not auto to begin with');
+      const done = vscode.commands.executeCommand('kvmLens.setReplayProfile');
+      try {
+        await checkpoint({ action: 'keys', name: 'profile-picks', keys: ['type:Kernel version', 'Enter', 'type:6.11', 'Enter'] });
+        await done;
+        await waitFor('kvmLens.replay.kernel = 6.11', () => config().get('replay.kernel') === '6.11');
+        const st = await vscode.commands.executeCommand<any>('kvmLens._clientState');
+        await waitFor('the status bar to show Linux 6.11', async () => /Linux 6\.11/.test((await vscode.commands.executeCommand<any>('kvmLens._clientState')).statusText));
+        assert(st.settings.replay.kernel === '6.11', 'the client reads the new profile');
+      } finally {
+        await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+        await config().update('replay.kernel', undefined, vscode.ConfigurationTarget.Workspace);
+      }
     });
 
     await test('settings: the replay profile reaches the status bar and the server', async () => {
