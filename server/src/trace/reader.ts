@@ -658,14 +658,23 @@ export class TraceReader implements StreamingTraceReader {
       ev = mkSyscall(base, base.range, k.name, nameRange, args, null);
       this.finding('TRC103', whole, `cut line: the call to ${k.name} has no closing parenthesis and no result`);
     } else {
-      const args = parseArgs(src, k.argsAt, split.argsEnd);
+      // the arguments of calls that change no fd are parsed when someone reads them (less memory per event)
+      const matters = MATTERS.has(k.name);
+      const args = matters ? parseArgs(src, k.argsAt, split.argsEnd) : [];
       const res = parseResult(src, split.resultAt);
       ev = mkSyscall(base, base.range, k.name, nameRange, args, res.result);
+      if (!matters) lazyArgs(ev, src, k.argsAt, split.argsEnd);
       if (res.duration) ev.duration = res.duration;
       if (res.cut) this.finding('TRC103', whole, `cut line: the call to ${k.name} has no result after \`=\``);
       else if (!res.ok) this.finding('TRC101', src.range(split.resultAt, src.text.length), `result of ${k.name} not understood`);
       else if (!res.result && k.name !== 'exit' && k.name !== 'exit_group') {
         this.finding('TRC103', whole, `cut line: the call to ${k.name} has no result`);
+      }
+      if (matters && k.name !== 'ioctl') {
+        // fd effects need the arguments now; afterwards they are parsed again on demand
+        this.completeSyscall(ev, key);
+        lazyArgs(ev, src, k.argsAt, split.argsEnd);
+        return;
       }
     }
     this.completeSyscall(ev, key);
@@ -960,6 +969,19 @@ function withBase<T extends EventBase>(b: EventBase, ev: T): T {
   if (b.syscallNumber) ev.syscallNumber = b.syscallNumber;
   if (b.instructionPointer) ev.instructionPointer = b.instructionPointer;
   return ev;
+}
+
+/** `args` parsed on first read (and cached): the event keeps the line, not the value trees. */
+function lazyArgs(ev: SyscallEvent, src: Src, from: number, to: number): void {
+  let cache: StructField[] | undefined;
+  Object.defineProperty(ev, 'args', {
+    get: () => (cache ??= parseArgs(src, from, to)),
+    set: (v: StructField[]) => {
+      cache = v;
+    },
+    enumerable: true,
+    configurable: true,
+  });
 }
 
 function mkSyscall(b: EventBase, range: Range, name: string, nameRange: Range, args: StructField[], result: SyscallResult | null): SyscallEvent {
