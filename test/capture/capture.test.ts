@@ -125,6 +125,7 @@ test('ELF inspection: dynamic programs, scripts, setuid', () => {
   writeFileSync(junk, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]));
   assert.equal(inspectProgram(junk).kind, 'not-elf');
   assert.match(preloadObstacle({ path: '/x', kind: 'dynamic', setuid: true })!, /setuid/);
+  assert.match(preloadObstacle({ path: '/usr/bin/sudo', kind: 'dynamic', setuid: true })!, /sudo kvm-lens capture -- COMMAND/);
 });
 
 test('a statically linked command is refused with the reason', { skip: NO_CC }, (t) => {

@@ -479,6 +479,10 @@ export function preloadObstacle(info: ProgramInfo): string | undefined {
       '(strace -f -o out.strace ...; it shows KVM_PRE_FAULT_MEMORY as a pointer only), or rebuild the VMM dynamically linked.';
   }
   if (info.setuid) {
+    if (/(^|\/)(sudo|doas|pkexec|su)$/.test(info.path)) {
+      return `${info.path} is setuid: the dynamic loader ignores LD_PRELOAD for it and it clears the environment for ` +
+        'the command it starts, so nothing would be recorded. Put kvm-lens under it instead: sudo kvm-lens capture -- COMMAND ...';
+    }
     return `${info.path} is setuid/setgid: the dynamic loader ignores LD_PRELOAD for it (secure-execution mode), ` +
       'so nothing would be recorded. Run a copy without the setuid bit, as the user it would run as.';
   }
