@@ -289,6 +289,13 @@ describe('api.rst over LSP', () => {
         assert.ok(syms.some((s) => s.location.uri === uriOf(join(dir, 'api.rst'))));
         const hover = await w.hoverText(nu, 3, 40);
         assert.match(hover ?? '', /64 bytes/);
+        // the closed api.rst changes on disk: a rename still edits the right places
+        const changed = `.. a new first line\n\n${excerpt}`;
+        writeFileSync(join(dir, 'api.rst'), changed);
+        const we = await w.rename(nu, 3, 6, 'KVM_PRE_FAULT_MEMORY2');
+        const apiEdits = we!.changes![uriOf(join(dir, 'api.rst'))]!;
+        assert.ok(apiEdits.some((e) => e.range.start.line === lineOf(changed, '4.5 KVM_PRE_FAULT_MEMORY')));
+        for (const e of apiEdits.filter((x) => x.newText === 'KVM_PRE_FAULT_MEMORY2')) assert.equal(textAt(changed, e.range), 'KVM_PRE_FAULT_MEMORY');
       } finally {
         await w.stop();
       }

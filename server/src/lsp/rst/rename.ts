@@ -7,7 +7,7 @@ import type { PrepareRenameParams, Range, RenameParams, TextEdit, WorkspaceEdit 
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { columnWidth } from '../../rst/reader';
 import type { ServerContext } from '../languages';
-import { docOf, ensureWorkspaceScanned, indexOpenDocuments, nameAt, rstIndex } from './workspace';
+import { docOf, ensureWorkspaceScanned, indexOpenDocuments, nameAt, refreshClosedFiles, rstIndex } from './workspace';
 
 export async function prepareRename(doc: TextDocument, params: PrepareRenameParams, ctx: ServerContext): Promise<{ range: Range; placeholder: string } | null> {
   await ensureWorkspaceScanned(ctx);
@@ -20,6 +20,8 @@ export async function prepareRename(doc: TextDocument, params: PrepareRenamePara
 export async function rename(doc: TextDocument, params: RenameParams, ctx: ServerContext): Promise<WorkspaceEdit | null> {
   await ensureWorkspaceScanned(ctx);
   indexOpenDocuments(ctx);
+  // files edited outside the editor since the scan: edits must match their current text
+  await refreshClosedFiles(ctx);
   const at = nameAt(docOf(doc), params.position);
   if (!at || at.kind === 'errno') return null;
   let newName = params.newName.trim();

@@ -161,3 +161,26 @@ export function closeDocument(uri: string): void {
     }
   })();
 }
+
+/**
+ * Re-read the workspace files (not open in the editor) that changed on disk since they were indexed, so that
+ * edits computed from the index (rename) land on the current text. Files that are gone leave the index.
+ */
+export async function refreshClosedFiles(ctx: ServerContext): Promise<void> {
+  for (const d of rstIndex.all()) {
+    if (d.open || ctx.documents.get(d.uri)) continue;
+    let path: string;
+    try {
+      path = fileURLToPath(d.uri);
+    } catch {
+      continue;
+    }
+    try {
+      const st = await fsp.stat(path);
+      if (d.key === `disk:${st.mtimeMs}`) continue;
+      rstIndex.set(d.uri, await fsp.readFile(path, 'utf8'), `disk:${st.mtimeMs}`, false);
+    } catch {
+      rstIndex.delete(d.uri);
+    }
+  }
+}
