@@ -35,6 +35,38 @@ export class IntervalList<V> {
     return c;
   }
 
+  /** result of find(): block and index of the first interval whose end is > x (lb === blocks.length when none) */
+  private lb = 0;
+  private li = 0;
+
+  /** like locate() without allocating: sets lb/li, returns whether that interval exists */
+  private find(x: number): boolean {
+    const bl = this.blocks;
+    let lo = 0;
+    let hi = bl.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const k = bl[mid]!;
+      if (k.e[k.e.length - 1]! > x) hi = mid;
+      else lo = mid + 1;
+    }
+    this.lb = lo;
+    if (lo === bl.length) {
+      this.li = 0;
+      return false;
+    }
+    const E = bl[lo]!.e;
+    let l = 0;
+    let h = E.length;
+    while (l < h) {
+      const m = (l + h) >>> 1;
+      if (E[m]! > x) h = m;
+      else l = m + 1;
+    }
+    this.li = l;
+    return true;
+  }
+
   /** position of the first interval whose end is > x (b === blocks.length when none) */
   private locate(x: number): Pos {
     const bl = this.blocks;
@@ -127,42 +159,39 @@ export class IntervalList<V> {
 
   /** the value at x, or undefined */
   get(x: number): V | undefined {
-    const p = this.locate(x);
-    if (!this.valid(p)) return undefined;
-    const k = this.blocks[p.b]!;
-    return k.s[p.i]! <= x ? k.v[p.i] : undefined;
+    if (!this.find(x)) return undefined;
+    const k = this.blocks[this.lb]!;
+    return k.s[this.li]! <= x ? k.v[this.li] : undefined;
   }
 
   /** the end of the interval containing x, or -1 */
   endOf(x: number): number {
-    const p = this.locate(x);
-    if (!this.valid(p)) return -1;
-    const k = this.blocks[p.b]!;
-    return k.s[p.i]! <= x ? k.e[p.i]! : -1;
+    if (!this.find(x)) return -1;
+    const k = this.blocks[this.lb]!;
+    return k.s[this.li]! <= x ? k.e[this.li]! : -1;
   }
 
   /** does one interval with value v cover all of [start, end)? */
   covers(start: number, end: number, v: V): boolean {
-    const p = this.locate(start);
-    if (!this.valid(p)) return false;
-    const k = this.blocks[p.b]!;
-    return k.s[p.i]! <= start && k.e[p.i]! >= end && k.v[p.i] === v;
+    if (!this.find(start)) return false;
+    const k = this.blocks[this.lb]!;
+    return k.s[this.li]! <= start && k.e[this.li]! >= end && k.v[this.li] === v;
   }
 
   /** start of the first interval that begins after x (or Infinity): the next place a value may start */
   nextStartAfter(x: number): number {
-    const p = this.locate(x);
-    if (!this.valid(p)) return Infinity;
-    const s = this.blocks[p.b]!.s[p.i]!;
+    if (!this.find(x)) return Infinity;
+    const k = this.blocks[this.lb]!;
+    const s = k.s[this.li]!;
     if (s > x) return s;
-    const q = this.next(p);
-    return this.valid(q) ? this.blocks[q.b]!.s[q.i]! : Infinity;
+    if (this.li + 1 < k.s.length) return k.s[this.li + 1]!;
+    const n = this.blocks[this.lb + 1];
+    return n ? n.s[0]! : Infinity;
   }
 
   /** does any interval overlap [start, end)? */
   overlaps(start: number, end: number): boolean {
-    const p = this.locate(start);
-    return this.valid(p) && this.blocks[p.b]!.s[p.i]! < end;
+    return this.find(start) && this.blocks[this.lb]!.s[this.li]! < end;
   }
 
   /** Remove [start, end) (splitting intervals at the edges). */

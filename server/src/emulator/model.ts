@@ -184,13 +184,15 @@ class MappedOutcome implements Outcome {
   verdict?: Verdict;
   verdictWhy?: string;
   followed?: boolean;
-  [RUNS]: PlanRun[];
+  /** the only run, or a copy of the runs (the plan's array is scratch) */
+  [RUNS]: PlanRun | PlanRun[];
   [MAPPED]: MappedRange[] | undefined;
   constructor(public op: string, public why: string, public after: Record<string, bigint | null>, public possible: PossibleResult[], runs: PlanRun[]) {
-    this[RUNS] = runs;
+    this[RUNS] = runs.length === 1 ? runs[0]! : runs.slice();
   }
   get mapped(): MappedRange[] {
-    return (this[MAPPED] ??= mappedOf(this[RUNS]));
+    const r = this[RUNS];
+    return (this[MAPPED] ??= mappedOf(Array.isArray(r) ? r : [r]));
   }
 }
 
@@ -1507,7 +1509,15 @@ export class KvmModel {
       return this.finish({ op, ret: -1, errno: plan.errno, certainty: 'exact', fdKind: 'vcpu', why: plan.why, after: { gpa, size, flags }, possible: plan.errno === 'EOPNOTSUPP' || plan.errno === 'EINVAL' ? POSSIBLE_EINTR : possible.filter((x) => x.errno !== plan.errno), ...(followed ? { followed } : {}) }, ctx, rec);
     }
     const why = plan.errno ? `${plan.why}; the call returns 0 because some memory was mapped, the error comes on the next call` : plan.why;
-    const out = this.finish(new MappedOutcome(op, why, after, possible, plan.runs), ctx, rec, rec ? { runs: plan.runs, gpa, size, stopGpa } : undefined);
+    let partial: PartialCheck | undefined;
+    if (rec) {
+      partial = this.partialScratch;
+      partial.runs = plan.runs;
+      partial.gpa = gpa;
+      partial.size = size;
+      partial.stopGpa = stopGpa;
+    }
+    const out = this.finish(new MappedOutcome(op, why, after, possible, plan.runs), ctx, rec, partial);
     if (followed) out.followed = true;
     return out;
   }
@@ -1570,9 +1580,15 @@ export class KvmModel {
   }
 
   /** The loop of kvm_vcpu_pre_fault_memory without async events: chunks coalesced into runs. */
+  /** scratch: the plan's runs are read synchronously by preFault (outcomes keep their own copy) */
+  private readonly planRuns: PlanRun[] = [];
+  private readonly planScratch: PrefaultPlan = { runs: [], stop: 0, errno: null, why: '' };
+  private readonly partialScratch: PartialCheck = { runs: [], gpa: 0n, size: 0n, stopGpa: 0n };
+
   private planPrefault(vcpu: VcpuObj, vm: VmObj, g: number, end: number, ctx: Ctx): PrefaultPlan {
     const p = this.profile;
-    const runs: PlanRun[] = [];
+    const runs = this.planRuns;
+    runs.length = 0;
     const blocked = this.archBlock(vcpu, vm, ctx);
     if (blocked) {
       if (blocked.errno === null) return { runs, stop: g, errno: null, unknown: blocked.why, why: blocked.why };
@@ -1671,8 +1687,13 @@ export class KvmModel {
       if (isX86) ctx.levelDims |= B_GIB1;
     }
     if (unknownLevel) ctx.note('mapping levels unknown: the host page backing is not known (set it to see them)');
-    if (errno !== null) return { runs, stop: cur, errno, why };
-    return { runs, stop: cur, errno: null, why: ro ? WHY_MAPPED_RO : WHY_MAPPED };
+    const plan = this.planScratch;
+    plan.runs = runs;
+    plan.stop = cur;
+    plan.errno = errno;
+    plan.unknown = undefined;
+    plan.why = errno !== null ? why : ro ? WHY_MAPPED_RO : WHY_MAPPED;
+    return plan;
   }
 
   /** end of the run of equal attributes that contains gfn */
