@@ -2,7 +2,7 @@
 import type { DefinitionParams, Location } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ServerContext } from '../languages';
-import { docOf, ensureWorkspaceScanned, indexOpenDocuments, nameAt, rstIndex, type NameAt } from './workspace';
+import { docOf, ensureWorkspaceScanned, indexOpenDocuments, nameAt, refreshClosedFiles, rstIndex, type NameAt } from './workspace';
 
 export function definitionsOf(at: NameAt, preferUri?: string): Location[] {
   const out: Location[] = [];
@@ -28,6 +28,7 @@ export function definitionsOf(at: NameAt, preferUri?: string): Location[] {
 export async function definition(doc: TextDocument, params: DefinitionParams, ctx: ServerContext): Promise<Location[] | null> {
   await ensureWorkspaceScanned(ctx);
   indexOpenDocuments(ctx);
+  await refreshClosedFiles(ctx);
   const at = nameAt(docOf(doc), params.position);
   if (!at) return null;
   const out = definitionsOf(at, doc.uri);

@@ -2,7 +2,7 @@
 import type { Location, ReferenceParams } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ServerContext } from '../languages';
-import { docOf, ensureWorkspaceScanned, indexOpenDocuments, nameAt, rstIndex, type NameAt } from './workspace';
+import { docOf, ensureWorkspaceScanned, indexOpenDocuments, nameAt, refreshClosedFiles, rstIndex, type NameAt } from './workspace';
 
 /** Occurrences of the name as a whole word in open trace documents. */
 export function traceOccurrences(at: NameAt, ctx: ServerContext): Location[] {
@@ -24,6 +24,7 @@ export function traceOccurrences(at: NameAt, ctx: ServerContext): Location[] {
 export async function references(doc: TextDocument, params: ReferenceParams, ctx: ServerContext): Promise<Location[] | null> {
   await ensureWorkspaceScanned(ctx);
   indexOpenDocuments(ctx);
+  await refreshClosedFiles(ctx);
   const at = nameAt(docOf(doc), params.position);
   if (!at) return null;
   const out: Location[] = [];
