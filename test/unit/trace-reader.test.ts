@@ -136,3 +136,26 @@ test('events are numbered in reading order; a joined call is emitted when it com
   assert.deepEqual(ev[1]!.range, { start: { line: 0, character: 0 }, end: { line: 2, character: 35 } });
   assert.deepEqual(ev[1]!.joined, { startLine: 0, resumedLine: 2 });
 });
+
+test('attaching with -p: messages, restart_syscall, <detached ...>, a stale capability name', () => {
+  const r = read([
+    'strace: Process 4242 attached with 3 threads',
+    '[pid  4242] restart_syscall(<... resuming interrupted clock_nanosleep ...> <unfinished ...>',
+    '[pid  4243] ioctl(9, KVM_RUN, 0 <unfinished ...>',
+    '[ Process PID=4244 runs in 32 bit mode. ]',
+    'strace: [ Process PID=4244 runs in x32 mode. ]',
+    '[pid  4242] <... restart_syscall resumed>) = 0',
+    '[pid  4242] ioctl(3, KVM_CHECK_EXTENSION, KVM_CAP_MAP_MEMORY) = 0',
+    'strace: Process 4243 detached',
+    ' <detached ...>',
+  ]);
+  assert.equal(r.events.filter((e) => e.kind === 'message').length, 5);
+  const ev = sys(r.events);
+  assert.ok(ev.find((e) => e.name === 'restart_syscall')!.joined);
+  const cap = ev.find((e) => e.ioctl?.info?.name === 'KVM_CHECK_EXTENSION')!.ioctl!;
+  assert.equal(cap.scalar, 236n);
+  assert.deepEqual(cap.staleNames.map((s) => [s.name, s.current]), [['KVM_CAP_MAP_MEMORY', 'KVM_CAP_PRE_FAULT_MEMORY']]);
+  const run = ev.find((e) => e.ioctl?.info?.name === 'KVM_RUN')!;
+  assert.ok(run.unfinished);
+  assert.equal(run.ioctl!.fdInfo?.kind, 'vcpu');
+});

@@ -165,6 +165,11 @@ export function buildIoctl(inp: IoctlInput): IoctlCall {
   } else if (arg && !structArg) {
     const n = numberOf(arg);
     if (n !== null) call.scalar = n;
+    // KVM_CHECK_EXTENSION(KVM_CAP_MAP_MEMORY): a capability name renamed before merge
+    if (arg.kind === 'name') {
+      const s = STALE_NAMES.get(arg.name);
+      if (s) staleNames.push({ name: arg.name, current: s.current, note: s.note, range: arg.range });
+    }
   }
   const ex = inp.result?.exitReason;
   if (ex) call.exitReason = { name: ex.name, number: ex.number ?? exitReasonNumber(ex.name) ?? null };

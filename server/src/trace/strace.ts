@@ -214,7 +214,8 @@ export function classifyLine(src: Src, inSummary: boolean): LineKind {
     const d = /Process (\d+) detached/.exec(t);
     return { kind: 'message', text: t, attached: a ? Number(a[1]) : undefined, detached: d ? Number(d[1]) : undefined };
   }
-  if (t === '--' || t.startsWith('#')) return { kind: 'message', text: t };
+  // grep's separator, capture comments, old strace's personality notes, ` <detached ...>` after an unfinished call
+  if (t === '--' || t.startsWith('#') || /^\[ Process PID=\d+ runs in .* mode\. \]$/.test(t) || t.trim() === '<detached ...>') return { kind: 'message', text: t };
   if (c0 === 37 /* % */ || c0 === 45 /* - */ || inSummary) {
     const s = summaryLine(t);
     if (s) return s;

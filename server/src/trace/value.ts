@@ -6,7 +6,7 @@
  * `~[A]`, calls `_IOC(...)`, `NULL`, `...`, comments `/* ... *\/` attached to the value before them,
  * -y decorations `3</dev/kvm>`, in/out values `before => after`.
  */
-import { capNumber, EXIT_REASONS, MEMSLOT_FLAGS, VM_TYPE_BY_NAME } from '../kvm';
+import { capNumber, EXIT_REASONS, MEMSLOT_FLAGS, STALE_NAMES, VM_TYPE_BY_NAME } from '../kvm';
 import type { Src } from './src';
 import type { ArrayValue, StructField, Value } from './types';
 
@@ -15,6 +15,8 @@ const MAX_DEPTH = 64;
 /** Numeric value of a KVM name, when it is a KVM fact (caps, memslot flags, exit reasons, VM types). */
 export function kvmNameValue(name: string): bigint | undefined {
   if (name.startsWith('KVM_')) {
+    const stale = STALE_NAMES.get(name);
+    if (stale) return kvmNameValue(stale.current);
     const c = capNumber(name);
     if (c !== undefined) return BigInt(c);
     const f = MEMSLOT_FLAGS.get(name);
