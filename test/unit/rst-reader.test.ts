@@ -197,3 +197,18 @@ test('checks on a v3-era section: stale ioctl, cap, struct and field names; offs
   assert.equal(off.length, 2);
   assert.match(off[0]!, /attributes is at offset 8 here, at 16/);
 });
+
+test('pasted walls of text stay bounded: thousands of unknown names, broken tables, titles', () => {
+  const names = Array.from({ length: 3000 }, (_, i) => `- item KVM_PASTED_NAME_${i}`).join('\n');
+  const f = checkApiDoc(readApiDoc(names));
+  assert.equal(f.filter((x) => x.code === 'RST212').length, 3000);
+  assert.ok(f.filter((x) => /Did you mean/.test(x.message)).length <= 200, 'did-you-mean searches are capped');
+  const tables = Array.from({ length: 2000 }, (_, i) => `=====  =====\nrow${i}   x\n`).join('\n');
+  const d = readRst(tables);
+  // as in docutils, a table without its bottom border runs to the second border after its top
+  assert.ok(d.blocks.filter((b) => b.kind === 'simpleTable').length >= 600);
+  const titles = Array.from({ length: 3000 }, (_, i) => `4.${i + 1} KVM_T${i}\n${'-'.repeat(20)}\n\n:Type: vm ioctl\n`).join('\n');
+  const t = readApiDoc(titles);
+  assert.equal(t.sections.length, 3000);
+  assert.ok(checkApiDoc(t).every((x) => x.code !== 'RST201' && x.code !== 'RST202'));
+});
