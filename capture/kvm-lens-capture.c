@@ -11,7 +11,7 @@
  *   KVM_LENS_CAPTURE_OUT    file to append to (absent: standard error)
  *   KVM_LENS_CAPTURE_FLAGS  comma-separated: y (fd paths like strace -y), ttt (epoch times
  *                           like strace -ttt), T (time spent in the call like strace -T),
- *                           nopid (no pid column)
+ *                           Y (thread names after the pid, like strace -Y), nopid (no pid column)
  *
  * Design constraints: no malloc, no stdio, no locks held across the real call; one write(2)
  * per line on an O_APPEND file (whole lines even across processes); a spin lock around the
@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -145,7 +146,7 @@ static int out_fd = -1;
 static dev_t out_dev;
 static ino_t out_ino;
 static char out_path[4096];
-static int opt_paths, opt_ttt, opt_T, opt_pid = 1;
+static int opt_paths, opt_ttt, opt_T, opt_comm, opt_pid = 1;
 static volatile int write_lock;
 static __thread volatile int in_write;
 /* gettid() and getpid() are system calls: kept, and forgotten in a forked child */
@@ -419,6 +420,15 @@ static void begin(struct line *l, const struct timespec *start)
 	if (opt_pid) {
 		size_t at = l->n;
 		put_udec(l, tid());
+		if (opt_comm) {
+			/* strace -Y: the thread's name (QEMU names vCPU threads `CPU 0/KVM`) */
+			char comm[17] = { 0 };
+			if (syscall(SYS_prctl, PR_GET_NAME, comm, 0, 0, 0) == 0) {
+				putc_(l, '<');
+				put_path(l, comm);
+				putc_(l, '>');
+			}
+		}
 		while (l->n < at + 5)
 			putc_(l, ' ');
 		putc_(l, ' ');
@@ -683,6 +693,8 @@ static void parse_flags(const char *s)
 			opt_T = 1;
 		else if (n == 5 && !strncmp(s, "nopid", 5))
 			opt_pid = 0;
+		else if (n == 1 && s[0] == 'Y')
+			opt_comm = 1;
 		s = e ? e + 1 : 0;
 	}
 }

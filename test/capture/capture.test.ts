@@ -72,11 +72,11 @@ test('the header carries every KVM request number, cap, errno and layout from se
 });
 
 test('command line: options, the command after --, errors', () => {
-  const a = parseCaptureArgs(['-o', 'x.strace', '-y', '-ttt', '-T', '--', 'qemu', '-m', '256']);
+  const a = parseCaptureArgs(['-o', 'x.strace', '-y', '-Y', '-ttt', '-T', '--', 'qemu', '-m', '256']);
   assert.ok(typeof a !== 'string');
   assert.equal(a.output, 'x.strace');
   assert.deepEqual(a.command, ['qemu', '-m', '256']);
-  assert.ok(a.paths && a.ttt && a.durations && a.pid);
+  assert.ok(a.paths && a.comm && a.ttt && a.durations && a.pid);
   assert.equal(parseCaptureArgs([]), 'no command given');
   assert.equal(parseCaptureArgs(['-o']), '-o needs a file name');
   assert.equal(parseCaptureArgs(['--bogus', '--', 'x']), "unknown option '--bogus'");
@@ -337,17 +337,19 @@ test('capture around the trace readers\' kvmprog (threads named CPU N/KVM, forks
   const b = spawnSync(cc!, ['-O1', '-pthread', '-o', exe, TRACE_PROG], { encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   const out = join(work, 'trace-kvmprog.strace');
-  const r = cli(['capture', '-o', out, '--', exe]);
+  const r = cli(['capture', '-o', out, '-Y', '--', exe]);
   assert.equal(r.status, 0, r.stderr);
   const text = readFileSync(out, 'utf8');
   const lines = captureLines(out);
+  // -Y: the vCPU threads' names, as QEMU names them
+  assert.ok(lines.some((l) => /^\d+<CPU 0\/KVM> +ioctl\(\d+, KVM_RUN, 0\)/.test(l)), lines.join('\n'));
   for (const l of lines) assert.equal(checkCaptureLine(l), null, l);
-  const body = lines.map((l) => l.replace(/^\d+ +/, ''));
+  const body = lines.map((l) => l.replace(/^\d+(?:<[^<>]*>)? +/, ''));
   assert.ok(body.some((l) => /^ioctl\(\d+, KVM_PRE_FAULT_MEMORY, \{gpa=0x100000, size=0x200000, flags=0, padding=\[0, 0, 0, 0, 0\]\}/.test(l)));
   assert.ok(body.some((l) => /^ioctl\(\d+, KVM_RUN, 0\) += 0 \(KVM_EXIT_HLT\)$/.test(l)));
   assert.ok(body.some((l) => /^dup2\(\d+, \d+\) += \d+$/.test(l)), 'dup2 of a KVM fd');
   // more than one process (the forked children) and more than one thread wrote lines
-  assert.ok(new Set(lines.filter((l) => !l.startsWith('#')).map((l) => l.split(' ')[0])).size >= 3);
+  assert.ok(new Set(lines.filter((l) => !l.startsWith('#')).map((l) => l.split('<')[0])).size >= 3);
   const read = await readWithTraceReader(text, 'trace-kvmprog.strace');
   if (read) assert.deepEqual(read.unreadable, []);
 });

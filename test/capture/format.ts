@@ -35,11 +35,11 @@ export function checkCaptureLine(line: string, shape: LineShape = {}): string | 
   }
   const pid = shape.pid ?? true;
   if (pid) {
-    const m = /^(\d+)( +)/.exec(line);
+    const m = /^(\d+(?:<[^<>]*>)?)( +)/.exec(line);
     if (!m) return 'no pid column';
     if (m[1]!.length + m[2]!.length !== Math.max(6, m[1]!.length + 1)) return 'pid column is not `%-5u `';
   }
-  const prefix = new RegExp(`^${pid ? String.raw`\d+ +` : ''}${shape.ttt ? String.raw`\d{9,}\.\d{6} ` : ''}`).exec(line);
+  const prefix = new RegExp(`^${pid ? String.raw`\d+(?:<[^<>]*>)? +` : ''}${shape.ttt ? String.raw`\d{9,}\.\d{6} ` : ''}`).exec(line);
   if (!prefix) return shape.ttt ? 'no -ttt time' : 'no pid column';
   const call = line.slice(prefix[0].length);
   // strace's tabto(40): `= ` at column 40, or one space after `) ` when the call is longer

@@ -22,7 +22,7 @@ export const CAPTURE_HEADER = 'kvm-lens-ioctls.h';
 export const ENV_OUT = 'KVM_LENS_CAPTURE_OUT';
 export const ENV_FLAGS = 'KVM_LENS_CAPTURE_FLAGS';
 
-const USAGE = `usage: kvm-lens capture [-o FILE] [-y] [-ttt] [-T] [--force] -- COMMAND ARGS...
+const USAGE = `usage: kvm-lens capture [-o FILE] [-y] [-Y] [-ttt] [-T] [--force] -- COMMAND ARGS...
        kvm-lens capture --build [--print-library]
 
 Runs COMMAND with an LD_PRELOAD library that writes each KVM ioctl it makes, in strace's syntax with
@@ -31,6 +31,7 @@ enable_cap, check_extension), to FILE (default kvm-lens-capture.strace).
 
   -o FILE            where to write (truncated first; every process and thread of COMMAND appends)
   -y                 print fd paths like strace -y: 5<anon_inode:kvm-vcpu:0>
+  -Y                 thread names after the pid, like strace -Y: 4689<CPU 0/KVM>
   -ttt               prefix each line with the time since the epoch, like strace -ttt
   -T                 append the time spent in each call, like strace -T
   --no-pid           no pid column (the default is strace -f -o's \`%-5u \` column of thread ids)
@@ -496,6 +497,7 @@ export function preloadObstacle(info: ProgramInfo): string | undefined {
 export interface CaptureArgs {
   output: string;
   paths: boolean;
+  comm: boolean;
   ttt: boolean;
   durations: boolean;
   pid: boolean;
@@ -508,7 +510,7 @@ export interface CaptureArgs {
 
 export function parseCaptureArgs(argv: string[]): CaptureArgs | string {
   const a: CaptureArgs = {
-    output: 'kvm-lens-capture.strace', paths: false, ttt: false, durations: false, pid: true, header: true, force: false,
+    output: 'kvm-lens-capture.strace', paths: false, comm: false, ttt: false, durations: false, pid: true, header: true, force: false,
     buildOnly: false, printLibrary: false, command: [],
   };
   for (let i = 0; i < argv.length; i++) {
@@ -524,6 +526,7 @@ export function parseCaptureArgs(argv: string[]): CaptureArgs | string {
     } else if (x.startsWith('-o') && x.length > 2) a.output = x.slice(2);
     else if (x.startsWith('--output=')) a.output = x.slice(9);
     else if (x === '-y') a.paths = true;
+    else if (x === '-Y') a.comm = true;
     else if (x === '-ttt') a.ttt = true;
     else if (x === '-T') a.durations = true;
     else if (x === '--no-pid') a.pid = false;
@@ -543,8 +546,10 @@ export function parseCaptureArgs(argv: string[]): CaptureArgs | string {
 }
 
 /** The environment the command runs with: our library first in LD_PRELOAD, the output file, the flags. */
-export function captureEnv(base: NodeJS.ProcessEnv, library: string, output: string, a: Pick<CaptureArgs, 'paths' | 'ttt' | 'durations' | 'pid'>): NodeJS.ProcessEnv {
-  const flags = [a.paths && 'y', a.ttt && 'ttt', a.durations && 'T', !a.pid && 'nopid'].filter(Boolean).join(',');
+export function captureEnv(
+  base: NodeJS.ProcessEnv, library: string, output: string, a: Pick<CaptureArgs, 'paths' | 'ttt' | 'durations' | 'pid'> & { comm?: boolean },
+): NodeJS.ProcessEnv {
+  const flags = [a.paths && 'y', a.comm && 'Y', a.ttt && 'ttt', a.durations && 'T', !a.pid && 'nopid'].filter(Boolean).join(',');
   const preload = [library, ...(base.LD_PRELOAD ?? '').split(/[\s:]+/).filter((s) => s && s !== library)].join(':');
   const env: NodeJS.ProcessEnv = { ...base, LD_PRELOAD: preload, [ENV_OUT]: output };
   if (flags) env[ENV_FLAGS] = flags;
