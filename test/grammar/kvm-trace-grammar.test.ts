@@ -71,6 +71,9 @@ test('pid tags, pid columns, comm names', async () => {
   await expectScopes('[pid 11487<kvmtest>] [  16] ioctl(3, KVM_GET_API_VERSION, 0) = 12', 'kvmtest', 'string.unquoted.comm');
   await expectScopes('[pid 11487<CPU 0/KVM>] ioctl(6, KVM_RUN, 0) = 0', 'CPU 0/KVM', 'string.unquoted.comm');
   await expectScopes('11450 ioctl(3, KVM_GET_API_VERSION, 0)  = 12', '11450', 'constant.numeric.pid');
+  await expectScopes('4689<CPU 0/KVM> ioctl(9, KVM_RUN, 0)   = 0 (KVM_EXIT_IO)', '4689', 'constant.numeric.pid');
+  await expectScopes('4689<CPU 0/KVM> ioctl(9, KVM_RUN, 0)   = 0 (KVM_EXIT_IO)', 'CPU 0/KVM', 'string.unquoted.comm');
+  await expectScopes('4689<CPU 0/KVM> ioctl(9, KVM_RUN, 0)   = 0 (KVM_EXIT_IO)', 'ioctl', 'entity.name.function.syscall');
   await expectScopes('24876 06:54:24.808215 execve("/usr/bin/qemu-system-x86_64", ["qemu-system-x86_64"], 0x7ffec7669770 /* 39 vars */) = 0 <0.007483>', '24876', 'constant.numeric.pid');
   await expectScopes('1234  ioctl(5, KVM_PRE_FAULT_MEMORY, {gpa=0x100000, size=0x200000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x300000, size=0}) = 0', '1234', 'constant.numeric.pid');
 });
