@@ -22,7 +22,7 @@ export const CAPTURE_HEADER = 'kvm-lens-ioctls.h';
 export const ENV_OUT = 'KVM_LENS_CAPTURE_OUT';
 export const ENV_FLAGS = 'KVM_LENS_CAPTURE_FLAGS';
 
-const USAGE = `usage: kvm-lens capture [-o FILE] [-y] [-Y] [-ttt] [-T] [--force] -- COMMAND ARGS...
+const USAGE = `usage: kvm-lens capture [-o FILE] [-y] [-Y] [-ttt] [-T] [--no-pid] [--no-header] [--force] -- COMMAND ARGS...
        kvm-lens capture --build [--print-library]
 
 Runs COMMAND with an LD_PRELOAD library that writes each KVM ioctl it makes, in strace's syntax with
@@ -560,9 +560,12 @@ export function captureEnv(
 export async function capture(argv: string[]): Promise<number> {
   const a = parseCaptureArgs(argv);
   if (typeof a === 'string') {
-    if (a) process.stderr.write(`kvm-lens capture: ${a}\n`);
-    process.stderr.write(USAGE);
-    return a ? 2 : 0;
+    if (!a) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    process.stderr.write(`kvm-lens capture: ${a}\n${USAGE}`);
+    return 2;
   }
   let lib: BuildResult;
   try {
