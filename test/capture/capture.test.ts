@@ -242,7 +242,7 @@ test('capture options -y -ttt -T --no-pid', { skip: NO_CC || NO_KVM }, () => {
 
 test('capture around QEMU on the real /dev/kvm', { skip: NO_CC || NO_KVM || (qemu ? false : 'qemu-system-x86_64 is not installed (apt-get install -y --no-install-recommends qemu-system-x86)') }, async () => {
   const out = join(work, 'qemu.strace');
-  const r = cli(['capture', '-o', out, '--', 'timeout', '4', qemu!, '-accel', 'kvm', '-m', '256', '-smp', '2', '-nographic',
+  const r = cli(['capture', '-o', out, '--', 'timeout', '6', qemu!, '-accel', 'kvm', '-m', '256', '-smp', '2', '-nographic',
     '-display', 'none', '-serial', 'none', '-monitor', 'none', '-S']);
   // timeout ends QEMU (-S waits for ever): 124
   assert.ok(r.status === 124 || r.status === 0, `status ${r.status}: ${r.stderr}`);
