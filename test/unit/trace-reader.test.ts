@@ -159,3 +159,12 @@ test('attaching with -p: messages, restart_syscall, <detached ...>, a stale capa
   assert.ok(run.unfinished);
   assert.equal(run.ioctl!.fdInfo?.kind, 'vcpu');
 });
+
+test('result value ranges; requests printed sign-extended or negative', () => {
+  const text = 'ioctl(3, KVM_CREATE_VM, 0)              = -1 EINVAL (Invalid argument)';
+  const r = read([text, 'kvm_vcpu_ioctl cpu_index 0, type 0xffffffffc040aed5, arg 0x7ffd', 'kvm_vcpu_ioctl cpu_index 0, type -1069502763, arg 0x7ffd']);
+  const ev = r.events[0] as SyscallEvent;
+  const vr = ev.result!.valueRange!;
+  assert.equal(text.slice(vr.start.character, vr.end.character), '-1');
+  assert.ok(r.events.slice(1).every((e) => e.kind === 'qemu' && e.ioctl?.info?.name === 'KVM_PRE_FAULT_MEMORY'));
+});

@@ -103,6 +103,10 @@ export function resolveRequest(v: Value | undefined): { request: number | null; 
     const n = v.value;
     if (n >= 0n && n <= 0xffffffffn) r = resolveRequestText('0x' + n.toString(16));
   }
+  if (!r && v.kind === 'int' && v.value > 0xffffffffn && v.value >> 32n === 0xffffffffn) {
+    // a sign-extended 32-bit request printed as 64 bits (`0xffffffffc040aed5`)
+    r = resolveRequestText('0x' + (v.value & 0xffffffffn).toString(16));
+  }
   if (!r && v.kind === 'int' && v.value < 0n && v.value >= -0x80000000n) {
     // a sign-extended request (`-1069568299`) as some tools print it
     r = resolveRequestText('0x' + BigInt.asUintN(32, v.value).toString(16));

@@ -332,7 +332,7 @@ export function parseResult(src: Src, at: number): { result: SyscallResult | nul
     value = n.value;
     j = k;
   }
-  const result: SyscallResult = { range: src.range(resStart, end), text: t.slice(resStart, end), value };
+  const result: SyscallResult = { range: src.range(resStart, end), text: t.slice(resStart, end), value, valueRange: src.range(resStart, j) };
   if (t.charCodeAt(j) === 60 /* < */ && value !== null) {
     const e = skipDecoration(t, j, end);
     if (e > j) {

@@ -205,6 +205,8 @@ export interface SyscallResult {
   text: string;
   /** null for `?` */
   value: bigint | null;
+  /** the value token alone (`-1`, `4`, `0xc`, `?`) */
+  valueRange?: Range;
   /** -y decoration of the returned fd: `4<anon_inode:kvm-vm>` */
   decoration?: { text: string; range: Range };
   errno?: { name: string; range: Range; message?: string };
