@@ -3,10 +3,10 @@
  * captures on this machine's /dev/kvm around a small KVM program (test/capture/kvmprog.c) and around QEMU.
  * Tests that need cc, /dev/kvm or qemu skip with the reason when one is missing.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -18,6 +18,7 @@ import { checkCaptureLine, readWithTraceReader } from './format';
 
 const root = join(__dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'kvm-lens-capture-test-'));
+after(() => rmSync(work, { recursive: true, force: true }));
 const cacheHome = join(work, 'cache');
 const cacheDir = join(cacheHome, 'kvm-lens');
 const cc = findCompiler();
