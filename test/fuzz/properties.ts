@@ -59,6 +59,41 @@ export const readerProperty: FuzzProperty<{ text: string; format: 'auto' | 'stra
   },
 };
 
+function canon(x: unknown): string {
+  return JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Map ? [...v] : v instanceof Set ? [...v] : v));
+}
+
+/** Oracle: after any sequence of edits, the incremental reader gives exactly what a full read of the text gives. */
+export const incrementalProperty: FuzzProperty<{ text: string; edits: { line: number; cut: number; insert: string; del: number }[]; every: number }> = {
+  name: 'trace incremental reader equals a full read after edits',
+  arb: fc.record({
+    text: traceTextArb(),
+    edits: fc.array(fc.record({ line: fc.nat(), cut: fc.nat(200), insert: fc.oneof(fc.constantFrom('', '\n', ' <unfinished ...>', ') = 0', '\n[pid 7] ', 'KVM_RUN', '= -1 EINTR (x)', '{', '}'), fc.string({ maxLength: 10 })), del: fc.nat(30) }), { minLength: 1, maxLength: 5 }),
+    every: fc.integer({ min: 1, max: 12 }),
+  }),
+  short: 120,
+  check: ({ text, edits, every }) => {
+    const doc = new TraceDocument({}, every);
+    let t = text;
+    doc.update(t);
+    for (const e of edits) {
+      const lines = t.split('\n');
+      const l = e.line % lines.length;
+      const offset = lines.slice(0, l).reduce((n, x) => n + x.length + 1, 0) + Math.min(e.cut, lines[l]!.length);
+      t = t.slice(0, offset) + e.insert + t.slice(offset + e.del);
+      const inc = doc.update(t);
+      const full = readTrace(t);
+      const a = canon({ events: inc.events, findings: inc.findings });
+      const b = canon({ events: full.events, findings: full.findings });
+      if (a !== b) {
+        let i = 0;
+        while (i < a.length && a[i] === b[i]) i++;
+        throw new Error(`incremental read differs from a full read at char ${i}:\n  incremental: ${a.slice(Math.max(0, i - 200), i + 200)}\n  full:        ${b.slice(Math.max(0, i - 200), i + 200)}`);
+      }
+    }
+  },
+};
+
 export const analysisProperty: FuzzProperty<{ text: string; line: number; ch: number }> = {
   name: 'trace analysis: pre-fault checks, replay, per-position queries',
   arb: fc.record({ text: traceInput, line: fc.nat(80), ch: fc.nat(200) }),
@@ -144,7 +179,7 @@ export const rstProperty: FuzzProperty<string> = {
   },
 };
 
-export const CORE_PROPERTIES: FuzzProperty[] = [readerProperty, analysisProperty, emulatorProperty, rstProperty];
+export const CORE_PROPERTIES: FuzzProperty[] = [readerProperty, incrementalProperty, analysisProperty, emulatorProperty, rstProperty];
 
 /** Shorten an input for a report (big texts are cut). */
 export function preview(input: unknown): string {
