@@ -4,7 +4,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { TraceReader } from './reader';
-import type { FdInfo, ReadOptions, TraceFormat, TraceSink, TraceStats } from './types';
+import type { Finding } from '../common/findings';
+import type { FdInfo, ReadOptions, TraceEvent, TraceFormat, TraceSink, TraceStats } from './types';
 
 export interface StreamResult {
   stats: TraceStats;
@@ -29,4 +30,24 @@ export async function readTraceStream(source: AsyncIterable<string | Uint8Array>
 export function readTraceFile(path: string, sink: TraceSink, opts: ReadOptions = {}): Promise<StreamResult> {
   const stream = createReadStream(path, { highWaterMark: 64 * 1024 });
   return readTraceStream(stream as AsyncIterable<Uint8Array>, sink, { fileName: path, ...opts });
+}
+
+/**
+ * A synchronous iterator over the events of text chunks (or lines with their `\n`): flat memory, events are
+ * yielded as each chunk is read. Findings go to `onFinding`.
+ */
+export function* traceEvents(chunks: Iterable<string>, opts: ReadOptions = {}, onFinding?: (f: Finding) => void): Generator<TraceEvent, StreamResult> {
+  const buf: TraceEvent[] = [];
+  const reader = new TraceReader({ event: (e) => buf.push(e), finding: onFinding }, opts);
+  const drain = function* () {
+    for (let i = 0; i < buf.length; i++) yield buf[i]!;
+    buf.length = 0;
+  };
+  for (const chunk of chunks) {
+    reader.push(chunk);
+    yield* drain();
+  }
+  reader.end();
+  yield* drain();
+  return { stats: { ...reader.stats }, formats: reader.formats, fds: reader.fdSnapshot() };
 }

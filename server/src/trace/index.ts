@@ -2,7 +2,7 @@
 export * from './types';
 export { TraceReader, readTrace, cloneState, DEFAULT_MAX_LINE, type ReaderState } from './reader';
 export { TraceDocument } from './incremental';
-export { readTraceFile, readTraceStream } from './file';
+export { readTraceFile, readTraceStream, traceEvents, type StreamResult } from './file';
 export { parseValue, parseArgs, kvmNameValue } from './value';
 export { numberOf, resolveRequest } from './ioctl';
 export { kindFromDecoration, FdTracker, UNNAMED_PROCESS } from './fds';
