@@ -993,10 +993,11 @@ KL_EXPORT int ioctl(int fd, unsigned long request, ...)
 	} else {
 		put_sdec(&l, ret);
 	}
+	uint32_t reason;
+	/* read through process_vm_readv: a mapping removed behind our back (raw munmap) must not crash the VMM */
 	if (ret == 0 && io && io->request == KL_REQ_KVM_RUN && fd >= 0 && fd < KL_MAXFD && run_map[fd] &&
-	    run_len[fd] >= KL_RUN_EXIT_REASON_OFFSET + 4) {
-		uint32_t reason;
-		memcpy(&reason, (const char *)run_map[fd] + KL_RUN_EXIT_REASON_OFFSET, 4);
+	    run_len[fd] >= KL_RUN_EXIT_REASON_OFFSET + 4 &&
+	    read_mem(&reason, (const char *)run_map[fd] + KL_RUN_EXIT_REASON_OFFSET, 4) == 0) {
 		const char *name = lookup(reason, kl_exit_reasons, KL_NEXIT_REASONS);
 		put(&l, " (");
 		if (name) {
