@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { readApiDoc } from '../../server/src/rst/apiDoc';
 import { checkApiDoc } from '../../server/src/analysis/docChecks';
 import { readRst } from '../../server/src/rst/reader';
-import { docutilsCounts, docutilsSections, docutilsSectionsMany, plainTitle, realApiRst } from '../fixtures/rst/realApi';
+import { docutilsCounts, docutilsMessages, docutilsSections, docutilsSectionsMany, plainTitle, realApiRst } from '../fixtures/rst/realApi';
 
 for (const version of ['6.12', '6.1']) {
   const got = realApiRst(version);
@@ -81,7 +81,7 @@ for (const version of ['6.12', '6.1']) {
     }
   });
 
-  test(`real Documentation/virt/kvm/*.rst ${version}: every sibling file reads, checks, and has docutils' section tree`, { skip: skip || ('dir' in got && !got.dir ? 'sibling files not cached (the cache has api.rst only)' : false) }, (t) => {
+  test(`real Documentation/virt/kvm/*.rst ${version}: every sibling file has docutils' section tree and RST1xx findings where docutils warns`, { skip: skip || ('dir' in got && !got.dir ? 'sibling files not cached (the cache has api.rst only)' : false) }, (t) => {
     if ('reason' in got || !got.dir) return;
     const files: string[] = [];
     (function walk(d: string) {
@@ -93,13 +93,20 @@ for (const version of ['6.12', '6.1']) {
     })(got.dir);
     assert.ok(files.length > 10);
     const du = docutilsSectionsMany(files);
+    const msgs = docutilsMessages(files);
     for (const f of files) {
       const text = readFileSync(f, 'utf8');
       const doc = readApiDoc(text);
-      checkApiDoc(doc);
+      const findings = checkApiDoc(doc);
       if ('byPath' in du) {
         const mine = doc.rst.sections.map((s) => ({ title: plainTitle(s.title), level: s.level, underline: s.underlineRange.start.line }));
         assert.deepEqual(mine, du.byPath[f], f);
+      }
+      if ('byPath' in msgs) {
+        // the reStructuredText checks (RST1xx) flag the lines docutils warns about, and no others
+        const mineLines = [...new Set(findings.filter((x) => x.code.startsWith('RST1')).map((x) => x.range.start.line + 1))].sort((a, b) => a - b);
+        const theirs = [...new Set(msgs.byPath[f]!.map((m) => m.line))].sort((a, b) => (a ?? 0) - (b ?? 0));
+        assert.deepEqual(mineLines, theirs, `${f}: ${JSON.stringify(msgs.byPath[f])}`);
       }
     }
     if ('reason' in du) t.diagnostic(`docutils comparison skipped: ${du.reason}`);
