@@ -168,3 +168,18 @@ test('result value ranges; requests printed sign-extended or negative', () => {
   assert.equal(text.slice(vr.start.character, vr.end.character), '-1');
   assert.ok(r.events.slice(1).every((e) => e.kind === 'qemu' && e.ioctl?.info?.name === 'KVM_PRE_FAULT_MEMORY'));
 });
+
+test('-yy socket decorations with -> inside', () => {
+  const r = read([
+    'accept4(3<TCP:[0.0.0.0:22]>, NULL, NULL, SOCK_CLOEXEC) = 4<TCP:[10.0.0.1:22->10.0.0.2:5000]>',
+    'sendmsg(4<TCP:[10.0.0.1:22->10.0.0.2:5000]>, {msg_name=NULL, msg_namelen=0}, 0) = 10',
+    'socketpair(AF_UNIX, SOCK_STREAM, 0, [5<UNIX-STREAM:[1234->1235]>, 6<UNIX-STREAM:[1235->1234]>]) = 0',
+  ]);
+  const [a, b, c] = sys(r.events);
+  assert.equal(a!.result?.decoration?.text, 'TCP:[10.0.0.1:22->10.0.0.2:5000]');
+  assert.equal(a!.fdEffect?.info?.kind, 'other');
+  assert.equal(b!.args[0]!.value.decoration?.text, 'TCP:[10.0.0.1:22->10.0.0.2:5000]');
+  assert.equal(b!.args.length, 3);
+  const arr = c!.args[3]!.value;
+  assert.ok(arr.kind === 'array' && arr.items.length === 2 && arr.items[1]!.decoration?.text === 'UNIX-STREAM:[1235->1234]');
+});

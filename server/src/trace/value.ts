@@ -94,9 +94,15 @@ export function skipString(text: string, i: number, end = text.length): number {
 /** i at `<`; returns index after the matching `>`, or i when there is none. `<...>` nest: `</dev/kvm<char 10:232>>`. */
 export function skipDecoration(text: string, i: number, end = text.length): number {
   let depth = 0;
+  let square = 0;
   for (let k = i; k < end; k++) {
     const c = text.charCodeAt(k);
-    if (c === 60) depth++;
+    // `-yy` socket decorations hold `->` inside brackets: `3<TCP:[10.0.0.1:22->10.0.0.2:5000]>`
+    if (c === 91) square++;
+    else if (c === 93) {
+      if (square > 0) square--;
+    } else if (square > 0) continue;
+    else if (c === 60) depth++;
     else if (c === 62) {
       depth--;
       if (depth === 0) return k + 1;
