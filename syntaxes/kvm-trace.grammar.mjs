@@ -97,6 +97,10 @@ const grammar = {
           captures: { 1: { name: sc('variable.other.member') }, 2: { name: sc('constant.numeric.exit-reason') } },
         },
         { match: String.raw`\(nil\)`, name: sc('constant.language.null') },
+        {
+          match: String.raw`\b([A-Za-z_]\w*)(#)(\d+)`,
+          captures: { 1: { name: sc('variable.other.member') }, 2: { name: sc('punctuation.separator') }, 3: { name: sc('constant.numeric.decimal') } },
+        },
         { match: String.raw`(?:(?<=^)|(?<=[\s,:]))([a-z_][a-z0-9_]*)(?=\s*[=:]?\s+[-\w("])`, captures: { 1: { name: sc('variable.other.member') } } },
         { include: '#values' },
       ],

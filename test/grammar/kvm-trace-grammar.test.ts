@@ -213,6 +213,10 @@ test('QEMU trace-event lines in all three prefix styles', async () => {
   await expectScopes(iso, '2', 'constant.numeric.exit-reason');
   await expectScopes('kvm_mmu_spte_requested: gfn 100 pfn 12345 level 2', 'kvm_mmu_spte_requested', 'entity.name.function.tracepoint');
   await expectScopes('kvm_set_user_memory slot 0, flags 0x0, gpa 0x0, size 0xa0000, ua 0x7f28a7e00000, ret 0', 'slot', 'variable.other.member');
+  const slot = 'kvm_set_user_memory AddrSpace#0 Slot#4 flags=0x0 gpa=0x100000 size=0xff00000 ua=0x7f41ebf00000 guest_memfd=-1 ret=0';
+  await expectScopes(slot, 'Slot', 'variable.other.member');
+  await expectScopes(slot, '4', 'constant.numeric.decimal');
+  await expectScopes(slot, 'gpa', 'variable.other.member');
   // a strace line whose syscall has an underscore is not a tracepoint
   await expectScopes('exit_group(0)                           = ?', 'exit_group', 'entity.name.function.syscall');
 });
