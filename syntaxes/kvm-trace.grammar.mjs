@@ -27,6 +27,7 @@ const grammar = {
     { include: '#separator' },
     { include: '#capture-comment' },
     { include: '#summary' },
+    { include: '#ftrace-line' },
     { include: '#qemu-line' },
     { include: '#prefix' },
     { include: '#stack-frame' },
@@ -102,6 +103,25 @@ const grammar = {
           captures: { 1: { name: sc('variable.other.member') }, 2: { name: sc('punctuation.separator') }, 3: { name: sc('constant.numeric.decimal') } },
         },
         { match: String.raw`(?:(?<=^)|(?<=[\s,:]))([a-z_][a-z0-9_]*)(?=\s*[=:]?\s+[-\w("])`, captures: { 1: { name: sc('variable.other.member') } } },
+        { include: '#values' },
+      ],
+    },
+
+    // kernel trace events as trace-cmd/ftrace print them:
+    // `  qemu-system-x86-1234  [001] .....  5678.901234: kvm_mmu_spte_requested: gfn 100 pfn 12345 level 2`
+    'ftrace-line': {
+      begin: String.raw`^\s*(\S.*?)-(\d+)\s+(?:\(\s*[\d-]+\)\s+)?(\[)(\d+)(\])\s+(?:([.A-Za-z0-9]{4,6})\s+)?(\d+\.\d+)(:)\s+([a-z_][a-z0-9_]*)(:)`,
+      beginCaptures: {
+        1: { name: sc('string.unquoted.comm') }, 2: { name: sc('constant.numeric.pid') }, 3: { name: sc('punctuation.definition.cpu') },
+        4: { name: sc('constant.numeric.cpu') }, 5: { name: sc('punctuation.definition.cpu') }, 6: { name: sc('constant.other.irq-flags') },
+        7: { name: sc('constant.numeric.time') }, 8: { name: sc('punctuation.separator') }, 9: { name: sc('entity.name.function.tracepoint') },
+        10: { name: sc('punctuation.separator') },
+      },
+      end: '$',
+      name: sc('meta.kernel-event'),
+      patterns: [
+        { match: String.raw`(?:(?<=^)|(?<=[\s,:]))([a-z_][a-z0-9_]*)(?=\s*[=:]?\s+[-\w("])`, captures: { 1: { name: sc('variable.other.member') } } },
+        { match: String.raw`(?<=\s)[0-9a-f]+\b`, name: sc('constant.numeric.hex') },
         { include: '#values' },
       ],
     },

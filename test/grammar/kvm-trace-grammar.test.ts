@@ -217,6 +217,15 @@ test('QEMU trace-event lines in all three prefix styles', async () => {
   await expectScopes(slot, 'Slot', 'variable.other.member');
   await expectScopes(slot, '4', 'constant.numeric.decimal');
   await expectScopes(slot, 'gpa', 'variable.other.member');
+  const ft = '  qemu-system-x86-24877 [001] ..... 5678.901234: kvm_mmu_spte_requested: gfn 100 pfn 12345 level 2';
+  await expectScopes(ft, 'qemu-system-x86', 'string.unquoted.comm');
+  await expectScopes(ft, '24877', 'constant.numeric.pid');
+  await expectScopes(ft, '5678.901234', 'constant.numeric.time');
+  await expectScopes(ft, 'kvm_mmu_spte_requested', 'entity.name.function.tracepoint');
+  await expectScopes(ft, 'gfn', 'variable.other.member');
+  await expectScopes(ft, '12345', 'constant.numeric');
+  await expectScopes(' CPU 0/KVM-24878   [000] d..2. 12.345678: kvm_exit: vcpu 0 reason EPT_VIOLATION rip 0xfff0 info1 0x0000000000000184', 'kvm_exit', 'entity.name.function.tracepoint');
+  await expectScopes(' CPU 0/KVM-24878   [000] d..2. 12.345678: kvm_exit: vcpu 0 reason EPT_VIOLATION rip 0xfff0 info1 0x0000000000000184', 'CPU 0/KVM', 'string.unquoted.comm');
   // a strace line whose syscall has an underscore is not a tracepoint
   await expectScopes('exit_group(0)                           = ?', 'exit_group', 'entity.name.function.syscall');
 });
