@@ -146,6 +146,14 @@ test('a statically linked command is refused with the reason', { skip: NO_CC }, 
   assert.match(forced.stderr, /nothing was recorded/);
 });
 
+test('a cache folder that cannot be created: the build goes to the temporary folder', { skip: NO_CC }, () => {
+  const blocker = join(work, 'not-a-dir');
+  writeFileSync(blocker, 'x');
+  const r = buildCaptureLibrary({ cacheDir: join(blocker, 'kvm-lens') });
+  assert.ok(existsSync(r.library));
+  assert.ok(r.library.startsWith(tmpdir()), r.library);
+});
+
 test('the library builds once and is reused from the cache', { skip: NO_CC }, () => {
   const a = buildCaptureLibrary({ cacheDir });
   const b = buildCaptureLibrary({ cacheDir });

@@ -10,7 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync, rmSync } from 'node:fs';
-import { constants as osConstants, homedir, release } from 'node:os';
+import { constants as osConstants, homedir, release, tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import {
   CAPS, ERRNOS, EXIT_REASONS, GUEST_MEMFD_FLAGS, IOCTLS, KVMIO, KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_X86_TDX_VM, MEMSLOT_FLAGS, SEV_CMDS, TDX_CMDS, VM_TYPES,
@@ -369,10 +369,23 @@ export function buildCaptureLibrary(opts: BuildOptions = {}): BuildResult {
     );
   }
   const hash = createHash('sha256').update(source).update('\0').update(header).update('\0').update(cc).update(process.arch).digest('hex').slice(0, 16);
-  const dir = join(opts.cacheDir ?? cacheDir(env), `capture-${hash}`);
-  const library = join(dir, 'kvm-lens-capture.so');
+  let dir = join(opts.cacheDir ?? cacheDir(env), `capture-${hash}`);
+  let library = join(dir, 'kvm-lens-capture.so');
   if (existsSync(library)) return { library, built: false, cc };
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    // a read-only or missing home: build in the temporary folder instead
+    const fallback = join(tmpdir(), `kvm-lens-${process.getuid?.() ?? 'user'}`, `capture-${hash}`);
+    try {
+      mkdirSync(fallback, { recursive: true, mode: 0o700 });
+    } catch {
+      throw new CaptureError(`cannot create the cache folder ${dir}: ${(e as Error).message}`);
+    }
+    dir = fallback;
+    library = join(dir, 'kvm-lens-capture.so');
+    if (existsSync(library)) return { library, built: false, cc };
+  }
   writeFileSync(join(dir, 'kvm-lens-capture.c'), source);
   writeFileSync(join(dir, CAPTURE_HEADER), header);
   const tmp = join(dir, `kvm-lens-capture.so.${process.pid}.tmp`);
