@@ -386,8 +386,14 @@ export function buildCaptureLibrary(opts: BuildOptions = {}): BuildResult {
     library = join(dir, 'kvm-lens-capture.so');
     if (existsSync(library)) return { library, built: false, cc };
   }
-  writeFileSync(join(dir, 'kvm-lens-capture.c'), source);
-  writeFileSync(join(dir, CAPTURE_HEADER), header);
+  // another kvm-lens may be building the same library now: write whole files under temporary names, then rename
+  const put = (name: string, text: string) => {
+    const t = join(dir, `${name}.${process.pid}.tmp`);
+    writeFileSync(t, text);
+    renameSync(t, join(dir, name));
+  };
+  put('kvm-lens-capture.c', source);
+  put(CAPTURE_HEADER, header);
   const tmp = join(dir, `kvm-lens-capture.so.${process.pid}.tmp`);
   const args = ['-shared', '-fPIC', '-O2', '-g', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Werror=implicit-function-declaration', '-Werror=int-conversion', '-fvisibility=hidden', '-pthread',
     '-I', dir, '-o', tmp, join(dir, 'kvm-lens-capture.c'), '-ldl'];
