@@ -13,7 +13,7 @@ const scale = Number(process.env.KVM_LENS_FUZZ_SCALE ?? 1);
 // a property stops after this long (its cases so far count); the long run raises it
 const timeLimitMs = Number(process.env.KVM_LENS_FUZZ_TIME_LIMIT_MS ?? 25_000);
 
-for (const name of ['trace readers', 'trace incremental', 'trace analysis', 'emulator', 'api.rst']) {
+for (const name of ['trace readers', 'trace incremental', 'trace analysis', 'trace replay per chunk', 'emulator', 'api.rst']) {
   test(`fuzz: ${name} (seed ${seed})`, async () => {
     const o = await runFuzz({ names: [name], seed, scale, timeLimitMs }, 30_000);
     const bad = describeFailures(o);
