@@ -84,6 +84,7 @@ export function toMarkdown(doc: ApiDoc, from = 0, to = Number.MAX_SAFE_INTEGER):
     if (line < from || line > to) continue;
     emitTitlesBefore(line);
     if (b.kind !== 'field') flushFields();
+    const before = out.length;
     const quote = inAdmonition && line <= inAdmonition.endLine ? '> ' : '';
     if (inAdmonition && line > inAdmonition.endLine) inAdmonition = undefined;
     // blocks indented under a list item's text belong to the item: indent them in the Markdown too
@@ -141,8 +142,8 @@ export function toMarkdown(doc: ApiDoc, from = 0, to = Number.MAX_SAFE_INTEGER):
       listItem = { textIndent: b.indent + 1, markerWidth: marker.length + 1 };
       continue;
     }
-    if (pendingMarker && b.kind === 'paragraph') {
-      const lastOut = out.pop() ?? '';
+    if (pendingMarker && b.kind === 'paragraph' && out.length > before) {
+      const lastOut = out.pop()!;
       out.push(`${pendingMarker} ${lastOut}`);
     }
     pendingMarker = undefined;
