@@ -38,6 +38,8 @@ export interface WebviewReport {
 export interface PanelState {
   open: boolean;
   visible: boolean;
+  /** the editor group (1-based) the panel is in */
+  viewColumn: number | null;
   uri: string | null;
   calls: ReplayCallSummary[];
   summary: ReplayCallsResult['summary'] | null;
@@ -107,7 +109,11 @@ export class ReplayPanel implements vscode.Disposable {
       );
       p = ReplayPanel.current = new ReplayPanel(panel, extensionUri, client, onProfile);
     } else {
-      p.panel.reveal(undefined, true);
+      // The trace may now sit in the panel's own group (its other group was closed): move the panel beside it.
+      const ed = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+      // (A hidden panel may have no viewColumn at all.)
+      if (ed && (!p.panel.visible || ed.viewColumn === p.panel.viewColumn)) p.panel.reveal(vscode.ViewColumn.Beside, true);
+      else if (!p.panel.visible) p.panel.reveal(p.panel.viewColumn, true);
     }
     await p.load(uri, line);
     return p;
@@ -117,7 +123,7 @@ export class ReplayPanel implements vscode.Disposable {
     const p = ReplayPanel.current;
     if (!p) {
       return {
-        open: false, visible: false, uri: null, calls: [], summary: null, profile: null, selectedIndex: -1,
+        open: false, visible: false, viewColumn: null, uri: null, calls: [], summary: null, profile: null, selectedIndex: -1,
         selectedLine: null, state: null, markdownHtml: '', error: null, webview: null, generation: 0,
       };
     }
@@ -187,6 +193,7 @@ export class ReplayPanel implements vscode.Disposable {
     return {
       open: true,
       visible: this.panel.visible,
+      viewColumn: this.panel.viewColumn ?? null,
       uri: this.uri?.toString() ?? null,
       calls: this.calls,
       summary: this.result?.summary ?? null,
@@ -306,10 +313,10 @@ export class ReplayPanel implements vscode.Disposable {
     const uri = this.uri;
     const existing = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
     const doc = existing?.document ?? (await vscode.workspace.openTextDocument(uri));
-    const editor = await vscode.window.showTextDocument(doc, {
-      viewColumn: existing?.viewColumn ?? vscode.ViewColumn.One,
-      preserveFocus: false,
-    });
+    // Never open the trace in the panel's own group: that would hide the panel behind it.
+    const panelColumn = this.panel.viewColumn;
+    const column = existing?.viewColumn ?? (panelColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One);
+    const editor = await vscode.window.showTextDocument(doc, { viewColumn: column, preserveFocus: false });
     const line = Math.min(call.line, doc.lineCount - 1);
     const pos = new vscode.Position(line, 0);
     editor.selection = new vscode.Selection(pos, pos);

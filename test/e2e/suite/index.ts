@@ -67,6 +67,11 @@ function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(message);
 }
 
+/** Editor groups and their tabs, for messages: "1:[a|b] 2:[c]". */
+function layout(): string {
+  return vscode.window.tabGroups.all.map((g) => `${g.viewColumn}${g.isActive ? '*' : ''}:[${g.tabs.map((t) => (t.isActive ? '>' : '') + t.label).join('|')}]`).join(' ');
+}
+
 function hoverText(h: vscode.Hover): string {
   return h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : String(c))).join('\n');
 }
@@ -325,6 +330,7 @@ export async function run(): Promise<void> {
       const doc = await vscode.workspace.openTextDocument(uri);
       await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
       await vscode.commands.executeCommand('kvmLens.replayTrace', uri);
+      const trail: string[] = [`opened: ${layout()}`];
       const st = await waitFor('the panel on the hostile trace', async () => {
         const s = await vscode.commands.executeCommand<any>('kvmLens._panelState');
         return s.uri === uri.toString() && s.calls.length > 0 && s.webview?.rows === s.calls.length ? s : undefined;
@@ -335,13 +341,28 @@ export async function run(): Promise<void> {
           const p = await vscode.commands.executeCommand<any>('kvmLens._panelState');
           return p.webview?.selectedRow === i && p.selectedIndex === i ? p : undefined;
         });
+        trail.push(`call ${i}: ${layout()}`);
         assert(s.webview.foreign === 0, `the panel holds ${s.webview.foreign} element(s) made from the trace at line ${st.calls[i].line + 1}`);
         assert(!/<(img|script|b)\b/i.test(s.markdownHtml), `the explanation holds markup from the trace: ${short(s.markdownHtml)}`);
       }
+      const hostileEditor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+      assert(hostileEditor, 'the hostile trace is not visible beside the panel');
+      await vscode.window.showTextDocument(hostileEditor.document, hostileEditor.viewColumn);
+      trail.push(`before close: ${layout()}`);
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      trail.push(`closed: ${layout()}`);
       await vscode.workspace.fs.delete(uri);
+      await vscode.window.showTextDocument(sessionDoc!, vscode.ViewColumn.One);
+      trail.push(`session shown: ${layout()}`);
       await vscode.commands.executeCommand('kvmLens.replayTrace', sessionDoc!.uri);
       await waitFor('the panel back on the session', async () => (await vscode.commands.executeCommand<any>('kvmLens._panelState')).uri === sessionDoc!.uri.toString());
+      // Its group was closed with the hostile trace, so the panel shared one with the session: replay moves it beside.
+      await waitFor('the panel and the trace side by side', async () => {
+        const back = await vscode.commands.executeCommand<any>('kvmLens._panelState');
+        return back.visible && vscode.window.visibleTextEditors.some((e) => e.document === sessionDoc);
+      }, 10000).catch((e) => {
+        throw new Error(`${e.message}: ${trail.join(' ; ')} ; now: ${layout()}`);
+      });
     });
 
     await test('screenshot: replay panel', async () => {
@@ -354,6 +375,8 @@ export async function run(): Promise<void> {
         return p.profile?.summary !== oldSummary && p.webview?.rows === p.calls.length;
       }).catch(() => undefined);
       const st = await vscode.commands.executeCommand<any>('kvmLens._panelState');
+      assert(st.visible, 'the replay panel is hidden (behind an editor in its own group?)');
+      assert(vscode.window.visibleTextEditors.some((e) => e.document.uri.toString() === st.uri), `the trace is not visible beside the panel (panel in group ${st.viewColumn}; editors: ${vscode.window.visibleTextEditors.map((e) => `${vscode.workspace.asRelativePath(e.document.uri)}@${e.viewColumn}`).join(', ')}; tabs: ${vscode.window.tabGroups.all.map((g) => `${g.viewColumn}:[${g.tabs.map((t) => t.label).join('|')}]`).join(' ')})`);
       // The last pre-fault call that succeeded: the picture then shows what all of them mapped.
       const pre = st.calls.filter((c: any) => /PRE_FAULT/.test(c.request) && /^=\s*0\b/.test(c.recorded));
       if (pre.length) {
