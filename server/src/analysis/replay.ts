@@ -532,7 +532,8 @@ export class Replayer {
         verdict = 'match';
         break;
       case 'possible':
-        verdict = 'match';
+        // explained by an event the trace does not show; with no prediction at all it stays unknown
+        verdict = expected ? 'match' : 'unknown';
         if (o.verdictWhy) why = `${o.verdictWhy}. ${why}`;
         break;
       case 'mismatch':

@@ -11,7 +11,9 @@ export async function traceInlayHints(doc: TextDocument, params: InlayHintParams
   const out: InlayHint[] = [];
   const to = params.range.end.character === 0 && params.range.end.line > params.range.start.line ? params.range.end.line - 1 : params.range.end.line;
   for (const r of a.callsInLines(params.range.start.line, to)) {
-    const expected = r.expected ? formatResult(r.expected) : `unknown${r.call.structRecorded || r.call.scalar !== undefined ? '' : ' (struct not recorded)'}`;
+    // the label shows what the kernel writes back that matters (gpa, size); the hover has the whole struct
+    const shown = r.expected?.after ? { ...r.expected, after: pick(r.expected.after, ['gpa', 'size']) } : r.expected;
+    const expected = shown ? formatResult(shown) : `unknown${r.call.structRecorded || r.call.scalar !== undefined ? '' : ' (struct not recorded)'}`;
     out.push({
       position: r.range.end,
       label: `${verdictMark(r.verdict)} model: ${expected}`,
@@ -20,4 +22,10 @@ export async function traceInlayHints(doc: TextDocument, params: InlayHintParams
     });
   }
   return out;
+}
+
+function pick(o: Record<string, string | null>, keys: string[]): Record<string, string | null> | null {
+  const out: Record<string, string | null> = {};
+  for (const k of keys) if (k in o) out[k] = o[k]!;
+  return Object.keys(out).length ? out : o;
 }
