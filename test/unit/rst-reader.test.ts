@@ -212,3 +212,18 @@ test('pasted walls of text stay bounded: thousands of unknown names, broken tabl
   assert.equal(t.sections.length, 3000);
   assert.ok(checkApiDoc(t).every((x) => x.code !== 'RST201' && x.code !== 'RST202'));
 });
+
+test('adding the errnos the model returns realigns a table too narrow for them', () => {
+  const text = lines(
+    '4.1 KVM_PRE_FAULT_MEMORY', '------------------------', '',
+    ':Capability: KVM_CAP_PRE_FAULT_MEMORY', ':Architectures: x86', ':Type: vcpu ioctl', ':Parameters: struct kvm_pre_fault_memory (in/out)', ':Returns: 0', '',
+    'Errors:', '', '  ======  ============', '  EINVAL  bad arguments', '  ======  ============', '',
+  );
+  const f = checkApiDoc(readApiDoc(text)).find((x) => x.code === 'RST215')!;
+  const edit = f.fixes![0]!.edits[0]!;
+  const split = text.split('\n');
+  const after = [...split.slice(0, edit.range.start.line), ...edit.newText.split('\n'), ...split.slice(edit.range.end.line + 1)].join('\n');
+  const again = checkApiDoc(readApiDoc(after));
+  assert.deepEqual(again.filter((x) => x.code.startsWith('RST1') || x.code === 'RST215' || x.code === 'RST211').map((x) => x.code), []);
+  assert.match(after, /^ {2}EOPNOTSUPP +VM may not pre-fault/m);
+});

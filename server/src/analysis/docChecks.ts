@@ -13,7 +13,7 @@ import { STALE_NAMES, STRUCTS } from '../kvm/structs';
 import { KERNEL_KVM_NAMES, UAPI_IOCTL_NAMES, UAPI_KVM_NAMES, UAPI_STRUCT_NAMES } from '../kvm/uapiNames';
 import { MEMSLOT_FLAGS, SEV_CMDS, TDX_CMDS, VM_TYPE_BY_NAME } from '../kvm/vm';
 import { docKvmNames, field, type ApiDoc, type ApiSection } from '../rst/apiDoc';
-import { columnWidth } from '../rst/reader';
+import { columnWidth, readRst } from '../rst/reader';
 import { realignTable } from '../rst/edit';
 import type { RstSection } from '../rst/types';
 
@@ -479,10 +479,17 @@ function addErrnoRows(doc: ApiDoc, t: import('../rst/types').SimpleTableBlock, e
   const c0 = t.columns[0]!;
   const c1 = t.columns[1];
   const indent = (lines[bottom] ?? '').slice(0, c0.start);
-  const rows = errnos.map((e) => {
-    const name = e.padEnd(c1 ? c1.start - c0.start : e.length + 1);
-    return `${indent}${name}${notes[e] ?? ''}\n`;
-  });
-  return { range: lineRange(bottom, 0, 0), newText: rows.join('') };
+  const width = c1 ? c1.start - c0.start : 0;
+  const rows = errnos.map((e) => `${indent}${e.padEnd(Math.max(width, e.length + 1))}${notes[e] ?? ''}`);
+  const insert: TextEdit = { range: lineRange(bottom, 0, 0), newText: rows.map((r) => `${r}\n`).join('') };
+  if (errnos.every((e) => !c1 || c0.start + e.length < c1.start - 0 && e.length <= c0.end - c0.start)) return insert;
+  // a name wider than the first column: insert the rows and realign the whole table in one edit
+  const first = t.range.start.line;
+  const tableLines = [...lines.slice(first, bottom), ...rows, ...lines.slice(bottom, t.range.end.line + 1)];
+  const mini = readRst(['', ...tableLines, ''].join('\n'));
+  const mt = mini.blocks.find((b) => b.kind === 'simpleTable');
+  const realigned = mt && mt.kind === 'simpleTable' ? realignTable(mini, mt) : undefined;
+  if (!realigned) return insert;
+  return { range: makeRange(first, 0, t.range.end.line, (lines[t.range.end.line] ?? '').length), newText: realigned.newText };
 }
 
