@@ -308,17 +308,13 @@ export class TraceReader implements StreamingTraceReader {
       }
       return;
     }
-    let long = false;
-    let tail: string | undefined;
     if (text.length > this.maxLine) {
-      long = true;
-      tail = text.slice(Math.max(this.maxLine, text.length - 4096));
+      const tail = text.slice(Math.max(this.maxLine, text.length - 4096));
       const tailAt = text.length - tail.length;
       text = text.slice(0, this.maxLine);
       this.report('TRC105', lineRange(lineNo, 0, this.maxLine), `line of ${fullLen} characters: only its first ${this.maxLine} characters and its result are read`);
       return this.longLine(text, tail, tailAt, lineNo, fullLen);
     }
-    void long;
     const clean = stripEscapes(text);
     let src = Src.line(clean.text, lineNo, 0, clean.map);
     let whole = lineRange(lineNo, 0, fullLen);
