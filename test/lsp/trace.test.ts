@@ -85,6 +85,9 @@ test('hover on a call: recorded vs expected, verdict, why, mapping, assumptions,
   assert.match(h, /✓ match/);
   assert.match(h, /Why: /);
   assert.match(h, /Profile: kernel/);
+  assert.match(h, /Memslots under 0x0-0x10000000: \n- slot 0: 0x0-0x20000000/);
+  const gap = (await client.hoverText(uri, 20, 15))!;
+  assert.match(gap, /Memslots under 0x20000000-0x40000000: none/);
   const eintr = (await client.hoverText(uri, 17, 15))!;
   assert.match(eintr, /possible/);
   assert.match(eintr, /EINTR/);
