@@ -281,3 +281,21 @@ test('a generated 100 MB trace, streamed: every line read, memory flat', () => {
   const slack = gc ? 16 * 1024 * 1024 : 96 * 1024 * 1024;
   assert.ok(heap[2]! - heap[0]! < slack, `heap grew ${((heap[2]! - heap[0]!) / 1048576).toFixed(1)} MB: ${heap.map((h) => (h / 1048576).toFixed(1)).join(', ')} MB`);
 });
+
+test('pathological lines: long flag chains, deep nesting, many args, many pids with unfinished calls', () => {
+  const cases = [
+    'open("/x", ' + Array.from({ length: 20000 }, (_, i) => '0x' + (i + 1).toString(16)).join('|') + ') = 3',
+    'x(' + Array.from({ length: 10000 }, (_, i) => 'A' + i).join(' or ') + ') = 0',
+    'ioctl(3, KVM_RUN, ' + '{a='.repeat(20000) + '1' + '}'.repeat(20000) + ') = 0',
+    'ioctl(3, KVM_RUN, ' + '['.repeat(50000) + ') = 0',
+    'f(' + '1 => '.repeat(10000) + '2) = 0',
+    'f(' + '3<'.repeat(10000) + '>'.repeat(10000) + ') = 0',
+    Array.from({ length: 5000 }, (_, i) => `[pid ${i + 1}] ioctl(3, KVM_RUN <unfinished ...>`).join('\n'),
+  ];
+  for (const text of cases) {
+    const r = readTrace(text);
+    assert.ok(r.events.length >= 1);
+  }
+  const flags = sys(readTrace(cases[0]!).events)[0]!.args[1]!.value;
+  assert.ok(flags.kind === 'flags' && flags.parts.length === 20000);
+});

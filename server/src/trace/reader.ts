@@ -76,6 +76,8 @@ export interface ReaderState {
   index: number;
   fds: FdTracker;
   pending: Map<number, Pending>;
+  /** keys of `pending` whose call is a clone/fork (a new pid may be its child) */
+  clonePending: Set<number>;
   held: TraceEvent | null;
   /** where a continuation line (frame, VCPU dump) goes: the held event or a pending start */
   lastTarget: { pending: number } | null;
@@ -108,6 +110,7 @@ function newState(): ReaderState {
     index: 0,
     fds: new FdTracker(),
     pending: new Map(),
+    clonePending: new Set(),
     held: null,
     lastTarget: null,
     live: new Set(),
@@ -134,6 +137,7 @@ export function cloneState(s: ReaderState): ReaderState {
     ...s,
     fds: s.fds.clone(),
     pending: new Map([...s.pending].map(([k, p]) => [k, { ...p, stack: p.stack?.slice() }])),
+    clonePending: new Set(s.clonePending),
     held: s.held ? structuredClone(s.held) : null,
     live: new Set(s.live),
     known: new Set(s.known),
@@ -262,6 +266,7 @@ export class TraceReader implements StreamingTraceReader {
       this.flushHeld();
       for (const p of [...this.s.pending.values()]) this.emitUnfinished(p, true);
       this.s.pending.clear();
+      this.s.clonePending.clear();
       this.flushHeld();
       if (this.s.unreadable > MAX_UNREADABLE_REPORTS) {
         const n = this.s.unreadable - MAX_UNREADABLE_REPORTS;
@@ -418,7 +423,7 @@ export class TraceReader implements StreamingTraceReader {
         if (k.superseded) ev.superseded = true;
         const p = s.pending.get(key);
         if (p) {
-          s.pending.delete(key);
+          this.unpend(key);
           this.emitUnfinished(p, false);
           this.flushHeld();
         }
@@ -504,7 +509,7 @@ export class TraceReader implements StreamingTraceReader {
     s.live.add(pid);
     s.sawPrefixed = true;
     let inflight: Pending | undefined;
-    for (const p of s.pending.values()) if (CLONE_CALLS.has(p.name) && p.key !== pid) inflight = p;
+    for (const k of s.clonePending) if (k !== pid) inflight = s.pending.get(k);
     // the process of the unprefixed lines shows its pid: the first pid seen that is not a child being made,
     // or the one whose first line resumes the unnamed process's unfinished call
     const unnamedPending = s.pending.get(UNNAMED_PROCESS);
@@ -514,8 +519,8 @@ export class TraceReader implements StreamingTraceReader {
       s.fds.thread(UNNAMED_PROCESS, pid);
       // a call of the unnamed process still unfinished is this pid's: its `resumed` line will say [pid N]
       if (unnamedPending) {
-        s.pending.delete(UNNAMED_PROCESS);
-        s.pending.set(pid, { ...unnamedPending, key: pid, base: { ...unnamedPending.base, pid } });
+        this.unpend(UNNAMED_PROCESS);
+        this.pend(pid, { ...unnamedPending, key: pid, base: { ...unnamedPending.base, pid } });
         if (s.lastTarget?.pending === UNNAMED_PROCESS) s.lastTarget = { pending: pid };
       }
       return;
@@ -540,6 +545,17 @@ export class TraceReader implements StreamingTraceReader {
     // a pid the trace never showed being made (clone not traced, -e trace=ioctl): most likely a thread of the
     // traced process (a VMM's vCPU thread), which shares its fd table
     s.fds.thread(s.mainPid ?? s.firstPid, pid);
+  }
+
+  private pend(key: number, p: Pending): void {
+    this.s.pending.set(key, p);
+    if (CLONE_CALLS.has(p.name)) this.s.clonePending.add(key);
+    else this.s.clonePending.delete(key);
+  }
+
+  private unpend(key: number): void {
+    this.s.pending.delete(key);
+    this.s.clonePending.delete(key);
   }
 
   private link(parent: number, child: number, flags: string, call: string): void {
@@ -638,7 +654,7 @@ export class TraceReader implements StreamingTraceReader {
       const old = s.pending.get(key);
       if (old) this.emitUnfinished(old, false);
       this.flushHeld();
-      s.pending.set(key, p);
+      this.pend(key, p);
       s.lastTarget = { pending: key };
       return;
     }
@@ -706,13 +722,13 @@ export class TraceReader implements StreamingTraceReader {
       this.completeSyscall(ev, key);
       return;
     }
-    s.pending.delete(pkey);
+    this.unpend(pkey);
     const joined = Src.concat(p.args, rest);
     if (joined.text.indexOf('<unfinished ...>') >= 0 && joined.text.trimEnd().endsWith('<unfinished ...>') && !splitCall(joined, 0)) {
       // resumed and cut again: keep waiting
       let end = joined.text.lastIndexOf('<unfinished ...>');
       while (end > 0 && joined.text.charCodeAt(end - 1) === 32) end--;
-      s.pending.set(pkey, { ...p, args: joined.slice(0, end) });
+      this.pend(pkey, { ...p, args: joined.slice(0, end) });
       s.lastTarget = { pending: pkey };
       return;
     }

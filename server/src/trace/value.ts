@@ -284,17 +284,24 @@ class Parser {
         continue;
       }
       if (this.peek() === 124 /* | */ && this.peek(1) !== 124) {
-        const parts: Value[] = v.kind === 'flags' && v.operator === '|' ? v.parts : [v];
-        this.i++;
-        parts.push(this.primary(depth + 1));
+        // A|B|0x80: all the parts, then one flags value (linear in the number of parts)
+        const parts: Value[] = [v];
+        while (this.peek() === 124 && this.peek(1) !== 124) {
+          this.i++;
+          parts.push(this.primary(depth + 1));
+          this.ws();
+        }
         v = this.flags(start, parts, '|');
         continue;
       }
       if (this.startsWith('or ') && this.i > start && isSpace(this.text.charCodeAt(this.i - 1))) {
-        const parts: Value[] = v.kind === 'flags' && v.operator === 'or' ? v.parts : [v];
-        this.i += 3;
-        this.ws();
-        parts.push(this.primary(depth + 1));
+        const parts: Value[] = [v];
+        while (this.startsWith('or ') && isSpace(this.text.charCodeAt(this.i - 1))) {
+          this.i += 3;
+          this.ws();
+          parts.push(this.primary(depth + 1));
+          this.ws();
+        }
         v = this.flags(start, parts, 'or');
         continue;
       }
