@@ -33,7 +33,7 @@ export interface Timings {
 }
 
 export type RunOutcome =
-  | { ok: true; suite: SuiteResult; screenshots: string[]; timings: Timings; vsixBytes: number; activationMs: number | null; log: string[] }
+  | { ok: true; suite: SuiteResult; screenshots: string[]; timings: Timings; vsixBytes: number; vsixFiles: string[] | null; activationMs: number | null; log: string[] }
   | { ok: false; setupFailed: boolean; reason: string; log: string[] };
 
 function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
@@ -190,6 +190,8 @@ export async function runInCodeServer(opts: { timeoutMs?: number; onLog?: (s: st
   RUN = mkdtempSync(join(E2E, 'runs', 'run-'));
   const vsix = packageExtension(log);
   const vsixBytes = statSync(vsix).size;
+  const listing = sh('unzip', ['-Z1', vsix]);
+  const vsixFiles = listing.status === 0 ? listing.out.split('\n').filter(Boolean).sort() : null;
   const harness = await packageHarness(log);
   const packageMs = Date.now() - t1;
   say(`packaged ${relative(ROOT, vsix)} (${vsixBytes} bytes)`);
@@ -320,6 +322,7 @@ export async function runInCodeServer(opts: { timeoutMs?: number; onLog?: (s: st
       suite,
       screenshots,
       vsixBytes,
+      vsixFiles,
       activationMs,
       log,
       timings: { setupMs, packageMs, installMs, suiteMs, totalMs: Date.now() - t0 },
