@@ -60,7 +60,12 @@ export function callText(r: ReplayedCall): string {
   const where = `${r.pid !== null ? `[${r.pid}] ` : ''}fd ${r.fd ?? '-'} (${r.fdKind})`;
   const possible = r.verdict === 'match' && r.modelVerdict === 'possible';
   const mark = possible ? 'match (possible)' : r.verdict === 'match' ? 'match' : r.verdict === 'mismatch' ? 'MISMATCH' : 'unknown';
-  let s = `${pad(String(r.line + 1), 6)} ${pad(where, 20)} ${pad(r.request, 28)} recorded ${pad(formatResult(r.recorded), 44)} expected ${pad(r.expected ? formatResult(r.expected) : 'unknown', 44)} ${mark}`;
+  // the expected struct as far as the recorded one shows it (gpa and size for pre-fault); JSON has all of it
+  const keys = r.recorded.after ? Object.keys(r.recorded.after) : ['gpa', 'size'];
+  const exp = r.expected && r.expected.after
+    ? { ...r.expected, after: Object.fromEntries(Object.entries(r.expected.after).filter(([k]) => keys.includes(k))) }
+    : r.expected;
+  let s = `${pad(String(r.line + 1), 6)} ${pad(where, 20)} ${pad(r.request, 28)} recorded ${pad(formatResult(r.recorded), 44)} expected ${pad(exp ? formatResult(exp) : 'unknown', 44)} ${mark}`;
   if (r.verdict !== 'match' || possible) s += `: ${r.why}`;
   if (r.explanations?.length) s += ` Would match with: ${r.explanations.join('; ')}.`;
   return s;
