@@ -138,3 +138,12 @@ test('a trace that starts mid-run: no memslot or launch findings for a VM create
   assert.deepEqual(at(fs, 'KVM116'), []);
   assert.deepEqual(at(fs, 'KVM101'), ['2:89 KVM101'], 'argument checks still run');
 });
+
+test('KVM114 is not reported when the reissued call succeeded', () => {
+  const text = [
+    ...SETUP,
+    pf('0', '0x200000', 'gpa=0, size=0x200000', '-1 EOPNOTSUPP (Operation not supported)'),
+    pf('0', '0x200000', 'gpa=0x200000, size=0', '0'),
+  ].join('\n');
+  assert.deepEqual(at(check(text), 'KVM114'), []);
+});

@@ -459,7 +459,9 @@ export class PrefaultChecker {
       const same =
         (next.gpa !== undefined && next.gpa === prev.gpa && next.size === prev.size && next.flags === prev.flags) ||
         (next.gpa === undefined && next.pointer !== undefined && next.pointer === prev.pointer && next.call.errno === c.errno);
-      if (same && next.generation === prev.generation && next.vmKey === prev.vmKey) {
+      // a reissue that succeeded shows the error could go away (e.g. the vCPU left a nested guest): no loop
+      const succeeded = next.call.ret !== null && next.call.ret >= 0n;
+      if (same && !succeeded && next.generation === prev.generation && next.vmKey === prev.vmKey) {
         next.loopReported = prev.loopReported;
         if (!prev.loopReported) {
           next.loopReported = true;
