@@ -209,7 +209,7 @@ export function classifyLine(src: Src, inSummary: boolean): LineKind {
       };
     }
   }
-  if (STRACE_MSG.test(t)) {
+  if ((c0 === 115 /* s */ || c0 === 47 /* / */ || c0 === 46 /* . */) && STRACE_MSG.test(t)) {
     const a = /Process (\d+) attached/.exec(t);
     const d = /Process (\d+) detached/.exec(t);
     return { kind: 'message', text: t, attached: a ? Number(a[1]) : undefined, detached: d ? Number(d[1]) : undefined };
