@@ -291,7 +291,10 @@ export interface IoctlCall {
   /** null when the fd is not a number (QEMU lines have none) */
   fd: number | null;
   fdRange?: Range;
-  /** what the fd was at this point of the trace */
+  /**
+   * what the fd was at this point of the trace (kind `unknown`, source `unknown` when nothing is known;
+   * null when there is no fd number, e.g. an orphan `resumed` line). For QEMU lines: the kind the event names.
+   */
   fdInfo: FdInfo | null;
   /** null when the request text cannot be resolved to a number */
   request: number | null;
