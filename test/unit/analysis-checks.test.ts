@@ -68,6 +68,7 @@ test('quick fixes: flags to 0, alignment, rounding, padding, stale names', () =>
   assert.deepEqual(fix('KVM103').edits.map((e) => e.newText), ['0x2000']);
   assert.deepEqual(fix('KVM106').edits.map((e) => e.newText), ['[0, 0, 0, 0, 0]']);
   assert.deepEqual(fix('KVM119').edits.map((e) => e.newText), ['KVM_PRE_FAULT_MEMORY']);
+  assert.deepEqual(fix('KVM107').edits.map((e) => e.newText), ['5'], 'the one vCPU fd of that VM');
   assert.ok(fs.filter((f) => f.code === 'KVM119').some((f) => f.fixes![0]!.edits[0]!.newText === 'gpa'));
 });
 

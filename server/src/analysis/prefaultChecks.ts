@@ -85,10 +85,19 @@ export class PrefaultChecker {
   /** VMs whose KVM_CREATE_VM is in the trace: for the others, memslots and launch state from before are unknown */
   private readonly createdVms = new Set<string>();
 
+  /** vCPU fds open per VM (for the quick fix of KVM107) */
+  private readonly vcpuFds = new Map<string, Set<number>>();
+
   event(ev: TraceEvent): void {
     if (ev.kind === 'syscall' && ev.fdEffect?.op === 'create' && ev.fdEffect.info?.kind === 'vm' && ev.fdEffect.info.objectId !== undefined) {
       this.createdVms.add(`vm#${ev.fdEffect.info.objectId}`);
     }
+    if (ev.kind === 'syscall' && ev.fdEffect?.op === 'create' && ev.fdEffect.info?.kind === 'vcpu' && ev.fdEffect.info.vmObjectId !== undefined) {
+      const k = `vm#${ev.fdEffect.info.vmObjectId}`;
+      if (!this.vcpuFds.has(k)) this.vcpuFds.set(k, new Set());
+      this.vcpuFds.get(k)!.add(ev.fdEffect.fd);
+    }
+    if (ev.kind === 'syscall' && ev.fdEffect?.op === 'close') for (const set of this.vcpuFds.values()) set.delete(ev.fdEffect.fd);
     if (ev.kind === 'syscall') {
       if (ev.fdEffect?.op === 'close') this.closeFd(ev.pid, ev.fdEffect.fd);
       if (ev.ioctl) this.ioctl(ev.ioctl, ev.line, ev.pid);
@@ -244,9 +253,14 @@ export class PrefaultChecker {
     const fdRange = call.fdRange ?? req;
     const created = call.fdInfo?.createdAt ? [{ range: call.fdInfo.createdAt, message: `fd ${call.fd} was created here` }] : undefined;
     if (kind === 'vm') {
+      const vcpus = [...(this.vcpuFds.get(vmKey) ?? [])];
+      const fix: Fix[] | undefined =
+        vcpus.length === 1 && call.fdRange
+          ? [{ title: `Use vCPU fd ${vcpus[0]} of this VM`, edits: [{ range: call.fdRange, newText: String(vcpus[0]) }], preferred: true }]
+          : undefined;
       this.emit(
         finding('KVM107', fdRange, `fd ${call.fd} is a VM fd: KVM_PRE_FAULT_MEMORY is a vCPU ioctl, and x86 fails it on a VM fd with ENOTTY. ` +
-          `Issue it on a vCPU fd of this VM (the mapping is made through that vCPU's MMU).`, undefined, { related: created }),
+          `Issue it on a vCPU fd of this VM (the mapping is made through that vCPU's MMU)${vcpus.length ? `: ${vcpus.length === 1 ? 'fd' : 'fds'} ${vcpus.join(', ')}` : ''}.`, fix, { related: created }),
       );
     } else if (kind === 'system') {
       this.emit(
