@@ -123,6 +123,7 @@ test('manifest: commands, settings, activation and packaging rules agree with th
   const ignore = readFileSync(join(ROOT, '.vscodeignore'), 'utf8');
   for (const keep of ['!dist/client.js', '!dist/server.js', '!dist/cli.js', '!syntaxes/*.json', '!client/media/**', '!LICENSE']) assert.ok(ignore.includes(keep), keep);
   assert.ok(existsSync(join(ROOT, 'LICENSE')));
+  assert.ok(pkg.icon && existsSync(join(ROOT, pkg.icon)), 'the icon exists');
   // Every media file the webviews load exists.
   for (const f of ['webview.css', 'replay.css', 'replay.js', 'preview.css', 'preview.js', 'replay-icon.svg']) assert.ok(existsSync(join(ROOT, 'client', 'media', f)), f);
 });
