@@ -169,7 +169,10 @@ export function writeAllSync(fd: number, s: string): void {
       const n = writeSync(fd, b);
       b = b.subarray(n);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      // the reader of our output went away (`| head`): stop quietly, as command-line tools do
+      if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      if (code !== 'EAGAIN') throw e;
       Atomics.wait(wait, 0, 0, 5);
     }
   }
