@@ -57,7 +57,11 @@ export function fdStory(info: FdInfo | null, fd: number | null): string {
 export function callStory(r: ReplayedCall, a: TraceAnalysis): string {
   const o = r.outcome;
   const out: string[] = [];
-  out.push(`**${r.request}** on ${fdLabel(r.call.fdInfo, r.fd)}`);
+  const target =
+    r.fd === null && r.call.source === 'qemu'
+      ? r.call.vcpuIndex !== null ? `vCPU ${r.call.vcpuIndex} (QEMU cpu_index)` : 'the VM (QEMU kvm_vm_ioctl)'
+      : fdLabel(r.call.fdInfo, r.fd);
+  out.push(`**${r.request}** on ${target}`);
   out.push('');
   out.push(`| | result |`, `|---|---|`, `| recorded | \`${formatResult(r.recorded)}\` |`, `| model | \`${formatResult(r.expected)}\` |`);
   out.push('');
