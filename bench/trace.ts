@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { Report, verdict, fmt } from './lib/report';
-import { BENCH_CACHE, ROOT, makeTrace, qemuFamily, type TraceFamily } from './lib/fixtures';
+import { BENCH_CACHE, ROOT, makeTrace, qemuFamily, captureFamily, type TraceFamily } from './lib/fixtures';
 import { median, LOADED } from './lib/stats';
 import { loadavg } from 'node:os';
 
@@ -74,28 +74,35 @@ function grepCount(file: string, runs: number): { ms: number; count: number } {
 
 export interface TraceBenchOptions {
   sizes: number[];
+  /** sizes for the second family (pre-fault captures) */
+  captureSizes: number[];
   runs: number;
 }
 
 export async function benchTraces(report: Report, opts: TraceBenchOptions): Promise<void> {
   const G = 'trace';
-  const family: TraceFamily | undefined = qemuFamily();
-  if (!family) {
-    report.na(G, 'traces', 'no real recording in ../shared/corpus/qemu to scale');
-    return;
-  }
   try {
     await buildTraceChild();
   } catch (e) {
     report.na(G, 'traces', `the trace reader/replay does not build yet: ${(e as Error).message.split('\n')[0]}`);
     return;
   }
-  report.note(`trace inputs: ${family.description} (.cache/bench/${family.name}-N.strace); each measure in its own child process, median of ${opts.runs} run(s) below 10^6 lines, one run at 10^6+`);
   const base = runChild('noop', undefined);
+  const qemu = qemuFamily();
+  if (!qemu) report.na(G, 'qemu traces', 'no real recording in ../shared/corpus/qemu to scale');
+  else await benchFamily(report, G, qemu, opts.sizes, opts.runs, base);
+  const cap = captureFamily();
+  if (!cap) report.na(G, 'capture traces', 'no test/fixtures/captures/kvmprog.strace to scale');
+  else await benchFamily(report, G, cap, opts.captureSizes, opts.runs, base);
+}
+
+async function benchFamily(report: Report, G: string, family: TraceFamily, sizes: number[], runsBelow1e6: number, base: ChildResult): Promise<void> {
+  report.note(`trace inputs "${family.name}": ${family.description} (.cache/bench/${family.name}-N.strace); each measure in its own child process, median of ${runsBelow1e6} run(s) below 10^6 lines, one run at 10^6+`);
+  const opts = { sizes, runs: runsBelow1e6 };
   for (const n of opts.sizes) {
     const t = makeTrace(family, n);
     const mb = t.bytes / 1e6;
-    const label = `10^${Math.round(Math.log10(n))} lines (${fmt(mb)} MB)`;
+    const label = `${family.name} 10^${Math.round(Math.log10(n))} lines (${fmt(mb)} MB)`;
     const runs = n >= 1_000_000 ? 1 : opts.runs;
     let floorStream: ChildResult, floorSync: ChildResult;
     try {
@@ -159,3 +166,4 @@ export async function benchTraces(report: Report, opts: TraceBenchOptions): Prom
   }
   void existsSync;
 }
+

@@ -88,6 +88,21 @@ export function qemuFamily(): TraceFamily | undefined {
 }
 
 /**
+ * "capture": the capture helper's recording of kvmprog on this machine's real /dev/kvm
+ * (test/fixtures/captures/kvmprog.strace: memslots, guest_memfd, KVM_PRE_FAULT_MEMORY calls with their structs
+ * decoded before and after), repeated as distinct processes: the replay's pre-fault path at scale.
+ */
+export function captureFamily(): TraceFamily | undefined {
+  const p = join(ROOT, 'test', 'fixtures', 'captures', 'kvmprog.strace');
+  if (!existsSync(p)) return undefined;
+  const all = lines(readFileSync(p, 'utf8'));
+  const prefix = all.filter((l) => l.startsWith('#')).slice(0, 1);
+  const body = all.filter((l) => !l.startsWith('#'));
+  const pids = [...new Set(body.map((l) => /^(\d+) /.exec(l)?.[1]).filter((x): x is string => !!x).map(Number))];
+  return { name: 'capture', description: 'capture-helper recording of kvmprog on real /dev/kvm (pre-fault structs decoded) repeated as distinct processes', prefix, body, pids };
+}
+
+/**
  * "vcpu": the real kvmtest -ff recording (its main thread's file, with a pre-fault call and memslots), then the
  * vCPU thread's KVM_RUN lines repeated: the shape of a long run, about 45 bytes a line, so 10^6 lines stay
  * under the 50 MB the editor syncs.
