@@ -60,6 +60,7 @@ test('check --format sarif: a SARIF 2.1.0 log', () => {
   assert.equal(s.runs.length, 1);
   const run0 = s.runs[0];
   assert.equal(run0.tool.driver.name, 'kvm-lens');
+  assert.equal(run0.columnKind, 'utf16CodeUnits');
   const ids = run0.tool.driver.rules.map((x: any) => x.id);
   for (const res of run0.results) {
     assert.ok(ids.includes(res.ruleId));

@@ -72,6 +72,8 @@ export function toSarif(findings: FileFinding[], uriOf: (file: string) => string
             }),
           },
         },
+        // columns are counted as LSP counts them
+        columnKind: 'utf16CodeUnits',
         artifacts: artifacts.map((a) => ({ location: { uri: uriOf(a) } })),
         results: findings.map((f) => {
           const result: Record<string, unknown> = {
