@@ -344,12 +344,21 @@ async function drive(page: import('playwright-core').Page, req: { action: string
     return { file };
   }
   if (req.action === 'keys') {
-    // Keys for the workbench (a quick pick has the focus): "type:TEXT" types, anything else is pressed.
-    await sleep(800);
+    // Keys for the workbench: "title:TEXT" waits for a quick pick with that title (so that no key goes to
+    // the editor), "type:TEXT" types, anything else is pressed.
     for (const k of req.keys ?? []) {
-      if (k.startsWith('type:')) await page.keyboard.type(k.slice(5), { delay: 20 });
+      if (k.startsWith('title:')) {
+        const want = k.slice(6);
+        await page.waitForFunction(
+          // runs in the page (this project's types have no DOM lib)
+          (t) => [...(globalThis as any).document.querySelectorAll('.quick-input-widget')].some((w: any) => w.offsetParent !== null && (w.querySelector('.quick-input-title')?.textContent ?? '').includes(t)),
+          want,
+          { timeout: 20_000 },
+        );
+        await sleep(200);
+      } else if (k.startsWith('type:')) await page.keyboard.type(k.slice(5), { delay: 20 });
       else await page.keyboard.press(k);
-      await sleep(500);
+      await sleep(300);
     }
     return { keys: req.keys?.length ?? 0 };
   }

@@ -503,7 +503,7 @@ export async function run(): Promise<void> {
       assert(config().get('replay.kernel') === 'auto', 'kernel is not auto to begin with');
       const done = vscode.commands.executeCommand('kvmLens.setReplayProfile');
       try {
-        await checkpoint({ action: 'keys', name: 'profile-picks', keys: ['type:Kernel version', 'Enter', 'type:6.11', 'Enter'] });
+        await checkpoint({ action: 'keys', name: 'profile-picks', keys: ['title:replay profile', 'type:Kernel version', 'Enter', 'title:Kernel version', 'type:6.11', 'Enter'] });
         await done;
         await waitFor('kvmLens.replay.kernel = 6.11', () => config().get('replay.kernel') === '6.11');
         const st = await vscode.commands.executeCommand<any>('kvmLens._clientState');
