@@ -183,3 +183,26 @@ test('-yy socket decorations with -> inside', () => {
   const arr = c!.args[3]!.value;
   assert.ok(arr.kind === 'array' && arr.items.length === 2 && arr.items[1]!.decoration?.text === 'UNIX-STREAM:[1235->1234]');
 });
+
+test('kernel trace events (ftrace, trace-cmd): kvmmmu mappings, kvm_exit, QEMU through tracing_mark_write', () => {
+  const r = read([
+    '# tracer: nop',
+    '#',
+    '#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION',
+    '#              | |         |   |||||     |         |',
+    ' qemu-system-x86-24878   [001] d..1.  1408.123456: kvm_mmu_spte_requested: gfn 100 pfn 12345 level 2',
+    '       CPU 0/KVM-24878   [001] .....  1408.123460: kvm_exit: vcpu 0 reason EPT_VIOLATION rip 0xfff0 info1 0x0000000000000184 info2 0x0000000000000000',
+    'qemu-system-x86-24876 [000]  1408.200000: tracing_mark_write: kvm_vcpu_ioctl cpu_index 0, type 0xc040aed5, arg 0x7ffd3c1e09c0',
+    'qemu-system-x86-24878 [001]  1408.300000: kvm_mmu_set_spte: gfn 0x1ff pfn 0x3fe level 1 sptep 0xffff88810a8a3ff8',
+  ]);
+  const k = r.events.filter((e) => e.kind === 'kernel');
+  assert.equal(k.length, 3);
+  const [spte, exit, set] = k;
+  assert.ok(spte!.kind === 'kernel' && spte.pid === 24878 && spte.comm === 'qemu-system-x86' && spte.cpu === 1 && spte.time?.seconds === 1408.123456);
+  assert.deepEqual(spte!.kind === 'kernel' && spte.spte, { gfn: 0x100n, level: 2, pfn: 0x12345n });
+  assert.ok(exit!.kind === 'kernel' && exit.comm === 'CPU 0/KVM' && exit.fields.reason?.text === 'EPT_VIOLATION' && exit.fields.vcpu?.text === '0');
+  assert.deepEqual(set!.kind === 'kernel' && set.spte, { gfn: 0x1ffn, level: 1, pfn: 0x3fen });
+  const q = r.events.find((e) => e.kind === 'qemu')!;
+  assert.ok(q.kind === 'qemu' && q.pid === 24876 && q.ioctl?.info?.name === 'KVM_PRE_FAULT_MEMORY' && q.ioctl.vcpuIndex === 0);
+  assert.equal(r.events.filter((e) => e.kind === 'message').length, 4);
+});

@@ -10,12 +10,14 @@ import { rule } from '../common/rules';
 import { exitReasonName, type IoctlInfo } from '../kvm';
 import { FdTracker, UNNAMED_PROCESS } from './fds';
 import { buildIoctl, exitReasonFromDump, numberOf, resolveRequest } from './ioctl';
+import { kernelFields, parseFtraceLine } from './kernel';
 import { parseQemuLine } from './qemu';
 import { Src, stripEscapes } from './src';
 import { classifyLine, parseResult, splitCall, type LineKind, type Prefix } from './strace';
 import type {
   EventBase,
   ExitEvent,
+  KernelEvent,
   SignalEvent,
   FdEffect,
   FdInfo,
@@ -444,12 +446,13 @@ export class TraceReader implements StreamingTraceReader {
       default:
         this.flushHeld();
         s.lastTarget = null;
+        if (this.forced !== 'strace' && this.forced !== 'capture' && this.kernelEvent(src, whole)) return;
         if ((s.qemuMode && /^[\w.\/-]+: \S/.test(src.text)) || /^(?:\S*\/)?qemu[\w.-]*: /.test(src.text)) {
           // QEMU's own messages in its log (`qemu-system-x86_64: warning: ...`)
           this.hold({ ...this.baseNoPrefix(lineNo, whole), kind: 'message', text: src.text });
           return;
         }
-        this.finding('TRC101', whole, 'line not understood as strace output, a QEMU trace event or a capture line');
+        this.finding('TRC101', whole, 'line not understood as strace output, a QEMU or kernel trace event, or a capture line');
         return;
     }
   }
@@ -915,6 +918,49 @@ export class TraceReader implements StreamingTraceReader {
       const d = s.fds.decorate(key, Number(ret), ev.result.decoration.text, ev.result.decoration.range);
       ev.fdEffect = { op: 'create', fd: d.fd, info: d };
     }
+  }
+
+  /** An ftrace / trace-cmd line: a KernelEvent, or a QemuEvent for QEMU's ftrace backend (`tracing_mark_write:`). */
+  private kernelEvent(src: Src, whole: Range): boolean {
+    const f = parseFtraceLine(src);
+    if (!f) return false;
+    const s = this.s;
+    if (f.event === 'tracing_mark_write') {
+      const q = parseQemuLine(src.slice(f.textAt, src.text.length), true);
+      if (q) {
+        s.qemuMode = true;
+        this.qemuEvent({ ...q, pid: f.pid, pidRange: f.pidRange, time: f.time }, src.slice(f.textAt, src.text.length), whole);
+        return true;
+      }
+    }
+    const ev: KernelEvent = {
+      index: 0,
+      format: 'kernel',
+      line: whole.start.line,
+      range: whole,
+      pid: f.pid,
+      pidRange: f.pidRange,
+      comm: f.comm,
+      commRange: f.commRange,
+      time: f.time,
+      kind: 'kernel',
+      name: f.event,
+      nameRange: src.range(f.eventAt, f.eventAt + f.event.length),
+      cpu: f.cpu,
+      fields: kernelFields(src, f.textAt),
+    };
+    if (/^kvm_mmu_(?:spte_requested|set_spte)$/.test(f.event)) {
+      const gfn = ev.fields.gfn?.text;
+      const level = ev.fields.level?.text;
+      if (gfn && level && /^(?:0x)?[0-9a-fA-F]+$/.test(gfn) && /^\d+$/.test(level)) {
+        const hex = (x: string) => BigInt(x.startsWith('0x') ? x : '0x' + x);
+        ev.spte = { gfn: hex(gfn), level: Number(level) };
+        const pfn = ev.fields.pfn?.text;
+        if (pfn && /^(?:0x)?[0-9a-fA-F]+$/.test(pfn)) ev.spte.pfn = hex(pfn);
+      }
+    }
+    this.hold(ev);
+    return true;
   }
 
   private qemuEvent(q: NonNullable<ReturnType<typeof parseQemuLine>>, src: Src, whole: Range): void {

@@ -173,7 +173,7 @@ export interface FdInfo {
 // Events
 // ---------------------------------------------------------------------------------------------
 
-export type TraceFormat = 'strace' | 'qemu' | 'capture';
+export type TraceFormat = 'strace' | 'qemu' | 'capture' | 'kernel';
 
 export interface EventBase {
   /** index of the event in reading order (0-based, counting every event kind) */
@@ -373,7 +373,24 @@ export interface QemuEvent extends EventBase {
   ioctl?: IoctlCall;
 }
 
-export type TraceEvent = SyscallEvent | SignalEvent | ExitEvent | MessageEvent | SummaryEvent | QemuEvent;
+/**
+ * A kernel trace-event line (ftrace's `trace`/`trace_pipe`, `trace-cmd report`): `kvm` and `kvmmmu` events, e.g.
+ * ` qemu-system-x86-24878 [001] d..1. 1408.123456: kvm_mmu_spte_requested: gfn 100 pfn 12345 level 2`.
+ * pid and comm come from TASK-PID; QEMU's ftrace backend (`tracing_mark_write: kvm_vcpu_ioctl ...`) gives QemuEvents.
+ */
+export interface KernelEvent extends EventBase {
+  kind: 'kernel';
+  /** kvm_mmu_spte_requested, kvm_page_fault, kvm_exit, ... */
+  name: string;
+  nameRange: Range;
+  cpu?: number;
+  /** `gfn 100 pfn 12345 level 2` -> { gfn: '100', pfn: '12345', level: '2' } (`key value`, `key=value`, `key: value`) */
+  fields: Record<string, { text: string; range: Range }>;
+  /** kvm_mmu_spte_requested / kvm_mmu_set_spte: the mapping (the kernel prints gfn and pfn in hex without 0x) */
+  spte?: { gfn: bigint; pfn?: bigint; level: number };
+}
+
+export type TraceEvent = SyscallEvent | SignalEvent | ExitEvent | MessageEvent | SummaryEvent | QemuEvent | KernelEvent;
 
 // ---------------------------------------------------------------------------------------------
 // Reading
