@@ -100,6 +100,10 @@ test('hover on an fd: what it is and where it was created', async () => {
   assert.match(v, /fd 5: vCPU 0 of VM #\d+/);
   assert.match(v, /Created at line 14/);
   assert.deepEqual(h.range, { start: { line: 16, character: 12 }, end: { line: 16, character: 13 } });
+  const closed = (await client.hoverText(uri, 27, 12))!;
+  assert.match(closed, /fd 5: vCPU 0 of VM #\d+/, 'close(5): what the fd was');
+  const def = await client.definition(uri, 27, 12);
+  assert.equal(def[0]!.range.start.line, 13);
   const sys = (await client.hoverText(uri, 2, 12))!;
   assert.match(sys, /fd 3: \/dev\/kvm/);
 });

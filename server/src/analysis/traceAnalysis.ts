@@ -437,11 +437,19 @@ export class TraceAnalysis {
   }
 
   /** The fd token under a position, with what the reader knows of it. */
-  fdAt(pos: Position): { call: IoctlCall; info: FdInfo | null; range: Range; event: TraceEvent } | undefined {
+  fdAt(pos: Position): { call?: IoctlCall; info: FdInfo | null; fd: number | null; range: Range; event: TraceEvent } | undefined {
     const ev = this.eventAtLine(pos.line);
     if (!ev) return undefined;
     const c = ev.kind === 'syscall' || ev.kind === 'qemu' ? ev.ioctl : undefined;
-    if (c?.fdRange && containsPosition(c.fdRange, pos)) return { call: c, info: c.fdInfo, range: c.fdRange, event: ev };
+    if (c?.fdRange && containsPosition(c.fdRange, pos)) return { call: c, info: c.fdInfo, fd: c.fd, range: c.fdRange, event: ev };
+    // close(fd), dup(fd): the fd argument, with what it was
+    if (ev.kind === 'syscall' && ev.fdEffect && (ev.fdEffect.op === 'close' || ev.fdEffect.op === 'dup')) {
+      const arg = ev.args[0]?.value;
+      if (arg && containsPosition(arg.range, pos)) {
+        const fd = ev.fdEffect.op === 'dup' ? (ev.fdEffect.from ?? ev.fdEffect.fd) : ev.fdEffect.fd;
+        return { info: ev.fdEffect.info ?? null, fd, range: arg.range, event: ev };
+      }
+    }
     return undefined;
   }
 

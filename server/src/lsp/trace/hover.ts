@@ -13,7 +13,7 @@ export async function traceHover(doc: TextDocument, params: HoverParams, ctx: Se
   const pos = params.position;
   const fd = a.fdAt(pos);
   if (fd) {
-    let value = fdStory(fd.info, fd.call.fd);
+    let value = fdStory(fd.info, fd.fd);
     const obj = fd.info?.objectId !== undefined ? a.objects.get(fd.info.objectId) : undefined;
     if (obj) value += `\n\n${obj.calls} KVM call${obj.calls === 1 ? '' : 's'} on it, ${obj.mismatches} mismatch${obj.mismatches === 1 ? '' : 'es'} with the model.`;
     return { contents: { kind: MarkupKind.Markdown, value }, range: fd.range };
