@@ -27,12 +27,24 @@ function safeRead(text: string): ApiDoc | undefined {
   }
 }
 
+/** names looked up in the workspace without a hit, with when: a repeated miss does not rescan for 10 s */
+const misses = new Map<string, number>();
+
 export async function findApiSection(name: string, ctx: ServerContext): Promise<Location | undefined> {
+  const hit = await find(name, ctx);
+  if (hit) misses.delete(name);
+  else misses.set(name, Date.now());
+  return hit;
+}
+
+async function find(name: string, ctx: ServerContext): Promise<Location | undefined> {
   for (const d of ctx.openDocuments('rst')) {
     const doc = safeRead(d.getText());
     const r = doc && lookup(doc, name);
     if (r) return { uri: d.uri, range: r };
   }
+  const missed = misses.get(name);
+  if (missed !== undefined && Date.now() - missed < 10_000) return undefined;
   const open = new Set(ctx.openDocuments('rst').map((d) => d.uri));
   try {
     for await (const f of scanWorkspaceFiles(ctx.workspaceFolders(), { extensions: ['.rst'] })) {
