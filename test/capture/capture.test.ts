@@ -241,7 +241,7 @@ test('capture options -y -ttt -T --no-pid', { skip: NO_CC || NO_KVM }, () => {
   const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean);
   assert.ok(!lines[0]!.startsWith('#'), 'no header with --no-header');
   for (const l of lines) {
-    assert.equal(checkCaptureLine(l, { pid: false, ttt: true, durations: true }), null, l);
+    assert.equal(checkCaptureLine(l, { pid: false, ttt: true, durations: true, paths: true }), null, l);
   }
   assert.ok(lines.some((l) => / ioctl\(3<\/dev\/kvm>, KVM_CREATE_VM, 0\) += 4<anon_inode:kvm-vm> <\d+\.\d{6}>$/.test(l)));
   assert.ok(lines.some((l) => /ioctl\(\d+<anon_inode:kvm-vcpu:0>, KVM_PRE_FAULT_MEMORY, \{/.test(l)));

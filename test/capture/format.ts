@@ -20,6 +20,8 @@ const ERR = String.raw`-1 (?:E[A-Z0-9_]+|ERRNO_\d+) \([^()]+\)`;
 
 export interface LineShape {
   pid?: boolean;
+  /** -y: fds may carry `<path>` decorations (without it they must not) */
+  paths?: boolean;
   ttt?: boolean;
   durations?: boolean;
 }
@@ -48,8 +50,8 @@ export function checkCaptureLine(line: string, shape: LineShape = {}): string | 
   const head = line.slice(0, at).trimEnd();
   const expectAt = Math.max(40, head.length + 1);
   if (at !== expectAt) return `'=' at column ${at}, expected ${expectAt}`;
-  const deco = true;
-  const result = String.raw`(?:${ERR}|\d+${DECO}?)`;
+  const deco = shape.paths ?? false;
+  const result = deco ? String.raw`(?:${ERR}|\d+${DECO}?)` : String.raw`(?:${ERR}|\d+)`;
   const tail = String.raw`(?: \(KVM_EXIT_\w+\))?${shape.durations ? String.raw` <\d+\.\d{6}>` : ''}`;
   const pad = String.raw` +`;
   const forms = [
@@ -68,10 +70,11 @@ export function checkCaptureLine(line: string, shape: LineShape = {}): string | 
   return null;
 }
 
-/** Column of the `=` that starts the result: the first ` = ` or `) ... = ` after the call's closing parenthesis. */
+/**
+ * Column of the `=` that starts the result: the last `)` followed by spaces and `= `. Struct fields (`slot=0`)
+ * and `=>` never match that, and a capture's strings (the /dev/kvm path) hold no `) = `.
+ */
 function findResultEquals(line: string): number {
-  // the call ends at the last `)` before `= ` that is followed by the result; captures have no `=` in strings
-  // except inside struct fields (`slot=0`), which are never preceded by a space.
   const m = /\) += /g;
   let last = -1;
   for (let r = m.exec(line); r; r = m.exec(line)) last = r.index + r[0].length - 2;
