@@ -266,3 +266,14 @@ test('colour escapes (strace --color): same events, ranges point into the colour
     if (e.ioctl && e.ioctl.info && !e.joined) assert.ok(line.startsWith(e.ioctl.requestText, e.ioctl.requestRange.start.character));
   }
 });
+
+test('a real kernel trace (ftrace) around QEMU: kvm and kvmmmu events', () => {
+  const evs = read('kernel.qemu.ftrace').result.events;
+  const k = evs.filter((e) => e.kind === 'kernel');
+  assert.ok(k.length > 200);
+  assert.ok(k.every((e) => e.kind === 'kernel' && e.pid !== null && e.time?.seconds !== undefined && e.cpu !== undefined));
+  assert.ok(k.some((e) => e.comm === 'qemu-system-x86' && e.name === 'kvm_userspace_exit' && e.kind === 'kernel' && /^KVM_EXIT_/.test(e.fields.reason?.text ?? '')));
+  assert.ok(k.some((e) => e.kind === 'kernel' && e.name === 'kvm_pio' && e.fields.size?.text === '1'));
+  assert.ok(k.some((e) => e.kind === 'kernel' && e.name === 'kvm_mmu_get_page' && e.fields.gfn !== undefined));
+  assert.ok(evs.filter((e) => e.kind === 'message').length >= 10, 'the ftrace header');
+});
