@@ -6,7 +6,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -399,4 +399,19 @@ test('close_range of KVM fds: one line, and the reused numbers are not taken for
   assert.ok(lines.some((l) => /close_range\(3, 4294967295, 0\) += 0$/.test(l)), lines.join('\n'));
   assert.ok(!lines.some((l) => new RegExp(`close\\((?:${a}|${b})\\)`).test(l)), 'no close line for /dev/null fds');
   assert.ok(lines.some((l) => l.includes('KVM_CAP_IRQCHIP')));
+});
+
+test('the recorded fixtures (test/fixtures/captures) are well-formed and read without a finding', async () => {
+  const dir = join(root, 'test/fixtures/captures');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.strace'));
+  assert.ok(files.length >= 5, files.join(' '));
+  for (const f of files) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    const shape = { paths: /\.y[.-]/.test(f), ttt: f.includes('ttt'), durations: /-T\./.test(f) };
+    const lines = text.split('\n').filter(Boolean);
+    assert.match(lines[0]!, /^# kvm-lens capture: /, f);
+    for (const l of lines) assert.equal(checkCaptureLine(l, shape), null, `${f}: ${l}`);
+    const read = await readWithTraceReader(text, f);
+    if (read) assert.deepEqual(read.unreadable, [], f);
+  }
 });
