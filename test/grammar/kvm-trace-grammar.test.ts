@@ -52,7 +52,10 @@ test('every line of the real corpus and of our captures is scoped', { skip: exis
   let lines = 0;
   const problems: string[] = [];
   for (const f of files) {
-    for (const l of await tokenize(readFileSync(f, 'utf8'))) {
+    const text = readFileSync(f, 'utf8');
+    // deliberately broken inputs of the reader tests (binary, huge) are not traces to colour
+    if (text.includes('\0') || text.length > 4_000_000 || /\b(binary|truncated|broken|garbage)\b/.test(f)) continue;
+    for (const l of await tokenize(text)) {
       if (!l.line.trim()) continue;
       lines++;
       const u = unscoped(l);
