@@ -206,3 +206,13 @@ test('kernel trace events (ftrace, trace-cmd): kvmmmu mappings, kvm_exit, QEMU t
   assert.ok(q.kind === 'qemu' && q.pid === 24876 && q.ioctl?.info?.name === 'KVM_PRE_FAULT_MEMORY' && q.ioctl.vcpuIndex === 0);
   assert.equal(r.events.filter((e) => e.kind === 'message').length, 4);
 });
+
+test('-e write= / -e read= data dumps attach to their call', () => {
+  const r = read([
+    '11405 write(1, "hi\\n", 3)               = 3',
+    ' | 00000  68 69 0a                                          hi.              |',
+    '11405 +++ exited with 0 +++',
+  ]);
+  const w = sys(r.events)[0]!;
+  assert.deepEqual(w.dataDump?.map((d) => d.text), ['| 00000  68 69 0a                                          hi.              |']);
+});

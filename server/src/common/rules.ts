@@ -25,7 +25,7 @@ const rules: RuleInfo[] = [
   { code: 'TRC104', severity: 'error', summary: 'binary data in the trace: binary lines are skipped (reported once)' },
   { code: 'TRC105', severity: 'information', summary: 'very long line: only its head and its result are read' },
   { code: 'TRC106', severity: 'hint', summary: 'a call that never returned in the trace (`<unfinished ...>` with no `resumed` line)' },
-  { code: 'TRC107', severity: 'information', summary: 'a -k stack frame or kvm=vcpu+ dump with no call before it' },
+  { code: 'TRC107', severity: 'information', summary: 'a -k stack frame, kvm=vcpu+ dump or -e read=/write= dump with no call before it' },
   { code: 'TRC190', severity: 'warning', summary: 'trace larger than kvmLens.maxTraceBytes: not analysed in the editor, use kvm-lens check' }, // limits (lsp/limits.ts)
   { code: 'TRC191', severity: 'error', summary: 'binary file: not read as a trace or reStructuredText' }, // limits (lsp/limits.ts)
   // --- KVM1xx: pre-fault checks (owned by server/src/analysis) ---

@@ -385,6 +385,12 @@ export class TraceReader implements StreamingTraceReader {
         return this.frame(k, lineNo, whole);
       case 'vcpu':
         return this.vcpuDump(k, whole);
+      case 'dump': {
+        const h = s.held;
+        if (h && h.kind === 'syscall') (h.dataDump ??= []).push({ text: k.text, range: k.range });
+        else if (!(s.lastTarget && s.pending.has(s.lastTarget.pending))) this.finding('TRC107', whole, 'data dump line (-e read=/-e write=) with no call before it');
+        return;
+      }
       case 'message': {
         this.flushHeld();
         s.lastTarget = null;

@@ -24,6 +24,7 @@ export interface Prefix {
 export type LineKind =
   | { kind: 'blank' }
   | { kind: 'frame'; text: string; range: Range; object?: string; symbol?: string; address?: bigint }
+  | { kind: 'dump'; text: string; range: Range }
   | { kind: 'vcpu'; vcpu: number; direction: 'entry' | 'exit'; value: Value; range: Range }
   | { kind: 'message'; text: string; attached?: number; detached?: number }
   | { kind: 'summary'; row?: { percent: number; seconds: number; usecsPerCall?: number; calls: number; errors?: number; syscall: string } }
@@ -197,6 +198,7 @@ export function classifyLine(src: Src, inSummary: boolean): LineKind {
         address: m ? BigInt(m[3]!) : undefined,
       };
     }
+    if (/^ \| [0-9a-f]{5}  /.test(t)) return { kind: 'dump', text: t.slice(1), range: src.range(1, t.length) };
     const vm = /^ VCPU:(\d+)([<>]) /.exec(t);
     if (vm) {
       const at = vm[0].length;

@@ -258,6 +258,8 @@ export interface SyscallEvent extends EventBase {
   stack?: StackFrame[];
   /** -e kvm=vcpu+ dumps */
   vcpuDumps?: VcpuDump[];
+  /** -e read=/-e write= hex dump lines (` | 00000  68 65 6c 6c 6f 0a ... hello. |`) */
+  dataDump?: { text: string; range: Range }[];
   /** present when this is an ioctl() call (KVM or not) */
   ioctl?: IoctlCall;
   /** what the call did to the fd table (for open/close/dup/KVM_CREATE_*) */
