@@ -222,15 +222,13 @@ test('capture around a small KVM program on the real /dev/kvm', { skip: NO_CC ||
   assert.equal(body.filter((l) => l.includes('KVM_GET_API_VERSION')).length, 1);
 
   const read = await readWithTraceReader(text, 'kvmprog.strace');
-  if (read) {
-    assert.deepEqual(read.unreadable, [], 'lines the trace reader could not read');
-    assert.ok(read.prefault.length >= 10);
-    for (const c of read.prefault.filter((p) => p.structRecorded)) {
-      assert.equal(typeof c.before?.gpa, 'bigint');
-      assert.equal(typeof c.before?.size, 'bigint');
-    }
-    assert.ok(read.prefault.some((c) => typeof c.after?.size === 'bigint'), 'the reader sees the range passed back');
+  assert.deepEqual(read.unreadable, [], 'lines the trace reader could not read');
+  assert.ok(read.prefault.length >= 10);
+  for (const c of read.prefault.filter((p) => p.structRecorded)) {
+    assert.equal(typeof c.before?.gpa, 'bigint');
+    assert.equal(typeof c.before?.size, 'bigint');
   }
+  assert.ok(read.prefault.some((c) => typeof c.after?.size === 'bigint'), 'the reader sees the range passed back');
 });
 
 test('capture options -y -ttt -T --no-pid', { skip: NO_CC || NO_KVM }, () => {
@@ -266,7 +264,7 @@ test('capture around QEMU on the real /dev/kvm', { skip: NO_CC || NO_KVM || (qem
   assert.ok(body.some((l) => /^ioctl\(\d+, KVM_SET_USER_MEMORY_REGION2?, \{slot=\d+, flags=(?:0|KVM_MEM_\w+), guest_phys_addr=0x[0-9a-f]+|0, memory_size=\d+/.test(l)));
   assert.ok(body.some((l) => /^ioctl\(\d+, KVM_ENABLE_CAP, \{cap=KVM_CAP_\w+, flags=0, args=\[/.test(l)));
   const read = await readWithTraceReader(text, 'qemu.strace');
-  if (read) assert.deepEqual(read.unreadable, []);
+  assert.deepEqual(read.unreadable, []);
 });
 
 let stress: string | undefined;
@@ -360,7 +358,7 @@ test('capture around the trace readers\' kvmprog (threads named CPU N/KVM, forks
   // more than one process (the forked children) and more than one thread wrote lines
   assert.ok(new Set(lines.filter((l) => !l.startsWith('#')).map((l) => l.split('<')[0])).size >= 3);
   const read = await readWithTraceReader(text, 'trace-kvmprog.strace');
-  if (read) assert.deepEqual(read.unreadable, []);
+  assert.deepEqual(read.unreadable, []);
 });
 
 test('errno after each wrapped call is the kernel\'s, and untouched by a successful call', { skip: NO_CC || NO_KVM }, () => {
@@ -412,6 +410,6 @@ test('the recorded fixtures (test/fixtures/captures) are well-formed and read wi
     assert.match(lines[0]!, /^# kvm-lens capture: /, f);
     for (const l of lines) assert.equal(checkCaptureLine(l, shape), null, `${f}: ${l}`);
     const read = await readWithTraceReader(text, f);
-    if (read) assert.deepEqual(read.unreadable, [], f);
+    assert.deepEqual(read.unreadable, [], f);
   }
 });

@@ -1,10 +1,9 @@
 /**
  * A strict check of the lines the capture library writes (TRACES.md's capture format, strace's syntax),
- * independent of the trace reader, and a bridge to the trace reader (server/src/trace) when it is there.
+ * independent of the trace reader, and the trace reader's view of a capture (server/src/trace).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { resolveRequestText } from '../../server/src/kvm';
+import { readTrace } from '../../server/src/trace/reader';
 
 const NUM = String.raw`(?:0|-?[1-9]\d*|0x[0-9a-f]+)`;
 const NAME = String.raw`[A-Z][A-Z0-9_]*`;
@@ -82,37 +81,20 @@ function findResultEquals(line: string): number {
 }
 
 export interface ReaderView {
-  /** 1-based lines the reader could not read (findings of code TRC1xx other than notes) */
+  /** findings of the reader at warning or error level (lines it could not read), as `line: [CODE] message` */
   unreadable: string[];
   prefault: { structRecorded: boolean; before?: Record<string, unknown>; after?: Record<string, unknown> }[];
 }
 
-/**
- * Read the text with TRACE's reader (server/src/trace) when it exists; undefined when it does not yet.
- * Looked up at run time so that this test does not depend on the reader's presence to compile.
- */
-export async function readWithTraceReader(text: string, fileName: string): Promise<ReaderView | undefined> {
-  const dir = join(__dirname, '..', '..', 'server', 'src', 'trace');
-  for (const file of ['index.ts', 'reader.ts']) {
-    if (!existsSync(join(dir, file))) continue;
-    let mod: Record<string, unknown>;
-    try {
-      mod = await import(join(dir, file));
-    } catch {
-      continue; // the reader is being written: it does not load yet
-    }
-    const read = (mod.readTrace ?? mod.readTraceText ?? mod.readText) as
-      | ((t: string, o?: { fileName?: string }) => { events: any[]; findings: any[] })
-      | undefined;
-    if (typeof read !== 'function') continue;
-    const r = read(text, { fileName });
-    const unreadable = r.findings
-      .filter((f: any) => f.severity === 'error' || f.severity === 'warning')
-      .map((f: any) => `${f.range.start.line + 1}: [${f.code}] ${f.message}`);
-    const prefault = r.events
-      .map((e: any) => e.ioctl)
-      .filter((c: any) => c && c.info?.name === 'KVM_PRE_FAULT_MEMORY');
-    return { unreadable, prefault };
-  }
-  return undefined;
+/** Read the text with the trace reader (server/src/trace), as `kvm-lens check` and the editor do. */
+export async function readWithTraceReader(text: string, fileName: string): Promise<ReaderView> {
+  const r = readTrace(text, { fileName });
+  const unreadable = r.findings
+    .filter((f) => f.severity === 'error' || f.severity === 'warning')
+    .map((f) => `${f.range.start.line + 1}: [${f.code}] ${f.message}`);
+  const prefault = r.events.flatMap((e) => {
+    const call = e.kind === 'syscall' || e.kind === 'qemu' ? e.ioctl : undefined;
+    return call && call.info?.name === 'KVM_PRE_FAULT_MEMORY' ? [call] : [];
+  });
+  return { unreadable, prefault };
 }
