@@ -438,7 +438,11 @@ export class TraceReader implements StreamingTraceReader {
         this.hold(ev);
         if (base.pid !== null) {
           s.live.delete(base.pid);
-          if (!k.superseded) s.fds.exit(base.pid);
+          if (!k.superseded) {
+            s.fds.exit(base.pid);
+            // a pid seen again after its exit is a new process (pid reuse); and the set stays small on long traces
+            s.known.delete(base.pid);
+          }
         }
         return;
       }
