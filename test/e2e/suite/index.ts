@@ -466,6 +466,29 @@ export async function run(): Promise<void> {
       assert(labels.some((l) => /^KVM_/.test(l)), `no KVM_* completion at ${completionPos.line}:${completionPos.character}: ${short(labels.slice(0, 10))}`);
     });
 
+    await test('a .rst file is served by path too (no reStructuredText language)', async () => {
+      const withDiags = rsts.find((u) => (expected?.diagnostics[rel(u)] ?? []).length > 0);
+      if (!withDiags) throw new Skip('no sample .rst file with diagnostics');
+      const want = expected!.diagnostics[rel(withDiags)];
+      const doc = await vscode.workspace.openTextDocument(withDiags);
+      await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+      await waitFor('its diagnostics as restructuredtext', () => JSON.stringify(diagKeys(withDiags)) === JSON.stringify(want), 30000);
+      // As if no extension knew reStructuredText: the selector's **/*.rst pattern still sends it to the server.
+      const plain = await vscode.languages.setTextDocumentLanguage(doc, 'plaintext');
+      try {
+        assert(plain.languageId === 'plaintext', `language is ${plain.languageId}`);
+        // The old language's document was closed (its diagnostics cleared): let that settle before looking.
+        await sleep(1500);
+        await waitFor('its diagnostics as plaintext', () => JSON.stringify(diagKeys(withDiags)) === JSON.stringify(want), 30000).catch((e) => {
+          throw new Error(`${e.message}; VS Code shows ${JSON.stringify(diagKeys(withDiags))}`);
+        });
+        const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', withDiags, new vscode.Position(0, 0));
+        assert(Array.isArray(hovers), 'hover request failed');
+      } finally {
+        await vscode.languages.setTextDocumentLanguage(plain, 'restructuredtext');
+      }
+    });
+
     await test('api.rst preview: a section rendered with marked', async () => {
       if (!rstDoc) throw new Skip('no sample .rst file in samples/ yet');
       const ed = await vscode.window.showTextDocument(rstDoc, vscode.ViewColumn.One);
