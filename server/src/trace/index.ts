@@ -1,4 +1,4 @@
-/** Trace readers: strace (every option mix), QEMU `-trace kvm_*` logs, captures. Pure: no LSP imports. */
+/** Trace readers: strace (every option mix), QEMU `-trace kvm_*` logs, kernel ftrace lines, captures. Pure: no LSP imports. */
 export * from './types';
 export { TraceReader, readTrace, cloneState, DEFAULT_MAX_LINE, type ReaderState } from './reader';
 export { TraceDocument } from './incremental';
