@@ -334,7 +334,9 @@ export function parseResult(src: Src, at: number): { result: SyscallResult | nul
     value = n.value;
     j = k;
   }
-  const result: SyscallResult = { range: src.range(resStart, end), text: t.slice(resStart, end), value, valueRange: src.range(resStart, j) };
+  const range = src.range(resStart, end);
+  // the value token alone; the same object as `range` when the result is nothing but the value (`= 0`)
+  const result: SyscallResult = { range, text: t.slice(resStart, end), value, valueRange: j >= end ? range : src.range(resStart, j) };
   if (t.charCodeAt(j) === 60 /* < */ && value !== null) {
     const e = skipDecoration(t, j, end);
     if (e > j) {
