@@ -260,3 +260,13 @@ test('a big trace: the server keeps answering while it is analysed; hints for a 
   assert.match(String(flags[0]!.message), /flags is 0x1/);
   await client.close(uri);
 });
+
+test('a QEMU trace log: calls on vCPUs by cpu_index, bare pointers noted once', async () => {
+  const uri = await client.openFile(join(SAMPLES, 'qemu-snp-prefault.trace'));
+  const d = await client.diagnostics(uri);
+  assert.equal(d.filter((x) => x.code === 'KVM120').length, 1);
+  const h = (await client.hoverText(uri, 4, 40))!;
+  assert.match(h, /\*\*KVM_PRE_FAULT_MEMORY\*\* on vCPU 0 \(QEMU cpu_index\)/);
+  const hints = (await client.inlayHints(uri, linesRange(0, 7)))!;
+  assert.ok(hints.some((x) => x.position.line === 4 && /unknown \(struct not recorded\)/.test(String(x.label))));
+});
