@@ -83,3 +83,19 @@ test('a mismatch names the profile change that explains it', () => {
   assert.equal(f.range.start.line, 1);
   assert.match(f.message, /Recorded = 0, but the KVM model expects = 1: .*TDP off/);
 });
+
+test('a call resumed many chunks after its start is still found at its first line', () => {
+  const lines = [
+    'openat(AT_FDCWD, "/dev/kvm", O_RDWR|O_CLOEXEC) = 3',
+    'ioctl(3, KVM_CREATE_VM, 0) = 4',
+    'ioctl(4, KVM_CREATE_VCPU, 0) = 5',
+    '[pid 101] ioctl(5, KVM_RUN, 0 <unfinished ...>',
+  ];
+  for (let i = 0; i < 100; i++) lines.push('[pid 100] ioctl(3, KVM_GET_API_VERSION, 0) = 12');
+  lines.push('[pid 101] <... ioctl resumed>) = 0');
+  const a = new TraceAnalysis(lines.join('\n') + '\n', { linesPerChunk: 16 });
+  const run = a.callAtLine(3);
+  assert.equal(run?.request, 'KVM_RUN');
+  assert.deepEqual(a.callsInLines(3, 3).map((r) => r.request), ['KVM_RUN']);
+  assert.equal(a.callsInLines(0, 1e9).length, 103);
+});

@@ -123,6 +123,8 @@ export class TraceAnalysis {
   private readonly per: number;
   private readonly checkpoints: Checkpoint[] = [];
   private readonly cache = new Map<number, Chunk>();
+  /** events emitted in a chunk that starts well after their first line (a call resumed hundreds of lines later) */
+  private readonly far: { line: number; chunk: number }[] = [];
   private readonly maxChunks: number;
   private readonly fileName: string | undefined;
 
@@ -199,6 +201,7 @@ export class TraceAnalysis {
       for (const ev of q2.splice(0, q2.length)) {
         if (cp.minLine < 0 || ev.line < cp.minLine) cp.minLine = ev.line;
         if (ev.line > cp.maxLine) cp.maxLine = ev.line;
+        if (ev.line < cp.line - this.per) this.far.push({ line: ev.line, chunk: this.checkpoints.length - 1 });
         const r = rp.event(ev);
         if (!r) continue;
         cp.calls++;
@@ -366,6 +369,7 @@ export class TraceAnalysis {
       if (cp.minLine < 0 || cp.maxLine < from || cp.minLine > to) continue;
       out.push(k);
     }
+    for (const f of this.far) if (f.line >= from && f.line <= to && !out.includes(f.chunk)) out.push(f.chunk);
     return out;
   }
 
