@@ -20,7 +20,7 @@ import { requestHex } from '../kvm/ioctls';
 import { inferFromObservations, type Inference } from '../emulator/infer';
 import {
   KvmModel, KERNEL_VERSIONS, HOST_BACKINGS, describeProfile, resolveProfile, type Observation,
-  type CallArg, type FdKind as ModelFdKind, type ModelEvent, type Outcome, type Profile, type ProfileKey, type ProfileSettings,
+  type AdoptInfo, type CallArg, type FdKind as ModelFdKind, type ModelEvent, type Outcome, type Profile, type ProfileKey, type ProfileSettings,
   type RecordedResult, type ResolvedProfile, type Verdict,
 } from '../emulator/index';
 import type { FieldValues, IoctlCall, SyscallEvent, TraceEvent, Value } from '../trace/types';
@@ -164,6 +164,12 @@ function flagNames(v: Value | undefined): string[] {
   return [];
 }
 
+/** What the adapter needs of a model: to ask what an fd is, and to adopt one seen mid-run. */
+export interface AdoptTarget {
+  fdKind(pid: number, fd: number): ModelFdKind;
+  adopt(pid: number, fd: number, kind: ModelFdKind, info?: AdoptInfo): void;
+}
+
 /**
  * Converts reader events to model events. Stateful only for adoption: fds whose creation the trace does not
  * show are adopted into the model with the kind the reader gives them.
@@ -178,7 +184,7 @@ export class ModelEventAdapter {
   /** (pid:fd) of /dev/kvm fds announced to the model with a synthetic open */
   private readonly opened = new Set<string>();
 
-  constructor(private readonly model?: KvmModel) {}
+  constructor(private readonly model?: AdoptTarget) {}
 
   /** A copy of the adoption state, to resume converting from a checkpoint. */
   clone(): ModelEventAdapter {
@@ -192,7 +198,7 @@ export class ModelEventAdapter {
   }
 
   /** The model events for one reader event (usually 0 or 1). Adopts unknown fds into `model` if given. */
-  convert(ev: TraceEvent, model: KvmModel | undefined = this.model): ModelEvent[] {
+  convert(ev: TraceEvent, model: AdoptTarget | undefined = this.model): ModelEvent[] {
     const pid = ev.pid ?? 0;
     const label = `line ${ev.line + 1}`;
     if (ev.kind === 'signal') return [{ op: 'signal', pid }];
@@ -295,7 +301,7 @@ export class ModelEventAdapter {
     return s;
   }
 
-  private adopt(model: KvmModel, pid: number, c: IoctlCall): void {
+  private adopt(model: AdoptTarget, pid: number, c: IoctlCall): void {
     const fi = c.fdInfo;
     if (!fi || c.fd === null) return;
     if (fi.source === 'created' || fi.source === 'dup') this.owner(c.fd).add(pid);
@@ -464,7 +470,8 @@ export class Replayer {
   private profile: ResolvedProfile;
   /** checkpoint for explanations: a clone and the model events applied since */
   private base: KvmModel;
-  private window: ModelEvent[] = [];
+  /** model events and adoptions since `base` */
+  private window: (ModelEvent | { adopt: Parameters<KvmModel['adopt']> })[] = [];
   private readonly windowSize: number;
   private explained = 0;
   private readonly maxExplained: number;
@@ -482,7 +489,14 @@ export class Replayer {
 
   /** Apply one reader event; returns the replayed call when it is a KVM ioctl. */
   event(ev: TraceEvent, explain = true): ReplayedCall | undefined {
-    const mevs = this.adapter.convert(ev, this.model);
+    const recorder: AdoptTarget = {
+      fdKind: (pid, fd) => this.model.fdKind(pid, fd),
+      adopt: (...a) => {
+        this.model.adopt(...a);
+        if (explain) this.window.push({ adopt: a });
+      },
+    };
+    const mevs = this.adapter.convert(ev, recorder);
     const c = ioctlOf(ev);
     let result: ReplayedCall | undefined;
     for (const me of mevs) {
@@ -589,7 +603,11 @@ export class Replayer {
       const m = this.base.clone();
       const p = { ...this.profile, [alt.key]: alt.value } as ResolvedProfile;
       m.setProfile(p);
-      for (let i = 0; i < index; i++) m.apply(this.window[i]!);
+      for (let i = 0; i < index; i++) {
+        const w = this.window[i]!;
+        if ('adopt' in w) m.adopt(...w.adopt);
+        else m.apply(w);
+      }
       try {
         const o2 = m.apply(me);
         if (sameResult(o2, c)) out.push(alt.label);
