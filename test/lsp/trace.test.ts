@@ -181,6 +181,11 @@ test('kvmLens/replayCalls and kvmLens/replayState', async () => {
   assert.ok(calls.profile.inferred.length > 0);
   const some = await client.request<any>('kvmLens/replayCalls', { uri, fromLine: 16, toLine: 20, limit: 2 });
   assert.equal(some.calls.length, 2);
+  assert.ok(some.truncated >= 1);
+  assert.equal(calls.truncated, undefined);
+  const capped = await client.request<any>('kvmLens/replayCalls', { uri, limit: 5 });
+  assert.equal(capped.calls.length, 5);
+  assert.equal(capped.truncated, 12);
 
   const st = await client.request<any>('kvmLens/replayState', { uri, line: 21 });
   assert.equal(st.line, 21);

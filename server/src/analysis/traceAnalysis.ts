@@ -393,11 +393,12 @@ export class TraceAnalysis {
   }
 
   /** Replay results of the KVM calls whose first line is in [fromLine, toLine] (inclusive), in line order. */
-  callsInLines(fromLine: number, toLine: number): ReplayedCall[] {
+  callsInLines(fromLine: number, toLine: number, atMost = Infinity): ReplayedCall[] {
     const out: ReplayedCall[] = [];
-    for (const k of this.chunksFor(fromLine, toLine)) {
+    for (const k of this.chunksFor(fromLine, toLine).sort((x, y) => x - y)) {
       if (!this.checkpoints[k]!.calls) continue;
       for (const r of this.chunk(k).calls.values()) if (r.line >= fromLine && r.line <= toLine) out.push(r);
+      if (out.length >= atMost) break;
     }
     return out.sort((a, b) => a.line - b.line || a.eventIndex - b.eventIndex);
   }

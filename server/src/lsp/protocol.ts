@@ -10,7 +10,7 @@ export interface ReplayCallsParams {
   /** only the calls whose (0-based) line is in [fromLine, toLine]; default: the whole trace */
   fromLine?: number;
   toLine?: number;
-  /** at most this many calls (the summary still counts all) */
+  /** at most this many calls (the summary still counts all); default 50000 */
   limit?: number;
 }
 export interface ReplayCallSummary {
@@ -28,6 +28,8 @@ export interface ReplayCallSummary {
 export interface ReplayCallsResult {
   profile: { summary: string; inferred: string[] };
   calls: ReplayCallSummary[];
+  /** calls left out by the limit (absent when none): exact for the whole trace, a lower bound for a line range */
+  truncated?: number;
   summary: { calls: number; match: number; mismatch: number; unknown: number };
 }
 

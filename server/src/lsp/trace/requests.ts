@@ -31,16 +31,22 @@ export async function replayCalls(params: ReplayCallsParams, ctx: ServerContext)
   if (!a) return null;
   const from = params.fromLine ?? 0;
   const to = params.toLine ?? Number.MAX_SAFE_INTEGER;
-  let calls = a.callsInLines(from, to).map(summary);
-  if (params.limit !== undefined && calls.length > params.limit) calls = calls.slice(0, Math.max(0, params.limit));
-  return {
+  const limit = typeof params.limit === 'number' && params.limit >= 0 ? params.limit : DEFAULT_LIMIT;
+  // the calls are made chunk by chunk from the checkpoints: stop once the limit is reached
+  const all = a.callsInLines(from, to, limit + 1);
+  const calls = all.slice(0, limit).map(summary);
+  const out: ReplayCallsResult = {
     profile: { summary: describeProfile(a.profile), inferred: a.inferenceReasons },
     calls,
     summary: { ...a.summary },
   };
+  if (all.length > limit) out.truncated = (from === 0 && to === Number.MAX_SAFE_INTEGER ? a.summary.calls : all.length) - limit;
+  return out;
 }
 
 const PAGE: Record<number, '4K' | '2M' | '1G'> = { 1: '4K', 2: '2M', 3: '1G' };
+/** calls answered at most when the client gives no limit */
+const DEFAULT_LIMIT = 50_000;
 
 export async function replayState(params: ReplayStateParams, ctx: ServerContext): Promise<ReplayStateResult | null> {
   const a = await analysisForUri(params?.uri, ctx);
