@@ -50,7 +50,6 @@ export function replayFile(
   const rp = new Replayer({ profile: fp.profile }, new KvmModel({ profile: fp.profile }), new ModelEventAdapter());
   const checker = checks && onFinding ? new PrefaultChecker(onFinding) : undefined;
   let first: Range | undefined;
-  const held: Finding[] = [];
   for (const it of streamTraceFile(path, onProgress)) {
     if ('finding' in it) {
       onFinding?.(it.finding);
@@ -72,7 +71,6 @@ export function replayFile(
     onCall?.(r);
   }
   checker?.end();
-  for (const f of held) onFinding?.(f);
   return summary;
 }
 
