@@ -148,3 +148,18 @@ test('KVM114 is not reported when the reissued call succeeded', () => {
   ].join('\n');
   assert.deepEqual(at(check(text), 'KVM114'), []);
 });
+
+test('SNP: a pre-fault after KVM_SEV_SNP_LAUNCH_FINISH is neither KVM118 nor a futile loop', () => {
+  const text = [
+    'openat(AT_FDCWD, "/dev/kvm", O_RDWR|O_CLOEXEC) = 3',
+    'ioctl(3, KVM_CHECK_EXTENSION, KVM_CAP_PRE_FAULT_MEMORY) = 1',
+    'ioctl(3, KVM_CREATE_VM, 4) = 4',
+    'ioctl(4, KVM_CREATE_VCPU, 0) = 5',
+    pf('0', '0x200000', 'gpa=0, size=0x200000', '-1 EOPNOTSUPP (Operation not supported)'),
+    'ioctl(4, KVM_MEMORY_ENCRYPT_OP, {id=102 /* KVM_SEV_SNP_LAUNCH_FINISH */, data=0x7ffd3c1e0b00, error=0, sev_fd=7}) = 0',
+    pf('0', '0x200000', 'gpa=0, size=0x200000', '-1 ENOENT (No such file or directory)'),
+  ].join('\n');
+  const fs = check(text);
+  assert.deepEqual(at(fs, 'KVM118'), ['5:10 KVM118']);
+  assert.deepEqual(at(fs, 'KVM114'), []);
+});

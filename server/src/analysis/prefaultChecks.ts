@@ -224,6 +224,7 @@ export class PrefaultChecker {
   private encryptOp(call: IoctlCall, pid: number | null): void {
     const v = this.vmStateFor(call, pid);
     if (call.ret !== 0n) return;
+    v.generation++; // the VM's launch state may have changed: a failing pre-fault may succeed now
     const id = num(call, 'id');
     if (id === undefined) {
       v.finalizeUnknown = true;
@@ -481,7 +482,7 @@ export class PrefaultChecker {
           next.loopReported = true;
           this.emit(
             finding('KVM114', next.call.requestRange, `The same call is reissued after it failed with ${c.errno} (line ${prev.line + 1}), and nothing changed in between ` +
-              `(no memslot or attribute change): ${c.errno} ${explainPermanent(c.errno)}, so the call fails the same way again. Fix the arguments or stop the loop.`,
+              `(no memslot, attribute or launch-state change): ${c.errno} ${explainPermanent(c.errno)}, so the call fails the same way again. Fix the arguments or stop the loop.`,
               undefined, { related: [{ range: c.requestRange, message: `the call that failed with ${c.errno}` }] }),
           );
         }
