@@ -4,7 +4,7 @@ import { PROFILE_CHOICES, PROFILE_LABELS, readSettings, SECTION, type ProfileKey
 
 const DESCRIPTIONS: Record<string, string> = {
   'kernel:auto': 'infer from the trace (KVM_CHECK_EXTENSION answers, ioctls present)',
-  'kernel:6.1': 'no KVM_PRE_FAULT_MEMORY (ENOTTY)',
+  'kernel:6.1': 'no KVM_PRE_FAULT_MEMORY (EINVAL on a vCPU fd, cap 0)',
   'kernel:6.11': 'first kernel with KVM_PRE_FAULT_MEMORY (x86 TDP only)',
   'arch:auto': 'infer from the trace',
   'tdp:auto': 'infer from the trace',
