@@ -203,7 +203,7 @@ describe('api.rst over LSP', () => {
     const stale = diags.filter((d) => d.code === 'RST213').map((d) => textAt(after, d.range));
     assert.deepEqual(stale, ['KVM_CAP_MAP_MEMORY', 'kvm_map_memory']);
     assert.equal(await c.request('textDocument/prepareRename', { textDocument: { uri }, position: { line: 1, character: 2 } }), null);
-    assert.equal(await c.rename(uri, 3, 6, 'not a name'), null);
+    await assert.rejects(c.rename(uri, 3, 6, 'not a name'), /is not a KVM_\* name/);
     assert.ok(((await c.workspaceSymbols('KVM_PRE_FAULT_MEMORY')) ?? []).some((s) => s.location.uri === uri));
     await c.close(uri);
     // a closed document that is not on disk leaves the workspace

@@ -3,6 +3,7 @@
  * to the feature file of the document's language (lsp/trace/*, lsp/rst/*).
  */
 import {
+  ResponseError,
   TextDocuments, TextDocumentSyncKind, DidChangeConfigurationNotification, CancellationTokenSource,
   ShowMessageNotification, MessageType,
   type Connection, type InitializeParams, type InitializeResult,
@@ -181,6 +182,8 @@ export function startServer(connection: Connection): void {
       try {
         return ((await f(doc, params, ctx, token)) ?? empty) as R;
       } catch (e) {
+        // a ResponseError is a deliberate answer to the user (e.g. an invalid new name for rename): pass it on
+        if (e instanceof ResponseError) throw e;
         if (!isCancellation(e)) connection.console.error(`kvm-lens: ${String(name)} failed: ${(e as Error)?.stack ?? e}`);
         return empty;
       }

@@ -4,6 +4,7 @@
  * Traces are recordings and are not rewritten.
  */
 import type { PrepareRenameParams, Range, RenameParams, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
+import { ErrorCodes, ResponseError } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { columnWidth } from '../../rst/reader';
 import type { ServerContext } from '../languages';
@@ -28,9 +29,13 @@ export async function rename(doc: TextDocument, params: RenameParams, ctx: Serve
   if (at.kind === 'struct') newName = newName.replace(/^struct\s+/, '');
   const valid = at.kind === 'kvm' ? /^KVM_[A-Z0-9_]*[A-Z0-9]$/ : /^kvm_[A-Za-z0-9_]+$/;
   if (!valid.test(newName)) {
-    // the router answers null for a thrown error; say why in the server log and make no edit
-    ctx.connection.console.warn(at.kind === 'kvm' ? `kvm-lens: "${newName}" is not a KVM_* name (KVM_ followed by capitals, digits and _).` : `kvm-lens: "${newName}" is not a struct tag (kvm_ followed by letters, digits and _).`);
-    return null;
+    // the router passes a ResponseError on to the client, which shows its message
+    throw new ResponseError(
+      ErrorCodes.InvalidParams,
+      at.kind === 'kvm'
+        ? `"${newName}" is not a KVM_* name (KVM_ followed by capitals, digits and _).`
+        : `"${newName}" is not a struct tag (kvm_ followed by letters, digits and _).`,
+    );
   }
   const changes: Record<string, TextEdit[]> = {};
   for (const r of rstIndex.references(at.name, at.kind)) {
