@@ -121,6 +121,12 @@ test('definition: from an fd to its creation line, from an ioctl name to its api
   assert.equal(doc[0]!.uri, uriOf(join(ws, 'api.rst')));
   assert.equal(doc[0]!.range.start.line, 12);
   assert.deepEqual(await client.definition(uri, 16, 40), [], 'nothing under an argument value');
+  // the hover on the request name adds its api.rst section (the same text as the api.rst hover)
+  const h = (await client.hoverText(uri, 16, 20))!;
+  assert.match(h, /4\.143 KVM_PRE_FAULT_MEMORY/);
+  assert.match(h, /vcpu ioctl/);
+  // on an argument: the replay story only
+  assert.doesNotMatch((await client.hoverText(uri, 16, 40)) ?? '', /4\.143/);
 });
 
 test('code lenses on VM and vCPU creation lines: counts and Replay to here', async () => {

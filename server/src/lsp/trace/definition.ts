@@ -8,8 +8,7 @@ import { containsPosition } from '../../common/range';
 import { ioctlOf } from '../../analysis/replay';
 import type { ServerContext } from '../languages';
 import { analysisFor } from './cache';
-import { findApiSection } from './apiDocs';
-import { rstIndex } from '../../rst/workspaceIndex';
+import { lookupApiName } from '../rst/workspace';
 
 export async function traceDefinition(doc: TextDocument, params: DefinitionParams, ctx: ServerContext): Promise<Location[] | null> {
   const a = await analysisFor(doc, ctx);
@@ -23,11 +22,9 @@ export async function traceDefinition(doc: TextDocument, params: DefinitionParam
   if (c && containsPosition(c.requestRange, params.position)) {
     const name = c.info?.name;
     if (!name) return null;
-    // the api.rst index the rst features keep (open documents and scanned files), else a scan of our own
-    const hit = rstIndex.findApiSection(name);
-    if (hit) return [{ uri: hit.uri, range: hit.range }];
-    const loc = await findApiSection(name, ctx);
-    return loc ? [loc] : null;
+    // the one api.rst index (open documents and scanned workspace files) that the rst features keep
+    const hit = (await lookupApiName(ctx, name, 'kvm')).definition;
+    return hit ? [hit] : null;
   }
   return null;
 }

@@ -7,6 +7,7 @@ import { hex64 } from '../../analysis/traceValues';
 import type { ServerContext } from '../languages';
 import { analysisFor } from './cache';
 import { callStory, fdStory } from './story';
+import { lookupApiName } from '../rst/workspace';
 
 export async function traceHover(doc: TextDocument, params: HoverParams, ctx: ServerContext): Promise<Hover | null> {
   const a = await analysisFor(doc, ctx);
@@ -48,6 +49,11 @@ export async function traceHover(doc: TextDocument, params: HoverParams, ctx: Se
       .filter((m) => m.gpa < gpa + size && gpa < m.gpa + m.size);
     const lines = slots.map((m) => `- slot ${m.id}: ${hex64(m.gpa)}-${hex64(m.gpa + m.size)}${m.flagNames.length ? ` (${m.flagNames.join(', ')})` : ''}`);
     value += `\n\nMemslots under ${hex64(gpa)}-${hex64(gpa + size)}: ${lines.length ? '\n' + lines.join('\n') : 'none'}`;
+  }
+  // on the request name: its api.rst section, when an api.rst in the workspace documents it (the api.rst hover)
+  if (range === c.requestRange && r.request) {
+    const api = await lookupApiName(ctx, r.request, 'kvm');
+    if (api.definition && api.markdown) value += `\n\n---\n\n${api.markdown}`;
   }
   return { contents: { kind: MarkupKind.Markdown, value }, range };
 }
