@@ -683,23 +683,19 @@ export class TraceReader implements StreamingTraceReader {
       ev = mkSyscall(base, base.range, k.name, nameRange, args, null);
       this.finding('TRC103', whole, `cut line: the call to ${k.name} has no closing parenthesis and no result`);
     } else {
-      // the arguments of calls that change no fd are parsed when someone reads them (less memory per event)
+      // the arguments of calls that change no fd are parsed when someone reads them (most lines of a VMM's
+      // trace: read, futex, ppoll, madvise...); those that matter are parsed now, once (the fd tracking and
+      // the replay read them)
       const matters = MATTERS.has(k.name);
-      const args = matters ? parseArgs(src, k.argsAt, split.argsEnd) : [];
       const res = parseResult(src, split.resultAt);
-      ev = mkSyscall(base, base.range, k.name, nameRange, args, res.result);
-      if (!matters) lazyArgs(ev, src, k.argsAt, split.argsEnd);
+      ev = matters
+        ? mkSyscall(base, base.range, k.name, nameRange, parseArgs(src, k.argsAt, split.argsEnd), res.result)
+        : mkLazySyscall(base, k.name, nameRange, src, k.argsAt, split.argsEnd, res.result);
       if (res.duration) ev.duration = res.duration;
       if (res.cut) this.finding('TRC103', whole, `cut line: the call to ${k.name} has no result after \`=\``);
       else if (!res.ok) this.finding('TRC101', src.range(split.resultAt, src.text.length), `result of ${k.name} not understood`);
       else if (!res.result && k.name !== 'exit' && k.name !== 'exit_group') {
         this.finding('TRC103', whole, `cut line: the call to ${k.name} has no result`);
-      }
-      if (matters && k.name !== 'ioctl') {
-        // fd effects need the arguments now; afterwards they are parsed again on demand
-        this.completeSyscall(ev, key);
-        lazyArgs(ev, src, k.argsAt, split.argsEnd);
-        return;
       }
     }
     this.completeSyscall(ev, key);
@@ -1039,17 +1035,60 @@ function withBase<T extends EventBase>(b: EventBase, ev: T): T {
   return ev;
 }
 
-/** `args` parsed on first read (and cached): the event keeps the line, not the value trees. */
-function lazyArgs(ev: SyscallEvent, src: Src, from: number, to: number): void {
-  let cache: StructField[] | undefined;
-  Object.defineProperty(ev, 'args', {
-    get: () => (cache ??= parseArgs(src, from, to)),
-    set: (v: StructField[]) => {
-      cache = v;
-    },
-    enumerable: true,
-    configurable: true,
-  });
+/** Where a lazy event's arguments are: the line, their span, and the parsed list once someone read it. */
+interface LazyArgsState {
+  src: Src;
+  from: number;
+  to: number;
+  args: StructField[] | undefined;
+}
+
+/** Returns the object it is given: lets `LazyArgsSlot` add a private field to a plain object. */
+class Identity {
+  constructor(o: object) {
+    return o;
+  }
+}
+/**
+ * The hidden slot of a lazy event, a private field stamped on the plain event object: invisible to spreads,
+ * `Object.keys`, JSON, `structuredClone` and deep equality, and the event keeps `Object.prototype`.
+ */
+class LazyArgsSlot extends Identity {
+  #st: LazyArgsState;
+  private constructor(o: object, st: LazyArgsState) {
+    super(o);
+    this.#st = st;
+  }
+  static stamp(o: object, st: LazyArgsState): void {
+    new LazyArgsSlot(o, st);
+  }
+  static get(o: object): LazyArgsState {
+    return (o as LazyArgsSlot).#st;
+  }
+}
+/**
+ * One getter/setter pair shared by every lazy event (a closure pair per event cost more than the parse it
+ * saved: a hidden class per event).
+ */
+const LAZY_ARGS: PropertyDescriptor = {
+  get(this: object): StructField[] {
+    const st = LazyArgsSlot.get(this);
+    return (st.args ??= parseArgs(st.src, st.from, st.to));
+  },
+  set(this: object, v: StructField[]) {
+    LazyArgsSlot.get(this).args = v;
+  },
+  enumerable: true,
+  configurable: true,
+};
+
+/** A syscall event whose `args` are parsed on first read (and cached): the event keeps the line, not the value trees. */
+function mkLazySyscall(b: EventBase, name: string, nameRange: Range, src: Src, from: number, to: number, result: SyscallResult | null): SyscallEvent {
+  const ev = { index: 0, format: b.format, line: b.line, range: b.range, pid: b.pid, kind: 'syscall', name, nameRange } as Omit<SyscallEvent, 'args' | 'result'>;
+  LazyArgsSlot.stamp(ev, { src, from, to, args: undefined });
+  Object.defineProperty(ev, 'args', LAZY_ARGS);
+  (ev as SyscallEvent).result = result;
+  return withBase(b, ev as SyscallEvent);
 }
 
 function mkSyscall(b: EventBase, range: Range, name: string, nameRange: Range, args: StructField[], result: SyscallResult | null): SyscallEvent {
