@@ -6,7 +6,6 @@
  * check_memory_region_flags, kvm_vm_ioctl_set_mem_attributes, kvm_vcpu_pre_fault_memory), virt/kvm/guest_memfd.c
  * (kvm_gmem_create, kvm_gmem_bind), arch/x86/kvm/{x86.c,mmu/mmu.c} and ../../../shared/kvm/PREFAULT.md.
  */
-import { FdTables } from '../common/fdTable';
 import {
   KVMIO, capName, capNumber, decodeRequest, errnoByName, ioctlByName,
   KVM_CAP_PRE_FAULT_MEMORY, KVM_MEM_GUEST_MEMFD, KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY, KVM_MEMORY_ATTRIBUTE_PRIVATE,
@@ -16,6 +15,7 @@ import {
   TDX_SHARED_BIT_GPAW48, X86_TASK_SIZE_MAX_4LEVEL, VFS_GENERIC_IOCTLS, X86_KVM_MAX_VCPU_IDS_DEFAULT,
 } from '../kvm';
 import { IntervalList } from './intervals';
+import { ModelFds } from './fds';
 import { PROFILE_KEYS } from './types';
 import { assumptionText, hasPrefault, hostLevel, kernelAtLeast, resolveProfile } from './profile';
 import {
@@ -241,7 +241,7 @@ interface PrefaultPlan {
 
 export class KvmModel {
   profile: ResolvedProfile;
-  private fds = new FdTables<FdEntry>();
+  private fds = new ModelFds();
   private objs = new Map<string, Obj>();
   /** pid -> mm id (threads share their leader's) */
   private mmOf = new Map<number, number>();
@@ -252,7 +252,14 @@ export class KvmModel {
   /** per mm: host pages (hva >> 12) known to be unmapped */
   private unmapped = new Map<number, IntervalList<true>>();
   private counter = 0;
+  /** live VMs in creation order */
   private vmOrder: string[] = [];
+  /** VMs created so far (numbers them) */
+  private vmCount = 0;
+  /** pid -> mm id: live threads per mm (tasks other than the mm's leader) */
+  private mmThreads = new Map<number, number>();
+  /** mms whose leader exited while threads of it still run */
+  private leaderGone = new Set<number>();
   private lastVm: string | undefined;
   private events = 0;
   private observe: ((o: Observation) => void) | undefined;
@@ -276,6 +283,16 @@ export class KvmModel {
   apply(ev: ModelEvent): Outcome {
     this.events++;
     try {
+      return this.dispatch(ev);
+    } catch (e) {
+      // defensive: a model bug must not break a replay
+      return this.unknownOutcome((ev as { op?: string }).op ?? 'event', `internal error in the model: ${(e as Error).message}`, 'unknown');
+    } finally {
+      if (this.fds.released.length) this.collectSafe();
+    }
+  }
+
+  private dispatch(ev: ModelEvent): Outcome {
       switch (ev.op) {
         case 'ioctl':
           return this.ioctl(ev);
@@ -293,7 +310,8 @@ export class KvmModel {
           this.fdGen++;
           this.fds.exit(ev.pid);
           this.knownPids.add(ev.pid);
-          return this.plain('exit', `process ${ev.pid} exited: its fd table is dropped`);
+          this.taskExit(ev.pid);
+          return this.plain('exit', `process ${ev.pid} exited: its fd table is dropped (objects no fd holds any more are freed)`);
         case 'munmap':
         case 'mmap':
           return this.hostMem(ev.op, ev.pid ?? 0, ev.addr, ev.length);
@@ -304,10 +322,6 @@ export class KvmModel {
         default:
           return this.unknownOutcome('event', 'unknown event', 'unknown');
       }
-    } catch (e) {
-      // defensive: a model bug must not break a replay
-      return this.unknownOutcome((ev as { op?: string }).op ?? 'event', `internal error in the model: ${(e as Error).message}`, 'unknown');
-    }
   }
 
   /** An ioctl (same as apply({ op: 'ioctl', ...input })). */
@@ -317,6 +331,8 @@ export class KvmModel {
       return this.ioctl(input);
     } catch (e) {
       return this.unknownOutcome('ioctl', `internal error in the model: ${(e as Error).message}`, 'unknown');
+    } finally {
+      if (this.fds.released.length) this.collectSafe();
     }
   }
 
@@ -371,6 +387,7 @@ export class KvmModel {
     }
     this.fdGen++;
     this.fds.set(pid, fd, { obj: obj.id, adopted: true });
+    if (this.fds.released.length) this.collectSafe();
   }
 
   /** What the model knows an fd to be ('unknown' when it does not know the fd). */
@@ -406,9 +423,11 @@ export class KvmModel {
   clone(): KvmModel {
     const c = new KvmModel({ profile: this.profile });
     for (const [id, o] of this.objs) c.objs.set(id, cloneObj(o));
-    for (const [pid, fd, v] of this.fds.entries()) c.fds.set(pid, fd, v);
-    for (const [child, leader] of this.threadOf) c.fds.thread(leader, child);
+    c.fds = this.fds.clone();
     c.mmOf = new Map(this.mmOf);
+    c.mmThreads = new Map(this.mmThreads);
+    c.leaderGone = new Set(this.leaderGone);
+    c.vmCount = this.vmCount;
     c.threadOf = new Map(this.threadOf);
     c.knownPids = new Set(this.knownPids);
     for (const [mm, l] of this.unmapped) c.unmapped.set(mm, l.clone());
@@ -447,6 +466,96 @@ export class KvmModel {
     return this.mmOf.get(pid) ?? pid;
   }
 
+  /** pid uses mm `m` from now on; counts the live threads of each mm */
+  private setMm(pid: number, m: number): void {
+    const old = this.mmOf.get(pid);
+    this.mmOf.set(pid, m);
+    if (m !== pid) this.mmThreads.set(m, (this.mmThreads.get(m) ?? 0) + 1);
+    if (old !== undefined && old !== pid) this.mmThreadGone(old);
+  }
+
+  private mmThreadGone(m: number): void {
+    const n = (this.mmThreads.get(m) ?? 0) - 1;
+    if (n > 0) return void this.mmThreads.set(m, n);
+    this.mmThreads.delete(m);
+    if (this.leaderGone.delete(m)) this.unmapped.delete(m);
+  }
+
+  /**
+   * A task exited: it has no mm any more (a pid seen again is a new task) and no thread link; the mm's host
+   * mappings are forgotten when its last task is gone. Its fd table was dropped by the caller.
+   */
+  private taskExit(pid: number): void {
+    const m = this.mm(pid);
+    this.mmOf.delete(pid);
+    this.threadOf.delete(pid);
+    if (m !== pid) this.mmThreadGone(m);
+    else if (this.mmThreads.has(m)) this.leaderGone.add(m);
+    else this.unmapped.delete(m);
+  }
+
+  /**
+   * Free what no fd holds any more, as the kernel does: a VM lives while an fd refers to it, to one of its
+   * vCPUs or devices (each holds a VM reference), or while one of its guest_memfd files is open (the file pins
+   * the VM, not the other way round: kvm_gmem_bind drops its file reference even on success, and closing the
+   * file invalidates the bindings). vCPUs and devices go with their VM. The VM that fd-less calls target
+   * (QEMU trace logs: the last VM created) stays. Only the objects whose fd count fell to 0 are looked at.
+   */
+  private collect(): void {
+    const q = this.fds.released;
+    this.fds.released = [];
+    for (const id of q) {
+      const o = this.objs.get(id);
+      if (!o || this.fds.refCount(id) > 0) continue;
+      switch (o.kind) {
+        case 'vm':
+          this.freeVmIfUnused(o.id);
+          break;
+        case 'vcpu':
+        case 'device':
+          this.freeVmIfUnused(o.vm);
+          break;
+        case 'guest_memfd': {
+          this.objs.delete(id);
+          const vm = this.objs.get(o.vm);
+          if (vm?.kind === 'vm') {
+            vm.gmems = vm.gmems.filter((g) => g !== id);
+            this.freeVmIfUnused(vm.id);
+          }
+          break;
+        }
+        default:
+          this.objs.delete(id);
+      }
+    }
+  }
+
+  private collectSafe(): void {
+    try {
+      this.collect();
+    } catch {
+      // a model bug must not break a replay: keeping an object is always safe
+      this.fds.released = [];
+    }
+  }
+
+  private freeVmIfUnused(id: string): void {
+    const vm = this.objs.get(id);
+    if (vm?.kind !== 'vm' || id === this.lastVm || this.fds.refCount(id) > 0 || vm.gmems.length > 0) return;
+    for (const v of vm.vcpus) if (this.fds.refCount(v) > 0) return;
+    for (const d of vm.devices) if (this.fds.refCount(d) > 0) return;
+    for (const v of vm.vcpus) this.objs.delete(v);
+    for (const d of vm.devices) this.objs.delete(d);
+    this.objs.delete(id);
+    const i = this.vmOrder.indexOf(id);
+    if (i >= 0) this.vmOrder.splice(i, 1);
+  }
+
+  /** number of objects the model holds (VMs, vCPUs, guest_memfds, devices, files) and of fd-table entries */
+  stats(): { objects: number; vms: number; fds: number } {
+    return { objects: this.objs.size, vms: this.vmOrder.length, fds: this.fds.size() };
+  }
+
   private newObj<T extends Obj>(o: T, prefix: string): T {
     o.id = `${prefix}#${++this.counter}`;
     this.objs.set(o.id, o);
@@ -456,13 +565,16 @@ export class KvmModel {
   private newVm(pid: number, type: number, typeKnown: boolean): VmObj {
     const gate = type === VM_SNP || type === VM_TDX ? 'closed' : 'open';
     const vm = this.newObj<VmObj>({
-      kind: 'vm', id: '', n: this.vmOrder.length + 1, type, typeKnown, mm: this.mm(pid), dead: false, gate,
+      kind: 'vm', id: '', n: ++this.vmCount, type, typeKnown, mm: this.mm(pid), dead: false, gate,
       encState: type === VM_SNP ? 'SNP: launch not finished' : type === VM_TDX ? 'TDX: not finalized' : undefined,
       caps: new Map(), slots: [[], []], slotByKey: new Map(), attrs: new IntervalList(), maps: [new IntervalList(), new IntervalList()],
       vcpus: [], gmems: [], devices: [],
     }, 'vm');
     this.vmOrder.push(vm.id);
+    const prev = this.lastVm;
     this.lastVm = vm.id;
+    // the previous VM was kept as the target of fd-less calls (QEMU logs): collect it if nothing else holds it
+    if (prev !== undefined) this.fds.released.push(prev);
     return vm;
   }
 
@@ -494,7 +606,7 @@ export class KvmModel {
       this.fdGen++;
       this.fds.thread(leader, pid);
       this.threadOf.set(pid, leader);
-      this.mmOf.set(pid, this.mm(leader));
+      this.setMm(pid, this.mm(leader));
       ctx.note(`thread ${pid} assumed to belong to process ${leader} (no clone seen)`);
     }
   }
@@ -571,7 +683,7 @@ export class KvmModel {
     this.knownPids.add(child);
     this.fdGen++;
     this.fds.fork(parent, child);
-    this.mmOf.set(child, child);
+    this.setMm(child, child);
     this.threadOf.delete(child);
     return this.plain('fork', `process ${child} forked from ${parent}: it has a copy of the fd table and its own mm, so KVM VM/vCPU ioctls from it fail with EIO`);
   }
@@ -583,7 +695,7 @@ export class KvmModel {
     this.fdGen++;
     this.fds.thread(leader, child);
     this.threadOf.set(child, leader);
-    this.mmOf.set(child, this.mm(parent));
+    this.setMm(child, this.mm(parent));
     return this.plain('thread', `thread ${child} of process ${leader}: shares its fds and mm`);
   }
 
