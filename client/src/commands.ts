@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { Requests, type ReplayCallsResult } from '../../server/src/lsp/protocol';
 import { captureRun } from './capture';
+import { largeTraceOffers } from './largeTraces';
 import { nextCall, previousCall, sortedCalls } from './calls';
 import { isRstDocument, isTraceDocument } from './client';
 import { PreviewPanel } from './preview';
@@ -129,6 +130,7 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     // Internal, for tests: the state of the UI parts, as plain JSON.
     reg('kvmLens._panelState', () => ReplayPanel.stateOf()),
     reg('kvmLens._previewState', () => PreviewPanel.stateOf()),
+    reg('kvmLens._largeTraceOffers', () => largeTraceOffers()),
     reg('kvmLens._closePanels', () => {
       ReplayPanel.instance?.dispose();
       PreviewPanel.instance?.dispose();

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
 import { createClient, stateName } from './client';
 import { registerCommands } from './commands';
+import { watchLargeTraces } from './largeTraces';
 import { ReplayPanel } from './replayPanel';
 import { StatusBar } from './statusBar';
 
@@ -28,6 +29,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   context.subscriptions.push(...registerCommands(host));
   context.subscriptions.push({ dispose: () => ReplayPanel.instance?.dispose() });
+  // Traces over 50 MB never reach the server (VS Code does not sync them): offer the CLI instead.
+  context.subscriptions.push(...watchLargeTraces(context, output));
 
   await start(context, output);
   output.info(`KVM Lens activated in ${Date.now() - started} ms (server ${client?.isRunning() ? 'running' : 'not running'})`);

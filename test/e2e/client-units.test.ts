@@ -127,3 +127,33 @@ test('manifest: commands, settings, activation and packaging rules agree with th
   // Every media file the webviews load exists.
   for (const f of ['webview.css', 'replay.css', 'replay.js', 'preview.css', 'preview.js', 'replay-icon.svg']) assert.ok(existsSync(join(ROOT, 'client', 'media', f)), f);
 });
+
+test('large traces: file names recognised from the manifest kvm-trace language, as VS Code does', async () => {
+  const { fileNameMatcher, contributedLanguages, EDITOR_SYNC_LIMIT, megabytes } = await import('../../client/src/traceFiles');
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const isTrace = fileNameMatcher(contributedLanguages(pkg));
+  for (const p of [
+    '/w/qemu.strace',
+    '/w/run.capture',
+    '/w/x.kvmtrace',
+    '/w/QEMU.STRACE',
+    '/w/vmm.strace.1234',
+    '/w/strace-qemu.log',
+    '/w/strace.txt',
+    '/w/strace_out.out',
+    '/w/qemu-boot.trace',
+    '/w/qemu.trace.log',
+    '/w/qemu-trace-2.log',
+    'C:\\traces\\big.strace',
+  ]) assert.ok(isTrace(p), p);
+  for (const p of ['/w/notes.txt', '/w/api.rst', '/w/strace.c', '/w/my-strace.log', '/w/qemu.trace/x.c', '/w/', '']) assert.ok(!isTrace(p), p);
+  // Every contributed entry is honoured (the list is read, not copied).
+  const lang = pkg.contributes.languages.find((l: { id: string }) => l.id === 'kvm-trace');
+  for (const e of lang.extensions) assert.ok(isTrace(`/w/f${e}`), e);
+  // Bad manifests give a matcher that matches nothing, without throwing.
+  assert.equal(fileNameMatcher(undefined)('/w/a.strace'), false);
+  assert.equal(fileNameMatcher([{ id: 'kvm-trace', extensions: 'x', filenamePatterns: [3, null] }, null])('/w/a.strace'), false);
+  assert.deepEqual(contributedLanguages({}), []);
+  assert.equal(EDITOR_SYNC_LIMIT, 50 * 1024 * 1024);
+  assert.equal(megabytes(104_857_600), '104.9 MB');
+});
