@@ -96,6 +96,11 @@ export interface ReaderState {
   lastKey: number;
   inSummary: boolean;
   qemuMode: boolean;
+  /**
+   * strace calls were read and no QEMU line yet: the format is known, strace's classifier runs first and the
+   * QEMU and kernel parsers only see the lines it does not understand
+   */
+  straceMode?: boolean;
   binaryReported: boolean;
   unreadable: number;
   formats: Set<TraceFormat>;
@@ -125,6 +130,7 @@ function newState(): ReaderState {
     lastKey: UNNAMED_PROCESS,
     inSummary: false,
     qemuMode: false,
+    straceMode: false,
     binaryReported: false,
     unreadable: 0,
     formats: new Set(),
@@ -361,23 +367,11 @@ export class TraceReader implements StreamingTraceReader {
       return;
     }
 
-    // QEMU trace lines
-    if (this.forced !== 'strace' && this.forced !== 'capture') {
-      // cheap test first: QEMU lines start with `kvm_`, `TID@`, an ISO date, or anything once the file is a QEMU log
-      const c0 = src.text.charCodeAt(0);
-      const q = s.qemuMode || this.forced === 'qemu' || c0 === 107 /* k */ || (c0 >= 48 && c0 <= 57 && /^\d+(?:@|-\d\d-\d\dT)/.test(src.text))
-        ? parseQemuLine(src, s.qemuMode || this.forced === 'qemu')
-        : undefined;
-      if (q) {
-        this.flushHeld();
-        s.lastTarget = null;
-        s.qemuMode = true;
-        this.qemuEvent(q, src, whole);
-        return;
-      }
-    }
+    // QEMU trace lines (in a file known to be strace output, tried only when strace's classifier gives up)
+    if (this.forced !== 'strace' && this.forced !== 'capture' && !(s.straceMode && !s.qemuMode) && this.qemuLine(src, whole)) return;
 
     const k = classifyLine(src, s.inSummary);
+    if (k.kind === 'unknown' && s.straceMode && !s.qemuMode && this.forced !== 'strace' && this.forced !== 'capture' && this.qemuLine(src, whole)) return;
     switch (k.kind) {
       case 'blank':
         return;
@@ -448,9 +442,11 @@ export class TraceReader implements StreamingTraceReader {
       }
       case 'call':
         this.flushHeld();
+        if (!s.qemuMode) s.straceMode = true;
         return this.call(k, src, lineNo, whole);
       case 'resumed':
         this.flushHeld();
+        if (!s.qemuMode) s.straceMode = true;
         return this.resumed(k, src, lineNo, whole);
       case 'unknown':
       default:
@@ -465,6 +461,23 @@ export class TraceReader implements StreamingTraceReader {
         this.finding('TRC101', whole, 'line not understood as strace output, a QEMU or kernel trace event, or a capture line');
         return;
     }
+  }
+
+  /** A QEMU trace line: emitted, true; otherwise false. */
+  private qemuLine(src: Src, whole: Range): boolean {
+    const s = this.s;
+    // cheap test first: QEMU lines start with `kvm_`, `TID@`, an ISO date, or anything once the file is a QEMU log
+    const c0 = src.text.charCodeAt(0);
+    const q =
+      s.qemuMode || this.forced === 'qemu' || c0 === 107 /* k */ || (c0 >= 48 && c0 <= 57 && /^\d+(?:@|-\d\d-\d\dT)/.test(src.text))
+        ? parseQemuLine(src, s.qemuMode || this.forced === 'qemu')
+        : undefined;
+    if (!q) return false;
+    this.flushHeld();
+    s.lastTarget = null;
+    s.qemuMode = true;
+    this.qemuEvent(q, src, whole);
+    return true;
   }
 
   private longLine(head: string, tail: string, tailAt: number, lineNo: number, fullLen: number): void {

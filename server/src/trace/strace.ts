@@ -6,7 +6,7 @@ import type { Range } from '../common/range';
 import { errnoByName, exitReasonNumber } from '../kvm';
 import { Src } from './src';
 import type { EventBase, SyscallResult, Value } from './types';
-import { parseIntToken, parseValue, scanBalanced, skipDecoration, skipString } from './value';
+import { parseIntToken, parseValue, skipDecoration, skipString } from './value';
 
 export interface Prefix {
   pid?: number;
@@ -35,7 +35,34 @@ export type LineKind =
   | { kind: 'resumed'; prefix: Prefix; name: string; nameAt: number; restAt: number }
   | { kind: 'unknown' };
 
-const TIME_HMS = /(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?= )/y;
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+/**
+ * `HH:MM:SS` or `HH:MM:SS.frac` at i followed by a space (strace -t / -tt): the index after it, or -1.
+ * The same as the sticky regex /(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?= )/y, by char codes.
+ */
+function hmsEnd(t: string, i: number): number {
+  if (
+    !isDigitCode(t.charCodeAt(i)) ||
+    !isDigitCode(t.charCodeAt(i + 1)) ||
+    t.charCodeAt(i + 2) !== 58 ||
+    !isDigitCode(t.charCodeAt(i + 3)) ||
+    !isDigitCode(t.charCodeAt(i + 4)) ||
+    t.charCodeAt(i + 5) !== 58 ||
+    !isDigitCode(t.charCodeAt(i + 6)) ||
+    !isDigitCode(t.charCodeAt(i + 7))
+  )
+    return -1;
+  let j = i + 8;
+  if (t.charCodeAt(j) === 46 /* . */ && isDigitCode(t.charCodeAt(j + 1))) {
+    let k = j + 1;
+    while (isDigitCode(t.charCodeAt(k))) k++;
+    // the regex's (?:\.\d+)? takes all the digits, and backs off to none when no space follows them
+    if (t.charCodeAt(k) === 32) return k;
+  }
+  return t.charCodeAt(j) === 32 ? j : -1;
+}
 const TIME_EPOCH = /(\d+)\.(\d+)(?= )/y;
 const REL = /\(\+\s*(\d+\.\d+)\)(?= )/y;
 
@@ -103,15 +130,13 @@ export function parsePrefix(src: Src): Prefix {
   }
   // time: -t / -tt  (HH:MM:SS[.frac]) or -ttt (epoch.frac); a bare -r column is a small float
   let m: RegExpExecArray | null = null;
-  const c = t.charCodeAt(i);
-  if (c >= 48 && c <= 57) {
-    TIME_HMS.lastIndex = i;
-    m = TIME_HMS.exec(t);
-  }
-  if (m) {
-    const secs = Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) + (m[4] ? Number('0.' + m[4]) : 0);
-    p.time = { text: m[0], range: src.range(i, i + m[0].length), seconds: secs };
-    i += m[0].length;
+  const he = hmsEnd(t, i);
+  if (he > 0) {
+    // HH:MM:SS[.frac] followed by a space (what TIME_HMS matches), read by char codes
+    const text = t.slice(i, he);
+    const secs = Number(text.slice(0, 2)) * 3600 + Number(text.slice(3, 5)) * 60 + Number(text.slice(6, 8)) + (he > i + 9 ? Number('0.' + text.slice(9)) : 0);
+    p.time = { text, range: src.range(i, he), seconds: secs };
+    i = he;
     while (t.charCodeAt(i) === 32) i++;
   } else {
     // leading spaces of a bare -r column ("     0.000045 ")
@@ -184,8 +209,9 @@ const STRACE_MSG = /^(?:\S*\/)?strace: /;
 /** Classify a clean line. `inSummary`: a -c header was seen. */
 export function classifyLine(src: Src, inSummary: boolean): LineKind {
   const t = src.text;
-  if (t.length === 0 || /^\s*$/.test(t)) return { kind: 'blank' };
   const c0 = t.charCodeAt(0);
+  // only a line starting with white space can be blank (`\s` as the regex has it)
+  if (t.length === 0 || ((c0 <= 32 || c0 === 0xa0 || c0 >= 0x1680) && /^\s*$/.test(t))) return { kind: 'blank' };
   if (c0 === 32) {
     if (t.startsWith(' > ')) {
       const m = FRAME.exec(t);
@@ -217,7 +243,13 @@ export function classifyLine(src: Src, inSummary: boolean): LineKind {
     return { kind: 'message', text: t, attached: a ? Number(a[1]) : undefined, detached: d ? Number(d[1]) : undefined };
   }
   // grep's separator, capture comments, old strace's personality notes, ` <detached ...>` after an unfinished call
-  if (t === '--' || t.startsWith('#') || /^\[ Process PID=\d+ runs in .* mode\. \]$/.test(t) || t.trim() === '<detached ...>') return { kind: 'message', text: t };
+  if (
+    t === '--' ||
+    c0 === 35 /* # */ ||
+    (c0 === 91 /* [ */ && /^\[ Process PID=\d+ runs in .* mode\. \]$/.test(t)) ||
+    (t.indexOf('<detached ...>') >= 0 && t.trim() === '<detached ...>')
+  )
+    return { kind: 'message', text: t };
   if (c0 === 37 /* % */ || c0 === 45 /* - */ || inSummary) {
     const s = summaryLine(t);
     if (s) return s;
@@ -279,20 +311,55 @@ export function classifyLine(src: Src, inSummary: boolean): LineKind {
  * Returns null when the closing parenthesis is missing (a cut line).
  */
 export function splitCall(src: Src, argsAt: number): { argsEnd: number; resultAt: number } | null {
+  // one pass with a bracket depth (what scanBalanced does argument by argument): strings, comments and -y
+  // decorations skipped; a stray `]` or `}` at top level is skipped; the first top-level `)` closes the call
   const t = src.text;
+  const end = t.length;
+  let depth = 0;
   let i = argsAt;
-  for (;;) {
-    const e = scanBalanced(t, i);
-    if (e >= t.length) return null;
-    const c = t.charCodeAt(e);
-    if (c === 44) {
-      i = e + 1;
+  while (i < end) {
+    const c = t.charCodeAt(i);
+    if (c === 34 /* " */) {
+      i = skipString(t, i, end);
       continue;
     }
-    if (c === 41) return { argsEnd: e, resultAt: e + 1 };
-    // stray closer at top level: skip it and go on
-    i = e + 1;
+    if (c === 47 /* / */ && t.charCodeAt(i + 1) === 42 /* * */) {
+      const e = t.indexOf('*/', i + 2);
+      i = e < 0 || e >= end ? end : e + 2;
+      continue;
+    }
+    if (c === 60 /* < */ && i > 0 && isIdChar(t.charCodeAt(i - 1))) {
+      const e = skipDecoration(t, i, end);
+      if (e > i) {
+        i = e;
+        continue;
+      }
+    }
+    if (c === 40 || c === 91 || c === 123) depth++;
+    else if (c === 41 || c === 93 || c === 125) {
+      if (depth === 0) {
+        if (c === 41) return { argsEnd: i, resultAt: i + 1 };
+      } else depth--;
+    }
+    i++;
   }
+  return null;
+}
+
+function isIdChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (c >= 48 && c <= 57);
+}
+
+/** `<digits.digits>` ending at `end` (t[end - 1] is `>`) and starting at or after `from`: where its `<` is, or -1. */
+function durationAt(t: string, from: number, end: number): number {
+  let k = end - 2;
+  const fracEnd = k + 1;
+  while (k >= from && t.charCodeAt(k) >= 48 && t.charCodeAt(k) <= 57) k--;
+  if (k === fracEnd - 1 || k < from || t.charCodeAt(k) !== 46 /* . */) return -1;
+  const dot = k--;
+  while (k >= from && t.charCodeAt(k) >= 48 && t.charCodeAt(k) <= 57) k--;
+  if (k === dot - 1 || k < from || t.charCodeAt(k) !== 60 /* < */) return -1;
+  return k;
 }
 
 /** Parse ` = result [notes] [<duration>]` starting at `at` (just after the closing parenthesis). */
@@ -310,10 +377,9 @@ export function parseResult(src: Src, at: number): { result: SyscallResult | nul
   while (end > i && (t.charCodeAt(end - 1) === 32 || t.charCodeAt(end - 1) === 9)) end--;
   // -T duration at the very end
   let duration: { seconds: number; range: Range } | undefined;
-  const dm = t.charCodeAt(end - 1) === 62 ? /<(\d+\.\d+)>$/.exec(t.slice(Math.max(i, end - 40), end)) : null;
-  if (dm) {
-    const ds = end - dm[0].length;
-    duration = { seconds: Number(dm[1]), range: src.range(ds, end) };
+  const ds = t.charCodeAt(end - 1) === 62 ? durationAt(t, Math.max(i, end - 40), end) : -1;
+  if (ds >= 0) {
+    duration = { seconds: Number(t.slice(ds + 1, end - 1)), range: src.range(ds, end) };
     end = ds;
     while (end > i && t.charCodeAt(end - 1) === 32) end--;
   }
