@@ -45,6 +45,41 @@ function finding(code: string, range: Range, message: string, extra?: Partial<Fi
   return { code, severity: r.severity, range, message, ...extra };
 }
 
+/**
+ * A finding whose fixes are computed when first read (the code-action path, the CLI's JSON/SARIF output), not
+ * when the document is checked: most checks never ask for them. `fixes` stays an ordinary enumerable property
+ * for readers (spread, JSON, structured clone read it through the getter); the result is kept, so several
+ * findings can share one `make` (memoize it) and each reads it once.
+ */
+function withLazyFixes(f: Finding, make: () => Fix[]): Finding {
+  Object.defineProperty(f, 'fixes', {
+    configurable: true,
+    enumerable: true,
+    get(this: Finding) {
+      const fixes = make();
+      Object.defineProperty(this, 'fixes', { value: fixes, configurable: true, enumerable: true, writable: true });
+      return fixes;
+    },
+    set(this: Finding, v: Fix[] | undefined) {
+      Object.defineProperty(this, 'fixes', { value: v, configurable: true, enumerable: true, writable: true });
+    },
+  });
+  return f;
+}
+
+/** `make` run at most once, its result shared. */
+function once<T>(make: () => T): () => T {
+  let done = false;
+  let v: T;
+  return () => {
+    if (!done) {
+      v = make();
+      done = true;
+    }
+    return v;
+  };
+}
+
 /** Levenshtein distance, giving up above `max` */
 let rowA = new Int32Array(64);
 let rowB = new Int32Array(64);
@@ -118,6 +153,16 @@ export function factKvmNames(): ReadonlySet<string> {
   return knownKvmNames;
 }
 
+const poolCache = new WeakMap<ReadonlySet<string>, { known: ReadonlySet<string> | undefined; pool: string[] }>();
+/** every name a KVM name may be compared with, in a stable order; kept per document (and workspace names) */
+function kvmNamePool(facts: ReadonlySet<string>, docNames: ReadonlySet<string>, known: ReadonlySet<string> | undefined): string[] {
+  const hit = poolCache.get(docNames);
+  if (hit && hit.known === known) return hit.pool;
+  const pool = [...new Set([...facts, ...docNames, ...(known ?? [])])];
+  poolCache.set(docNames, { known, pool });
+  return pool;
+}
+
 export function isKnownStruct(tag: string): boolean {
   return STRUCTS.has(tag) && !STALE_NAMES.has(tag) || UAPI_STRUCT_NAMES.has(tag);
 }
@@ -132,7 +177,7 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
       case 'short-underline':
       case 'short-overline': {
         const s = rst.sections[p.section!]!;
-        out.push(finding('RST101', p.range, p.message, { fixes: [adornmentFix(doc, s)] }));
+        out.push(withLazyFixes(finding('RST101', p.range, p.message), () => [adornmentFix(doc, s)]));
         break;
       }
       case 'inconsistent-level':
@@ -140,7 +185,7 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
         break;
       case 'overline-mismatch': {
         const s = rst.sections[p.section!]!;
-        out.push(finding('RST103', p.range, p.message, { fixes: [adornmentFix(doc, s)] }));
+        out.push(withLazyFixes(finding('RST103', p.range, p.message), () => [adornmentFix(doc, s)]));
         break;
       }
       case 'table-overflow':
@@ -155,11 +200,14 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
   }
   for (const b of rst.blocks) {
     if (b.kind !== 'simpleTable' || b.overflows.length === 0) continue;
-    const edit = realignTable(rst, b);
     const first = b.overflows[0]!;
-    const fixes: Fix[] = edit ? [{ title: 'Realign the table columns', edits: [edit], preferred: true }] : [];
+    // one realignment per table, shared by its findings, computed when a fix is asked for
+    const fixes = once((): Fix[] => {
+      const edit = realignTable(rst, b);
+      return edit ? [{ title: 'Realign the table columns', edits: [edit], preferred: true }] : [];
+    });
     for (const o of b.overflows) {
-      out.push(finding('RST104', o.range, `Text runs past column ${o.column + 1} of the table (${b.columns[o.column]!.end - b.columns[o.column]!.start} wide) into the margin between columns.`, { fixes, related: o === first ? undefined : [{ range: first.range, message: 'first overflow of this table' }] }));
+      out.push(withLazyFixes(finding('RST104', o.range, `Text runs past column ${o.column + 1} of the table (${b.columns[o.column]!.end - b.columns[o.column]!.start} wide) into the margin between columns.`, { related: o === first ? undefined : [{ range: first.range, message: 'first overflow of this table' }] }), fixes));
     }
   }
 
@@ -194,6 +242,7 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
   const facts = factKvmNames();
   const isKnownName = (n: string) => facts.has(n) || docNames.has(n) || !!opts.knownNames?.has(n);
   let pool: string[] | undefined;
+  const namePool = () => (pool ??= kvmNamePool(facts, docNames, opts.knownNames));
   // "did you mean" costs an edit-distance pass over ~2000 names: at most this many per check (a pasted list of
   // unknown names must not stall the editor)
   let suggestionsLeft = 200;
@@ -223,11 +272,10 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
       // `KVM_SET/GET/HAS_DEVICE_ATTR`: a shorthand prefix
       const line = rst.lines[m.range.start.line] ?? '';
       if (line[m.range.end.character] === '/' || line[m.range.start.character - 1] === '/') {
-        pool ??= [...new Set([...facts, ...docNames, ...(opts.knownNames ?? [])])];
-        if (pool.some((p) => p.startsWith(m.name + '_'))) continue;
+        const prefix = m.name + '_';
+        if (namePool().some((p) => p.startsWith(prefix))) continue;
       }
-      pool ??= [...new Set([...facts, ...docNames, ...(opts.knownNames ?? [])])];
-      const near = suggest(m.name, () => pool!);
+      const near = suggest(m.name, namePool);
       out.push(finding('RST212', m.range, `${m.name} is defined nowhere: not in this document, the workspace or the KVM uAPI headers.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`, {
         fixes: near.slice(0, 1).map((x) => ({ title: `Replace with ${x}`, edits: [{ range: m.range, newText: x }] })),
       }));
@@ -264,9 +312,8 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
       if (missing.length) {
         const t = s.errorTables[0]!;
         const notes = IOCTL_ERRNOS.get(n.name)?.notes ?? {};
-        out.push(finding('RST215', t.range, `The error table of ${n.name} does not list ${missing.join(', ')}, which the KVM model returns${missing.some((e) => notes[e]) ? ` (${missing.filter((e) => notes[e]).map((e) => `${e}: ${notes[e]}`).join('; ')})` : ''}.`, {
-          fixes: [{ title: `Add ${missing.join(', ')} to the error table`, edits: [addErrnoRows(doc, t.table, missing, notes)] }],
-        }));
+        out.push(withLazyFixes(finding('RST215', t.range, `The error table of ${n.name} does not list ${missing.join(', ')}, which the KVM model returns${missing.some((e) => notes[e]) ? ` (${missing.filter((e) => notes[e]).map((e) => `${e}: ${notes[e]}`).join('; ')})` : ''}.`),
+          () => [{ title: `Add ${missing.join(', ')} to the error table`, edits: [addErrnoRows(doc, t.table, missing, notes)] }]));
       }
     }
   }
@@ -309,8 +356,10 @@ function checkNumbering(doc: ApiDoc, out: Finding[]): void {
     const depth = kids[0]!.number!.parts.length;
     const sameDepth = kids.filter((k) => k.number!.parts.length === depth);
     if (sameDepth.length < 2 && !prefix) continue;
-    let renumberMemo: Fix | undefined | null = null;
-    const renumberLazy = () => (renumberMemo === null ? (renumberMemo = renumberFix(doc, sameDepth, prefix)) : renumberMemo);
+    const renumber = once((): Fix[] => {
+      const fix = renumberFix(doc, sameDepth, prefix);
+      return fix ? [fix] : [];
+    });
     const seen = new Map<number, ApiSection>();
     let prev = 0;
     for (const k of sameDepth) {
@@ -318,21 +367,21 @@ function checkNumbering(doc: ApiDoc, out: Finding[]): void {
       const last = parts[parts.length - 1]!;
       const pre = parts.slice(0, -1);
       if (prefix && (pre.length !== prefix.length || pre.some((x, i) => x !== prefix[i]))) {
-        out.push(finding('RST201', k.number!.range, `Section ${k.number!.text} is inside section ${p!.number!.text}: its number should start with ${prefix.join('.')}.`, { fixes: renumberLazy() ? [renumberLazy()!] : [] }));
+        out.push(withLazyFixes(finding('RST201', k.number!.range, `Section ${k.number!.text} is inside section ${p!.number!.text}: its number should start with ${prefix.join('.')}.`), renumber));
         prev = last;
         continue;
       }
       const dup = seen.get(last);
       if (dup) {
-        out.push(finding('RST202', k.number!.range, `Section number ${k.number!.text} is used twice.`, {
-          related: [{ range: dup.number!.range, message: `first ${dup.number!.text}` }], fixes: renumberLazy() ? [renumberLazy()!] : [],
-        }));
+        out.push(withLazyFixes(finding('RST202', k.number!.range, `Section number ${k.number!.text} is used twice.`, {
+          related: [{ range: dup.number!.range, message: `first ${dup.number!.text}` }],
+        }), renumber));
       } else if (last < prev) {
-        out.push(finding('RST201', k.number!.range, `Section ${k.number!.text} comes after ${[...pre, prev].join('.')}: numbers out of order.`, { fixes: renumberLazy() ? [renumberLazy()!] : [] }));
+        out.push(withLazyFixes(finding('RST201', k.number!.range, `Section ${k.number!.text} comes after ${[...pre, prev].join('.')}: numbers out of order.`), renumber));
       } else if (last > prev + 1 && prev > 0 && prefix) {
         // (chapters may be skipped: excerpts of api.rst keep the real chapter numbers)
         const missing = last - prev - 1;
-        out.push(finding('RST203', k.number!.range, `Section ${k.number!.text} follows ${[...pre, prev].join('.')}: ${missing === 1 ? `${[...pre, prev + 1].join('.')} is` : `${missing} numbers are`} skipped.`, { fixes: renumberLazy() ? [renumberLazy()!] : [] }));
+        out.push(withLazyFixes(finding('RST203', k.number!.range, `Section ${k.number!.text} follows ${[...pre, prev].join('.')}: ${missing === 1 ? `${[...pre, prev + 1].join('.')} is` : `${missing} numbers are`} skipped.`), renumber));
       }
       seen.set(last, k);
       prev = Math.max(prev, last);

@@ -72,8 +72,16 @@ const NUMBER = /^(\d+(?:\.\d+)*)(\.?)(?:\s+|$)/;
 const TITLE_NAME = /(?<![A-Za-z0-9_])KVM_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9_])/g;
 
 export function field(s: ApiSection, name: string): ApiField | undefined {
-  const lower = name.toLowerCase();
-  return s.fields.find((f) => f.name.toLowerCase() === lower);
+  // called for every section by every check: exact spelling first, then ignoring case (names of other lengths
+  // are skipped without lowering them)
+  const fields = s.fields;
+  for (let i = 0; i < fields.length; i++) if (fields[i]!.name === name) return fields[i];
+  let lower: string | undefined;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    if (f.name.length === name.length && f.name.toLowerCase() === (lower ??= name.toLowerCase())) return f;
+  }
+  return undefined;
 }
 
 export function readApiDoc(text: string): ApiDoc {

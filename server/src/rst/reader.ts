@@ -410,7 +410,8 @@ export function readRst(text: string): RstDocument {
     for (let k = i; k < j; k++) lineKinds[k] = LineKind.Prose;
     const last = j - 1;
     const lastText = lines[last]!.trimEnd();
-    const text = lines.slice(i, j).map((s) => s.trim()).join(' ');
+    let text = lines[i]!.trim();
+    for (let k = i + 1; k < j; k++) text += ' ' + lines[k]!.trim();
     const lit = /::$/.test(lastText);
     blocks.push({
       kind: 'paragraph', text, range: fullRange(i, last), section: current, indent: ind,
