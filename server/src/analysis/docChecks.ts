@@ -49,7 +49,8 @@ function finding(code: string, range: Range, message: string, extra?: Partial<Fi
  * A finding whose fixes are computed when first read (the code-action path, the CLI's JSON/SARIF output), not
  * when the document is checked: most checks never ask for them. `fixes` stays an ordinary enumerable property
  * for readers (spread, JSON, structured clone read it through the getter); the result is kept, so several
- * findings can share one `make` (memoize it) and each reads it once.
+ * findings can share one `make` (memoize it) and each reads it once. (A `fixes: undefined` placeholder in the
+ * finding keeps the key where it was, for byte-identical JSON.)
  */
 function withLazyFixes(f: Finding, make: () => Fix[]): Finding {
   Object.defineProperty(f, 'fixes', {
@@ -207,7 +208,7 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
       return edit ? [{ title: 'Realign the table columns', edits: [edit], preferred: true }] : [];
     });
     for (const o of b.overflows) {
-      out.push(withLazyFixes(finding('RST104', o.range, `Text runs past column ${o.column + 1} of the table (${b.columns[o.column]!.end - b.columns[o.column]!.start} wide) into the margin between columns.`, { related: o === first ? undefined : [{ range: first.range, message: 'first overflow of this table' }] }), fixes));
+      out.push(withLazyFixes(finding('RST104', o.range, `Text runs past column ${o.column + 1} of the table (${b.columns[o.column]!.end - b.columns[o.column]!.start} wide) into the margin between columns.`, { fixes: undefined, related: o === first ? undefined : [{ range: first.range, message: 'first overflow of this table' }] }), fixes));
     }
   }
 

@@ -217,13 +217,19 @@ export function docKvmNames(doc: ApiDoc): Set<string> {
   for (const m of doc.mentions) if (m.kind === 'kvm' && (m.definition || m.context === 'literal')) out.add(m.name);
   for (const n of doc.sectionByName.keys()) out.add(n);
   const re = /(?<![A-Za-z0-9_])KVM_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9_])/g;
+  const addAll = (text: string) => {
+    if (!text.includes('KVM_')) return;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) out.add(m[0]);
+  };
+  const CELL_NAME = /^`{0,2}KVM_[A-Z0-9_]+`{0,2}$/;
   for (const b of doc.rst.blocks) {
-    if (b.kind === 'term') for (const m of b.text.matchAll(re)) out.add(m[0]);
+    if (b.kind === 'term') addAll(b.text);
     else if (b.kind === 'simpleTable') {
       // a first-column name, or any cell that is just a name (register and flag listings), is a definition
       for (const r of b.rows) {
-        for (const m of (r.cells[0]?.text ?? '').matchAll(re)) out.add(m[0]);
-        for (const c of r.cells) if (/^`{0,2}KVM_[A-Z0-9_]+`{0,2}$/.test(c.text)) out.add(c.text.replace(/`/g, ''));
+        addAll(r.cells[0]?.text ?? '');
+        for (const c of r.cells) if (c.text.includes('KVM_') && CELL_NAME.test(c.text)) out.add(c.text.replace(/`/g, ''));
       }
     }
     else if ((b.kind === 'bullet' || b.kind === 'enumerated') && /^``?KVM_[A-Z0-9_]+``?\s*[:(-]/.test(b.text)) out.add(/KVM_[A-Z0-9_]+/.exec(b.text)![0]);

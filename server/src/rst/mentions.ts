@@ -58,26 +58,30 @@ export function scanMentions(doc: RstDocument): Mention[] {
       k === LineKind.Title ? 'title' : k === LineKind.Literal ? 'literal' : k === LineKind.Table ? 'table' : k === LineKind.Field ? 'field' : 'prose';
     if (s.includes('KVM_')) {
       const define = context === 'literal' ? /^\s*#\s*define\s+(KVM_\w+)/.exec(s) : null;
-      for (const m of s.matchAll(KVM_NAME)) {
+      // exec loops rather than matchAll: this runs on every line of the document on every change
+      KVM_NAME.lastIndex = 0;
+      for (let m = KVM_NAME.exec(s); m; m = KVM_NAME.exec(s)) {
         const name = m[0];
         if (name === 'KVM_') continue;
         const definition = (context === 'title' && titleLines.has(line)) || (define !== null && define[1] === name && m.index === s.indexOf(name));
-        out.push({ kind: 'kvm', name, range: lineRange(line, m.index!, m.index! + name.length), context, definition });
+        out.push({ kind: 'kvm', name, range: lineRange(line, m.index, m.index + name.length), context, definition });
       }
     }
     if (s.includes('struct')) {
-      for (const m of s.matchAll(STRUCT_NAME)) {
+      STRUCT_NAME.lastIndex = 0;
+      for (let m = STRUCT_NAME.exec(s); m; m = STRUCT_NAME.exec(s)) {
         const name = m[1]!;
-        const at = m.index! + m[0].length - name.length;
+        const at = m.index + m[0].length - name.length;
         const definition = context === 'literal' && /^\s*\{/.test(s.slice(at + name.length));
         out.push({ kind: 'struct', name, range: lineRange(line, at, at + name.length), context, definition });
       }
     }
     if (context !== 'literal' && ERRNO_HINT.test(s)) {
       const sk = skip.get(line);
-      for (const m of s.matchAll(ERRNO_NAME)) {
+      ERRNO_NAME.lastIndex = 0;
+      for (let m = ERRNO_NAME.exec(s); m; m = ERRNO_NAME.exec(s)) {
         const name = m[2]!;
-        const at = m.index! + m[1]!.length;
+        const at = m.index + m[1]!.length;
         if (sk?.some(([a, b]) => at >= a && at < b)) continue;
         const negative = m[1] === '-';
         // in prose only known errno names, or -EFOO (clearly meant as an errno)

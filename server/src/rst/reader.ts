@@ -360,8 +360,11 @@ export function readRst(text: string): RstDocument {
       let j = i + 1;
       while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) > ind && !FIELD.test(lines[j]!)) j++;
       const bodyStart = fm[0].length;
-      const parts = [L.slice(bodyStart).trim(), ...lines.slice(i + 1, j).map((s) => s.trim())].filter(Boolean);
-      const value = parts.join(' ');
+      let value = L.slice(bodyStart).trim();
+      for (let k = i + 1; k < j; k++) {
+        const t = lines[k]!.trim();
+        if (t) value = value ? `${value} ${t}` : t;
+      }
       for (let k = i; k < j; k++) lineKinds[k] = LineKind.Field;
       const lastLine = j - 1;
       const valueRange = value
@@ -451,7 +454,8 @@ export function readRst(text: string): RstDocument {
     if (!nextBorder) {
       nextBorder = new Int32Array(n + 1);
       nextBorder[n] = n;
-      for (let k = n - 1; k >= 0; k--) nextBorder[k] = SIMPLE_TABLE_BORDER.test(lines[k]!) ? k : nextBorder[k + 1]!;
+      // (most lines have no '=': skip the regex for them)
+      for (let k = n - 1; k >= 0; k--) nextBorder[k] = lines[k]!.includes('=') && SIMPLE_TABLE_BORDER.test(lines[k]!) ? k : nextBorder[k + 1]!;
     }
     return from >= n ? n : nextBorder[from]!;
   }
@@ -518,7 +522,11 @@ export function readRst(text: string): RstDocument {
         startLine: row.start, endLine: row.end, header: isHeader,
         cells: columns.map((c, k) => {
           const texts = row!.parts.map((p) => p[k] ?? '');
-          const text = texts.map((t) => t.trim()).filter(Boolean).join(' ');
+          let text = '';
+          for (const t of texts) {
+            const x = t.trim();
+            if (x) text = text ? `${text} ${x}` : x;
+          }
           let line = row!.start;
           for (let q = 0; q < texts.length; q++) if (texts[q]!.trim()) { line = row!.start + q; break; }
           const raw = lines[line] ?? '';
