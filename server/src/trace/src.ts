@@ -49,6 +49,13 @@ export class Src {
 
   /** Range of text[a, b). An empty range at a segment boundary stays on the segment of `a`. */
   range(a: number, b: number): Range {
+    const s0 = this.segs[0]!;
+    if (this.segs.length === 1 && !s0.map) {
+      // one plain line (most lines): columns are offsets
+      const line = s0.line;
+      const start = { line, character: s0.col + a - s0.at };
+      return b <= a ? { start, end: start } : { start, end: { line, character: s0.col + b - s0.at } };
+    }
     const start = this.pos(a);
     if (b <= a) return { start, end: start };
     // the end is just after the last char: map the last char and add one, so a range never spills onto the next segment

@@ -35,6 +35,12 @@ export type LineKind =
   | { kind: 'resumed'; prefix: Prefix; name: string; nameAt: number; restAt: number }
   | { kind: 'unknown' };
 
+/** The value of the decimal digits t[from, to) (exact up to 15 digits, as Number(t.slice(from, to)) is). */
+function digitsValue(t: string, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) v = v * 10 + (t.charCodeAt(i) - 48);
+  return v;
+}
 function isDigitCode(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -117,7 +123,7 @@ export function parsePrefix(src: Src): Prefix {
         } else k = -1;
       }
       if (k > 0 && t.charCodeAt(k) === 32) {
-        p.pid = Number(t.slice(0, j));
+        p.pid = j <= 15 ? digitsValue(t, 0, j) : Number(t.slice(0, j));
         p.pidRange = src.range(0, j);
         if (comm !== undefined) {
           p.comm = comm;
