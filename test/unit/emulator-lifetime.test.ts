@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { KvmModel, exactProfile, type Outcome } from '../../server/src/emulator';
 import { KVM_MEM_GUEST_MEMFD } from '../../server/src/kvm';
 import { R, PF, MiB } from './emulator-harness';
+import { CowMap } from '../../server/src/emulator/cow';
 
 const ser = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
 const ok = (o: Outcome, msg?: string) => assert.equal(o.ret, 0, `${msg ?? ''} expected 0, got ${o.ret} ${o.errno}: ${o.why}`);
@@ -125,5 +126,30 @@ describe('object lifetimes', () => {
     m.apply({ op: 'exit', pid: 70 });
     assert.deepEqual(m.snapshot().processes, []);
     assert.equal(m.stats().fds, 0);
+  });
+});
+
+describe('pid-keyed state shared between clones (CowMap)', () => {
+  test('random sets, deletes and clones agree with plain Maps; a clone never sees later writes', () => {
+    let seed = 12345;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+    const live: { c: CowMap<number>; ref: Map<number, number> }[] = [{ c: new CowMap<number>(), ref: new Map() }];
+    for (let step = 0; step < 5000; step++) {
+      const i = rnd(live.length);
+      const { c, ref } = live[i]!;
+      const k = rnd(3000);
+      const op = rnd(10);
+      if (op < 5) {
+        c.set(k, step);
+        ref.set(k, step);
+      } else if (op < 8) assert.equal(c.delete(k), ref.delete(k));
+      else if (op === 8 && live.length < 12) live.push({ c: c.clone(), ref: new Map(ref) });
+      else assert.equal(c.get(k), ref.get(k));
+      if (step % 500 === 0) for (const x of live) {
+        assert.equal(x.c.size, x.ref.size);
+        assert.deepEqual(new Map(x.c.entries()), x.ref);
+      }
+    }
+    for (const x of live) assert.deepEqual(new Map(x.c.entries()), x.ref);
   });
 });

@@ -5,13 +5,14 @@
  * any more (KvmModel.collect). Same semantics as common/fdTable.ts FdTables, plus the counts.
  */
 import type { FdEntry } from './state';
+import { CowMap } from './cow';
 
 export class ModelFds {
   private tables = new Map<number, Map<number, FdEntry>>();
   /** thread id -> id of the table it uses (its thread-group leader) */
-  private owner = new Map<number, number>();
+  private owner = new CowMap<number>();
   /** table id -> number of threads linked to it */
-  private users = new Map<number, number>();
+  private users = new CowMap<number>();
   /** tables whose leader exited while threads still used them: dropped when the last thread exits */
   private orphans = new Set<number>();
   /** object id -> number of fd-table entries referring to it (absent = 0) */
@@ -134,8 +135,8 @@ export class ModelFds {
   clone(): ModelFds {
     const c = new ModelFds();
     for (const [id, t] of this.tables) if (t.size) c.tables.set(id, new Map(t));
-    c.owner = new Map(this.owner);
-    c.users = new Map(this.users);
+    c.owner = this.owner.clone();
+    c.users = this.users.clone();
     c.orphans = new Set(this.orphans);
     c.refs = new Map(this.refs);
     c.released = this.released.slice();

@@ -16,6 +16,7 @@ import {
 } from '../kvm';
 import { IntervalList } from './intervals';
 import { ModelFds } from './fds';
+import { CowMap } from './cow';
 import { PROFILE_KEYS } from './types';
 import { assumptionText, hasPrefault, hostLevel, kernelAtLeast, resolveProfile } from './profile';
 import {
@@ -244,11 +245,11 @@ export class KvmModel {
   private fds = new ModelFds();
   private objs = new Map<string, Obj>();
   /** pid -> mm id (threads share their leader's) */
-  private mmOf = new Map<number, number>();
+  private mmOf = new CowMap<number>();
   /** pid -> leader pid whose fd table it uses (threads) */
-  private threadOf = new Map<number, number>();
+  private threadOf = new CowMap<number>();
   /** pids the model has heard of */
-  private knownPids = new Set<number>();
+  private knownPids = new CowMap<true>();
   /** per mm: host pages (hva >> 12) known to be unmapped */
   private unmapped = new Map<number, IntervalList<true>>();
   private counter = 0;
@@ -257,7 +258,7 @@ export class KvmModel {
   /** VMs created so far (numbers them) */
   private vmCount = 0;
   /** pid -> mm id: live threads per mm (tasks other than the mm's leader) */
-  private mmThreads = new Map<number, number>();
+  private mmThreads = new CowMap<number>();
   /** mms whose leader exited while threads of it still run */
   private leaderGone = new Set<number>();
   private lastVm: string | undefined;
@@ -309,7 +310,7 @@ export class KvmModel {
         case 'exit':
           this.fdGen++;
           this.fds.exit(ev.pid);
-          this.knownPids.add(ev.pid);
+          this.knownPids.set(ev.pid, true);
           this.taskExit(ev.pid);
           return this.plain('exit', `process ${ev.pid} exited: its fd table is dropped (objects no fd holds any more are freed)`);
         case 'munmap':
@@ -342,7 +343,7 @@ export class KvmModel {
    * else the most recent VM of the process is used, else a VM is adopted too (type `info.vmType`, default 0).
    */
   adopt(pid: number, fd: number, kind: FdKind, info: AdoptInfo = {}): void {
-    this.knownPids.add(pid);
+    this.knownPids.set(pid, true);
     const vmFor = (): VmObj => {
       const viaFd = info.vmFd !== undefined ? this.entryObj(pid, info.vmFd) : undefined;
       if (viaFd?.kind === 'vm') return viaFd;
@@ -424,12 +425,12 @@ export class KvmModel {
     const c = new KvmModel({ profile: this.profile });
     for (const [id, o] of this.objs) c.objs.set(id, cloneObj(o));
     c.fds = this.fds.clone();
-    c.mmOf = new Map(this.mmOf);
-    c.mmThreads = new Map(this.mmThreads);
+    c.mmOf = this.mmOf.clone();
+    c.mmThreads = this.mmThreads.clone();
     c.leaderGone = new Set(this.leaderGone);
     c.vmCount = this.vmCount;
-    c.threadOf = new Map(this.threadOf);
-    c.knownPids = new Set(this.knownPids);
+    c.threadOf = this.threadOf.clone();
+    c.knownPids = this.knownPids.clone();
     for (const [mm, l] of this.unmapped) c.unmapped.set(mm, l.clone());
     c.counter = this.counter;
     c.vmOrder = this.vmOrder.slice();
@@ -597,7 +598,7 @@ export class KvmModel {
    */
   private resolvePid(pid: number, fd: number | undefined, ctx: Ctx): void {
     if (this.knownPids.has(pid)) return;
-    this.knownPids.add(pid);
+    this.knownPids.set(pid, true);
     if (fd === undefined || this.fds.get(pid, fd)) return;
     const owners = new Set<number>();
     for (const [p, f] of this.fds.entries()) if (f === fd) owners.add(p);
@@ -629,7 +630,7 @@ export class KvmModel {
   }
 
   private open(pid: number, path: string, rec: RecordedResult | undefined, fdHint?: number): Outcome {
-    this.knownPids.add(pid);
+    this.knownPids.set(pid, true);
     const ctx = new Ctx();
     if (rec && (rec.ret === null || rec.ret < 0)) {
       return this.finish({ op: 'open', ret: rec.ret ?? null, errno: normErrno(rec.errno) ?? null, certainty: 'unknown', why: `open of ${path} failed in the trace: nothing created`, fdKind: 'other' }, ctx, rec);
@@ -679,8 +680,8 @@ export class KvmModel {
   }
 
   private fork(parent: number, child: number): Outcome {
-    this.knownPids.add(parent);
-    this.knownPids.add(child);
+    this.knownPids.set(parent, true);
+    this.knownPids.set(child, true);
     this.fdGen++;
     this.fds.fork(parent, child);
     this.setMm(child, child);
@@ -689,8 +690,8 @@ export class KvmModel {
   }
 
   private thread(parent: number, child: number): Outcome {
-    this.knownPids.add(parent);
-    this.knownPids.add(child);
+    this.knownPids.set(parent, true);
+    this.knownPids.set(child, true);
     const leader = this.threadOf.get(parent) ?? parent;
     this.fdGen++;
     this.fds.thread(leader, child);
