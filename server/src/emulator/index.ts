@@ -20,7 +20,10 @@
  * - `assumptions` arrays may be shared between outcomes: read-only.
  *
  * Other entry points: adopt(pid, fd, kind, info) for fds created before the trace; fdKind(pid, fd);
- * setVcpuState(pid, fd, { smm, nested }); markVmDead(pid, fd); setProfile(p).
+ * setVcpuState(pid, fd, { smm, nested }); markVmDead(pid, fd); setProfile(p); stats() (live objects, VMs, fds).
+ *
+ * Lifetimes follow the kernel: objects no fd holds any more are freed on close/exit (see model.ts collect()), so
+ * snapshots and clones carry live objects only.
  *
  * Pure TypeScript; KVM numbers come from ../kvm. See types.ts for every shape.
  */
