@@ -150,7 +150,7 @@ async function benchTraceDoc(report: Report, G: string, fam: TraceFamily, lines:
   const tr = makeTrace(fam, lines);
   const what = `${fam.name} trace, ${lines.toLocaleString('en')} lines`;
   report.note(`LSP ${what}: ${fam.description}; ${lines} lines = ${fmt(tr.bytes / 1e6)} MB, under the 50 MB above which VS Code stops syncing a file to extensions (larger traces get TRC190 and the CLI)`);
-  const client = await LspClient.start({ timeoutMs: 600_000 });
+  const client = await LspClient.start({ timeoutMs: 600_000, workDoneProgress: true });
   try {
     const text = readFileSync(tr.path, 'utf8');
     const small = uriOf(join(ROOT, 'samples', 'prefault-session.strace'));

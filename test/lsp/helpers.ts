@@ -49,6 +49,8 @@ export interface StartOptions {
   configuration?: unknown;
   /** per-request timeout in ms (default 20000) */
   timeoutMs?: number;
+  /** declare window.workDoneProgress (the server may then send $/progress) */
+  workDoneProgress?: boolean;
 }
 
 export interface OpenOptions {
@@ -74,6 +76,8 @@ export class LspClient {
   /** every log/showMessage the server sent (errors from failed handlers show up here) */
   readonly logs: string[] = [];
   initializeResult!: InitializeResult;
+  /** every publishDiagnostics the server sent, in order */
+  readonly publishedLog: PublishDiagnosticsParams[] = [];
   private readonly versions = new Map<string, number>();
   private readonly texts = new Map<string, string>();
   private readonly published = new Map<string, PublishDiagnosticsParams>();
@@ -87,6 +91,7 @@ export class LspClient {
     proc.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
     this.conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
       this.published.set(p.uri, p);
+      this.publishedLog.push(p);
       for (let i = this.waiters.length - 1; i >= 0; i--) {
         const w = this.waiters[i]!;
         if (w.uri === p.uri && (w.version === undefined || p.version === undefined || p.version >= w.version)) {
@@ -119,6 +124,7 @@ export class LspClient {
         workspaceFolders: opts.rootPath ? [{ uri: rootUri!, name: 'root' }] : null,
         capabilities: {
           workspace: { configuration: opts.configuration !== undefined, workspaceFolders: true },
+          ...(opts.workDoneProgress ? { window: { workDoneProgress: true } } : {}),
           textDocument: {
             publishDiagnostics: { relatedInformation: true, versionSupport: true, codeDescriptionSupport: true },
             hover: { contentFormat: ['markdown', 'plaintext'] },

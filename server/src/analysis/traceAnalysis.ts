@@ -75,6 +75,24 @@ export interface ProcessInfo {
   vms: number[];
 }
 
+/** How `TraceAnalysis.build` shares the thread (the editor's path; tests and the CLI analyse synchronously). */
+export interface BuildHooks {
+  /** gives the event loop a turn (e.g. a setImmediate promise) */
+  turn: () => Promise<void>;
+  /** asked after each turn: true stops the analysis */
+  cancelled?: () => boolean;
+  /** the error the promise rejects with when cancelled (default: Error('cancelled')) */
+  onCancel?: () => Error;
+  /** at each turn: lines done out of `total` (both passes: twice the line count) */
+  onProgress?: (done: number, total: number) => void;
+  /** work between two turns, in ms (default 25) */
+  sliceMs?: number;
+  /** lines between two looks at the clock (default 128) */
+  checkEvery?: number;
+}
+
+const defaultCancel = () => new Error('cancelled');
+
 interface Checkpoint {
   /** first line of the chunk */
   line: number;
@@ -137,31 +155,37 @@ export class TraceAnalysis {
     this.starts = lineStarts(text);
     // a final newline does not start a line
     this.lines = text.length === 0 ? 0 : text.endsWith('\n') ? this.starts.length - 1 : this.starts.length;
-    if (!deferred) for (const _ of this.run(opts, Infinity));
+    if (!deferred) for (const _ of this.run(opts, Infinity, () => false));
   }
 
   /**
-   * Analyse, giving the event loop a turn every `yieldEvery` lines; `cancelled()` stops it (the promise then
-   * rejects with the error `onCancel` makes).
+   * Analyse without holding the event loop for long: the work is checked every `checkEvery` lines (cheap: one
+   * clock read) and after about `sliceMs` of it, `turn()` gives the event loop a turn. `cancelled()` is asked
+   * after each turn and stops the work (the promise then rejects with the error `onCancel` makes);
+   * `onProgress(done, total)` hears, at each turn, how many of the lines of both passes are done.
    */
-  static async build(
-    text: string,
-    opts: TraceAnalysisOptions,
-    turn: () => Promise<void>,
-    cancelled: () => boolean = () => false,
-    onCancel: () => Error = () => new Error('cancelled'),
-    yieldEvery = 4000,
-  ): Promise<TraceAnalysis> {
+  static async build(text: string, opts: TraceAnalysisOptions, hooks: BuildHooks): Promise<TraceAnalysis> {
     const a = new TraceAnalysis(text, opts, true);
-    for (const _ of a.run(opts, yieldEvery)) {
-      await turn();
-      if (cancelled()) throw onCancel();
+    const sliceMs = hooks.sliceMs ?? 25;
+    const cancelled = hooks.cancelled ?? (() => false);
+    let deadline = performance.now() + sliceMs;
+    const due = () => performance.now() >= deadline;
+    const total = 2 * a.lines;
+    if (cancelled()) throw (hooks.onCancel ?? defaultCancel)();
+    for (const done of a.run(opts, Math.max(1, hooks.checkEvery ?? 128), due)) {
+      hooks.onProgress?.(done, total);
+      await hooks.turn();
+      if (cancelled()) throw (hooks.onCancel ?? defaultCancel)();
+      deadline = performance.now() + sliceMs;
     }
     return a;
   }
 
-  /** The two passes, as steps: yields every `every` lines. */
-  private *run(opts: TraceAnalysisOptions, every: number): Generator<void> {
+  /**
+   * The two passes, as steps. Every `every` lines it asks `due()` and, when it says so, yields the number of lines
+   * done (pass 1 counts lines 0..n, pass 2 n..2n); it also yields once between the passes.
+   */
+  private *run(opts: TraceAnalysisOptions, every: number, due: () => boolean): Generator<number> {
     // --- pass 1: reader findings, checks, objects, inference
     const checker = new PrefaultChecker((f) => this.checkFindings.push(f));
     const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
@@ -181,7 +205,7 @@ export class TraceAnalysis {
     for (let l = 0; l < this.lines; l++) {
       reader.pushLine(this.lineText(l));
       drain1();
-      if (l % every === every - 1) yield;
+      if (l % every === every - 1 && due()) yield l + 1;
     }
     reader.end();
     drain1();
@@ -190,6 +214,7 @@ export class TraceAnalysis {
     this.profile = inf.profile;
     this.inferenceReasons = inf.reasons;
     this.conflicts = inf.conflicts;
+    yield this.lines;
 
     // --- pass 2: replay with checkpoints
     const adapter = new ModelEventAdapter();
@@ -222,7 +247,7 @@ export class TraceAnalysis {
       if (l < this.lines) r2.pushLine(this.lineText(l));
       else r2.end();
       drain2(cp);
-      if (l % every === every - 1) yield;
+      if (l % every === every - 1 && due()) yield this.lines + l + 1;
     }
     if (first) {
       this.replayFindings.unshift(profileFinding(this.profile, this.inferenceReasons, first));

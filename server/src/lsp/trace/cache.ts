@@ -1,14 +1,19 @@
 /**
  * One TraceAnalysis per open trace document, recomputed when the document's version or the replay settings
- * change. Every trace feature asks here; none re-reads the text. The analysis gives the event loop a turn every
- * few thousand lines, so the server keeps answering while a big trace is analysed, and a newer version (or
- * closing the document) stops an analysis that is no longer wanted.
+ * change. Every trace feature asks here; none re-reads the text. The analysis gives the event loop a turn after
+ * about SLICE_MS of work (so the server keeps answering while a big trace is analysed), reports work-done
+ * progress for big traces (progress.ts), and stops at the next turn when it is no longer wanted: a newer
+ * version of the document, its close, or another analysis of it (settings changed).
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { fileURLToPath } from 'node:url';
 import { TraceAnalysis } from '../../analysis/traceAnalysis';
 import type { ServerContext } from '../languages';
 import { RequestCancelled, yieldToEventLoop } from '../limits';
+import { loadProgressFor } from './progress';
+
+/** Work between two turns of the event loop while a trace is analysed, in ms (the target stall is 100 ms). */
+export const SLICE_MS = 20;
 
 interface Entry {
   version: number;
@@ -34,19 +39,31 @@ export function analysisFor(doc: TextDocument, ctx: ServerContext): Promise<Trac
   const e = cache.get(doc.uri);
   if (e && e.version === doc.version && e.key === key) return e.analysis ? Promise.resolve(e.analysis) : e.pending;
   const entry: Entry = { version: doc.version, key, pending: undefined as unknown as Promise<TraceAnalysis> };
-  entry.pending = TraceAnalysis.build(
-    doc.getText(),
-    { replay, fileName: fileNameOf(doc.uri) },
-    yieldToEventLoop,
-    () => cache.get(doc.uri) !== entry,
-    () => new RequestCancelled(),
-  ).then((a) => {
-    entry.analysis = a;
-    return a;
-  });
+  const text = doc.getText();
+  const progress = loadProgressFor(ctx, doc.uri, text.length);
+  // wanted while it is this document's entry and the document is still open at this version
+  const stale = () => cache.get(doc.uri) !== entry || ctx.documents.get(doc.uri)?.version !== entry.version;
+  cache.set(doc.uri, entry);
+  entry.pending = TraceAnalysis.build(text, { replay, fileName: fileNameOf(doc.uri) }, {
+    turn: yieldToEventLoop,
+    cancelled: stale,
+    onCancel: () => new RequestCancelled(),
+    onProgress: progress ? (done, total) => progress.report(done, total) : undefined,
+    sliceMs: SLICE_MS,
+  }).then(
+    (a) => {
+      progress?.end();
+      entry.analysis = a;
+      return a;
+    },
+    (e: unknown) => {
+      progress?.end('cancelled');
+      if (cache.get(doc.uri) === entry) cache.delete(doc.uri);
+      throw e;
+    },
+  );
   // a superseded analysis rejects; whoever waits on it gets "no answer", nobody else hears of it
   entry.pending.catch(() => undefined);
-  cache.set(doc.uri, entry);
   return entry.pending;
 }
 
