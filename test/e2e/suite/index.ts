@@ -10,7 +10,7 @@
  * files; without a driver (test-electron) they are skipped.
  */
 import * as vscode from 'vscode';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface CaseResult {
@@ -570,6 +570,31 @@ export async function run(): Promise<void> {
         vscode.workspace.textDocuments.find((d) => !before.has(d.uri.toString()) && /[\\/]true-[^/\\]*\.capture$/.test(d.uri.fsPath)), 90000);
       assert(doc.languageId === 'kvm-trace', `the capture opened as ${doc.languageId}`);
       terminal.dispose();
+    });
+
+    await test('large trace: a trace over 50 MB (never synced to extensions) gets the kvm-lens check/replay offer', async () => {
+      // VS Code gives no document for it: the client finds it through the open tabs and stats it.
+      const big = join(dir, 'huge-run.strace');
+      const line = '4242  ioctl(12, KVM_RUN, 0)                  = 0\n';
+      const chunk = Buffer.from(line.repeat(Math.ceil((1 << 20) / line.length)));
+      const parts: Buffer[] = [];
+      for (let size = 0; size <= 51 * (1 << 20); size += chunk.length) parts.push(chunk);
+      writeFileSync(big, Buffer.concat(parts));
+      const uri = vscode.Uri.file(big);
+      try {
+        await vscode.commands.executeCommand('vscode.open', uri, { preview: false });
+        const offers = await waitFor('the large-trace offer', async () => {
+          const o = await vscode.commands.executeCommand<string[]>('kvmLens._largeTraceOffers');
+          return o.includes(uri.toString()) ? o : undefined;
+        }, 30000);
+        assert(offers.filter((o) => o === uri.toString()).length === 1, 'one offer per file');
+        assert(!vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString()), 'VS Code synced the big file after all');
+      } finally {
+        for (const g of vscode.window.tabGroups.all) {
+          for (const t of g.tabs) if (t.input instanceof vscode.TabInputText && t.input.uri.toString() === uri.toString()) await vscode.window.tabGroups.close(t);
+        }
+        rmSync(big, { force: true });
+      }
     });
 
     await test('restart: the server restarts cleanly and diagnostics come back', async () => {
