@@ -12,8 +12,12 @@ import type { ServerContext } from '../languages';
 import { RequestCancelled, yieldToEventLoop } from '../limits';
 import { loadProgressFor } from './progress';
 
-/** Work between two turns of the event loop while a trace is analysed, in ms (the target stall is 100 ms). */
-export const SLICE_MS = 20;
+/**
+ * Work between two turns of the event loop while a trace is analysed, in ms. The target stall is 100 ms, but a
+ * request waits for several turns (reading it, answering it, writing the answer each take one), so a turn
+ * is kept short.
+ */
+export const SLICE_MS = 10;
 
 interface Entry {
   version: number;

@@ -12,7 +12,7 @@ import { traceInlayHints } from './inlayHints';
 import { replayCalls, replayState } from './requests';
 
 export const traceFeatures: LanguageFeatures = {
-  diagnostics: (doc, ctx) => traceDiagnostics(doc, ctx),
+  diagnostics: (doc, ctx, token) => traceDiagnostics(doc, ctx, token),
   hover: (doc, params, ctx) => traceHover(doc, params, ctx),
   inlayHint: (doc, params, ctx) => traceInlayHints(doc, params, ctx),
   codeLens: (doc, params, ctx) => traceCodeLenses(doc, params, ctx),

@@ -7,12 +7,15 @@
 import type { WorkDoneProgressReporter } from 'vscode-languageserver';
 import type { ServerContext } from '../languages';
 
+/** At most one `report` per this many ms (each message costs the event loop a turn to write). */
+const REPORT_EVERY_MS = 250;
+
 /** Traces from this size (UTF-16 units of the text, about bytes for strace output) report progress. */
 export const LOAD_PROGRESS_BYTES = 1024 * 1024;
 
 /**
  * One load's progress. `report` may be called at any rate: it sends a `report` only when the whole percentage
- * changes. The client's answer to the create request is not waited for: reports before it are dropped, and a
+ * changed and REPORT_EVERY_MS passed since the last one. The client's answer to the create request is not waited for: reports before it are dropped, and a
  * load that ends before it still gets its begin and end.
  */
 export class LoadProgress {
@@ -20,6 +23,7 @@ export class LoadProgress {
   private ended: string | undefined;
   private percent = 0;
   private sent = -1;
+  private sentAt = 0;
 
   constructor(ctx: ServerContext, private readonly title: string, private readonly message: string) {
     let created: Promise<WorkDoneProgressReporter>;
@@ -43,7 +47,10 @@ export class LoadProgress {
     if (this.ended !== undefined || total <= 0) return;
     this.percent = Math.max(0, Math.min(100, Math.floor((done * 100) / total)));
     if (!this.reporter || this.percent === this.sent) return;
+    const now = Date.now();
+    if (now - this.sentAt < REPORT_EVERY_MS) return;
     this.sent = this.percent;
+    this.sentAt = now;
     this.reporter.report(this.percent, `${this.message} (${this.percent}%)`);
   }
 
