@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { KvmModel, exactProfile, type Outcome } from '../../server/src/emulator';
 import { KVM_MEM_GUEST_MEMFD } from '../../server/src/kvm';
 import { R, PF, MiB } from './emulator-harness';
-import { CowMap } from '../../server/src/emulator/cow';
+import { CowMap } from '../../server/src/common/cow';
 
 const ser = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
 const ok = (o: Outcome, msg?: string) => assert.equal(o.ret, 0, `${msg ?? ''} expected 0, got ${o.ret} ${o.errno}: ${o.why}`);

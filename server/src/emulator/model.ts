@@ -15,8 +15,8 @@ import {
   TDX_SHARED_BIT_GPAW48, X86_TASK_SIZE_MAX_4LEVEL, VFS_GENERIC_IOCTLS, X86_KVM_MAX_VCPU_IDS_DEFAULT,
 } from '../kvm';
 import { IntervalList } from './intervals';
-import { ModelFds } from './fds';
-import { CowMap } from './cow';
+import { FdTables } from '../common/fdTable';
+import { CowMap } from '../common/cow';
 import { PROFILE_KEYS } from './types';
 import { assumptionText, hasPrefault, hostLevel, kernelAtLeast, resolveProfile } from './profile';
 import {
@@ -242,7 +242,8 @@ interface PrefaultPlan {
 
 export class KvmModel {
   profile: ResolvedProfile;
-  private fds = new ModelFds();
+  /** fd tables per process, with a count per object of the entries that refer to it (see collect()) */
+  private fds = new FdTables<FdEntry, string>({ refKey: (e) => e.obj });
   private objs = new Map<string, Obj>();
   /** pid -> mm id (threads share their leader's) */
   private mmOf = new CowMap<number>();
