@@ -69,25 +69,8 @@ export class IntervalList<V> {
 
   /** position of the first interval whose end is > x (b === blocks.length when none) */
   private locate(x: number): Pos {
-    const bl = this.blocks;
-    let lo = 0;
-    let hi = bl.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const k = bl[mid]!;
-      if (k.e[k.e.length - 1]! > x) hi = mid;
-      else lo = mid + 1;
-    }
-    if (lo === bl.length) return { b: lo, i: 0 };
-    const E = bl[lo]!.e;
-    let l = 0;
-    let h = E.length;
-    while (l < h) {
-      const m = (l + h) >>> 1;
-      if (E[m]! > x) h = m;
-      else l = m + 1;
-    }
-    return { b: lo, i: l };
+    this.find(x);
+    return { b: this.lb, i: this.li };
   }
 
   private valid(p: Pos): boolean {
