@@ -147,11 +147,12 @@ export function buildApiDoc(rst: RstDocument): ApiDoc {
     for (const lit of s.literals) {
       if (!lit.text.includes('{') || !/\b(?:struct|union)\b/.test(lit.text)) continue;
       const lines = lit.text.split('\n');
-      const toRange = (k: number, a: number, b: number): Range => {
-        const raw = rst.lines[lit.firstLine + k] ?? '';
-        return lineRange(lit.firstLine + k, colToChar(raw, a + lit.indent), colToChar(raw, b + lit.indent));
-      };
-      const found = parseCStructs(lines, toRange).filter((c) => c.name);
+      const first = lit.firstLine;
+      const indent = lit.indent;
+      const found = parseCStructs(lines, {
+        line: (k) => first + k,
+        char: (k, col) => colToChar(rst.lines[first + k] ?? '', col + indent),
+      }).filter((c) => c.name);
       s.structs.push(...found);
       allStructs.push(...found);
     }

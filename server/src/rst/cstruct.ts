@@ -67,9 +67,9 @@ function tokenize(lines: string[]): Tok[] {
       if (c === ' ' || c === '\t') { i++; continue; }
       if (c === '/' && s[i + 1] === '*') { inComment = true; i += 2; continue; }
       if (c === '/' && s[i + 1] === '/') break;
+      // test + slice rather than exec: no match array per token
       TOKEN.lastIndex = i;
-      const m = TOKEN.exec(s);
-      const t = m ? m[0] : c;
+      const t = TOKEN.test(s) ? s.slice(i, TOKEN.lastIndex) : c;
       toks.push({ t, line: ln, col: i, end: i + t.length });
       i += t.length;
     }
@@ -95,20 +95,30 @@ function evalExpr(toks: string[]): number | undefined {
   return p === toks.length && Number.isFinite(v) && v >= 0 ? v : undefined;
 }
 
+/** Where a block's text lies in the document: its line `k` and display column `col` -> document line, UTF-16 offset. */
+export interface CPositionMap {
+  line(k: number): number;
+  char(k: number, col: number): number;
+}
+
 /**
  * Parse the struct/union definitions of a literal block.
  * @param lines the block's lines as displayed (tabs expanded, common indent removed)
- * @param toRange maps (line index in block, display column start, end) to a document range
+ * @param at maps (line index in block, display column) to document positions; or a function mapping
+ *   (line index in block, display column start, end) to a document range
  */
-export function parseCStructs(lines: string[], toRange: (line: number, start: number, end: number) => Range): CStruct[] {
+export function parseCStructs(lines: string[], at: CPositionMap | ((line: number, start: number, end: number) => Range)): CStruct[] {
   const toks = tokenize(lines);
   const out: CStruct[] = [];
   let p = 0;
-  const r = (a: Tok, b: Tok = a): Range => {
-    const ra = toRange(a.line, a.col, a.end);
-    const rb = toRange(b.line, b.col, b.end);
-    return makeRange(ra.start.line, ra.start.character, rb.end.line, rb.end.character);
-  };
+  // one Range per node (positions mapped directly, no intermediate ranges)
+  const r = typeof at === 'function'
+    ? (a: Tok, b: Tok = a): Range => {
+      const ra = at(a.line, a.col, a.end);
+      const rb = at(b.line, b.col, b.end);
+      return makeRange(ra.start.line, ra.start.character, rb.end.line, rb.end.character);
+    }
+    : (a: Tok, b: Tok = a): Range => makeRange(at.line(a.line), at.char(a.line, a.col), at.line(b.line), at.char(b.line, b.end));
 
   function skipTo(stop: string): void {
     let depth = 0;

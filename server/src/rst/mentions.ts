@@ -6,9 +6,9 @@ import { lineRange } from '../common/range';
 import { errnoByName } from '../kvm/errno';
 import { LineKind, type Mention, type RstDocument, type SimpleTableBlock } from './types';
 
-const KVM_NAME = /(?<![A-Za-z0-9_])KVM_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9_*])/g;
+// KVM names: /(?<![A-Za-z0-9_])KVM_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9_*])/g, matched by hand (kvmNameEnd)
 const STRUCT_NAME = /\bstruct\s+(kvm_[A-Za-z0-9_]+)\b/g;
-const ERRNO_NAME = /(?<![A-Za-z0-9_])(-?)(E[A-Z0-9]{2,})(?![A-Za-z0-9_])/g;
+// errno names: /(?<![A-Za-z0-9_])(-?)(E[A-Z0-9]{2,})(?![A-Za-z0-9_])/g, matched by hand (errnoNameEnd)
 const ERRNO_HINT = /(?:^|[^A-Za-z0-9_])E[A-Z0-9]{2}/;
 const NUMBERED_TITLE = /^\d+(\.\d+)*\.?\s/;
 /** an errno-looking cell of an error table */
@@ -25,6 +25,48 @@ export function isErrorTable(t: SimpleTableBlock): boolean {
     seen++;
   }
   return seen > 0;
+}
+
+/** [A-Za-z0-9_] */
+function isWordCode(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
+/** [A-Z0-9_] */
+function isUpperWordCode(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
+/**
+ * End of the KVM name match that starts at `at` (where `s` has `KVM_`), or -1: no word character before it, then
+ * the longest run of [A-Z0-9_], which must end with [A-Z0-9] and be followed by neither [a-z] nor `*` (a shorter
+ * run would be followed by [A-Z0-9_], which the regex's look-ahead refuses too).
+ */
+function kvmNameEnd(s: string, at: number): number {
+  if (at > 0 && isWordCode(s.charCodeAt(at - 1))) return -1;
+  let j = at + 4;
+  while (j < s.length && isUpperWordCode(s.charCodeAt(j))) j++;
+  if (j === at + 4 || s.charCodeAt(j - 1) === 95) return -1;
+  const c = s.charCodeAt(j); // NaN at the end
+  if ((c >= 97 && c <= 122) || c === 42) return -1;
+  return j;
+}
+
+/**
+ * End of the errno name match at `e` (an `E` with no word character before it), or -1: the longest run
+ * of [A-Z0-9] after the E, at least 2 long, not followed by [a-z_] (the look-ahead; shorter runs never match).
+ */
+function errnoNameEnd(s: string, e: number): number {
+  let j = e + 1;
+  while (j < s.length) {
+    const c = s.charCodeAt(j);
+    if ((c >= 65 && c <= 90) || (c >= 48 && c <= 57)) j++;
+    else break;
+  }
+  if (j - e - 1 < 2) return -1;
+  const c = s.charCodeAt(j);
+  if ((c >= 97 && c <= 122) || c === 95) return -1;
+  return j;
 }
 
 export function scanMentions(doc: RstDocument): Mention[] {
@@ -56,15 +98,17 @@ export function scanMentions(doc: RstDocument): Mention[] {
     if (!s.includes('KVM') && !s.includes('kvm_') && !s.includes('E')) continue;
     const context: Mention['context'] =
       k === LineKind.Title ? 'title' : k === LineKind.Literal ? 'literal' : k === LineKind.Table ? 'table' : k === LineKind.Field ? 'field' : 'prose';
-    if (s.includes('KVM_')) {
+    let at = s.indexOf('KVM_');
+    if (at >= 0) {
       const define = context === 'literal' ? /^\s*#\s*define\s+(KVM_\w+)/.exec(s) : null;
-      // exec loops rather than matchAll: this runs on every line of the document on every change
-      KVM_NAME.lastIndex = 0;
-      for (let m = KVM_NAME.exec(s); m; m = KVM_NAME.exec(s)) {
-        const name = m[0];
-        if (name === 'KVM_') continue;
-        const definition = (context === 'title' && titleLines.has(line)) || (define !== null && define[1] === name && m.index === s.indexOf(name));
-        out.push({ kind: 'kvm', name, range: lineRange(line, m.index, m.index + name.length), context, definition });
+      // KVM names by hand (indexOf + character classes): this runs on every line of the document on every change
+      for (; at >= 0; at = s.indexOf('KVM_', at + 1)) {
+        const end = kvmNameEnd(s, at);
+        if (end < 0) continue;
+        const name = s.slice(at, end);
+        const definition = (context === 'title' && titleLines.has(line)) || (define !== null && define[1] === name && at === s.indexOf(name));
+        out.push({ kind: 'kvm', name, range: lineRange(line, at, end), context, definition });
+        at = end - 1;
       }
     }
     if (s.includes('struct')) {
@@ -78,12 +122,16 @@ export function scanMentions(doc: RstDocument): Mention[] {
     }
     if (context !== 'literal' && ERRNO_HINT.test(s)) {
       const sk = skip.get(line);
-      ERRNO_NAME.lastIndex = 0;
-      for (let m = ERRNO_NAME.exec(s); m; m = ERRNO_NAME.exec(s)) {
-        const name = m[2]!;
-        const at = m.index + m[1]!.length;
+      // errno names by hand, as KVM names above
+      for (let e = s.indexOf('E'); e >= 0; e = s.indexOf('E', e + 1)) {
+        if (e > 0 && isWordCode(s.charCodeAt(e - 1))) continue;
+        const end = errnoNameEnd(s, e);
+        if (end < 0) continue;
+        const at = e;
+        const name = s.slice(e, end);
+        e = end - 1;
         if (sk?.some(([a, b]) => at >= a && at < b)) continue;
-        const negative = m[1] === '-';
+        const negative = at > 0 && s.charCodeAt(at - 1) === 45 /* - */ && (at < 2 || !isWordCode(s.charCodeAt(at - 2)));
         // in prose only known errno names, or -EFOO (clearly meant as an errno)
         if (!errnoByName(name) && !(negative && /^E[A-Z]{3,}$/.test(name))) continue;
         out.push({ kind: 'errno', name, range: lineRange(line, at, at + name.length), context, definition: false, negative: negative || undefined });
