@@ -155,11 +155,20 @@ export function factKvmNames(): ReadonlySet<string> {
 }
 
 const poolCache = new WeakMap<ReadonlySet<string>, { known: ReadonlySet<string> | undefined; pool: string[] }>();
-/** every name a KVM name may be compared with, in a stable order; kept per document (and workspace names) */
+let factArray: { facts: ReadonlySet<string>; names: string[] } | undefined;
+/**
+ * every name a KVM name may be compared with, in a stable order (the facts, then the document's other names, then
+ * the workspace's); kept per document (and workspace names). The facts' part is built once per process.
+ */
 function kvmNamePool(facts: ReadonlySet<string>, docNames: ReadonlySet<string>, known: ReadonlySet<string> | undefined): string[] {
   const hit = poolCache.get(docNames);
   if (hit && hit.known === known) return hit.pool;
-  const pool = [...new Set([...facts, ...docNames, ...(known ?? [])])];
+  if (factArray?.facts !== facts) factArray = { facts, names: [...facts] };
+  const pool = factArray.names.slice();
+  for (const n of docNames) if (!facts.has(n)) pool.push(n);
+  if (known) {
+    for (const n of known) if (!facts.has(n) && !docNames.has(n)) pool.push(n);
+  }
   poolCache.set(docNames, { known, pool });
   return pool;
 }

@@ -165,9 +165,8 @@ export function parseCStructs(lines: string[], at: CPositionMap | ((line: number
         nested.range = r(start, close);
         if (tag) out.push(nested);
         // declarators after the closing brace
-        const decl = declarators(start);
-        if (decl.length === 0) s.fields.push({ name: '', type: `${kind}${tag ? ' ' + tag : ''}`, range: nested.range, nested });
-        for (const d of decl) s.fields.push({ ...d, type: `${kind}${tag ? ' ' + tag : ''}`, nested });
+        const type = `${kind}${tag ? ' ' + tag : ''}`;
+        if (declarators(s.fields, start, false, type, false, nested) === 0) s.fields.push({ name: '', type, range: nested.range, nested });
         continue;
       }
       // a plain member: type words, then declarators
@@ -194,7 +193,7 @@ export function parseCStructs(lines: string[], at: CPositionMap | ((line: number
       }
       let type = words.join(' ');
       if (pointer) type = 'void *';
-      for (const d of declarators(start, pointer)) s.fields.push({ ...d, type: d.pointer ? 'void *' : type });
+      declarators(s.fields, start, pointer, type, true);
     }
     if (p >= toks.length) s.partial = true; // no closing brace in this block (the doc splits it with prose)
     p++; // }
@@ -210,9 +209,12 @@ export function parseCStructs(lines: string[], at: CPositionMap | ((line: number
     }
   }
 
-  /** `name[2][3] : 4, *other;` -> fields (consumes through `;`) */
-  function declarators(start: Tok, firstPointer = false): (Omit<CField, 'type'> & { pointer?: boolean })[] {
-    const out: (Omit<CField, 'type'> & { pointer?: boolean })[] = [];
+  /**
+   * `name[2][3] : 4, *other;` -> fields of type `type` (`void *` for pointers when `pointerType`), pushed to `out`
+   * (consumes through `;`); returns how many. (The fields keep a `pointer` key, undefined or true.)
+   */
+  function declarators(out: CField[], start: Tok, firstPointer: boolean, type: string, pointerType: boolean, nested?: CStruct): number {
+    const before = out.length;
     let pointer = firstPointer;
     while (p < toks.length && toks[p]!.t !== ';' && toks[p]!.t !== '}') {
       const t = toks[p]!;
@@ -240,10 +242,12 @@ export function parseCStructs(lines: string[], at: CPositionMap | ((line: number
         last = toks[p] ?? last;
         p++;
       }
-      out.push({ name: t.t, count, range: r(start, last), bits, pointer: pointer || undefined });
+      const f: CField & { pointer?: boolean } = { name: t.t, count, range: r(start, last), bits, pointer: pointer || undefined, type: pointerType && pointer ? 'void *' : type };
+      if (nested) f.nested = nested;
+      out.push(f);
     }
     if (toks[p]?.t === ';') p++;
-    return out;
+    return out.length - before;
   }
 
   while (p < toks.length) {

@@ -9,7 +9,6 @@ import { LineKind, type Mention, type RstDocument, type SimpleTableBlock } from 
 // KVM names: /(?<![A-Za-z0-9_])KVM_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9_*])/g, matched by hand (kvmNameEnd)
 const STRUCT_NAME = /\bstruct\s+(kvm_[A-Za-z0-9_]+)\b/g;
 // errno names: /(?<![A-Za-z0-9_])(-?)(E[A-Z0-9]{2,})(?![A-Za-z0-9_])/g, matched by hand (errnoNameEnd)
-const ERRNO_HINT = /(?:^|[^A-Za-z0-9_])E[A-Z0-9]{2}/;
 const NUMBERED_TITLE = /^\d+(\.\d+)*\.?\s/;
 /** an errno-looking cell of an error table */
 export const ERRNO_CELL = /^-?E[A-Z0-9_]{2,}$/;
@@ -95,7 +94,6 @@ export function scanMentions(doc: RstDocument): Mention[] {
     const k = lineKinds[line]!;
     if (k === LineKind.Blank || k === LineKind.Comment || k === LineKind.Opaque || k === LineKind.Adornment || k === LineKind.TableBorder || k === LineKind.Directive) continue;
     const s = lines[line]!;
-    if (!s.includes('KVM') && !s.includes('kvm_') && !s.includes('E')) continue;
     const context: Mention['context'] =
       k === LineKind.Title ? 'title' : k === LineKind.Literal ? 'literal' : k === LineKind.Table ? 'table' : k === LineKind.Field ? 'field' : 'prose';
     let at = s.indexOf('KVM_');
@@ -120,7 +118,7 @@ export function scanMentions(doc: RstDocument): Mention[] {
         out.push({ kind: 'struct', name, range: lineRange(line, at, at + name.length), context, definition });
       }
     }
-    if (context !== 'literal' && ERRNO_HINT.test(s)) {
+    if (context !== 'literal') {
       const sk = skip.get(line);
       // errno names by hand, as KVM names above
       for (let e = s.indexOf('E'); e >= 0; e = s.indexOf('E', e + 1)) {

@@ -38,6 +38,34 @@ const BODY_DIRECTIVES = new Set([
 /** Directives whose content is code. */
 const CODE_DIRECTIVES = new Set(['code-block', 'code', 'sourcecode', 'highlight', 'parsed-literal']);
 
+/*
+ * Gates: every structural regex above is anchored at the start of the line (after [ \t]* for most), so the
+ * first character decides whether it can match; most lines are prose and skip the regexes.
+ */
+/** [!-/:-@[-`{-~] */
+function isPunctCode(c: number): boolean {
+  return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
+}
+/** the first character after the indentation ([ \t]*), NaN when there is none */
+function firstCode(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9) return c;
+  }
+  return NaN;
+}
+function isBulletCode(c: number): boolean {
+  return c === 45 || c === 42 || c === 43 || c === 0x2022 || c === 0x2023 || c === 0x2043;
+}
+/** `(`, `#`, a digit or an ASCII letter: what an enumerator starts with */
+function isEnumCode(c: number): boolean {
+  return c === 40 || c === 35 || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+const isAdorn = (s: string): boolean => isPunctCode(s.charCodeAt(0)) && ADORN.test(s);
+const isField = (s: string): boolean => firstCode(s) === 58 && FIELD.test(s);
+const isBullet = (s: string): boolean => isBulletCode(firstCode(s)) && BULLET.test(s);
+const isEnum = (s: string): boolean => isEnumCode(firstCode(s)) && ENUM.test(s);
+
 function isBlank(s: string | undefined): boolean {
   if (s === undefined) return true;
   for (let i = 0; i < s.length; i++) {
@@ -65,12 +93,21 @@ function leadingChars(s: string): number {
   return i;
 }
 
+/** SPACES[k]: k spaces (k = 0..8) */
+const SPACES = ['', ' ', '  ', '   ', '    ', '     ', '      ', '       ', '        '];
+
 export function expandTabs(s: string): string {
-  if (!s.includes('\t')) return s;
-  const parts = s.split('\t');
-  let out = parts[0]!;
-  for (let k = 1; k < parts.length; k++) out += ' '.repeat(8 - (out.length % 8)) + parts[k]!;
-  return out;
+  let t = s.indexOf('\t');
+  if (t < 0) return s;
+  let out = '';
+  let from = 0;
+  while (t >= 0) {
+    out += s.slice(from, t);
+    out += SPACES[8 - (out.length % 8)]!;
+    from = t + 1;
+    t = s.indexOf('\t', from);
+  }
+  return out + s.slice(from);
 }
 
 /** display width of a title (East Asian wide characters count 2, like docutils' column_width) */
@@ -244,18 +281,19 @@ export function readRst(text: string): RstDocument {
       continue;
     }
     const ind = indentWidth(L);
+    const fc = firstCode(L);
     const atStart = blockStart;
     blockStart = false;
 
     // ---- section titles (left margin, start of a text block) ----
     if (atStart) {
-      if (ind === 0 && ADORN.test(L) && i + 2 < n && !isBlank(lines[i + 1]) && ADORN.test(lines[i + 2]!) && !ADORN.test(lines[i + 1]!)) {
+      if (ind === 0 && isAdorn(L) && i + 2 < n && !isBlank(lines[i + 1]) && isAdorn(lines[i + 2]!) && !isAdorn(lines[i + 1]!)) {
         addSection(i + 1, i + 2, i);
         i += 3;
         blockStart = true;
         continue;
       }
-      if (ind === 0 && !ADORN.test(L) && i + 1 < n && ADORN.test(lines[i + 1]!) && !BULLET.test(L) && !EXPLICIT.test(L) && !SIMPLE_TABLE_TOP.test(L)) {
+      if (ind === 0 && !isAdorn(L) && i + 1 < n && isAdorn(lines[i + 1]!) && !isBullet(L) && !(fc === 46 && EXPLICIT.test(L)) && !(fc === 61 && SIMPLE_TABLE_TOP.test(L))) {
         const under = lines[i + 1]!.trimEnd();
         if (under.length >= 4 || under.length >= columnWidth(L.trim())) {
           addSection(i, i + 1, undefined);
@@ -264,7 +302,7 @@ export function readRst(text: string): RstDocument {
           continue;
         }
       }
-      if (ind === 0 && ADORN.test(L) && L.trim().length >= 4 && isBlank(lines[i + 1]) && L.trim() !== '::') {
+      if (ind === 0 && isAdorn(L) && L.trim().length >= 4 && isBlank(lines[i + 1]) && L.trim() !== '::') {
         lineKinds[i] = LineKind.Adornment;
         blocks.push({ kind: 'transition', range: trimmedRange(i), section: current, indent: 0 });
         i++;
@@ -273,7 +311,7 @@ export function readRst(text: string): RstDocument {
     }
 
     // ---- explicit markup: directives, comments, targets, footnotes ----
-    const ex = EXPLICIT.exec(L);
+    const ex = fc === 46 ? EXPLICIT.exec(L) : null;
     if (ex) {
       const d = DIRECTIVE.exec(L);
       const end = indentedEnd(i + 1, ind);
@@ -337,12 +375,12 @@ export function readRst(text: string): RstDocument {
     }
 
     // ---- tables ----
-    if (SIMPLE_TABLE_TOP.test(L)) {
+    if (fc === 61 && SIMPLE_TABLE_TOP.test(L)) {
       i = readSimpleTable(i);
       blockStart = true;
       continue;
     }
-    if (GRID_TOP.test(L)) {
+    if (fc === 43 && GRID_TOP.test(L)) {
       let j = i + 1;
       while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) === ind && /^[ \t]*[+|]/.test(lines[j]!)) j++;
       for (let k = i; k < j; k++) lineKinds[k] = LineKind.Table;
@@ -353,12 +391,12 @@ export function readRst(text: string): RstDocument {
     }
 
     // ---- field list item ----
-    const fm = FIELD.exec(L);
+    const fm = fc === 58 ? FIELD.exec(L) : null;
     if (fm) {
       const nameStart = fm[1]!.length + 1;
       const name = fm[2]!;
       let j = i + 1;
-      while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) > ind && !FIELD.test(lines[j]!)) j++;
+      while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) > ind && !isField(lines[j]!)) j++;
       const bodyStart = fm[0].length;
       let value = L.slice(bodyStart).trim();
       for (let k = i + 1; k < j; k++) {
@@ -377,9 +415,9 @@ export function readRst(text: string): RstDocument {
     }
 
     // ---- list items ----
-    const bm = BULLET.exec(L);
-    const em = bm ? null : ENUM.exec(L);
-    const enumOk = em && (em[2] !== '(' || em[4] === ')') && (i + 1 >= n || isBlank(lines[i + 1]) || indentWidth(lines[i + 1]!) > ind || ENUM.test(lines[i + 1]!));
+    const bm = isBulletCode(fc) ? BULLET.exec(L) : null;
+    const em = bm || !isEnumCode(fc) ? null : ENUM.exec(L);
+    const enumOk = em && (em[2] !== '(' || em[4] === ')') && (i + 1 >= n || isBlank(lines[i + 1]) || indentWidth(lines[i + 1]!) > ind || isEnum(lines[i + 1]!));
     if (bm || (em && enumOk)) {
       const m = (bm ?? em)!;
       const markerStart = m[1]!.length;
@@ -389,7 +427,7 @@ export function readRst(text: string): RstDocument {
       blocks.push({ kind: bm ? 'bullet' : 'enumerated', marker, markerRange: lineRange(i, markerStart, markerStart + marker.length), text: L.slice(textCol).trim(), range: trimmedRange(i), section: current, indent: ind });
       // the item's first paragraph
       let j = i + 1;
-      while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) >= textWidth && !BULLET.test(lines[j]!)) j++;
+      while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) >= textWidth && !isBullet(lines[j]!)) j++;
       const text = [L.slice(textCol), ...lines.slice(i + 1, j)].map((s) => s.trim()).join(' ').trim();
       for (let k = i; k < j; k++) lineKinds[k] = LineKind.Prose;
       if (text) blocks.push({ kind: 'paragraph', text, range: makeRange(i, textCol, j - 1, endOf(j - 1)), section: current, indent: textWidth });
