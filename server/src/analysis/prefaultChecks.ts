@@ -88,30 +88,57 @@ export class PrefaultChecker {
   /** vCPU fds open per VM (for the quick fix of KVM107) */
   private readonly vcpuFds = new Map<string, Set<number>>();
 
+  /** vCPU fd number -> the VMs (keys of `vcpuFds`) whose set holds it: a close finds them without a scan */
+  private readonly vcpuFdVms = new Map<number, Set<string>>();
+  /**
+   * Indexes of `pending` (same keys, same relative order: an entry is added and removed with its key), so
+   * that a close or an exit looks only at its own entries instead of every vCPU the trace has seen:
+   * by the key's pid part (`${pid ?? ''}`), and by that pid part and the call's fd.
+   */
+  private readonly pendingByPid = new Map<string, Set<string>>();
+  private readonly pendingByPidFd = new Map<string, Set<string>>();
+
   event(ev: TraceEvent): void {
-    if (ev.kind === 'syscall' && ev.fdEffect?.op === 'create' && ev.fdEffect.info?.kind === 'vm' && ev.fdEffect.info.objectId !== undefined) {
-      this.createdVms.add(`vm#${ev.fdEffect.info.objectId}`);
-    }
-    if (ev.kind === 'syscall' && ev.fdEffect?.op === 'create' && ev.fdEffect.info?.kind === 'vcpu' && ev.fdEffect.info.vmObjectId !== undefined) {
-      const k = `vm#${ev.fdEffect.info.vmObjectId}`;
-      if (!this.vcpuFds.has(k)) this.vcpuFds.set(k, new Set());
-      this.vcpuFds.get(k)!.add(ev.fdEffect.fd);
-    }
-    if (ev.kind === 'syscall' && ev.fdEffect?.op === 'close') for (const set of this.vcpuFds.values()) set.delete(ev.fdEffect.fd);
     if (ev.kind === 'syscall') {
-      if (ev.fdEffect?.op === 'close') this.closeFd(ev.pid, ev.fdEffect.fd);
+      const fe = ev.fdEffect;
+      if (fe) {
+        if (fe.op === 'create') {
+          const info = fe.info;
+          if (info?.kind === 'vm' && info.objectId !== undefined) this.createdVms.add(`vm#${info.objectId}`);
+          if (info?.kind === 'vcpu' && info.vmObjectId !== undefined) {
+            const k = `vm#${info.vmObjectId}`;
+            let set = this.vcpuFds.get(k);
+            if (!set) this.vcpuFds.set(k, (set = new Set()));
+            set.add(fe.fd);
+            let vms = this.vcpuFdVms.get(fe.fd);
+            if (!vms) this.vcpuFdVms.set(fe.fd, (vms = new Set()));
+            vms.add(k);
+          }
+        } else if (fe.op === 'close') {
+          // the fd leaves every VM's vCPU set (whatever the process)
+          const vms = this.vcpuFdVms.get(fe.fd);
+          if (vms) {
+            for (const k of vms) this.vcpuFds.get(k)?.delete(fe.fd);
+            this.vcpuFdVms.delete(fe.fd);
+          }
+          this.closeFd(ev.pid, fe.fd);
+        }
+      }
       if (ev.ioctl) this.ioctl(ev.ioctl, ev.line, ev.pid);
     } else if (ev.kind === 'qemu' && ev.ioctl) {
       this.ioctl(ev.ioctl, ev.line, ev.pid);
     } else if (ev.kind === 'exit' && ev.pid !== null) {
       // a process that exits cannot reissue anything: settle what it left pending
-      for (const [k, p] of this.pending) if (k.startsWith(`${ev.pid}:`)) this.settle(k, p, undefined);
+      const keys = this.pendingByPid.get(String(ev.pid));
+      if (keys) for (const k of keys) this.settle(k, this.pending.get(k)!, undefined);
     }
   }
 
   end(): void {
     for (const [k, p] of this.pending) this.settle(k, p, undefined);
     this.pending.clear();
+    this.pendingByPid.clear();
+    this.pendingByPidFd.clear();
     if (this.unrecorded) {
       const n = this.unrecorded.count;
       this.emit(
@@ -153,7 +180,46 @@ export class PrefaultChecker {
   }
 
   private closeFd(pid: number | null, fd: number): void {
-    for (const [k, p] of this.pending) if (p.call.fd === fd && (pid === null || k.startsWith(`${pid}:`))) this.settle(k, p, undefined);
+    if (pid === null) {
+      for (const [k, p] of this.pending) if (p.call.fd === fd) this.settle(k, p, undefined);
+      return;
+    }
+    const keys = this.pendingByPidFd.get(`${pid}:${fd}`);
+    if (keys) for (const k of keys) this.settle(k, this.pending.get(k)!, undefined);
+  }
+
+  /** `pending.set` for a key that is not in it, with the indexes */
+  private addPending(key: string, p: Pending): void {
+    this.pending.set(key, p);
+    const pidPart = key.slice(0, key.indexOf(':'));
+    let a = this.pendingByPid.get(pidPart);
+    if (!a) this.pendingByPid.set(pidPart, (a = new Set()));
+    a.add(key);
+    if (p.call.fd !== null) {
+      const fk = `${pidPart}:${p.call.fd}`;
+      let b = this.pendingByPidFd.get(fk);
+      if (!b) this.pendingByPidFd.set(fk, (b = new Set()));
+      b.add(key);
+    }
+  }
+
+  /** `pending.delete`, with the indexes */
+  private removePending(key: string, p: Pending): void {
+    if (!this.pending.delete(key)) return;
+    const pidPart = key.slice(0, key.indexOf(':'));
+    const a = this.pendingByPid.get(pidPart);
+    if (a) {
+      a.delete(key);
+      if (!a.size) this.pendingByPid.delete(pidPart);
+    }
+    if (p.call.fd !== null) {
+      const fk = `${pidPart}:${p.call.fd}`;
+      const b = this.pendingByPidFd.get(fk);
+      if (b) {
+        b.delete(key);
+        if (!b.size) this.pendingByPidFd.delete(fk);
+      }
+    }
   }
 
   private ioctl(call: IoctlCall, line: number, pid: number | null): void {
@@ -332,11 +398,17 @@ export class PrefaultChecker {
       loopReported: false,
     };
     if (prev) this.settle(key, prev, cur);
-    this.pending.set(key, cur);
+    // settle removed `prev`: the key goes to the end of the pending order, as a new entry
+    if (this.pending.has(key)) this.removePending(key, this.pending.get(key)!);
+    this.addPending(key, cur);
   }
 
   private argChecks(call: IoctlCall, gpa: bigint | undefined, size: bigint | undefined, flags: bigint | undefined): void {
     const req = call.requestRange;
+    // the common case, a well-formed call, needs no range: look them up only for a finding
+    const padding = arr(call, 'padding');
+    if ((flags === undefined || flags === 0n) && (gpa === undefined || gpa % PAGE_4K === 0n) && (size === undefined || (size !== 0n && size % PAGE_4K === 0n)) &&
+      (gpa === undefined || size === undefined || gpa + size <= U64) && !(padding && padding.some((p) => p !== 0n && p !== null))) return;
     const gpaR = fieldRange(call, 'gpa');
     const sizeR = fieldRange(call, 'size');
     const flagsR = fieldRange(call, 'flags');
@@ -382,7 +454,6 @@ export class PrefaultChecker {
           `The range must end at or below 2^64 (in practice below the guest's physical address width).`),
       );
     }
-    const padding = arr(call, 'padding');
     if (padding && padding.some((p) => p !== 0n && p !== null)) {
       const r = fieldRange(call, 'padding') ?? req;
       this.emit(
@@ -398,11 +469,12 @@ export class PrefaultChecker {
     const kind = call.fdInfo?.kind;
     if (kind === 'vm' || kind === 'system') return; // the call fails before the range matters
     const slots = [...vm.slots.values()].sort((a, b) => (a.gpa < b.gpa ? -1 : a.gpa > b.gpa ? 1 : 0));
+    const at = (a: bigint) => slots.find((s) => s.gpa <= a && a < s.gpa + s.size);
+    const first = at(gpa);
+    if (first && gpa + size <= first.gpa + first.size && (first.flags & KVM_MEM_LOG_DIRTY_PAGES) === 0) return; // inside one plain memslot: nothing to say
     const gpaR = fieldRange(call, 'gpa') ?? call.requestRange;
     const sizeR = fieldRange(call, 'size') ?? call.requestRange;
     const whole = spanRanges(gpaR, sizeR);
-    const at = (a: bigint) => slots.find((s) => s.gpa <= a && a < s.gpa + s.size);
-    const first = at(gpa);
     if (!first) {
       const next = slots.find((s) => s.gpa > gpa);
       this.emit(
@@ -440,7 +512,7 @@ export class PrefaultChecker {
 
   /** Decide what the previous call on this vCPU left to do, now that `next` (or nothing) follows it. */
   private settle(key: string, prev: Pending, next: Pending | undefined): void {
-    this.pending.delete(key);
+    this.removePending(key, prev);
     const c = prev.call;
     if (c.ret === 0n && prev.afterSize !== undefined && prev.afterSize > 0n) {
       const continued =

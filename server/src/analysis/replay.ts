@@ -25,6 +25,7 @@ import {
 } from '../emulator/index';
 import type { FieldValues, IoctlCall, SyscallEvent, TraceEvent, Value } from '../trace/types';
 import { hex64 } from './traceValues';
+import { CowMap } from '../common/cow';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Settings
@@ -103,24 +104,32 @@ export function ioctlOf(ev: TraceEvent): IoctlCall | undefined {
 function fieldsOf(v: FieldValues | undefined): Record<string, bigint | readonly bigint[] | undefined> {
   const out: Record<string, bigint | readonly bigint[] | undefined> = {};
   if (!v) return out;
-  for (const [k, x] of Object.entries(v)) {
+  // own keys only, as Object.entries (a `__proto__=` field in a trace must not bring inherited ones)
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const x = v[k];
     if (typeof x === 'bigint') out[k] = x;
-    else if (Array.isArray(x) && x.every((e) => typeof e === 'bigint')) out[k] = x as bigint[];
+    else if (Array.isArray(x) && allBigints(x)) out[k] = x as bigint[];
   }
   return out;
 }
 
+function allBigints(a: readonly unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) if (typeof a[i] !== 'bigint') return false;
+  return true;
+}
+
 function afterOf(v: FieldValues | undefined): Record<string, bigint | undefined> | undefined {
   if (!v) return undefined;
-  const out: Record<string, bigint | undefined> = {};
-  let any = false;
-  for (const [k, x] of Object.entries(v)) {
-    if (typeof x === 'bigint') {
-      out[k === 'base_address' ? 'gpa' : k] = x;
-      any = true;
-    }
+  let out: Record<string, bigint | undefined> | undefined;
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const x = v[k];
+    if (typeof x === 'bigint') (out ??= {})[k === 'base_address' ? 'gpa' : k] = x;
   }
-  return any ? out : undefined;
+  return out;
 }
 
 export function callArgOf(c: IoctlCall): CallArg {
@@ -171,144 +180,233 @@ export interface AdoptTarget {
 }
 
 /**
+ * pid -> a set of small integers (fd numbers), cheap to clone: the pids sit in `CowMap` chunks, and a pid's set
+ * is copied on its first change after a clone (`mine`: the sets this instance made since, and may change).
+ */
+class CowPidSets {
+  private map = new CowMap<Set<number>>();
+  private mine = new Set<number>();
+
+  has(pid: number, x: number): boolean {
+    const s = this.map.get(pid);
+    return s !== undefined && s.has(x);
+  }
+
+  add(pid: number, x: number): void {
+    let s = this.map.get(pid);
+    if (s?.has(x)) return;
+    if (!s) s = new Set();
+    else if (!this.mine.has(pid)) s = new Set(s);
+    s.add(x);
+    this.map.set(pid, s);
+    this.mine.add(pid);
+  }
+
+  delete(pid: number, x: number): void {
+    let s = this.map.get(pid);
+    if (!s || !s.has(x)) return;
+    if (s.size === 1) {
+      this.map.delete(pid);
+      this.mine.delete(pid);
+      return;
+    }
+    if (!this.mine.has(pid)) s = new Set(s);
+    s.delete(x);
+    this.map.set(pid, s);
+    this.mine.add(pid);
+  }
+
+  clone(): CowPidSets {
+    const c = new CowPidSets();
+    c.map = this.map.clone();
+    this.mine.clear();
+    return c;
+  }
+}
+
+/** converted events of a reader event that gives the model nothing (shared; never changed) */
+const NO_EVENTS: ModelEvent[] = Object.freeze([]) as unknown as ModelEvent[];
+
+/** syscalls the adapter converts (by name, with strace's `_`/`__` prefixes stripped), to skip the others at once */
+const CONVERTED = new Set([
+  'open', 'openat', 'openat2', 'creat', 'close', 'dup', 'dup2', 'dup3', 'fcntl', 'fcntl64',
+  'clone', 'clone3', 'fork', 'vfork', 'exit', 'exit_group', 'mmap', 'mmap2', 'munmap',
+]);
+
+/**
  * Converts reader events to model events. Stateful only for adoption: fds whose creation the trace does not
  * show are adopted into the model with the kind the reader gives them.
+ *
+ * The state is copy-on-write (pid-keyed chunks, see common/cow.ts): `clone()` costs O(pids / 256 + VMs / 256),
+ * not O(every fd and process the trace has shown), so checkpoints taking a clone each stay small.
  */
 export class ModelEventAdapter {
   /** VM object id (reader) -> [pid, fd] of a VM fd seen, to tell the model which VM an adopted vCPU is of */
-  private readonly vmFds = new Map<number, [number, number]>();
-  /** (pid:fd) adopted into the model: their objects existed before the trace */
-  readonly adoptedFds = new Set<string>();
+  private vmFds = new CowMap<readonly [number, number]>();
+  /** pid -> fds adopted into the model: their objects existed before the trace */
+  private adoptedFds = new CowPidSets();
   /** reader VM object ids adopted (created before the trace: memslots from before are unknown) */
-  readonly adoptedVms = new Set<number>();
-  /** (pid:fd) of /dev/kvm fds announced to the model with a synthetic open */
-  private readonly opened = new Set<string>();
+  private adoptedVms = new CowMap<true>();
+  /** pid -> /dev/kvm fds announced to the model with a synthetic open */
+  private opened = new CowPidSets();
+  /** pid -> fd numbers seen created in it; `createdFds`: fd numbers seen created in any process */
+  private owners = new CowPidSets();
+  private createdFds = new CowMap<true>();
 
   constructor(private readonly model?: AdoptTarget) {}
 
-  /** A copy of the adoption state, to resume converting from a checkpoint. */
+  /** A copy of the adoption state, to resume converting from a checkpoint (cheap: copy-on-write). */
   clone(): ModelEventAdapter {
     const c = new ModelEventAdapter(this.model);
-    for (const [k, v] of this.vmFds) c.vmFds.set(k, [v[0], v[1]]);
-    for (const x of this.adoptedFds) c.adoptedFds.add(x);
-    for (const x of this.adoptedVms) c.adoptedVms.add(x);
-    for (const x of this.opened) c.opened.add(x);
-    for (const [k, v] of this.owners) c.owners.set(k, new Set(v));
+    c.vmFds = this.vmFds.clone();
+    c.adoptedFds = this.adoptedFds.clone();
+    c.adoptedVms = this.adoptedVms.clone();
+    c.opened = this.opened.clone();
+    c.owners = this.owners.clone();
+    c.createdFds = this.createdFds.clone();
     return c;
   }
 
-  /** The model events for one reader event (usually 0 or 1). Adopts unknown fds into `model` if given. */
+  /** Was fd `fd` of `pid` adopted (its object existed before the trace)? */
+  isAdoptedFd(pid: number, fd: number): boolean {
+    return this.adoptedFds.has(pid, fd);
+  }
+
+  /** Was the reader's VM object `id` adopted (created before the trace)? */
+  isAdoptedVm(id: number): boolean {
+    return this.adoptedVms.has(id);
+  }
+
+  /**
+   * The model events for one reader event (usually 0 or 1). Adopts unknown fds into `model` if given.
+   * The array returned for "nothing" is shared and frozen: read it, do not change it.
+   */
   convert(ev: TraceEvent, model: AdoptTarget | undefined = this.model): ModelEvent[] {
-    const pid = ev.pid ?? 0;
-    const label = `line ${ev.line + 1}`;
-    if (ev.kind === 'signal') return [{ op: 'signal', pid }];
-    if (ev.kind === 'exit') return ev.pid === null ? [] : [{ op: 'exit', pid }];
-    if (ev.kind === 'qemu') {
-      const c = ev.ioctl;
-      if (!c || c.request === null) return [];
-      const vcpu = ev.name === 'kvm_vcpu_ioctl';
-      return [{
-        op: 'ioctl', pid, cpuIndex: vcpu ? (c.vcpuIndex ?? ev.cpuIndex ?? 0) : undefined, vmIoctl: ev.name === 'kvm_vm_ioctl' || undefined,
-        fd: c.fd ?? undefined, request: c.request, arg: callArgOf(c), recorded: c.ret === null && !c.errno ? undefined : recordedOf(c), label,
-      }];
-    }
-    if (ev.kind !== 'syscall') return [];
-    if (ev.ioctl) {
-      const c = ev.ioctl;
-      if (c.request === null || c.fd === null) return [];
-      if (!ioctlOf(ev)) return [];
-      const out: ModelEvent[] = [];
-      // /dev/kvm opened before the trace (or its open filtered out): the reader knows it from -y or from the
-      // calls made on it; an open event tells the model (and the inference pass, which has no model to adopt into)
-      const fi = c.fdInfo;
-      const key = `${pid}:${c.fd}`;
-      if (fi?.kind === 'system' && fi.source !== 'created' && fi.source !== 'dup' && !this.opened.has(key) && (fi.source !== 'inferred' || (c.ret !== null && c.ret >= 0n))) {
-        if (!model || model.fdKind(pid, c.fd) === 'unknown') out.push({ op: 'open', pid, path: '/dev/kvm', recorded: { ret: c.fd }, fd: c.fd });
-        this.opened.add(key);
+    switch (ev.kind) {
+      case 'syscall':
+        return ev.ioctl ? this.ioctlEvent(ev, ev.ioctl, model) : this.syscall(ev);
+      case 'signal':
+        return [{ op: 'signal', pid: ev.pid ?? 0 }];
+      case 'exit':
+        return ev.pid === null ? NO_EVENTS : [{ op: 'exit', pid: ev.pid }];
+      case 'qemu': {
+        const c = ev.ioctl;
+        if (!c || c.request === null) return NO_EVENTS;
+        const vcpu = ev.name === 'kvm_vcpu_ioctl';
+        return [{
+          op: 'ioctl', pid: ev.pid ?? 0, cpuIndex: vcpu ? (c.vcpuIndex ?? ev.cpuIndex ?? 0) : undefined, vmIoctl: ev.name === 'kvm_vm_ioctl' || undefined,
+          fd: c.fd ?? undefined, request: c.request, arg: callArgOf(c), recorded: c.ret === null && !c.errno ? undefined : recordedOf(c), label: `line ${ev.line + 1}`,
+        }];
       }
-      if (model) this.adopt(model, pid, c);
-      out.push({ op: 'ioctl', pid, fd: c.fd, request: c.request, arg: callArgOf(c), recorded: ev.result ? recordedOf(c) : undefined, label });
-      return out;
+      default:
+        return NO_EVENTS;
     }
-    if (ev.fdEffect?.op === 'close' || ev.fdEffect?.op === 'create') this.opened.delete(`${pid}:${ev.fdEffect.fd}`);
-    if (ev.fdEffect?.op === 'create' || ev.fdEffect?.op === 'dup') this.owner(ev.fdEffect.fd).add(pid);
+  }
+
+  private ioctlEvent(ev: SyscallEvent, c: IoctlCall, model: AdoptTarget | undefined): ModelEvent[] {
+    if (c.request === null || c.fd === null) return NO_EVENTS;
+    if (!c.info && decodeRequest(c.request).type !== 0xae) return NO_EVENTS;
+    const pid = ev.pid ?? 0;
+    const me: ModelEvent = { op: 'ioctl', pid, fd: c.fd, request: c.request, arg: callArgOf(c), recorded: ev.result ? recordedOf(c) : undefined, label: `line ${ev.line + 1}` };
+    // /dev/kvm opened before the trace (or its open filtered out): the reader knows it from -y or from the
+    // calls made on it; an open event tells the model (and the inference pass, which has no model to adopt into)
+    const fi = c.fdInfo;
+    let open: ModelEvent | undefined;
+    if (fi?.kind === 'system' && fi.source !== 'created' && fi.source !== 'dup' && !this.opened.has(pid, c.fd) && (fi.source !== 'inferred' || (c.ret !== null && c.ret >= 0n))) {
+      if (!model || model.fdKind(pid, c.fd) === 'unknown') open = { op: 'open', pid, path: '/dev/kvm', recorded: { ret: c.fd }, fd: c.fd };
+      this.opened.add(pid, c.fd);
+    }
+    if (model) this.adopt(model, pid, c);
+    return open ? [open, me] : [me];
+  }
+
+  private syscall(ev: SyscallEvent): ModelEvent[] {
+    const fe = ev.fdEffect;
+    const pid = ev.pid ?? 0;
+    if (fe) {
+      if (fe.op === 'close' || fe.op === 'create') this.opened.delete(pid, fe.fd);
+      if (fe.op === 'create' || fe.op === 'dup') {
+        this.owners.add(pid, fe.fd);
+        this.createdFds.set(fe.fd, true);
+      }
+    }
+    let base = ev.name;
+    if (base.charCodeAt(0) === 95 /* _ */) base = base.replace(/^__?/, '');
+    if (!CONVERTED.has(base)) return NO_EVENTS;
     const r = ev.result;
     const ret = r?.value ?? null;
-    const recorded: RecordedResult = { ret: ret === null ? null : Number(ret), errno: r?.errno?.name };
     const ok = ret !== null && ret >= 0n;
-    const base = ev.name.replace(/^__?/, '');
     switch (base) {
       case 'open':
       case 'openat':
       case 'openat2':
       case 'creat': {
+        if (!ok) return NO_EVENTS;
         const path = strArg(ev, base === 'open' || base === 'creat' ? 0 : 1);
-        if (path === undefined || !ok) return [];
-        return [{ op: 'open', pid, path, recorded, fd: Number(ret) }];
+        if (path === undefined) return NO_EVENTS;
+        return [{ op: 'open', pid, path, recorded: { ret: Number(ret), errno: r?.errno?.name }, fd: Number(ret) }];
       }
       case 'close': {
         const fd = intArg(ev, 0);
-        return fd === undefined ? [] : [{ op: 'close', pid, fd: Number(fd), recorded }];
+        return fd === undefined ? NO_EVENTS : [{ op: 'close', pid, fd: Number(fd), recorded: { ret: ret === null ? null : Number(ret), errno: r?.errno?.name } }];
       }
       case 'dup':
       case 'dup2':
       case 'dup3': {
+        if (!ok) return NO_EVENTS;
         const fd = intArg(ev, 0);
-        return fd === undefined || !ok ? [] : [{ op: 'dup', pid, oldFd: Number(fd), newFd: Number(ret), recorded }];
+        return fd === undefined ? NO_EVENTS : [{ op: 'dup', pid, oldFd: Number(fd), newFd: Number(ret), recorded: { ret: Number(ret), errno: r?.errno?.name } }];
       }
       case 'fcntl':
       case 'fcntl64': {
+        if (!ok) return NO_EVENTS;
         const cmd = ev.args[1]?.value;
         const name = cmd?.kind === 'name' ? cmd.name : '';
+        if (name !== 'F_DUPFD' && name !== 'F_DUPFD_CLOEXEC') return NO_EVENTS;
         const fd = intArg(ev, 0);
-        if ((name === 'F_DUPFD' || name === 'F_DUPFD_CLOEXEC') && fd !== undefined && ok) return [{ op: 'dup', pid, oldFd: Number(fd), newFd: Number(ret), recorded }];
-        return [];
+        return fd === undefined ? NO_EVENTS : [{ op: 'dup', pid, oldFd: Number(fd), newFd: Number(ret), recorded: { ret: Number(ret), errno: r?.errno?.name } }];
       }
       case 'clone':
       case 'clone3':
       case 'fork':
       case 'vfork': {
-        if (!ok || ret === 0n) return [];
+        if (!ok || ret === 0n) return NO_EVENTS;
         const flags = base === 'clone3' ? flagNames(ev.args[0]?.value) : base === 'clone' ? ev.args.flatMap((a) => (a.name === 'flags' || !a.name ? flagNames(a.value) : [])) : [];
         const thread = flags.includes('CLONE_THREAD') || flags.includes('CLONE_FILES');
         return [{ op: thread ? 'thread' : 'fork', parent: pid, child: Number(ret) }];
       }
       case 'exit':
       case 'exit_group':
-        return ev.pid === null ? [] : [{ op: 'exit', pid }];
+        return ev.pid === null ? NO_EVENTS : [{ op: 'exit', pid }];
       case 'mmap':
       case 'mmap2': {
+        if (!ok) return NO_EVENTS;
         const len = intArg(ev, 1);
-        if (!ok || len === undefined) return [];
+        if (len === undefined) return NO_EVENTS;
         return [{ op: 'mmap', pid, addr: ret!, length: len }];
       }
       case 'munmap': {
+        if (ret !== 0n) return NO_EVENTS;
         const addr = intArg(ev, 0);
         const len = intArg(ev, 1);
-        if (ret !== 0n || addr === undefined || len === undefined) return [];
+        if (addr === undefined || len === undefined) return NO_EVENTS;
         return [{ op: 'munmap', pid, addr, length: len }];
       }
       default:
-        return [];
+        return NO_EVENTS;
     }
-  }
-
-  /** pids in which an fd number was seen created (to leave unseen threads to the model's own guess) */
-  private readonly owners = new Map<number, Set<number>>();
-  private owner(fd: number): Set<number> {
-    let s = this.owners.get(fd);
-    if (!s) this.owners.set(fd, (s = new Set()));
-    return s;
   }
 
   private adopt(model: AdoptTarget, pid: number, c: IoctlCall): void {
     const fi = c.fdInfo;
     if (!fi || c.fd === null) return;
-    if (fi.source === 'created' || fi.source === 'dup') this.owner(c.fd).add(pid);
+    if (fi.source === 'created' || fi.source === 'dup') {
+      this.owners.add(pid, c.fd);
+      this.createdFds.set(c.fd, true);
+    }
     // an fd created in another process: this pid is most likely a thread whose clone the trace does not show;
     // the model attaches such threads to that process itself
-    const seen = this.owners.get(c.fd);
-    if (seen && !seen.has(pid) && seen.size > 0) return;
+    if (this.createdFds.has(c.fd) && !this.owners.has(pid, c.fd)) return;
     if (fi.kind === 'vm' && fi.objectId !== undefined && !this.vmFds.has(fi.objectId)) this.vmFds.set(fi.objectId, [pid, c.fd]);
     if (fi.source === 'created' || fi.source === 'dup') return;
     if (fi.kind === 'unknown' || fi.kind === 'other') return;
@@ -317,9 +415,9 @@ export class ModelEventAdapter {
     if (fi.source === 'inferred' && (c.ret === null || c.ret < 0n)) return;
     if (model.fdKind(pid, c.fd) !== 'unknown') return;
     const vmFd = fi.vmObjectId !== undefined ? this.vmFds.get(fi.vmObjectId) : undefined;
-    this.adoptedFds.add(`${pid}:${c.fd}`);
+    this.adoptedFds.add(pid, c.fd);
     const vmId = fi.kind === 'vm' ? fi.objectId : fi.vmObjectId;
-    if (vmId !== undefined && (fi.kind === 'vm' || !vmFd)) this.adoptedVms.add(vmId);
+    if (vmId !== undefined && (fi.kind === 'vm' || !vmFd)) this.adoptedVms.set(vmId, true);
     model.adopt(pid, c.fd, fi.kind as ModelFdKind, {
       vmType: fi.vmType,
       vmFd: vmFd && vmFd[0] === pid ? vmFd[1] : undefined,
@@ -487,19 +585,25 @@ export class Replayer {
     this.base = this.model.clone();
   }
 
+  /** whether the event being applied keeps its model events for explanations (read by `recorder`) */
+  private explaining = true;
+  /** the model as the adapter sees it; adoptions are kept in the window while explaining */
+  private readonly recorder: AdoptTarget = {
+    fdKind: (pid, fd) => this.model.fdKind(pid, fd),
+    adopt: (...a) => {
+      this.model.adopt(...a);
+      if (this.explaining) this.window.push({ adopt: a });
+    },
+  };
+
   /** Apply one reader event; returns the replayed call when it is a KVM ioctl. */
   event(ev: TraceEvent, explain = true): ReplayedCall | undefined {
-    const recorder: AdoptTarget = {
-      fdKind: (pid, fd) => this.model.fdKind(pid, fd),
-      adopt: (...a) => {
-        this.model.adopt(...a);
-        if (explain) this.window.push({ adopt: a });
-      },
-    };
-    const mevs = this.adapter.convert(ev, recorder);
+    this.explaining = explain;
+    const mevs = this.adapter.convert(ev, this.recorder);
     const c = ioctlOf(ev);
     let result: ReplayedCall | undefined;
-    for (const me of mevs) {
+    for (let i = 0; i < mevs.length; i++) {
+      const me = mevs[i]!;
       if (explain && this.window.length >= this.windowSize) {
         this.base = this.model.clone();
         this.window = [];
@@ -525,8 +629,8 @@ export class Replayer {
     const fi = c.fdInfo;
     if (!fi) return false;
     const vm = fi.kind === 'vm' ? fi.objectId : fi.vmObjectId;
-    if (vm !== undefined && this.adapter.adoptedVms.has(vm)) return true;
-    return c.fd !== null && this.adapter.adoptedFds.has(`${pid}:${c.fd}`);
+    if (vm !== undefined && this.adapter.isAdoptedVm(vm)) return true;
+    return c.fd !== null && this.adapter.isAdoptedFd(pid, c.fd);
   }
 
   /** pids the model took for threads of another process because their clone/fork is not in the trace */
@@ -534,6 +638,7 @@ export class Replayer {
 
   private result(ev: TraceEvent, c: IoctlCall, o: Outcome): ReplayedCall {
     for (const a of o.assumptions) {
+      if (!a.startsWith('thread ')) continue;
       const m = /^thread (\d+) assumed to belong to process (\d+)/.exec(a);
       if (m) this.assumedThreads.set(Number(m[1]), m[2]!);
     }
@@ -682,7 +787,8 @@ export class BoundedInference {
 
   private observe(o: Observation): void {
     const r = o.recorded;
-    const after = r?.after ? Object.entries(r.after).map(([k, v]) => (k === 'size' ? `size${v === 0n ? '0' : '>0'}` : '')).join('') : '';
+    let after = '';
+    if (r?.after && Object.prototype.hasOwnProperty.call(r.after, 'size')) after = r.after.size === 0n ? 'size0' : 'size>0';
     const sig = `${o.kind}|${o.fdKind}|${r?.ret}|${r?.errno}|${after}|${o.wellFormed}|${o.gate}|${o.nested}|${o.vmType}|${o.level}|${o.slotLevel}`;
     const n = this.counts.get(sig) ?? 0;
     if (n >= this.perKind) return;

@@ -17,6 +17,12 @@ import { CowMap } from './cow';
 export interface FdTablesOptions<T, K> {
   /** the object an entry refers to: entries are counted per key */
   refKey?: (value: T) => K;
+  /**
+   * drop a table when its last entry goes (close, dup of an unknown fd), so that a walk over `entries()` costs
+   * O(live entries), not O(every process seen): the emulator's guess of a thread's process walks them for each
+   * new pid. A table dropped and made again moves to the end of `entries()`' order. Default false.
+   */
+  dropEmpty?: boolean;
 }
 
 export class FdTables<T, K = unknown> {
@@ -30,11 +36,13 @@ export class FdTables<T, K = unknown> {
   /** key -> number of entries referring to it (absent = 0); only with refKey */
   private refs = new Map<K, number>();
   private readonly refKey: ((value: T) => K) | undefined;
+  private readonly dropEmpty: boolean;
   /** keys whose count fell to 0 since the owner last drained this queue (always empty without refKey) */
   released: K[] = [];
 
   constructor(options: FdTablesOptions<T, K> = {}) {
     this.refKey = options.refKey;
+    this.dropEmpty = options.dropEmpty ?? false;
   }
 
   private table(pid: number): Map<number, T> {
@@ -101,10 +109,12 @@ export class FdTables<T, K = unknown> {
 
   /** close(fd): returns what the fd was, if known. */
   delete(pid: number, fd: number): T | undefined {
-    const t = this.tables.get(this.owner.get(pid) ?? pid);
+    const id = this.owner.get(pid) ?? pid;
+    const t = this.tables.get(id);
     const v = t?.get(fd);
     if (v !== undefined) {
       t!.delete(fd);
+      if (this.dropEmpty && t!.size === 0) this.tables.delete(id);
       this.unref(v);
     }
     return v;
@@ -155,7 +165,7 @@ export class FdTables<T, K = unknown> {
 
   /** An independent copy (tables, thread links, counts); values are shared, so keep them immutable. */
   clone(): FdTables<T, K> {
-    const c = new FdTables<T, K>({ refKey: this.refKey });
+    const c = new FdTables<T, K>({ refKey: this.refKey, dropEmpty: this.dropEmpty });
     for (const [id, t] of this.tables) if (t.size) c.tables.set(id, new Map(t));
     c.owner = this.owner.clone();
     c.users = this.users.clone();

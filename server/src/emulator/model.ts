@@ -243,7 +243,7 @@ interface PrefaultPlan {
 export class KvmModel {
   profile: ResolvedProfile;
   /** fd tables per process, with a count per object of the entries that refer to it (see collect()) */
-  private fds = new FdTables<FdEntry, string>({ refKey: (e) => e.obj });
+  private fds = new FdTables<FdEntry, string>({ refKey: (e) => e.obj, dropEmpty: true });
   private objs = new Map<string, Obj>();
   /** pid -> mm id (threads share their leader's) */
   private mmOf = new CowMap<number>();
