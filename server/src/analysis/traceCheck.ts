@@ -4,13 +4,14 @@
  */
 import type { Finding } from '../common/findings';
 import type { Range } from '../common/range';
-import { KvmModel, type ModelEvent, type ResolvedProfile } from '../emulator/index';
+import { KvmModel, type ResolvedProfile } from '../emulator/index';
 import { PrefaultChecker } from './prefaultChecks';
+import type { ReadOptions, TraceEvent } from '../trace/types';
 import {
-  conflictFinding, inferProfileBounded, mismatchFinding, ModelEventAdapter, profileFinding, profileSettingsFrom, Replayer,
+  BoundedInference, conflictFinding, mismatchFinding, ModelEventAdapter, profileFinding, profileSettingsFrom, Replayer,
   type ReplayedCall, type ReplayOptions,
 } from './replay';
-import { streamTraceFile, type StreamProgress } from './traceSource';
+import { readTraceFileSync, type StreamProgress } from './traceSource';
 
 export interface FileReplayOptions {
   replay?: ReplayOptions;
@@ -23,14 +24,25 @@ export interface FileProfile {
   settingErrors: string[];
 }
 
+/**
+ * What the CLI's passes read: the events the model, the checks and the replay use (see ReadOptions.modelOnly:
+ * read, futex, brk, ... are checked, not built). The delivered events, their indexes and the reader's findings
+ * are those of a full read.
+ */
+const PASS_READ: ReadOptions = { modelOnly: true };
+
 /** Pass 1: the profile for a trace file (settings first, then what the recorded results show). */
 export function inferFileProfile(path: string, opts: FileReplayOptions, onProgress?: (p: StreamProgress) => void): FileProfile {
   const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
   const conv = new ModelEventAdapter();
-  function* events(): Generator<ModelEvent> {
-    for (const it of streamTraceFile(path, onProgress)) if ('event' in it) yield* conv.convert(it.event);
-  }
-  const inf = inferProfileBounded(events(), settings);
+  const inference = new BoundedInference(settings);
+  readTraceFileSync(path, {
+    event: (ev) => {
+      const mevs = conv.convert(ev);
+      for (let i = 0; i < mevs.length; i++) inference.apply(mevs[i]!);
+    },
+  }, PASS_READ, onProgress);
+  const inf = inference.result();
   return { profile: inf.profile, reasons: inf.reasons, conflicts: inf.conflicts, settingErrors: errors };
 }
 
@@ -50,14 +62,10 @@ export function replayFile(
   const rp = new Replayer({ profile: fp.profile }, new KvmModel({ profile: fp.profile }), new ModelEventAdapter());
   const checker = checks && onFinding ? new PrefaultChecker(onFinding) : undefined;
   let first: Range | undefined;
-  for (const it of streamTraceFile(path, onProgress)) {
-    if ('finding' in it) {
-      onFinding?.(it.finding);
-      continue;
-    }
-    checker?.event(it.event);
-    const r = rp.event(it.event);
-    if (!r) continue;
+  const event = (ev: TraceEvent): void => {
+    checker?.event(ev);
+    const r = rp.event(ev);
+    if (!r) return;
     if (!first) {
       first = r.call.requestRange;
       if (onFinding) {
@@ -69,7 +77,8 @@ export function replayFile(
     summary[r.verdict]++;
     if (r.verdict === 'mismatch' && onFinding) onFinding(mismatchFinding(r, fp.profile));
     onCall?.(r);
-  }
+  };
+  readTraceFileSync(path, onFinding ? { event, finding: onFinding } : { event }, PASS_READ, onProgress);
   checker?.end();
   return summary;
 }

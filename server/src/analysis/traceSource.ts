@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { Finding } from '../common/findings';
-import type { ReadOptions, TraceEvent } from '../trace/types';
+import type { ReadOptions, TraceEvent, TraceSink } from '../trace/types';
 import { TraceReader } from '../trace/reader';
 
 export interface WholeRead {
@@ -36,12 +36,12 @@ export interface StreamProgress {
  */
 // 64 KiB chunks: the events of one chunk die young (scavenged); with 1 MiB chunks they were promoted to the old
 // generation and the replay spent most of its time in major GCs (bench: 3.6x slower, 3x the peak RSS).
-export function* streamTraceFile(path: string, onProgress?: (p: StreamProgress) => void, chunkBytes = 1 << 16): Generator<StreamItem> {
+export function* streamTraceFile(path: string, onProgress?: (p: StreamProgress) => void, chunkBytes = 1 << 16, opts: ReadOptions = {}): Generator<StreamItem> {
   const fd = openSync(path, 'r');
   try {
     const total = fstatSync(fd).size;
     const queue: StreamItem[] = [];
-    const reader = new TraceReader({ event: (e) => queue.push({ event: e }), finding: (f) => queue.push({ finding: f }) }, { fileName: path });
+    const reader = new TraceReader({ event: (e) => queue.push({ event: e }), finding: (f) => queue.push({ finding: f }) }, { fileName: path, ...opts });
     const buf = Buffer.allocUnsafe(chunkBytes);
     const dec = new StringDecoder('utf8');
     let bytes = 0;
@@ -61,6 +61,34 @@ export function* streamTraceFile(path: string, onProgress?: (p: StreamProgress) 
     if (rest) reader.push(rest);
     reader.end();
     yield* queue.splice(0, queue.length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Read a file in chunks into a sink (the CLI's passes): the same reading as `streamTraceFile` without a
+ * generator and a wrapper object per item; events and findings reach the sink in order, as the reader makes
+ * them. Throws only for I/O errors (open/read).
+ */
+export function readTraceFileSync(path: string, sink: TraceSink, opts: ReadOptions = {}, onProgress?: (p: StreamProgress) => void, chunkBytes = 1 << 16): void {
+  const fd = openSync(path, 'r');
+  try {
+    const total = fstatSync(fd).size;
+    const reader = new TraceReader(sink, { fileName: path, ...opts });
+    const buf = Buffer.allocUnsafe(chunkBytes);
+    const dec = new StringDecoder('utf8');
+    let bytes = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, chunkBytes, null);
+      if (n <= 0) break;
+      bytes += n;
+      reader.push(dec.write(buf.subarray(0, n)));
+      onProgress?.({ bytes, total });
+    }
+    const rest = dec.end();
+    if (rest) reader.push(rest);
+    reader.end();
   } finally {
     closeSync(fd);
   }

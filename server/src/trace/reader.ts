@@ -13,7 +13,7 @@ import { buildIoctl, exitReasonFromDump, numberOf, resolveRequest } from './ioct
 import { kernelFields, parseFtraceLine } from './kernel';
 import { parseQemuLine } from './qemu';
 import { Src, stripEscapes } from './src';
-import { classifyLine, parseResult, splitCall, type LineKind, type Prefix } from './strace';
+import { classifyLine, closingParen, newPrefixScan, parseResult, plainResultAt, scanPrefix, splitCall, type LineKind, type Prefix } from './strace';
 import type {
   EventBase,
   ExitEvent,
@@ -81,6 +81,11 @@ export interface ReaderState {
   /** keys of `pending` whose call is a clone/fork (a new pid may be its child) */
   clonePending: Set<number>;
   held: TraceEvent | null;
+  /**
+   * `modelOnly`: the held line is a syscall that is not built (its format), so that frames and dumps after it
+   * attach to it silently and it is counted when flushed; never set together with `held`
+   */
+  heldDropped?: TraceFormat | null;
   /** where a continuation line (frame, VCPU dump) goes: the held event or a pending start */
   lastTarget: { pending: number } | null;
   live: Set<number>;
@@ -119,6 +124,7 @@ function newState(): ReaderState {
     pending: new Map(),
     clonePending: new Set(),
     held: null,
+    heldDropped: null,
     lastTarget: null,
     live: new Set(),
     known: new Set(),
@@ -170,6 +176,26 @@ const MATTERS = new Set([
   ...OPEN_CALLS, ...CLONE_CALLS, ...FD_RESULT_CALLS,
 ]);
 const NO_INFER_ERRNOS = new Set(['ENOTTY', 'EBADF', 'ENOIOCTLCMD']);
+/**
+ * `modelOnly`: a syscall not built: not one that matters, and no `_`-prefixed name (the replay strips `_`/`__`
+ * from names such as `_exit`)
+ */
+export function isDropped(name: string): boolean {
+  return !MATTERS.has(name) && name.charCodeAt(0) !== 95;
+}
+/** The end of a syscall name ([A-Za-z0-9_?]*) starting at i. */
+function nameEnd(t: string, i: number): number {
+  for (;;) {
+    const c = t.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || (c >= 65 && c <= 90) || c === 63) i++;
+    else return i;
+  }
+}
+/** MATTERS by name length (the quick path tests a name before slicing it) */
+const MATTERS_BY_LENGTH: (Set<string> | undefined)[] = [];
+for (const n of MATTERS) (MATTERS_BY_LENGTH[n.length] ??= new Set()).add(n);
+/** strace's own messages (as classifyLine tells them) */
+const STRACE_MSG = /^(?:\S*\/)?strace: /;
 
 function deriveFilePid(fileName: string | undefined): number | undefined {
   if (!fileName) return undefined;
@@ -185,6 +211,10 @@ export class TraceReader implements StreamingTraceReader {
   private readonly filePid: number | undefined;
   private readonly keepGeneric: boolean;
   private readonly forced: TraceFormat | undefined;
+  private readonly modelOnly: boolean;
+  private readonly scan = newPrefixScan();
+  /** `scan` holds the prefix of the current line */
+  private scanned = false;
 
   constructor(
     private readonly sink: TraceSink,
@@ -196,6 +226,7 @@ export class TraceReader implements StreamingTraceReader {
     this.filePid = opts.pid ?? deriveFilePid(opts.fileName);
     this.keepGeneric = opts.keepGeneric ?? true;
     this.forced = opts.format && opts.format !== 'auto' ? opts.format : undefined;
+    this.modelOnly = opts.modelOnly ?? false;
   }
 
   get stats(): TraceStats {
@@ -328,6 +359,8 @@ export class TraceReader implements StreamingTraceReader {
       this.report('TRC105', lineRange(lineNo, 0, this.maxLine), `line of ${fullLen} characters: only its first ${this.maxLine} characters and its result are read`);
       return this.longLine(text, tail, tailAt, lineNo, fullLen);
     }
+    this.scanned = false;
+    if (this.modelOnly && this.quickDropped(text, lineNo)) return;
     const clean = stripEscapes(text);
     let src = Src.line(clean.text, lineNo, 0, clean.map);
     let whole = lineRange(lineNo, 0, fullLen);
@@ -370,7 +403,8 @@ export class TraceReader implements StreamingTraceReader {
     // QEMU trace lines (in a file known to be strace output, tried only when strace's classifier gives up)
     if (this.forced !== 'strace' && this.forced !== 'capture' && !(s.straceMode && !s.qemuMode) && this.qemuLine(src, whole)) return;
 
-    const k = classifyLine(src, s.inSummary);
+    // the quick path's prefix scan is of this same text (it runs only on lines with no escapes and no carry)
+    const k = classifyLine(src, s.inSummary, this.scanned ? this.scan : undefined);
     if (k.kind === 'unknown' && s.straceMode && !s.qemuMode && this.forced !== 'strace' && this.forced !== 'capture' && this.qemuLine(src, whole)) return;
     switch (k.kind) {
       case 'blank':
@@ -382,6 +416,7 @@ export class TraceReader implements StreamingTraceReader {
       case 'dump': {
         const h = s.held;
         if (h && h.kind === 'syscall') (h.dataDump ??= []).push({ text: k.text, range: k.range });
+        else if (!h && s.heldDropped) return; // the dump of a syscall not built (modelOnly)
         else if (!(s.lastTarget && s.pending.has(s.lastTarget.pending))) this.finding('TRC107', whole, 'data dump line (-e read=/-e write=) with no call before it');
         return;
       }
@@ -463,6 +498,106 @@ export class TraceReader implements StreamingTraceReader {
     }
   }
 
+  /**
+   * `modelOnly`: a plain strace line of a call that is not built (read, futex, madvise, ...), read with no
+   * objects: pid, name, balanced arguments and a plain number as result, or an `<unfinished ...>` start, or
+   * the `resumed` end of such a start. True when done; false for any other line, which then takes the full
+   * path (and gets the same handling as without this). Does what line1 + call/resumed + completeSyscall do.
+   */
+  private quickDropped(t: string, lineNo: number): boolean {
+    const s = this.s;
+    if (s.carry || s.inSummary) return false;
+    // the QEMU and kernel parsers come first unless the file is known to be strace output
+    if (this.forced === undefined ? !s.straceMode || s.qemuMode : this.forced !== 'strace' && this.forced !== 'capture') return false;
+    const c0 = t.charCodeAt(0);
+    // lines classifyLine may take for something else than a call: blank, frames and dumps (space), strace's
+    // messages (`strace:`, `/usr/bin/strace:`, `./strace:`, `[ Process PID=`), `--`, `#` comments, summaries
+    if (!((c0 >= 48 && c0 <= 57) || (c0 >= 97 && c0 <= 122) || c0 === 95 || (c0 === 91 && t.startsWith('[pid ')))) return false;
+    if (c0 === 115 && STRACE_MSG.test(t)) return false;
+    if (t.indexOf('\x1b') >= 0 || t.indexOf('strace: Process ') >= 0) return false;
+    const p = this.scan;
+    scanPrefix(t, p);
+    this.scanned = true;
+    const i = p.bodyAt;
+    const pid = p.pidAt >= 0 ? p.pid : undefined;
+    if (t.charCodeAt(i) === 60 /* < */) return this.quickResumed(t, i, pid);
+    const j = nameEnd(t, i);
+    if (j === i || t.charCodeAt(j) !== 40) return false;
+    // not built: no name that matters (MATTERS), none starting with `_`
+    if (t.charCodeAt(i) === 95) return false;
+    const same = MATTERS_BY_LENGTH[j - i];
+    if (same !== undefined && same.has(t.slice(i, j))) return false;
+    let e = t.length;
+    while (e > 0 && (t.charCodeAt(e - 1) === 32 || t.charCodeAt(e - 1) === 9)) e--;
+    const format = this.forced === 'capture' || s.captureMode ? 'capture' : 'strace';
+    if (t.charCodeAt(e - 1) === 62 && t.endsWith('<unfinished ...>', e)) {
+      // an unfinished start: what call() keeps of it (the args text, where it is)
+      this.flushHeld();
+      if (!s.qemuMode) s.straceMode = true;
+      const key = this.resolvePid(pid).key;
+      const argsAt = j + 1;
+      let end = t.lastIndexOf('<unfinished ...>');
+      while (end > argsAt && t.charCodeAt(end - 1) === 32) end--;
+      const whole = lineRange(lineNo, 0, t.length);
+      const pend: Pending = {
+        key,
+        name: t.slice(i, j),
+        nameRange: lineRange(lineNo, i, j),
+        args: Src.line(t.slice(argsAt, Math.max(argsAt, end)), lineNo, argsAt),
+        base: { index: 0, format, line: lineNo, range: whole, pid: pid ?? this.pidOfKey(key) },
+        start: whole.start,
+        end: whole.end,
+        startLine: lineNo,
+      };
+      const old = s.pending.get(key);
+      if (old) this.emitUnfinished(old, false);
+      this.flushHeld();
+      this.pend(key, pend);
+      s.lastTarget = { pending: key };
+      return true;
+    }
+    const close = closingParen(t, j + 1);
+    if (close < 0 || !plainResultAt(t, close + 1)) return false;
+    this.flushHeld();
+    if (!s.qemuMode) s.straceMode = true;
+    this.resolvePid(pid);
+    s.lastTarget = null;
+    this.holdDropped(format);
+    return true;
+  }
+
+  /** quickDropped for `<... NAME resumed>...` at i: the end of a call not built whose start is pending. */
+  private quickResumed(t: string, i: number, pid: number | undefined): boolean {
+    const s = this.s;
+    // classifyLine: /^<\.\.\. ([A-Za-z0-9_?]+) resumed>/ on the 80 chars from i
+    if (!t.startsWith('<... ', i)) return false;
+    const j = nameEnd(t, i + 5);
+    if (j === i + 5 || !t.startsWith(' resumed>', j) || j + 9 - i > 80) return false;
+    const name = t.slice(i + 5, j);
+    if (!isDropped(name)) return false;
+    const restAt = j + 9;
+    if (t.indexOf('<unfinished ...>', restAt) >= 0) return false;
+    this.flushHeld();
+    if (!s.qemuMode) s.straceMode = true;
+    // from here the full path would do the same; resolvePid again there changes nothing
+    const key = this.resolvePid(pid, name).key;
+    const p = s.pending.get(key);
+    if (!p || p.name !== name) return false;
+    const joined = p.args.text + t.slice(restAt);
+    if (joined.indexOf('<unfinished ...>') >= 0) return false;
+    const close = closingParen(joined, 0);
+    if (close < 0 || !plainResultAt(joined, close + 1)) return false;
+    this.unpend(key);
+    s.lastTarget = null;
+    this.holdDropped(p.base.format);
+    return true;
+  }
+
+  /** The pid resolvePid gave for a key (the key is the pid, or the unnamed process's). */
+  private pidOfKey(key: number): number | null {
+    return key === UNNAMED_PROCESS ? null : key;
+  }
+
   /** A QEMU trace line: emitted, true; otherwise false. */
   private qemuLine(src: Src, whole: Range): boolean {
     const s = this.s;
@@ -508,12 +643,12 @@ export class TraceReader implements StreamingTraceReader {
   }
 
   /** Resolve the pid of a line, and the fd-table key. */
-  private resolvePid(prefix: Prefix | undefined, resumedName?: string): { pid: number | null; key: number } {
+  private resolvePid(prefixPid: number | undefined, resumedName?: string): { pid: number | null; key: number } {
     const s = this.s;
-    if (prefix && prefix.pid !== undefined) {
-      this.seePid(prefix.pid, resumedName);
-      s.lastKey = prefix.pid;
-      return { pid: prefix.pid, key: prefix.pid };
+    if (prefixPid !== undefined) {
+      this.seePid(prefixPid, resumedName);
+      s.lastKey = prefixPid;
+      return { pid: prefixPid, key: prefixPid };
     }
     if (this.filePid !== undefined) {
       this.seePid(this.filePid);
@@ -590,7 +725,7 @@ export class TraceReader implements StreamingTraceReader {
   }
 
   private base(prefix: Prefix, lineNo: number, whole: Range, resumedName?: string): { base: EventBase; key: number } {
-    const { pid, key } = this.resolvePid(prefix, resumedName);
+    const { pid, key } = this.resolvePid(prefix.pid, resumedName);
     const base: EventBase = { index: 0, format: this.forced === 'capture' || this.s.captureMode ? 'capture' : 'strace', line: lineNo, range: whole, pid };
     if (prefix.pidRange) base.pidRange = prefix.pidRange;
     if (prefix.comm !== undefined) {
@@ -609,13 +744,31 @@ export class TraceReader implements StreamingTraceReader {
     this.s.held = ev;
   }
 
+  /** `modelOnly`: hold the place of a syscall that is not built (counted, indexed, frames and dumps attach). */
+  private holdDropped(format: TraceFormat): void {
+    this.flushHeld();
+    this.s.heldDropped = format;
+  }
+
   private flushHeld(): void {
     const ev = this.s.held;
-    if (!ev) return;
+    if (!ev) {
+      const f = this.s.heldDropped;
+      if (f) {
+        this.s.heldDropped = null;
+        this.s.index++;
+        this.s.stats.events++;
+        this.s.formats.add(f);
+      }
+      return;
+    }
     this.s.held = null;
     ev.index = this.s.index++;
     this.s.stats.events++;
     this.s.formats.add(ev.format);
+    // modelOnly: a syscall of no fd, process or mapping is never delivered, whichever path read it (orphan
+    // resumed ends, cut and long lines are built for their findings)
+    if (this.modelOnly && ev.kind === 'syscall' && isDropped(ev.name)) return;
     if (!this.keepGeneric && ev.kind === 'syscall' && !ev.ioctl && !ev.fdEffect && !CLONE_CALLS.has(ev.name) && ev.name !== 'execve' && ev.name !== 'mmap' && ev.name !== 'munmap') return;
     this.sink.event(ev);
   }
@@ -638,6 +791,7 @@ export class TraceReader implements StreamingTraceReader {
       (h.stack ??= []).push(f);
       return;
     }
+    if (!h && this.s.heldDropped) return; // a frame of a syscall not built (modelOnly)
     this.finding('TRC107', whole, `stack frame (-k) with no call before it (line ${lineNo + 1})`);
   }
 
@@ -653,6 +807,7 @@ export class TraceReader implements StreamingTraceReader {
       if (h.ioctl && h.ioctl.vcpuIndex === null) h.ioctl.vcpuIndex = k.vcpu;
       return;
     }
+    if (!h && this.s.heldDropped) return; // after a syscall not built (modelOnly)
     const t = this.s.lastTarget;
     if (t && this.s.pending.has(t.pending)) return; // dumps of an unfinished KVM_RUN: the resumed line repeats none, keep quiet
     this.finding('TRC107', whole, 'kvm_run dump (-e kvm=vcpu+) with no KVM_RUN before it');
@@ -660,6 +815,19 @@ export class TraceReader implements StreamingTraceReader {
 
   private call(k: Extract<LineKind, { kind: 'call' }>, src: Src, lineNo: number, whole: Range): void {
     const s = this.s;
+    if (this.modelOnly && k.state === 'complete' && isDropped(k.name)) {
+      // a syscall that changes no fd, process or mapping, not delivered: the same pid handling, checks and
+      // findings as below, no event
+      const split = splitCall(src, k.argsAt);
+      if (split) {
+        const { key } = this.resolvePid(k.prefix.pid);
+        s.lastTarget = null;
+        const res = parseResult(src, split.resultAt);
+        this.resultFindings(res, k.name, src, split.resultAt, whole, false);
+        this.completeDropped(res.result, key, this.forced === 'capture' || s.captureMode ? 'capture' : 'strace');
+        return;
+      }
+    }
     const { base, key } = this.base(k.prefix, lineNo, whole);
     const nameRange = src.range(k.nameAt, k.nameAt + k.name.length);
     if (k.state === 'unfinished') {
@@ -705,13 +873,31 @@ export class TraceReader implements StreamingTraceReader {
         ? mkSyscall(base, base.range, k.name, nameRange, parseArgs(src, k.argsAt, split.argsEnd), res.result)
         : mkLazySyscall(base, k.name, nameRange, src, k.argsAt, split.argsEnd, res.result);
       if (res.duration) ev.duration = res.duration;
-      if (res.cut) this.finding('TRC103', whole, `cut line: the call to ${k.name} has no result after \`=\``);
-      else if (!res.ok) this.finding('TRC101', src.range(split.resultAt, src.text.length), `result of ${k.name} not understood`);
-      else if (!res.result && k.name !== 'exit' && k.name !== 'exit_group') {
-        this.finding('TRC103', whole, `cut line: the call to ${k.name} has no result`);
-      }
+      this.resultFindings(res, k.name, src, split.resultAt, whole, false);
     }
     this.completeSyscall(ev, key);
+  }
+
+  /** The findings about a call's result (cut, not understood, missing). */
+  private resultFindings(res: ReturnType<typeof parseResult>, name: string, src: Src, resultAt: number, whole: Range, resumed: boolean): void {
+    if (resumed) {
+      if (res.cut) this.finding('TRC103', whole, `cut line: the resumed call to ${name} has no result after \`=\``);
+      else if (!res.ok) this.finding('TRC101', src.range(resultAt, src.text.length), `result of ${name} not understood`);
+      return;
+    }
+    if (res.cut) this.finding('TRC103', whole, `cut line: the call to ${name} has no result after \`=\``);
+    else if (!res.ok) this.finding('TRC101', src.range(resultAt, src.text.length), `result of ${name} not understood`);
+    else if (!res.result && name !== 'exit' && name !== 'exit_group') {
+      this.finding('TRC103', whole, `cut line: the call to ${name} has no result`);
+    }
+  }
+
+  /** `modelOnly`: what completeSyscall does for a syscall of no fd, process or mapping: the -y decoration of its result. */
+  private completeDropped(result: SyscallResult | null, key: number, format: TraceFormat): void {
+    const ret = result?.value ?? null;
+    const deco = result?.decoration;
+    if (deco && ret !== null && ret >= 0n && !result!.errno && ret < 0x7fffffffn) this.s.fds.decorate(key, Number(ret), deco.text, deco.range);
+    this.holdDropped(format);
   }
 
   private resumed(k: Extract<LineKind, { kind: 'resumed' }>, src: Src, lineNo: number, whole: Range): void {
@@ -756,6 +942,13 @@ export class TraceReader implements StreamingTraceReader {
     }
     s.lastTarget = null;
     const split = splitCall(joined, 0);
+    if (this.modelOnly && isDropped(p.name)) {
+      if (!split) this.finding('TRC103', whole, `cut line: the resumed call to ${p.name} has no closing parenthesis and no result`);
+      const res = split ? parseResult(joined, split.resultAt) : null;
+      if (res && split) this.resultFindings(res, p.name, joined, split.resultAt, whole, true);
+      this.completeDropped(res ? res.result : null, pkey, p.base.format);
+      return;
+    }
     const range: Range = { start: p.start, end: whole.end };
     const ev = mkSyscall(p.base, range, p.name, p.nameRange, [], null);
     ev.joined = { startLine: p.startLine, resumedLine: lineNo };
@@ -768,14 +961,18 @@ export class TraceReader implements StreamingTraceReader {
       const res = parseResult(joined, split.resultAt);
       ev.result = res.result;
       if (res.duration) ev.duration = res.duration;
-      if (res.cut) this.finding('TRC103', whole, `cut line: the resumed call to ${p.name} has no result after \`=\``);
-      else if (!res.ok) this.finding('TRC101', joined.range(split.resultAt, joined.text.length), `result of ${p.name} not understood`);
+      this.resultFindings(res, p.name, joined, split.resultAt, whole, true);
     }
     this.completeSyscall(ev, pkey);
   }
 
   private emitUnfinished(p: Pending, atEnd: boolean): void {
     const range = { start: p.start, end: p.end };
+    if (this.modelOnly && isDropped(p.name)) {
+      if (atEnd) this.report('TRC106', range, `${p.name} never returned in this trace (\`<unfinished ...>\` without its \`resumed\` line)`);
+      this.completeDropped(null, p.key, p.base.format);
+      return;
+    }
     const ev = mkSyscall(p.base, range, p.name, p.nameRange, parseArgs(p.args, 0, p.args.text.length), null);
     ev.unfinished = true;
     if (p.stack) ev.stack = p.stack;

@@ -69,14 +69,45 @@ function hmsEnd(t: string, i: number): number {
   }
   return t.charCodeAt(j) === 32 ? j : -1;
 }
-const TIME_EPOCH = /(\d+)\.(\d+)(?= )/y;
 const REL = /\(\+\s*(\d+\.\d+)\)(?= )/y;
 
-/** Parse the prefix columns. `text` is the clean line. */
-export function parsePrefix(src: Src): Prefix {
-  const t = src.text;
+/**
+ * Where the prefix columns of a line are, as offsets only (no objects): what `parsePrefix` reads, for the
+ * reader's quick path. A field is absent when its start is -1.
+ */
+export interface PrefixScan {
+  pid: number;
+  pidAt: number;
+  pidEnd: number;
+  commAt: number;
+  commEnd: number;
+  /** HH:MM:SS[.frac] (-t/-tt) */
+  hmsAt: number;
+  hmsEnd: number;
+  /** epoch.frac (-ttt) or a bare -r column */
+  epochAt: number;
+  epochEnd: number;
+  /** (+ 0.000123) */
+  relAt: number;
+  relEnd: number;
+  /** [  16] (-n): the digits */
+  sysAt: number;
+  sysEnd: number;
+  /** [00007ff1605bad6b] (-i): the hex digits */
+  ipAt: number;
+  ipEnd: number;
+  bodyAt: number;
+}
+
+export function newPrefixScan(): PrefixScan {
+  return { pid: -1, pidAt: -1, pidEnd: -1, commAt: -1, commEnd: -1, hmsAt: -1, hmsEnd: -1, epochAt: -1, epochEnd: -1, relAt: -1, relEnd: -1, sysAt: -1, sysEnd: -1, ipAt: -1, ipEnd: -1, bodyAt: 0 };
+}
+
+/** Scan the prefix columns of the clean line `t` into `p` (every field set). */
+export function scanPrefix(t: string, p: PrefixScan): void {
   let i = 0;
-  const p: Prefix = { bodyAt: 0 };
+  p.pid = p.pidAt = p.pidEnd = p.commAt = p.commEnd = p.hmsAt = p.hmsEnd = p.epochAt = p.epochEnd = -1;
+  p.relAt = p.relEnd = p.sysAt = p.sysEnd = p.ipAt = p.ipEnd = -1;
   // [pid  123] or [pid 123<comm>]
   if (t.startsWith('[pid ')) {
     let j = 5;
@@ -85,23 +116,22 @@ export function parsePrefix(src: Src): Prefix {
     while (t.charCodeAt(j) >= 48 && t.charCodeAt(j) <= 57) j++;
     if (j > ds) {
       let k = j;
-      let comm: string | undefined;
-      let commRange: Range | undefined;
+      let commAt = -1;
+      let commEnd = -1;
       if (t.charCodeAt(k) === 60) {
         const ce = t.indexOf('>]', k);
         if (ce > 0) {
-          comm = t.slice(k + 1, ce);
-          commRange = src.range(k + 1, ce);
+          commAt = k + 1;
+          commEnd = ce;
           k = ce + 1;
         }
       }
       if (t.charCodeAt(k) === 93) {
-        p.pid = Number(t.slice(ds, j));
-        p.pidRange = src.range(ds, j);
-        if (comm !== undefined) {
-          p.comm = comm;
-          p.commRange = commRange;
-        }
+        p.pid = j - ds <= 15 ? digitsValue(t, ds, j) : Number(t.slice(ds, j));
+        p.pidAt = ds;
+        p.pidEnd = j;
+        p.commAt = commAt;
+        p.commEnd = commEnd;
         i = k + 1;
         while (t.charCodeAt(i) === 32) i++;
       }
@@ -112,36 +142,32 @@ export function parsePrefix(src: Src): Prefix {
     while (t.charCodeAt(j) >= 48 && t.charCodeAt(j) <= 57) j++;
     if (j > 0 && (t.charCodeAt(j) === 32 || t.charCodeAt(j) === 60)) {
       let k = j;
-      let comm: string | undefined;
-      let commRange: Range | undefined;
+      let commAt = -1;
+      let commEnd = -1;
       if (t.charCodeAt(k) === 60) {
         const ce = t.indexOf('> ', k);
         if (ce > 0) {
-          comm = t.slice(k + 1, ce);
-          commRange = src.range(k + 1, ce);
+          commAt = k + 1;
+          commEnd = ce;
           k = ce + 1;
         } else k = -1;
       }
       if (k > 0 && t.charCodeAt(k) === 32) {
         p.pid = j <= 15 ? digitsValue(t, 0, j) : Number(t.slice(0, j));
-        p.pidRange = src.range(0, j);
-        if (comm !== undefined) {
-          p.comm = comm;
-          p.commRange = commRange;
-        }
+        p.pidAt = 0;
+        p.pidEnd = j;
+        p.commAt = commAt;
+        p.commEnd = commEnd;
         i = k;
         while (t.charCodeAt(i) === 32) i++;
       }
     }
   }
   // time: -t / -tt  (HH:MM:SS[.frac]) or -ttt (epoch.frac); a bare -r column is a small float
-  let m: RegExpExecArray | null = null;
   const he = hmsEnd(t, i);
   if (he > 0) {
-    // HH:MM:SS[.frac] followed by a space (what TIME_HMS matches), read by char codes
-    const text = t.slice(i, he);
-    const secs = Number(text.slice(0, 2)) * 3600 + Number(text.slice(3, 5)) * 60 + Number(text.slice(6, 8)) + (he > i + 9 ? Number('0.' + text.slice(9)) : 0);
-    p.time = { text, range: src.range(i, he), seconds: secs };
+    p.hmsAt = i;
+    p.hmsEnd = he;
     i = he;
     while (t.charCodeAt(i) === 32) i++;
   } else {
@@ -150,42 +176,89 @@ export function parsePrefix(src: Src): Prefix {
     while (t.charCodeAt(j) === 32) j++;
     const cj = t.charCodeAt(j);
     if (cj >= 48 && cj <= 57) {
-      TIME_EPOCH.lastIndex = j;
-      m = TIME_EPOCH.exec(t);
-    }
-    if (m) {
-      const v = Number(m[0]);
-      if (m[1]!.length >= 8) p.time = { text: m[0], range: src.range(j, j + m[0].length), seconds: v };
-      else p.relativeTime = { text: m[0], range: src.range(j, j + m[0].length), seconds: v };
-      i = j + m[0].length;
-      while (t.charCodeAt(i) === 32) i++;
+      const e = epochEnd(t, j);
+      if (e > 0) {
+        p.epochAt = j;
+        p.epochEnd = e;
+        i = e;
+        while (t.charCodeAt(i) === 32) i++;
+      }
     }
   }
-  m = null;
   if (t.charCodeAt(i) === 40) {
     REL.lastIndex = i;
-    m = REL.exec(t);
-  }
-  if (m) {
-    p.relativeTime = { text: m[0], range: src.range(i, i + m[0].length), seconds: Number(m[1]) };
-    i += m[0].length;
-    while (t.charCodeAt(i) === 32) i++;
+    const m = REL.exec(t);
+    if (m) {
+      p.relAt = i;
+      p.relEnd = i + m[0].length;
+      i += m[0].length;
+      while (t.charCodeAt(i) === 32) i++;
+    }
   }
   // [  16] syscall number (-n), [00007ff1605bad6b] instruction pointer (-i); either may come first in odd builds
   for (let round = 0; round < 2 && t.charCodeAt(i) === 91; round++) {
     const close = t.indexOf(']', i);
     if (close < 0 || close - i > 24) break;
     const inner = t.slice(i + 1, close);
-    if (/^ *\d{1,7}$/.test(inner) && !p.syscallNumber) {
+    if (/^ *\d{1,7}$/.test(inner) && p.sysAt < 0) {
       const s = inner.length - inner.trimStart().length;
-      p.syscallNumber = { value: Number(inner), range: src.range(i + 1 + s, close) };
-    } else if (/^(?:[0-9a-fA-F]{8}|[0-9a-fA-F]{16}|\?{8}|\?{16})$/.test(inner) && !p.instructionPointer) {
-      p.instructionPointer = { value: inner.startsWith('?') ? null : BigInt('0x' + inner), range: src.range(i + 1, close) };
+      p.sysAt = i + 1 + s;
+      p.sysEnd = close;
+    } else if (/^(?:[0-9a-fA-F]{8}|[0-9a-fA-F]{16}|\?{8}|\?{16})$/.test(inner) && p.ipAt < 0) {
+      p.ipAt = i + 1;
+      p.ipEnd = close;
     } else break;
     i = close + 1;
     while (t.charCodeAt(i) === 32) i++;
   }
   p.bodyAt = i;
+}
+
+/** `digits.digits` at j followed by a space (what the sticky regex /(\d+)\.(\d+)(?= )/y matches): the end, or -1. */
+function epochEnd(t: string, j: number): number {
+  let k = j;
+  while (isDigitCode(t.charCodeAt(k))) k++;
+  if (k === j || t.charCodeAt(k) !== 46) return -1;
+  const f = ++k;
+  while (isDigitCode(t.charCodeAt(k))) k++;
+  return k > f && t.charCodeAt(k) === 32 ? k : -1;
+}
+
+const scratch = newPrefixScan();
+
+/** Parse the prefix columns. `text` is the clean line; `scanned`: scanPrefix of that same text, already done. */
+export function parsePrefix(src: Src, scanned?: PrefixScan): Prefix {
+  const t = src.text;
+  let s = scanned;
+  if (!s) scanPrefix(t, (s = scratch));
+  const p: Prefix = { bodyAt: s.bodyAt };
+  if (s.pidAt >= 0) {
+    p.pid = s.pid;
+    p.pidRange = src.range(s.pidAt, s.pidEnd);
+    if (s.commAt >= 0) {
+      p.comm = t.slice(s.commAt, s.commEnd);
+      p.commRange = src.range(s.commAt, s.commEnd);
+    }
+  }
+  if (s.hmsAt >= 0) {
+    const text = t.slice(s.hmsAt, s.hmsEnd);
+    const secs = Number(text.slice(0, 2)) * 3600 + Number(text.slice(3, 5)) * 60 + Number(text.slice(6, 8)) + (s.hmsEnd > s.hmsAt + 9 ? Number('0.' + text.slice(9)) : 0);
+    p.time = { text, range: src.range(s.hmsAt, s.hmsEnd), seconds: secs };
+  } else if (s.epochAt >= 0) {
+    const text = t.slice(s.epochAt, s.epochEnd);
+    const v = Number(text);
+    if (text.indexOf('.') >= 8) p.time = { text, range: src.range(s.epochAt, s.epochEnd), seconds: v };
+    else p.relativeTime = { text, range: src.range(s.epochAt, s.epochEnd), seconds: v };
+  }
+  if (s.relAt >= 0) {
+    const text = t.slice(s.relAt, s.relEnd);
+    p.relativeTime = { text, range: src.range(s.relAt, s.relEnd), seconds: Number(text.slice(2, -1).trim()) };
+  }
+  if (s.sysAt >= 0) p.syscallNumber = { value: Number(t.slice(s.sysAt, s.sysEnd)), range: src.range(s.sysAt, s.sysEnd) };
+  if (s.ipAt >= 0) {
+    const inner = t.slice(s.ipAt, s.ipEnd);
+    p.instructionPointer = { value: inner.startsWith('?') ? null : BigInt('0x' + inner), range: src.range(s.ipAt, s.ipEnd) };
+  }
   return p;
 }
 
@@ -212,8 +285,8 @@ export function summaryLine(text: string): LineKind | undefined {
 const FRAME = /^ > (.*?)(?:\((.*)\))? \[(0x[0-9a-fA-F]+)\]\s*$/;
 const STRACE_MSG = /^(?:\S*\/)?strace: /;
 
-/** Classify a clean line. `inSummary`: a -c header was seen. */
-export function classifyLine(src: Src, inSummary: boolean): LineKind {
+/** Classify a clean line. `inSummary`: a -c header was seen. `scanned`: scanPrefix of src.text, already done. */
+export function classifyLine(src: Src, inSummary: boolean, scanned?: PrefixScan): LineKind {
   const t = src.text;
   const c0 = t.charCodeAt(0);
   // only a line starting with white space can be blank (`\s` as the regex has it)
@@ -260,7 +333,7 @@ export function classifyLine(src: Src, inSummary: boolean): LineKind {
     const s = summaryLine(t);
     if (s) return s;
   }
-  const prefix = parsePrefix(src);
+  const prefix = parsePrefix(src, scanned);
   const i = prefix.bodyAt;
   if (t.startsWith('--- ', i)) {
     const endMark = t.lastIndexOf(' ---');
@@ -317,9 +390,14 @@ export function classifyLine(src: Src, inSummary: boolean): LineKind {
  * Returns null when the closing parenthesis is missing (a cut line).
  */
 export function splitCall(src: Src, argsAt: number): { argsEnd: number; resultAt: number } | null {
+  const i = closingParen(src.text, argsAt);
+  return i < 0 ? null : { argsEnd: i, resultAt: i + 1 };
+}
+
+/** Where the call whose arguments start at argsAt is closed (its `)`), or -1 (see splitCall). */
+export function closingParen(t: string, argsAt: number): number {
   // one pass with a bracket depth (what scanBalanced does argument by argument): strings, comments and -y
   // decorations skipped; a stray `]` or `}` at top level is skipped; the first top-level `)` closes the call
-  const t = src.text;
   const end = t.length;
   let depth = 0;
   let i = argsAt;
@@ -344,12 +422,41 @@ export function splitCall(src: Src, argsAt: number): { argsEnd: number; resultAt
     if (c === 40 || c === 91 || c === 123) depth++;
     else if (c === 41 || c === 93 || c === 125) {
       if (depth === 0) {
-        if (c === 41) return { argsEnd: i, resultAt: i + 1 };
+        if (c === 41) return i;
       } else depth--;
     }
     i++;
   }
-  return null;
+  return -1;
+}
+
+/**
+ * Is ` = RESULT ...` at `at` a result that parseResult reads as ok, with a result and no -y decoration (a
+ * number or `?` not followed by `<`)? A quick test with no objects; false says nothing (parse it).
+ */
+export function plainResultAt(t: string, at: number): boolean {
+  let i = at;
+  const n = t.length;
+  while (t.charCodeAt(i) === 32) i++;
+  if (t.charCodeAt(i) !== 61 /* = */) return false;
+  i++;
+  while (t.charCodeAt(i) === 32) i++;
+  if (i >= n) return false;
+  let c = t.charCodeAt(i);
+  if (c === 63 /* ? */) return true;
+  if (c === 45 /* - */) c = t.charCodeAt(++i);
+  const d0 = i;
+  if (c === 48 && (t.charCodeAt(i + 1) === 120 || t.charCodeAt(i + 1) === 88)) {
+    i += 2;
+    const h0 = i;
+    for (c = t.charCodeAt(i); (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70); c = t.charCodeAt(++i));
+    if (i === h0) return false;
+  } else {
+    for (; c >= 48 && c <= 57; c = t.charCodeAt(++i));
+    if (i === d0) return false;
+  }
+  // the token parseResult reads goes on over hex letters and `x`: it must end here; a `<` right after is a decoration
+  return i >= n || !((c >= 97 && c <= 102) || (c >= 65 && c <= 70) || c === 120 || c === 88 || c === 60);
 }
 
 function isIdChar(c: number): boolean {

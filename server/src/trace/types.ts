@@ -412,6 +412,14 @@ export interface ReadOptions {
    * (faster), they are not delivered, and `index` has gaps where they were.
    */
   keepGeneric?: boolean;
+  /**
+   * deliver only the events the KVM model, the pre-fault checks and the replay use (the CLI's passes): every
+   * event but the syscalls that change no fd, process or memory mapping (read, futex, brk, madvise, ...). Those
+   * are still read for their structure (the same TRC findings), their pid, the -y decoration of a returned fd,
+   * and the frames and dumps after them, but not built (their arguments are never parsed); `index` and
+   * `stats.events` count them, so the delivered events have the indexes of a full read. Default false.
+   */
+  modelOnly?: boolean;
 }
 
 /** Receiver of a streaming read. */

@@ -1,0 +1,174 @@
+/**
+ * `modelOnly` reading (the CLI's passes): the syscalls that change no fd, process or mapping are checked but
+ * not built. Everything else must be exactly what a full read gives: the delivered events (same indexes,
+ * values, ranges, fd kinds), every finding, the stats, the formats and the fd tables, on real recordings,
+ * hand-written edge cases and mutated lines.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { readTrace, type ReadOptions, type TraceEvent } from '../../server/src/trace';
+import { isDropped } from '../../server/src/trace/reader';
+
+const ROOTS = ['/work/shared/corpus', join(__dirname, '../fixtures/traces'), join(__dirname, '../fixtures/captures'), join(__dirname, '../../samples')];
+
+function traceFiles(): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.(?:strace|log|txt|trace|capture|ftrace)$|\.\d+$/.test(n)) out.push(p);
+    }
+  };
+  for (const r of ROOTS) walk(r);
+  return out;
+}
+
+const kept = (ev: TraceEvent) => !(ev.kind === 'syscall' && isDropped(ev.name));
+
+/** A full read and a modelOnly read of the same text agree on everything modelOnly promises. */
+function same(text: string, opts: ReadOptions, what: string): number {
+  const full = readTrace(text, opts);
+  const lean = readTrace(text, { ...opts, modelOnly: true });
+  assert.deepStrictEqual(lean.findings, full.findings, `${what}: findings`);
+  assert.deepStrictEqual(lean.stats, full.stats, `${what}: stats`);
+  assert.deepStrictEqual(lean.formats, full.formats, `${what}: formats`);
+  assert.deepStrictEqual(lean.fds, full.fds, `${what}: fd tables`);
+  const want = full.events.filter(kept);
+  assert.equal(lean.events.length, want.length, `${what}: event count`);
+  for (let i = 0; i < want.length; i++) assert.deepStrictEqual(lean.events[i], want[i], `${what}: event ${i} (line ${want[i]!.line + 1})`);
+  return full.events.length - want.length;
+}
+
+test('modelOnly drops exactly the syscalls of no fd, process or mapping', () => {
+  for (const n of ['read', 'futex', 'madvise', 'brk', 'mprotect', 'rt_sigprocmask', 'newfstatat', 'write', 'ppoll', 'syscall_0x1b4']) assert.ok(isDropped(n), n);
+  for (const n of ['ioctl', 'mmap', 'mmap2', 'munmap', 'close', 'open', 'openat', 'dup2', 'fcntl', 'clone3', 'vfork', 'execve', 'exit_group', '_exit', '__clone', 'eventfd2', 'socket', 'memfd_create']) {
+    assert.ok(!isDropped(n), n);
+  }
+});
+
+test('modelOnly equals a full read minus the dropped syscalls, over the corpus, fixtures and samples', (t) => {
+  const files = traceFiles();
+  if (files.length === 0) return t.skip('no trace files found');
+  let dropped = 0;
+  for (const f of files) dropped += same(readFileSync(f, 'utf8'), { fileName: f }, f);
+  assert.ok(dropped > 1000, `only ${dropped} syscalls dropped: the quick path was not exercised`);
+});
+
+test('modelOnly edge cases: frames and dumps after dropped calls, unfinished/resumed, cut lines, decorations, pids', () => {
+  const cases: [string, string][] = [
+    ['frames and dumps', [
+      '100 read(3</tmp/x>, "abc", 3) = 3',
+      ' > /usr/lib/libc.so.6(read+0x10) [0x1234]',
+      ' | 00000  61 62 63                                          abc              |',
+      '100 futex(0x1, FUTEX_WAKE, 1) = 0',
+      ' VCPU:0< {}',
+      '100 ioctl(5</dev/kvm>, KVM_GET_API_VERSION, 0) = 12',
+    ].join('\n')],
+    ['unfinished and resumed', [
+      '100 futex(0x7f, FUTEX_WAIT_PRIVATE, 0, NULL <unfinished ...>',
+      '101 read(4,  <unfinished ...>',
+      '100 <... futex resumed>) = 0',
+      '101 <... read resumed>"x", 1) = 1',
+      '101 ppoll([{fd=3, events=POLLIN}], 1, NULL, NULL, 8 <unfinished ...>',
+      '101 <... ppoll resumed> <unfinished ...>) = ?',
+      '102 futex(0x7f, FUTEX_WAIT_PRIVATE, 0, NULL <unfinished ...>',
+      '102 futex(0x7e, FUTEX_WAKE, 1 <unfinished ...>',
+      '102 +++ exited with 0 +++',
+      '103 <... madvise resumed>) = 0',
+      '104 read(3, "a) = 5", 10 <unfinished ...>',
+      '104 <... read resumed>) = 5',
+      '105 read(3, <unfinished ...>',
+      '105 <... read resumed>',
+      '106 read(3, 7 <unfinished ...>',
+      '106 <... read resumed>) = 5</dev/kvm>',
+      '107 brk(NULL <unfinished ...>',
+    ].join('\n')],
+    ['cut and odd results', [
+      '100 read(3, "abc", 3',
+      '100 read(3, "abc", 3) =',
+      '100 read(3, "abc", 3) = 3abc',
+      '100 read(3, "abc", 3) = 0x',
+      '100 read(3, "abc", 3) = -',
+      '100 read(3, "abc", 3) = ?',
+      '100 read(3, "abc", 3) = 0X1f',
+      '100 read(3, "abc", 3) = 3<0.000001>',
+      '100 read(3, "abc", 3) 3',
+      '100 getpid() = 100 <0.000005>',
+      '100 read(3, "abc", 3) = -1 EAGAIN (Resource temporarily unavailable) <0.000010>',
+      '100 syscall_0x1b4(0x1, 0x2) = 7<anon_inode:kvm-vm>',
+      '100 ioctl(7, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) = 1',
+      '100 pidfd_getfd(3, 4, 0) = 8</dev/kvm>',
+      '100 ioctl(8, KVM_GET_API_VERSION, 0) = 12',
+      '100 exit_group(0) = ?',
+    ].join('\n')],
+    ['unprefixed then prefixed', [
+      'execve("/bin/q", ["q"], 0x7ffd /* 20 vars */) = 0',
+      'futex(0x1, FUTEX_WAIT, 0, NULL <unfinished ...>',
+      '[pid 200] read(3, "", 1) = 0',
+      '[pid 100] <... futex resumed>) = 0',
+      '[pid  300] madvise(0x1000, 4096, MADV_DONTNEED) = 0',
+      'strace: Process 400 attached',
+      '[pid 400] brk(NULL) = 0x55',
+      '[pid 400] ioctl(9</dev/kvm>, KVM_CREATE_VM, 0) = 10<anon_inode:kvm-vm>',
+    ].join('\n')],
+    ['message inside a dropped call', [
+      '100 read(3, strace: Process 101 attached',
+      '"x", 1) = 1',
+      '101 futex(0x1, FUTEX_WAKE, 1) = 0',
+    ].join('\n')],
+    ['times and columns', [
+      '100 12:00:00.000001 read(3, "", 1) = 0 <0.000002>',
+      '100   1700000000.000001 read(3, "", 1) = 0',
+      '100 (+     0.000010) read(3, "", 1) = 0',
+      '100 [  16] read(3, "", 1) = 0',
+      '100 [00007ff1605bad6b] read(3, "", 1) = 0',
+      '100<qemu-system-x86> read(3, "", 1) = 0',
+      '[pid 101<worker>] read(3, "", 1) = 0',
+      '% time     seconds  usecs/call     calls    errors syscall',
+      '100.00    0.000010           1        10           read',
+    ].join('\n')],
+  ];
+  for (const [name, text] of cases) {
+    same(text, {}, name);
+    same(text + '\n', { format: 'strace' }, `${name} (strace)`);
+    same(text.replace(/\n/g, '\r\n'), { fileName: 'x.strace.100' }, `${name} (CRLF, -ff pid)`);
+  }
+});
+
+test('modelOnly equals a full read on mutated recordings (cut, spliced and doubled lines)', (t) => {
+  const files = traceFiles().filter((f) => /strace|capture/.test(f));
+  if (files.length === 0) return t.skip('no trace files found');
+  // a fixed xorshift generator: the same mutations every run
+  let x = 0x2545f491;
+  const rnd = (n: number) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+  for (const f of files.slice(0, 12)) {
+    const lines = readFileSync(f, 'utf8').split('\n').slice(0, 400);
+    for (let round = 0; round < 4; round++) {
+      const out: string[] = [];
+      for (const l of lines) {
+        const r = rnd(20);
+        if (r === 0) out.push(l.slice(0, rnd(l.length + 1)));
+        else if (r === 1) out.push(l, l);
+        else if (r === 2 && out.length) out[out.length - 1] += l.slice(rnd(l.length + 1));
+        else if (r === 3) out.push(l.replace(/\) = /, ') '));
+        else if (r === 4) out.push(l.replace(/ <unfinished \.\.\.>$/, ''));
+        else out.push(l);
+      }
+      same(out.join('\n'), { fileName: f }, `${f} mutated #${round}`);
+    }
+  }
+});
