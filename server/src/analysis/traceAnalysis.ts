@@ -31,7 +31,7 @@ export interface TraceAnalysisOptions {
   fileName?: string;
   /** lines between two checkpoints (default 512) */
   linesPerChunk?: number;
-  /** chunks of per-call results kept (default 32) */
+  /** chunks of per-call results kept (default 4: a screen spans at most two) */
   cacheChunks?: number;
 }
 
@@ -99,7 +99,8 @@ interface Checkpoint {
   reader: ReaderState;
   model: KvmModel;
   adapter: ModelEventAdapter;
-  assumedThreads: Map<number, string>;
+  /** shared with the previous checkpoint when no thread was assumed in between: never written */
+  assumedThreads: ReadonlyMap<number, string>;
   /** smallest and largest first line of the events emitted while reading this chunk (-1: none) */
   minLine: number;
   maxLine: number;
@@ -163,7 +164,7 @@ export class TraceAnalysis {
     this.text = text;
     this.fileName = opts.fileName;
     this.per = Math.max(16, opts.linesPerChunk ?? 512);
-    this.maxChunks = Math.max(2, opts.cacheChunks ?? 32);
+    this.maxChunks = Math.max(2, opts.cacheChunks ?? 4);
     this.starts = lineStarts(text);
     // a final newline does not start a line
     this.lines = text.length === 0 ? 0 : text.endsWith('\n') ? this.starts.length - 1 : this.starts.length;
@@ -250,9 +251,12 @@ export class TraceAnalysis {
     for (let l = 0; l <= this.lines; l++) {
       if (l % this.per === 0 || l === this.lines) {
         // the last checkpoint (at `lines`) stands for the events end() flushes
+        // the Replayer copies the assumed threads it is given, so checkpoints share one map while it is unchanged
+        const prev = this.checkpoints[this.checkpoints.length - 1]?.assumedThreads;
+        const assumedThreads = prev && sameEntries(prev, rp.assumedThreads) ? prev : new Map(rp.assumedThreads);
         this.checkpoints.push({
           line: l, reader: r2.saveState(), model: rp.model.clone(), adapter: adapter.clone(),
-          assumedThreads: new Map(rp.assumedThreads), minLine: -1, maxLine: -1, calls: 0,
+          assumedThreads, minLine: -1, maxLine: -1, calls: 0,
         });
       }
       const cp = this.checkpoints[this.checkpoints.length - 1]!;
@@ -505,6 +509,13 @@ export class TraceAnalysis {
     if (s.size === 0n) return `slot ${s.slot} deleted`;
     return `slot ${s.slot & 0xffff}${s.slot >> 16 ? ` (as ${s.slot >> 16})` : ''}: ${hex64(s.gpa)}-${hex64(s.gpa + s.size)} (${bytesLabel(s.size)})`;
   }
+}
+
+/** Same keys with the same values (no allocation: checked at every checkpoint). */
+function sameEntries<K, V>(a: ReadonlyMap<K, V>, b: ReadonlyMap<K, V>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of b) if (a.get(k) !== v || (v === undefined && !a.has(k))) return false;
+  return true;
 }
 
 /** The reader's own copy of a state (a checkpoint is resumed more than once). */
