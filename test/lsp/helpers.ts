@@ -51,6 +51,10 @@ export interface StartOptions {
   timeoutMs?: number;
   /** declare window.workDoneProgress (the server may then send $/progress) */
   workDoneProgress?: boolean;
+  /** another server bundle than dist/server.js (bench: before/after builds) */
+  serverPath?: string;
+  /** node options before the server script (bench: --cpu-prof, --require a probe) */
+  nodeArgs?: string[];
 }
 
 export interface OpenOptions {
@@ -109,7 +113,7 @@ export class LspClient {
 
   static async start(opts: StartOptions = {}): Promise<LspClient> {
     ensureServerBuilt();
-    const proc = spawn(process.execPath, [SERVER, '--stdio'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.serverPath ?? SERVER, '--stdio'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     const client = new LspClient(proc, opts.timeoutMs ?? 20000);
     if (opts.configuration !== undefined) {
       client.conn.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) =>
