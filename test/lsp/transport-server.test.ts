@@ -3,14 +3,16 @@
  * symbols, hints and calls as with vscode-jsonrpc's own reader (KVM_LENS_TRANSPORT=jsonrpc), for a trace over
  * the streaming threshold full of escapes and multi-byte characters, sent whole or in chunks cut inside escapes
  * and UTF-8 sequences; wrong input (headers, JSON, invalid UTF-8) answered by errors, never a crash; a client
- * that dies mid-message ends the server as vscode-languageserver does.
+ * that dies mid-message ends the server as vscode-languageserver does; --pipe (a client's named pipe) read the same way.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StreamMessageReader } from 'vscode-languageserver-protocol/node';
+import { StreamMessageReader, SocketMessageReader, SocketMessageWriter, createProtocolConnection } from 'vscode-languageserver-protocol/node';
 import { LspClient, SAMPLES, SERVER, ROOT, ensureServerBuilt } from './helpers';
 
 const URI = 'file:///work/big-unicode.strace';
@@ -266,6 +268,35 @@ test('shutdown, then the input ends: the server exits with code 0', async () => 
     assert.equal(await s.exited, 0);
   } finally {
     await s.stop();
+  }
+});
+
+test('--pipe (vscode-languageclient TransportKind.pipe): the server connects and reads a big document the same way', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-pipe-'));
+  const path = join(dir, 'lsp.sock');
+  const server = createServer();
+  const socketP = new Promise<Socket>((r) => server.once('connection', r));
+  await new Promise<void>((r) => server.listen(path, r));
+  const proc = spawn(process.execPath, [SERVER, `--pipe=${path}`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  try {
+    const socket = await socketP;
+    const conn = createProtocolConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
+    const published = new Promise<any>((resolve) => conn.onNotification('textDocument/publishDiagnostics', (p: any) => p.uri === URI && resolve(p)));
+    conn.onRequest('client/registerCapability', () => null);
+    conn.listen();
+    await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+    await conn.sendNotification('initialized', {});
+    await conn.sendNotification('textDocument/didOpen', { textDocument: { uri: URI, languageId: 'kvm-trace', version: 1, text: TEXT } });
+    assert.deepStrictEqual((await published).diagnostics, reference.diagnostics);
+    await conn.sendRequest('shutdown');
+    await conn.sendNotification('exit');
+    assert.equal(await exited, 0);
+    conn.dispose();
+  } finally {
+    proc.kill('SIGKILL');
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
