@@ -177,6 +177,8 @@ export function isKnownStruct(tag: string): boolean {
   return STRUCTS.has(tag) && !STALE_NAMES.has(tag) || UAPI_STRUCT_NAMES.has(tag);
 }
 
+const PARAM_STRUCT = /\bstruct\s+(kvm_\w+)/g;
+
 export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] {
   const out: Finding[] = [];
   const { rst } = doc;
@@ -232,8 +234,10 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
     const isIoctl = s.kind === 'ioctl' && (s.names.some((n) => ioctlByName(n.name) || UAPI_IOCTL_NAMES.has(n.name) || STALE_NAMES.has(n.name)) || !!field(s, 'Type'));
     if (isIoctl || (s.kind === 'capability' && s.fields.length > 0)) checkFields(doc, s, out);
     const params = field(s, 'Parameters');
-    if (params) {
-      for (const m of params.value.matchAll(/\bstruct\s+(kvm_\w+)/g)) {
+    if (params && params.value.includes('struct')) {
+      // exec loop, not matchAll (no iterator and result objects per section)
+      PARAM_STRUCT.lastIndex = 0;
+      for (let m = PARAM_STRUCT.exec(params.value); m; m = PARAM_STRUCT.exec(params.value)) {
         const tag = m[1]!;
         if (STALE_NAMES.has(tag) || knownStructs(tag)) continue;
         const near = nearNames(tag, [...doc.structs.keys(), ...STRUCTS.keys(), ...UAPI_STRUCT_NAMES]);

@@ -99,7 +99,10 @@ export function buildApiDoc(rst: RstDocument): ApiDoc {
     const heading = m ? s.title.slice(m[0].length) : s.title;
     const names: { name: string; range: Range }[] = [];
     const line = rst.lines[s.titleRange.start.line] ?? '';
-    for (const t of line.matchAll(TITLE_NAME)) names.push({ name: t[0], range: lineRange(s.titleRange.start.line, t.index!, t.index! + t[0].length) });
+    if (line.includes('KVM_')) {
+      TITLE_NAME.lastIndex = 0;
+      for (let t = TITLE_NAME.exec(line); t; t = TITLE_NAME.exec(line)) names.push({ name: t[0], range: lineRange(s.titleRange.start.line, t.index, t.index + t[0].length) });
+    }
     let kind: ApiSectionKind = 'section';
     if (number && number.parts.length === 1) kind = 'chapter';
     else if (number && names.length) kind = names[0]!.name.startsWith('KVM_CAP_') ? 'capability' : 'ioctl';
@@ -170,7 +173,9 @@ export function buildApiDoc(rst: RstDocument): ApiDoc {
   for (const s of sections) {
     const cap = field(s, 'Capability');
     if (!cap) continue;
-    for (const m of cap.value.matchAll(TITLE_NAME)) if (m[0].startsWith('KVM_CAP_') && !sectionByName.has(m[0])) sectionByName.set(m[0], s.index);
+    if (!cap.value.includes('KVM_CAP_')) continue;
+    TITLE_NAME.lastIndex = 0;
+    for (let m = TITLE_NAME.exec(cap.value); m; m = TITLE_NAME.exec(cap.value)) if (m[0].startsWith('KVM_CAP_') && !sectionByName.has(m[0])) sectionByName.set(m[0], s.index);
   }
   return { rst, sections, structs, allStructs, sectionByName, mentions: rst.mentions };
 

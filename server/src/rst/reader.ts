@@ -66,6 +66,13 @@ const isField = (s: string): boolean => firstCode(s) === 58 && FIELD.test(s);
 const isBullet = (s: string): boolean => isBulletCode(firstCode(s)) && BULLET.test(s);
 const isEnum = (s: string): boolean => isEnumCode(firstCode(s)) && ENUM.test(s);
 
+/** white space as String.prototype.trim and \s see it (WhiteSpace and LineTerminator) */
+function isTrimSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
 function isBlank(s: string | undefined): boolean {
   if (s === undefined) return true;
   for (let i = 0; i < s.length; i++) {
@@ -503,7 +510,13 @@ export function readRst(text: string): RstDocument {
     const ind = indentWidth(L0);
     const topLen = L0.trim().length;
     const columns: TableColumn[] = [];
-    for (const m of L0.matchAll(/=+/g)) columns.push({ start: m.index!, end: m.index! + m[0].length });
+    // the runs of `=` (no regex: this is the top border, made of `=` and spaces)
+    for (let a = L0.indexOf('='); a >= 0; ) {
+      let b = a + 1;
+      while (b < L0.length && L0.charCodeAt(b) === 61) b++;
+      columns.push({ start: a, end: b });
+      a = L0.indexOf('=', b);
+    }
     // find the end as docutils does: the second border after the top, or a border followed by a blank line
     let bottom = -1;
     let malformed: string | undefined;
@@ -552,28 +565,36 @@ export function readRst(text: string): RstDocument {
     const rows: TableRow[] = [];
     const overflows: TableOverflow[] = [];
     let lastContent = top;
-    let row: { start: number; end: number; parts: string[][] } | null = null;
+    /** a row being read: its lines' cell texts (`parts`) and the lines with tabs expanded (`exp`) */
+    let row: { start: number; end: number; parts: string[][]; exp: string[] } | null = null;
     let header = false;
     const flush = (isHeader: boolean) => {
       if (!row) return;
       rows.push({
         startLine: row.start, endLine: row.end, header: isHeader,
         cells: columns.map((c, k) => {
-          const texts = row!.parts.map((p) => p[k] ?? '');
+          // the cell's text over the row's lines; its range on the first line where it has text
+          const parts = row!.parts;
           let text = '';
-          for (const t of texts) {
-            const x = t.trim();
-            if (x) text = text ? `${text} ${x}` : x;
+          let q0 = -1;
+          for (let q = 0; q < parts.length; q++) {
+            const x = (parts[q]![k] ?? '').trim();
+            if (!x) continue;
+            text = text ? `${text} ${x}` : x;
+            if (q0 < 0) q0 = q;
           }
-          let line = row!.start;
-          for (let q = 0; q < texts.length; q++) if (texts[q]!.trim()) { line = row!.start + q; break; }
+          if (q0 < 0) q0 = 0;
+          const line = row!.start + q0;
           const raw = lines[line] ?? '';
-          const s = expandTabs(raw);
+          const s = row!.exp[q0]!;
           const a = Math.min(c.start, s.length);
           const bEnd = k === columns.length - 1 ? s.length : Math.min(columns[k + 1]!.start, s.length);
-          const seg = s.slice(a, bEnd);
-          const lead = seg.length - seg.trimStart().length;
-          return { text, column: k, range: lineRange(line, colToChar(raw, a + lead), colToChar(raw, a + seg.trimEnd().length)) };
+          // [lo, hi): the segment without surrounding white space (as trimStart/trimEnd; an empty cell ends at a)
+          let lo = a;
+          while (lo < bEnd && isTrimSpace(s.charCodeAt(lo))) lo++;
+          let hi = bEnd;
+          while (hi > lo && isTrimSpace(s.charCodeAt(hi - 1))) hi--;
+          return { text, column: k, range: lineRange(line, colToChar(raw, lo), colToChar(raw, lo === bEnd ? a : hi)) };
         }),
       });
       row = null;
@@ -604,8 +625,15 @@ export function readRst(text: string): RstDocument {
         const end = k === columns.length - 1 ? s.length : columns[k + 1]!.start;
         parts.push(s.slice(c.start, end));
         if (k < columns.length - 1) {
-          const gap = s.slice(c.end, columns[k + 1]!.start);
-          const bad = gap.search(/\S/);
+          // the first non-space character in the margin between this column and the next
+          const gapEnd = Math.min(columns[k + 1]!.start, s.length);
+          let bad = -1;
+          for (let x = c.end; x < gapEnd; x++) {
+            if (!isTrimSpace(s.charCodeAt(x))) {
+              bad = x - c.end;
+              break;
+            }
+          }
           if (bad >= 0) {
             let e = c.end + bad;
             while (e < s.length && s[e] !== ' ') e++;
@@ -615,13 +643,20 @@ export function readRst(text: string): RstDocument {
           }
         }
       }
-      const firstCell = s.slice(0, columns[0]!.end);
-      if (!row || firstCell.trim()) {
+      let firstCellText = false;
+      for (let x = 0, e = Math.min(columns[0]!.end, s.length); x < e; x++) {
+        if (!isTrimSpace(s.charCodeAt(x))) {
+          firstCellText = true;
+          break;
+        }
+      }
+      if (!row || firstCellText) {
         flush(false);
-        row = { start: j, end: j, parts: [parts] };
+        row = { start: j, end: j, parts: [parts], exp: [s] };
       } else {
         row.end = j;
         row.parts.push(parts);
+        row.exp.push(s);
       }
     }
     flush(false);
