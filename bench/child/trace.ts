@@ -9,6 +9,7 @@
  *   floor-stream  createReadStream (64 KiB) + TextDecoder + split into lines: readTraceFile's method, no parsing
  *   floor-sync    readSync (64 KiB) + StringDecoder + split into lines: streamTraceFile's method (the CLI's), no parsing
  *   read          readTraceFile: the streaming reader, every event to a counting sink
+ *   read-model    readTraceFileSync with modelOnly: the reading each pass of the CLI does (no model, no checks)
  *   replay        what `kvm-lens replay` does without printing: inferFileProfile (pass 1) + replayFile (pass 2)
  *   check         what `kvm-lens check` does without printing: profile + reader, pre-fault and replay findings
  *
@@ -18,6 +19,7 @@ import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { readTraceFile } from '../../server/src/trace/index';
 import { inferFileProfile, replayFile, checkTraceFile } from '../../server/src/analysis/traceCheck';
+import { readTraceFileSync } from '../../server/src/analysis/traceSource';
 
 async function floorStream(path: string): Promise<{ lines: number; chars: number }> {
   const dec = new TextDecoder('utf-8', { fatal: false });
@@ -87,6 +89,13 @@ async function main(): Promise<void> {
       let findings = 0;
       const r = await readTraceFile(path!, { event: () => void events++, finding: () => void findings++ });
       Object.assign(out, { lines: r.stats.lines, events, findings, kvmIoctls: r.stats.kvmIoctls });
+      break;
+    }
+    case 'read-model': {
+      let events = 0;
+      let findings = 0;
+      readTraceFileSync(path!, { event: () => void events++, finding: () => void findings++ }, { modelOnly: true });
+      Object.assign(out, { events, findings });
       break;
     }
     case 'replay': {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readTrace, type ReadOptions, type TraceEvent } from '../../server/src/trace';
+import { readTrace, TraceReader, type ReadOptions, type TraceEvent } from '../../server/src/trace';
 import { isDropped } from '../../server/src/trace/reader';
 
 const ROOTS = ['/work/shared/corpus', join(__dirname, '../fixtures/traces'), join(__dirname, '../fixtures/captures'), join(__dirname, '../../samples')];
@@ -169,6 +169,53 @@ test('modelOnly equals a full read on mutated recordings (cut, spliced and doubl
         else out.push(l);
       }
       same(out.join('\n'), { fileName: f }, `${f} mutated #${round}`);
+    }
+  }
+});
+
+test('reading in chunks of any size equals reading the whole text (per-chunk tests of binary data, escapes, strace messages)', () => {
+  const text = [
+    '100 read(3, "abc", 3) = 3',
+    '100 \x1b[33mioctl\x1b[0m(5</dev/kvm>, KVM_GET_API_VERSION, 0) = 12',
+    '100 futex(0x1, FUTEX_WAKE, 1) = 0',
+    '100 read(3, strace: Process 101 attached',
+    '"x", 1) = 1',
+    'binary\0data\x01\x02\x03\x04\x05\x06 here',
+    '101 brk(NULL) = 0x55',
+    '101 read(3, "\x01\x02", 2) = 2',
+    '101 \x1b[1mfutex\x1b[0m(0x1, FUTEX_WAKE, 1) = 0',
+    '101 madvise(0x1000, 4096, MADV_DONTNEED) = 0',
+    '101 +++ exited with 0 +++',
+  ].join('\n');
+  // the reference: line by line through pushLine, which makes no chunk tests
+  const byLine = (modelOnly: boolean) => {
+    const events: TraceEvent[] = [];
+    const findings: unknown[] = [];
+    const r = new TraceReader({ event: (e) => events.push(e), finding: (f) => findings.push(f) }, { modelOnly });
+    for (const l of text.split('\n')) r.pushLine(l);
+    r.end();
+    return { events, findings };
+  };
+  const whole = byLine(false);
+  const wholeLean = byLine(true);
+  assert.deepStrictEqual(readTrace(text, {}).events, whole.events);
+  assert.ok(whole.findings.length > 0 && whole.events.some((e) => e.kind === 'message'));
+  let x = 7;
+  for (let round = 0; round < 40; round++) {
+    for (const modelOnly of [false, true]) {
+      const events: TraceEvent[] = [];
+      const findings: unknown[] = [];
+      const r = new TraceReader({ event: (e) => events.push(e), finding: (f) => findings.push(f) }, { modelOnly });
+      for (let i = 0; i < text.length; ) {
+        x = (x * 1103515245 + 12345) & 0x7fffffff;
+        const n = 1 + (x % 60);
+        r.push(text.slice(i, i + n));
+        i += n;
+      }
+      r.end();
+      const want = modelOnly ? wholeLean : whole;
+      assert.deepStrictEqual(findings, want.findings, `round ${round} modelOnly=${modelOnly}: findings`);
+      assert.deepStrictEqual(events, want.events, `round ${round} modelOnly=${modelOnly}: events`);
     }
   }
 });

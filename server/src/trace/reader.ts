@@ -215,6 +215,8 @@ export class TraceReader implements StreamingTraceReader {
   private readonly scan = newPrefixScan();
   /** `scan` holds the prefix of the current line */
   private scanned = false;
+  /** what the chunk tests (chunkFlags) say of the line being read; 0 for lines pushed alone or joined */
+  private lineFlags = 0;
 
   constructor(
     private readonly sink: TraceSink,
@@ -253,6 +255,9 @@ export class TraceReader implements StreamingTraceReader {
 
   push(chunk: string): void {
     let start = 0;
+    // tests of the whole chunk, once, instead of one per line: no NUL or suspect control char (no binary
+    // line), no escape (nothing to strip), no strace message written into a line
+    const flags = chunkFlags(chunk);
     for (;;) {
       const nl = chunk.indexOf('\n', start);
       if (nl < 0) break;
@@ -263,9 +268,15 @@ export class TraceReader implements StreamingTraceReader {
         this.partial = '';
         continue;
       }
-      const line = this.partial.length ? this.partial + piece : piece;
-      this.partial = '';
-      this.pushLine(line);
+      if (this.partial.length) {
+        const line = this.partial + piece;
+        this.partial = '';
+        this.pushLine(line);
+      } else {
+        this.lineFlags = flags;
+        this.pushLine(piece);
+        this.lineFlags = 0;
+      }
     }
     if (start < chunk.length) {
       if (this.skippingLong) return;
@@ -339,13 +350,14 @@ export class TraceReader implements StreamingTraceReader {
 
   private line1(raw: string): void {
     const s = this.s;
+    const lf = this.lineFlags;
     let lineNo = s.lineNo++;
     s.stats.lines++;
     s.stats.chars += raw.length + 1;
     let text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     if (text.length === 0) return;
     const fullLen = text.length;
-    if (isBinary(text) || (s.binaryReported && SUSPECT.test(text))) {
+    if ((lf & CLEAN) === 0 && (isBinary(text) || (s.binaryReported && SUSPECT.test(text)))) {
       if (!s.binaryReported) {
         s.binaryReported = true;
         this.report('TRC104', lineRange(lineNo, 0, Math.min(fullLen, 200)), 'binary data (NUL bytes or invalid UTF-8): this is not a text trace; binary lines are skipped without further diagnostics');
@@ -360,8 +372,8 @@ export class TraceReader implements StreamingTraceReader {
       return this.longLine(text, tail, tailAt, lineNo, fullLen);
     }
     this.scanned = false;
-    if (this.modelOnly && this.quickDropped(text, lineNo)) return;
-    const clean = stripEscapes(text);
+    if (this.modelOnly && this.quickDropped(text, lineNo, lf)) return;
+    const clean = (lf & NO_ESC) !== 0 ? { text } : stripEscapes(text);
     let src = Src.line(clean.text, lineNo, 0, clean.map);
     let whole = lineRange(lineNo, 0, fullLen);
     if (s.carry && /^(?:\[pid\s+\d|\d+ [a-z_]+\(|\+\+\+ |--- )/.test(src.text)) {
@@ -379,7 +391,7 @@ export class TraceReader implements StreamingTraceReader {
     }
     // `ioctl(5, KVM_GET_SREGSstrace: Process 123 attached` + `, {...}) = 0` on the next line: strace's own
     // message written into a half-printed line (output on stderr)
-    const emb = src.text.indexOf('strace: Process ') > 0 ? embeddedMessage(src.text) : null;
+    const emb = (lf & NO_MSG) === 0 && src.text.indexOf('strace: Process ') > 0 ? embeddedMessage(src.text) : null;
     if (emb && emb.index > 0 && this.forced !== 'qemu') {
       const head = src.slice(0, emb.index);
       const msgSrc = src.slice(emb.index, src.text.length);
@@ -504,7 +516,7 @@ export class TraceReader implements StreamingTraceReader {
    * the `resumed` end of such a start. True when done; false for any other line, which then takes the full
    * path (and gets the same handling as without this). Does what line1 + call/resumed + completeSyscall do.
    */
-  private quickDropped(t: string, lineNo: number): boolean {
+  private quickDropped(t: string, lineNo: number, lf: number): boolean {
     const s = this.s;
     if (s.carry || s.inSummary) return false;
     // the QEMU and kernel parsers come first unless the file is known to be strace output
@@ -514,7 +526,7 @@ export class TraceReader implements StreamingTraceReader {
     // messages (`strace:`, `/usr/bin/strace:`, `./strace:`, `[ Process PID=`), `--`, `#` comments, summaries
     if (!((c0 >= 48 && c0 <= 57) || (c0 >= 97 && c0 <= 122) || c0 === 95 || (c0 === 91 && t.startsWith('[pid ')))) return false;
     if (c0 === 115 && STRACE_MSG.test(t)) return false;
-    if (t.indexOf('\x1b') >= 0 || t.indexOf('strace: Process ') >= 0) return false;
+    if (((lf & NO_ESC) === 0 && t.indexOf('\x1b') >= 0) || ((lf & NO_MSG) === 0 && t.indexOf('strace: Process ') >= 0)) return false;
     const p = this.scan;
     scanPrefix(t, p);
     this.scanned = true;
@@ -1320,6 +1332,18 @@ function fdArg(v: Value | undefined): number | null {
   const n = numberOf(v);
   if (n === null || n < -0x80000000n || n > 0x7fffffffn) return null;
   return Number(n);
+}
+
+const CLEAN = 1;
+const NO_ESC = 2;
+const NO_MSG = 4;
+/** What holds for every line of a chunk: CLEAN (isBinary false, no SUSPECT char), NO_ESC (no `\x1b`), NO_MSG. */
+function chunkFlags(chunk: string): number {
+  let f = 0;
+  if (chunk.indexOf('\0') < 0 && !SUSPECT.test(chunk)) f |= CLEAN;
+  if (chunk.indexOf('\x1b') < 0) f |= NO_ESC;
+  if (chunk.indexOf('strace: Process ') < 0) f |= NO_MSG;
+  return f;
 }
 
 /** NUL bytes, or many replacement characters / control characters: not a text line. */

@@ -156,6 +156,8 @@ export function big(n: number): bigint {
 }
 
 const DEC: { value: bigint; radix: 10 }[] = SMALL.slice(0, 1024).map((value) => ({ value, radix: 10 as const }));
+/** -1 .. -1023 (results, `-1` fds) */
+const NEG: { value: bigint; radix: 10 }[] = SMALL.slice(0, 1024).map((value) => ({ value: -value, radix: 10 as const }));
 
 /** Parse a number token as strace writes it. */
 export function parseIntToken(t: string): { value: bigint; radix: 8 | 10 | 16 } | undefined {
@@ -172,6 +174,16 @@ export function parseIntToken(t: string): { value: bigint; radix: 8 | 10 | 16 } 
         n = n * 10 + (c - 48);
       }
       if (k === len) return n < 1024 ? DEC[n]! : { value: BigInt(n), radix: 10 };
+    } else if (c0 === 45 && len > 1 && t.charCodeAt(1) >= 49 && t.charCodeAt(1) <= 57) {
+      // -N without a leading zero (what the regex path below gives: -BigInt(N), radix 10)
+      let n = 0;
+      let k = 1;
+      for (; k < len; k++) {
+        const c = t.charCodeAt(k);
+        if (c < 48 || c > 57) break;
+        n = n * 10 + (c - 48);
+      }
+      if (k === len) return n < 1024 ? NEG[n]! : { value: -BigInt(n), radix: 10 };
     } else if (c0 === 48) {
       if (len === 1) return DEC[0]!;
       if (len > 2 && len <= 15 && (t.charCodeAt(1) === 120 || t.charCodeAt(1) === 88)) {
