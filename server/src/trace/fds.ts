@@ -9,6 +9,18 @@ import type { FdInfo, FdKind } from './types';
 
 /** The kind an strace -y/-yy decoration names: `/dev/kvm<char 10:232>`, `anon_inode:kvm-vcpu:0`, ... */
 export function kindFromDecoration(deco: string): { kind: FdKind; vcpuIndex?: number; path: string } {
+  // the same few decorations come back on every call (`/dev/kvm<char 10:232>`, `anon_inode:kvm-vcpu:0`):
+  // remembered (frozen), the memo dropped when it grows large
+  let d = DECO_MEMO.get(deco);
+  if (d === undefined) {
+    if (DECO_MEMO.size >= 4096) DECO_MEMO.clear();
+    DECO_MEMO.set(deco, (d = Object.freeze(decorationKind(deco))));
+  }
+  return d;
+}
+const DECO_MEMO = new Map<string, { kind: FdKind; vcpuIndex?: number; path: string }>();
+
+function decorationKind(deco: string): { kind: FdKind; vcpuIndex?: number; path: string } {
   const path = deco.replace(/<char \d+:\d+>$/, '').replace(/\(deleted\)$/, '');
   if (path === '/dev/kvm') return { kind: 'system', path };
   if (path.startsWith('anon_inode:')) {

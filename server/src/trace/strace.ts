@@ -326,7 +326,7 @@ export function classifyLine(src: Src, inSummary: boolean, scanned?: PrefixScan)
     t === '--' ||
     c0 === 35 /* # */ ||
     (c0 === 91 /* [ */ && /^\[ Process PID=\d+ runs in .* mode\. \]$/.test(t)) ||
-    (t.indexOf('<detached ...>') >= 0 && t.trim() === '<detached ...>')
+    ((c0 === 60 || c0 <= 32 || c0 === 0xa0 || c0 >= 0x1680) && t.indexOf('<detached ...>') >= 0 && t.trim() === '<detached ...>')
   )
     return { kind: 'message', text: t };
   if (c0 === 37 /* % */ || c0 === 45 /* - */ || inSummary) {
