@@ -8,6 +8,7 @@ import { lineRange, makeRange, type Range } from '../common/range';
 import { STRUCTS } from '../kvm/structs';
 import { layoutStructs, parseCStructs, type CStruct } from './cstruct';
 import { isErrorTable } from './mentions';
+import { Field } from './nodes';
 import { colToChar, readRst } from './reader';
 import type { FieldBlock, LiteralBlock, Mention, RstDocument, RstSection, SimpleTableBlock } from './types';
 
@@ -66,6 +67,32 @@ export interface ApiDoc {
   /** KVM names defined by section titles: name -> section index */
   sectionByName: Map<string, number>;
   mentions: Mention[];
+}
+
+/**
+ * A header field: the field list item's name, value and ranges, read through (so its ranges are built only when
+ * asked for, see nodes.ts). JSON gives the plain ApiField.
+ */
+class HeaderField implements ApiField {
+  constructor(private readonly b: FieldBlock) {}
+  get name(): string {
+    return this.b.name;
+  }
+  get value(): string {
+    return this.b.value;
+  }
+  get nameRange(): Range {
+    return this.b.nameRange;
+  }
+  get valueRange(): Range {
+    return this.b.valueRange;
+  }
+  get range(): Range {
+    return this.b.range;
+  }
+  toJSON(): ApiField {
+    return { name: this.name, value: this.value, nameRange: this.nameRange, valueRange: this.valueRange, range: this.range };
+  }
 }
 
 const NUMBER = /^(\d+(?:\.\d+)*)(\.?)(?:\s+|$)/;
@@ -130,7 +157,7 @@ export function buildApiDoc(rst: RstDocument): ApiDoc {
     if (b.kind === 'field' && b.indent === 0 && b.section >= 0 && !closed.has(b.section)) {
       const s = sections[b.section]!;
       s.fields.push(toField(b));
-      s.fieldInsertLine = b.range.end.line + 1;
+      s.fieldInsertLine = (b instanceof Field ? b.lastLine : b.range.end.line) + 1;
       runOf = b.section;
       continue;
     }
@@ -180,7 +207,7 @@ export function buildApiDoc(rst: RstDocument): ApiDoc {
   return { rst, sections, structs, allStructs, sectionByName, mentions: rst.mentions };
 
   function toField(b: FieldBlock): ApiField {
-    return { name: b.name, value: b.value, nameRange: b.nameRange, valueRange: b.valueRange, range: b.range };
+    return new HeaderField(b);
   }
   function toErrorTable(t: SimpleTableBlock): ErrorTable {
     const entries: ErrorEntry[] = [];

@@ -9,6 +9,7 @@
  */
 import { lineRange, makeRange, type Range } from '../common/range';
 import { scanMentions } from './mentions';
+import { Cell, Field, Paragraph } from './nodes';
 import {
   LineKind, type AdornmentStyle, type RstBlock, type RstDocument, type RstProblem, type RstSection,
   type LiteralBlock, type SimpleTableBlock, type TableColumn, type TableRow, type TableOverflow,
@@ -344,7 +345,7 @@ export function readRst(text: string): RstDocument {
           blocks.push({ kind: 'directive', name, nameRange, args, opaque: false, range: fullRange(i, Math.max(i, end)), section: current, indent: ind });
           if (args) {
             // `.. note:: text` : the text is the first paragraph of the content
-            blocks.push({ kind: 'paragraph', text: args, range: lineRange(i, L.length - (d[3] ?? '').trimStart().length, L.trimEnd().length), section: current, indent: ind + 3 });
+            blocks.push(new Paragraph(args, i, L.length - (d[3] ?? '').trimStart().length, i, L.trimEnd().length, current, ind + 3));
           }
           i++;
           blockStart = true;
@@ -360,7 +361,7 @@ export function readRst(text: string): RstDocument {
       if (fn) {
         lineKinds[i] = LineKind.Prose;
         const textStart = fn[0].length;
-        blocks.push({ kind: 'paragraph', text: L.slice(textStart).trim(), range: lineRange(i, textStart, L.length), section: current, indent: ind + 3 });
+        blocks.push(new Paragraph(L.slice(textStart).trim(), i, textStart, i, L.length, current, ind + 3));
         i++;
         blockStart = true;
         continue;
@@ -405,17 +406,21 @@ export function readRst(text: string): RstDocument {
       let j = i + 1;
       while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) > ind && !isField(lines[j]!)) j++;
       const bodyStart = fm[0].length;
-      let value = L.slice(bodyStart).trim();
+      const firstValue = L.slice(bodyStart).trim();
+      let value = firstValue;
       for (let k = i + 1; k < j; k++) {
         const t = lines[k]!.trim();
         if (t) value = value ? `${value} ${t}` : t;
       }
       for (let k = i; k < j; k++) lineKinds[k] = LineKind.Field;
       const lastLine = j - 1;
-      const valueRange = value
-        ? makeRange(i, L.slice(bodyStart).trim() ? bodyStart : leadingChars(lines[i + 1] ?? ''), lastLine, lines[lastLine]!.trimEnd().length)
-        : lineRange(i, L.length, L.length);
-      blocks.push({ kind: 'field', name, nameRange: lineRange(i, nameStart, nameStart + name.length), value, valueRange, range: fullRange(i, lastLine), section: current, indent: ind });
+      const lastEnd = lines[lastLine]!.length;
+      if (value) {
+        const vsc = firstValue ? bodyStart : leadingChars(lines[i + 1] ?? '');
+        blocks.push(new Field(name, i, nameStart, value, i, vsc, lastLine, lines[lastLine]!.trimEnd().length, leadingChars(L), lastLine, lastEnd, current, ind));
+      } else {
+        blocks.push(new Field(name, i, nameStart, value, i, L.length, i, L.length, leadingChars(L), lastLine, lastEnd, current, ind));
+      }
       i = j;
       if (/::$/.test(value)) i = literalAfter(lastLine, ind, value === '::' ? 'expanded' : 'paragraph');
       continue;
@@ -437,7 +442,7 @@ export function readRst(text: string): RstDocument {
       while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) >= textWidth && !isBullet(lines[j]!)) j++;
       const text = [L.slice(textCol), ...lines.slice(i + 1, j)].map((s) => s.trim()).join(' ').trim();
       for (let k = i; k < j; k++) lineKinds[k] = LineKind.Prose;
-      if (text) blocks.push({ kind: 'paragraph', text, range: makeRange(i, textCol, j - 1, endOf(j - 1)), section: current, indent: textWidth });
+      if (text) blocks.push(new Paragraph(text, i, textCol, j - 1, endOf(j - 1), current, textWidth));
       i = j;
       if (/::$/.test(text)) i = literalAfter(j - 1, textWidth - 1, text === '::' ? 'expanded' : 'paragraph');
       continue;
@@ -461,10 +466,7 @@ export function readRst(text: string): RstDocument {
     let text = lines[i]!.trim();
     for (let k = i + 1; k < j; k++) text += ' ' + lines[k]!.trim();
     const lit = /::$/.test(lastText);
-    blocks.push({
-      kind: 'paragraph', text, range: fullRange(i, last), section: current, indent: ind,
-      literalMarker: lit ? lineRange(last, lastText.length - 2, lastText.length) : undefined,
-    });
+    blocks.push(new Paragraph(text, i, leadingChars(lines[i]!), last, endOf(last), current, ind, lit ? lineRange(last, lastText.length - 2, lastText.length) : undefined));
     i = j;
     if (lit) i = literalAfter(last, ind, text === '::' ? 'expanded' : 'paragraph');
     else if (j < n && !isBlank(lines[j])) blockStart = true; // indentation change: a new block begins
@@ -594,7 +596,7 @@ export function readRst(text: string): RstDocument {
           while (lo < bEnd && isTrimSpace(s.charCodeAt(lo))) lo++;
           let hi = bEnd;
           while (hi > lo && isTrimSpace(s.charCodeAt(hi - 1))) hi--;
-          return { text, column: k, range: lineRange(line, colToChar(raw, lo), colToChar(raw, lo === bEnd ? a : hi)) };
+          return new Cell(text, k, line, colToChar(raw, lo), colToChar(raw, lo === bEnd ? a : hi));
         }),
       });
       row = null;
