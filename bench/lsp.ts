@@ -246,12 +246,13 @@ async function benchTraceDoc(report: Report, G: string, fam: TraceFamily, lines:
       const inLoad = log.gaps.filter(([at]) => at >= window![0] && at <= window![1]);
       const longest = inLoad.reduce((m, [, ms]) => Math.max(m, ms), 0);
       const top = [...inLoad].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([at, ms, cpu]) => `${fmt(ms)} ms (${fmt(cpu)} ms CPU) at +${((at - window![0]) / 1000).toFixed(2)} s`);
-      // a gap in which the server got little CPU waited for a core (machine load), it did not block
-      const busy = inLoad.filter(([, ms, cpu]) => cpu >= 0.8 * ms).reduce((m, [, ms]) => Math.max(m, ms), 0);
+      // a gap in which the server got little CPU waited for a core (machine load), it did not block: the most CPU
+      // used within one gap is the longest stretch of work without a turn for the timer, whatever the load
+      const busy = inLoad.reduce((m, [, , cpu]) => Math.max(m, cpu), 0);
       report.add({
         group: G, name: `${what}: longest event-loop stall while it loads`, value: longest, unit: 'ms',
-        baseline: `busy ${fmt(busy)} ms`, target: '<= 100 ms', verdict: verdict(longest <= 100),
-        note: `the server's own turns (a 2 ms timer in the server; gaps over 20 ms), from the open to the first diagnostics: ${inLoad.length} over 20 ms, ${inLoad.filter(([, ms]) => ms > 50).length} over 50 ms; longest: ${top.join(', ') || 'none'}; longest gap with the server on a CPU for >= 80% of it: ${fmt(busy)} ms`,
+        baseline: `CPU ${fmt(busy)} ms`, target: '<= 100 ms', verdict: verdict(longest <= 100),
+        note: `the server's own turns (a 2 ms timer in the server; gaps over 20 ms), from the open to the first diagnostics: ${inLoad.length} over 20 ms, ${inLoad.filter(([, ms]) => ms > 50).length} over 50 ms; longest: ${top.join(', ') || 'none'}; most CPU used within one gap (the work that blocked; the rest of a gap is waiting for a core on a loaded machine): ${fmt(busy)} ms`,
         extra: { gaps: inLoad, windowMs: window[1] - window[0], busyMax: busy },
       });
     } catch (e) {
