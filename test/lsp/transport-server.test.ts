@@ -282,7 +282,9 @@ test('--pipe (vscode-languageclient TransportKind.pipe): the server connects and
   try {
     const socket = await socketP;
     const conn = createProtocolConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
-    const published = new Promise<any>((resolve) => conn.onNotification('textDocument/publishDiagnostics', (p: any) => p.uri === URI && resolve(p)));
+    const published = new Promise<any>((resolve) => conn.onNotification('textDocument/publishDiagnostics', (p: any) => {
+      if (p.uri === URI) resolve(p);
+    }));
     conn.onRequest('client/registerCapability', () => null);
     conn.listen();
     await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });

@@ -82,6 +82,7 @@ export class StreamingJsonParser {
   /** backslashes ending the long string's bytes so far (held or decoded) */
   private bsRun = 0;
   private readonly bigValues: string[] = [];
+  private scratch: Buffer = Buffer.alloc(0);
   private readonly token: string;
   private readonly bigString: number;
   private readonly pieceBytes: number;
@@ -204,8 +205,9 @@ export class StreamingJsonParser {
   private decodePiece(all: boolean): void {
     const len = this.rawLen;
     if (!len) return;
-    // one copy: the held bytes between quotes
-    const q = Buffer.allocUnsafe(len + 2);
+    // one copy: the held bytes between quotes (in a buffer kept for the next pieces: no external-memory churn)
+    if (this.scratch.length < len + 2) this.scratch = Buffer.allocUnsafe(Math.max(len + 2, this.pieceBytes + 64));
+    const q = this.scratch;
     q[0] = QUOTE;
     let o = 1;
     for (const part of this.raw) {
