@@ -13,8 +13,11 @@ export function kindFromDecoration(deco: string): { kind: FdKind; vcpuIndex?: nu
   // remembered (frozen), the memo dropped when it grows large
   let d = DECO_MEMO.get(deco);
   if (d === undefined) {
-    if (DECO_MEMO.size >= 4096) DECO_MEMO.clear();
-    DECO_MEMO.set(deco, (d = Object.freeze(decorationKind(deco))));
+    if (DECO_MEMO.size >= 1024) DECO_MEMO.clear();
+    // a copy of the text: a slice of the input would keep its whole read chunk alive in the memo
+    const key = deco.length < 13 ? deco : deco.split('').join('');
+    d = Object.freeze(decorationKind(key));
+    DECO_MEMO.set(key, d);
   }
   return d;
 }

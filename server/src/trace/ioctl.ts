@@ -92,10 +92,14 @@ export interface IoctlInput {
   result: SyscallResult | null;
   fdInfo: FdInfo | null;
   vcpuIndex?: number | null;
+  /** resolveRequest(requestValue), when the caller has it already */
+  resolved?: ResolvedRequest;
 }
 
+export type ResolvedRequest = { request: number | null; info?: IoctlInfo; stale?: IoctlInfo; text: string; range?: Range };
+
 /** Text of the request as written (the -X verbose name comment is resolved too). */
-export function resolveRequest(v: Value | undefined): { request: number | null; info?: IoctlInfo; stale?: IoctlInfo; text: string; range?: Range } {
+export function resolveRequest(v: Value | undefined): ResolvedRequest {
   if (!v) return { request: null, text: '' };
   let text = v.text;
   let r = resolveRequestText(text);
@@ -123,7 +127,7 @@ export function resolveRequest(v: Value | undefined): { request: number | null; 
 
 export function buildIoctl(inp: IoctlInput): IoctlCall {
   const staleNames: StaleName[] = [];
-  const rq = resolveRequest(inp.requestValue);
+  const rq = inp.resolved ?? resolveRequest(inp.requestValue);
   const info = rq.info;
   if (rq.stale && inp.requestValue) {
     staleNames.push({ name: rq.stale.name, current: rq.stale.stale!.current, note: rq.stale.stale!.note, range: inp.requestValue.range });

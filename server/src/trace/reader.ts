@@ -1100,6 +1100,7 @@ export class TraceReader implements StreamingTraceReader {
       fallbackRange: ev.nameRange,
       result: ev.result,
       fdInfo: fdInfo ?? (fd !== null ? { fd, kind: 'unknown', source: 'unknown' } : null),
+      resolved: rq,
     });
     if (info) s.stats.kvmIoctls++;
     // formats: a capture decodes the pre-fault struct strace never decodes

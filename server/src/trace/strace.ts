@@ -225,6 +225,7 @@ function epochEnd(t: string, j: number): number {
 }
 
 const scratch = newPrefixScan();
+const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
 
 /** Parse the prefix columns. `text` is the clean line; `scanned`: scanPrefix of that same text, already done. */
 export function parsePrefix(src: Src, scanned?: PrefixScan): Prefix {
@@ -242,7 +243,11 @@ export function parsePrefix(src: Src, scanned?: PrefixScan): Prefix {
   }
   if (s.hmsAt >= 0) {
     const text = t.slice(s.hmsAt, s.hmsEnd);
-    const secs = Number(text.slice(0, 2)) * 3600 + Number(text.slice(3, 5)) * 60 + Number(text.slice(6, 8)) + (s.hmsEnd > s.hmsAt + 9 ? Number('0.' + text.slice(9)) : 0);
+    const a = s.hmsAt;
+    const fracDigits = s.hmsEnd - a - 9;
+    // by char codes: digits / 10^k is the correctly rounded value of the same decimal, as Number('0.' + digits) is
+    const frac = fracDigits <= 0 ? 0 : fracDigits <= 15 ? digitsValue(t, a + 9, s.hmsEnd) / POW10[fracDigits]! : Number('0.' + text.slice(9));
+    const secs = digitsValue(t, a, a + 2) * 3600 + digitsValue(t, a + 3, a + 5) * 60 + digitsValue(t, a + 6, a + 8) + frac;
     p.time = { text, range: src.range(s.hmsAt, s.hmsEnd), seconds: secs };
   } else if (s.epochAt >= 0) {
     const text = t.slice(s.epochAt, s.epochEnd);
