@@ -184,7 +184,10 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
   const { rst } = doc;
 
   // ---- RST1xx: structure ----
-  for (const p of rst.problems) {
+  // (indexed loops in this once-per-check function: for-of allocates an iterator result per element until the
+  // function is optimised, and a check runs it once)
+  for (let pi = 0; pi < rst.problems.length; pi++) {
+    const p = rst.problems[pi]!;
     switch (p.code) {
       case 'short-underline':
       case 'short-overline': {
@@ -210,7 +213,8 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
         break;
     }
   }
-  for (const b of rst.blocks) {
+  for (let bi = 0; bi < rst.blocks.length; bi++) {
+    const b = rst.blocks[bi]!;
     if (b.kind !== 'simpleTable' || b.overflows.length === 0) continue;
     const first = b.overflows[0]!;
     // one realignment per table, shared by its findings, computed when a fix is asked for
@@ -229,7 +233,8 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
   // ---- RST204-RST210: fields, structs ----
   const reported = new Set<string>();
   const knownStructs = (tag: string) => doc.structs.has(tag) || isKnownStruct(tag) || !!opts.knownStructs?.has(tag);
-  for (const s of doc.sections) {
+  for (let si = 0; si < doc.sections.length; si++) {
+    const s = doc.sections[si]!;
     // header fields: api.rst-style ioctl sections (an ioctl name, or a :Type: field) and capability sections
     const isIoctl = s.kind === 'ioctl' && (s.names.some((n) => ioctlByName(n.name) || UAPI_IOCTL_NAMES.has(n.name) || STALE_NAMES.has(n.name)) || !!field(s, 'Type'));
     if (isIoctl || (s.kind === 'capability' && s.fields.length > 0)) checkFields(doc, s, out);
@@ -262,7 +267,8 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
   let suggestionsLeft = 200;
   const suggest = (name: string, from: () => Iterable<string> & { length?: number; size?: number }, max?: number): string[] =>
     suggestionsLeft-- > 0 ? nearNames(name, from(), max) : [];
-  for (const m of doc.mentions) {
+  for (let mi = 0; mi < doc.mentions.length; mi++) {
+    const m = doc.mentions[mi]!;
     if (m.kind === 'errno') {
       if (!errnoByName(m.name)) {
         const near = suggest(m.name, () => [...ERRNOS.keys()], 2);
@@ -304,7 +310,8 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
 
   // ---- RST214-215: error tables against the model ----
   const modelErrnos = opts.modelErrnos ?? ((n: string) => IOCTL_ERRNOS.get(n)?.errnos);
-  for (const s of doc.sections) {
+  for (let si = 0; si < doc.sections.length; si++) {
+    const s = doc.sections[si]!;
     if (s.kind !== 'ioctl' || s.errorTables.length === 0) continue;
     for (const n of s.names) {
       const set = modelErrnos(n.name) ?? (STALE_NAMES.get(n.name) ? modelErrnos(STALE_NAMES.get(n.name)!.current) : undefined);

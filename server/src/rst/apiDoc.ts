@@ -153,7 +153,8 @@ export function buildApiDoc(rst: RstDocument): ApiDoc {
   // header fields: the first run of fields directly in the section; tables and literal blocks by owner
   const closed = new Set<number>();
   let runOf = -1;
-  for (const b of rst.blocks) {
+  for (let bi = 0; bi < rst.blocks.length; bi++) {
+    const b = rst.blocks[bi]!;
     if (b.kind === 'field' && b.indent === 0 && b.section >= 0 && !closed.has(b.section)) {
       const s = sections[b.section]!;
       s.fields.push(toField(b));
@@ -247,7 +248,11 @@ export function docKvmNames(doc: ApiDoc): Set<string> {
   if (hit) return hit;
   const out = new Set<string>();
   namesCache.set(doc, out);
-  for (const m of doc.mentions) if (m.kind === 'kvm' && (m.definition || m.context === 'literal')) out.add(m.name);
+  const ms = doc.mentions;
+  for (let i = 0; i < ms.length; i++) {
+    const m = ms[i]!;
+    if (m.kind === 'kvm' && (m.definition || m.context === 'literal')) out.add(m.name);
+  }
   for (const n of doc.sectionByName.keys()) out.add(n);
   const re = /(?<![A-Za-z0-9_])KVM_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9_])/g;
   const addAll = (text: string) => {
@@ -256,7 +261,9 @@ export function docKvmNames(doc: ApiDoc): Set<string> {
     for (let m = re.exec(text); m; m = re.exec(text)) out.add(m[0]);
   };
   const CELL_NAME = /^`{0,2}KVM_[A-Z0-9_]+`{0,2}$/;
-  for (const b of doc.rst.blocks) {
+  const blocks = doc.rst.blocks;
+  for (let bi = 0; bi < blocks.length; bi++) {
+    const b = blocks[bi]!;
     if (b.kind === 'term') addAll(b.text);
     else if (b.kind === 'simpleTable') {
       // a first-column name, or any cell that is just a name (register and flag listings), is a definition

@@ -36,20 +36,26 @@ export interface CStruct {
   issues: { range: Range; message: string }[];
 }
 
-interface Tok {
-  t: string;
-  line: number;
-  col: number;
-  end: number;
+/**
+ * The tokens of a block, as parallel arrays (no object per token): text, line index in the block, first and end
+ * display column. A token is its index; `t[k]` is undefined past the end.
+ */
+interface Tokens {
+  t: string[];
+  line: number[];
+  col: number[];
+  end: number[];
 }
+/** a token, by its index in Tokens */
+type Tok = number;
 
 const QUALIFIERS = new Set(['const', 'volatile', '__user', 'register', 'static', 'extern', '__aligned', '__packed', 'restrict', '__restrict']);
 const ALIAS: Record<string, string> = { bool: '__u8', _Bool: '__u8', 'unsigned long int': 'unsigned long', 'long int': 'long', 'short int': 'short', 'unsigned short int': 'unsigned short', 'signed int': 'int', 'signed': 'int', 'long unsigned int': 'unsigned long' };
 
 const TOKEN = /[A-Za-z_][A-Za-z0-9_]*|0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*|\.\.\.|<<|>>|\S/y;
 
-function tokenize(lines: string[]): Tok[] {
-  const toks: Tok[] = [];
+function tokenize(lines: string[]): Tokens {
+  const toks: Tokens = { t: [], line: [], col: [], end: [] };
   let inComment = false;
   for (let ln = 0; ln < lines.length; ln++) {
     const s = lines[ln]!;
@@ -70,7 +76,10 @@ function tokenize(lines: string[]): Tok[] {
       // test + slice rather than exec: no match array per token
       TOKEN.lastIndex = i;
       const t = TOKEN.test(s) ? s.slice(i, TOKEN.lastIndex) : c;
-      toks.push({ t, line: ln, col: i, end: i + t.length });
+      toks.t.push(t);
+      toks.line.push(ln);
+      toks.col.push(i);
+      toks.end.push(i + t.length);
       i += t.length;
     }
   }
@@ -109,21 +118,23 @@ export interface CPositionMap {
  */
 export function parseCStructs(lines: string[], at: CPositionMap | ((line: number, start: number, end: number) => Range)): CStruct[] {
   const toks = tokenize(lines);
+  const tt = toks.t;
+  const n = tt.length;
   const out: CStruct[] = [];
   let p = 0;
   // one Range per node (positions mapped directly, no intermediate ranges)
   const r = typeof at === 'function'
     ? (a: Tok, b: Tok = a): Range => {
-      const ra = at(a.line, a.col, a.end);
-      const rb = at(b.line, b.col, b.end);
+      const ra = at(toks.line[a]!, toks.col[a]!, toks.end[a]!);
+      const rb = at(toks.line[b]!, toks.col[b]!, toks.end[b]!);
       return makeRange(ra.start.line, ra.start.character, rb.end.line, rb.end.character);
     }
-    : (a: Tok, b: Tok = a): Range => makeRange(at.line(a.line), at.char(a.line, a.col), at.line(b.line), at.char(b.line, b.end));
+    : (a: Tok, b: Tok = a): Range => makeRange(at.line(toks.line[a]!), at.char(toks.line[a]!, toks.col[a]!), at.line(toks.line[b]!), at.char(toks.line[b]!, toks.end[b]!));
 
   function skipTo(stop: string): void {
     let depth = 0;
-    while (p < toks.length) {
-      const t = toks[p]!.t;
+    while (p < n) {
+      const t = tt[p];
       if (t === '{') depth++;
       else if (t === '}') { if (depth === 0) return; depth--; }
       else if (t === stop && depth === 0) return;
@@ -134,34 +145,34 @@ export function parseCStructs(lines: string[], at: CPositionMap | ((line: number
   /** at `{`: parse members until the matching `}` */
   function body(s: CStruct): void {
     p++; // {
-    while (p < toks.length && toks[p]!.t !== '}') {
-      const start = toks[p]!;
-      if (start.t === ';') { p++; continue; }
-      if (start.t === '...') { s.partial = true; p++; continue; }
-      if (start.t === '__attribute__') { p++; skipParens(); continue; }
-      if (/^_?_?DECLARE_FLEX_ARRAY$/.test(start.t) && toks[p + 1]?.t === '(') {
+    while (p < n && tt[p] !== '}') {
+      const start = p;
+      if (tt[start] === ';') { p++; continue; }
+      if (tt[start] === '...') { s.partial = true; p++; continue; }
+      if (tt[start] === '__attribute__') { p++; skipParens(); continue; }
+      if (/^_?_?DECLARE_FLEX_ARRAY$/.test(tt[start]!) && tt[p + 1] === '(') {
         p += 2;
         const words: string[] = [];
-        while (p < toks.length && toks[p]!.t !== ',' && toks[p]!.t !== ')') words.push(toks[p++]!.t);
+        while (p < n && tt[p] !== ',' && tt[p] !== ')') words.push(tt[p++]);
         p++;
-        const nameTok = toks[p];
-        if (nameTok && /^[A-Za-z_]/.test(nameTok.t)) {
-          s.fields.push({ name: nameTok.t, type: words.join(' '), count: 0, range: r(start, nameTok) });
+        const nameTok = p;
+        if (nameTok < n && /^[A-Za-z_]/.test(tt[nameTok]!)) {
+          s.fields.push({ name: tt[nameTok]!, type: words.join(' '), count: 0, range: r(start, nameTok) });
           p++;
         }
         skipTo(';');
-        if (toks[p]?.t === ';') p++;
+        if (tt[p] === ';') p++;
         continue;
       }
-      if ((start.t === 'struct' || start.t === 'union') && (toks[p + 1]?.t === '{' || toks[p + 2]?.t === '{')) {
-        const kind = start.t;
+      if ((tt[start] === 'struct' || tt[start] === 'union') && (tt[p + 1] === '{' || tt[p + 2] === '{')) {
+        const kind = tt[start] as 'struct' | 'union';
         p++;
         let tag = '';
         let tagTok = start;
-        if (toks[p]!.t !== '{') { tag = toks[p]!.t; tagTok = toks[p]!; p++; }
+        if (tt[p] !== '{') { tag = tt[p]!; tagTok = p; p++; }
         const nested: CStruct = { name: tag, kind, nameRange: r(tagTok), range: r(start), fields: [], issues: [] };
         body(nested);
-        const close = toks[p - 1] ?? start;
+        const close = p - 1 < n ? p - 1 : start;
         nested.range = r(start, close);
         if (tag) out.push(nested);
         // declarators after the closing brace
@@ -172,38 +183,38 @@ export function parseCStructs(lines: string[], at: CPositionMap | ((line: number
       // a plain member: type words, then declarators
       const words: string[] = [];
       let pointer = false;
-      while (p < toks.length) {
-        const t = toks[p]!.t;
+      while (p < n) {
+        const t = tt[p];
         if (t === '*') { pointer = true; p++; continue; }
         if (t === '__attribute__') { p++; skipParens(); continue; }
         if (!/^[A-Za-z_]/.test(t)) break;
         // the last identifier before [ ; , : is the name
-        const nx = toks[p + 1]?.t;
+        const nx = tt[p + 1];
         if (words.length > 0 && (nx === ';' || nx === '[' || nx === ',' || nx === ':' || nx === '=' || nx === '__attribute__' || nx === ')' || nx === undefined || nx === '}')) break;
         if (!QUALIFIERS.has(t)) words.push(t);
         p++;
       }
-      if (words.length === 0 || p >= toks.length || !/^[A-Za-z_]/.test(toks[p]!.t)) {
+      if (words.length === 0 || p >= n || !/^[A-Za-z_]/.test(tt[p])) {
         // not a member we understand (a function pointer, a stray word): skip it
         s.issues.push({ range: r(start), message: 'cannot read this member' });
         s.unresolved ??= 'a member could not be read';
         skipTo(';');
-        if (toks[p]?.t === ';') p++;
+        if (tt[p] === ';') p++;
         continue;
       }
       let type = words.join(' ');
       if (pointer) type = 'void *';
       declarators(s.fields, start, pointer, type, true);
     }
-    if (p >= toks.length) s.partial = true; // no closing brace in this block (the doc splits it with prose)
+    if (p >= n) s.partial = true; // no closing brace in this block (the doc splits it with prose)
     p++; // }
   }
 
   function skipParens(): void {
-    if (toks[p]?.t !== '(') return;
+    if (tt[p] !== '(') return;
     let depth = 0;
-    while (p < toks.length) {
-      const t = toks[p++]!.t;
+    while (p < n) {
+      const t = tt[p++];
       if (t === '(') depth++;
       else if (t === ')' && --depth === 0) return;
     }
@@ -216,50 +227,52 @@ export function parseCStructs(lines: string[], at: CPositionMap | ((line: number
   function declarators(out: CField[], start: Tok, firstPointer: boolean, type: string, pointerType: boolean, nested?: CStruct): number {
     const before = out.length;
     let pointer = firstPointer;
-    while (p < toks.length && toks[p]!.t !== ';' && toks[p]!.t !== '}') {
-      const t = toks[p]!;
-      if (t.t === '*') { pointer = true; p++; continue; }
-      if (t.t === ',') { pointer = false; p++; continue; }
-      if (t.t === '__attribute__') { p++; skipParens(); continue; }
-      if (!/^[A-Za-z_]/.test(t.t)) { p++; continue; }
+    while (p < n && tt[p] !== ';' && tt[p] !== '}') {
+      const t = p;
+      const text = tt[t]!;
+      if (text === '*') { pointer = true; p++; continue; }
+      if (text === ',') { pointer = false; p++; continue; }
+      if (text === '__attribute__') { p++; skipParens(); continue; }
+      if (!/^[A-Za-z_]/.test(text)) { p++; continue; }
       p++;
       let count: number | 'unknown' | undefined;
       let last = t;
-      while (toks[p]?.t === '[') {
+      while (tt[p] === '[') {
         p++;
         const e: string[] = [];
-        while (p < toks.length && toks[p]!.t !== ']' && toks[p]!.t !== ';') e.push(toks[p++]!.t.replace(/[uUlL]+$/, ''));
-        last = toks[p] ?? last;
-        if (toks[p]?.t === ']') p++;
+        while (p < n && tt[p] !== ']' && tt[p] !== ';') e.push(tt[p++].replace(/[uUlL]+$/, ''));
+        last = p < n ? p : last;
+        if (tt[p] === ']') p++;
         const v = evalExpr(e);
         const c = v === undefined ? 'unknown' : v;
         count = count === undefined ? c : count === 'unknown' || c === 'unknown' ? 'unknown' : count * c;
       }
       let bits: number | undefined;
-      if (toks[p]?.t === ':') {
+      if (tt[p] === ':') {
         p++;
-        bits = Number(toks[p]?.t);
-        last = toks[p] ?? last;
+        bits = Number(tt[p]);
+        last = p < n ? p : last;
         p++;
       }
-      const f: CField & { pointer?: boolean } = { name: t.t, count, range: r(start, last), bits, pointer: pointer || undefined, type: pointerType && pointer ? 'void *' : type };
+      const f: CField & { pointer?: boolean } = { name: text, count, range: r(start, last), bits, pointer: pointer || undefined, type: pointerType && pointer ? 'void *' : type };
       if (nested) f.nested = nested;
       out.push(f);
     }
-    if (toks[p]?.t === ';') p++;
+    if (tt[p] === ';') p++;
     return out.length - before;
   }
 
-  while (p < toks.length) {
-    const t = toks[p]!;
-    if ((t.t === 'struct' || t.t === 'union') && /^[A-Za-z_]/.test(toks[p + 1]?.t ?? '') && toks[p + 2]?.t === '{') {
-      const nameTok = toks[p + 1]!;
-      const s: CStruct = { name: nameTok.t, kind: t.t, nameRange: r(nameTok), range: r(t), fields: [], issues: [] };
+  while (p < n) {
+    const t = p;
+    if ((tt[t] === 'struct' || tt[t] === 'union') && /^[A-Za-z_]/.test(tt[p + 1] ?? '') && tt[p + 2] === '{') {
+      const nameTok = p + 1;
+      const s: CStruct = { name: tt[nameTok]!, kind: tt[t] as 'struct' | 'union', nameRange: r(nameTok), range: r(t), fields: [], issues: [] };
       p += 2;
       body(s);
-      s.range = r(t, toks[Math.min(p, toks.length) - 1] ?? t);
+      const lastTok = Math.min(p, n) - 1;
+      s.range = r(t, lastTok >= 0 ? lastTok : t);
       out.push(s);
-      if (toks[p]?.t !== ';') skipTo(';');
+      if (tt[p] !== ';') skipTo(';');
       p++;
       continue;
     }

@@ -112,7 +112,8 @@ export function scanMentions(doc: RstDocument): Mention[] {
   const out: ScannedMention[] = [];
   // error table cells first: their errno names are checked whatever they are
   const skip = new Map<number, [number, number][]>();
-  for (const b of doc.blocks) {
+  for (let bi = 0; bi < doc.blocks.length; bi++) {
+    const b = doc.blocks[bi]!;
     if (b.kind !== 'simpleTable' || !isErrorTable(b)) continue;
     for (const r of b.rows) {
       const c = r.cells[0];
