@@ -6,11 +6,15 @@
  *   objects (symbols, code lenses), the processes, and the profile inference.
  * - Pass 2 reads it again and replays it, and every `linesPerChunk` lines saves a checkpoint: the reader's state,
  *   the model, and the adapter. It keeps the KVM2xx findings and per-VM/vCPU counts.
- * - Per-call results and events (inlay hints, hovers, definitions, kvmLens/replayCalls) are computed per chunk,
- *   for the requested lines only: the chunk's lines are read again from its checkpoint and replayed from its
- *   model; a small LRU keeps the last chunks. `stateAt(line)` is found the same way; nothing re-runs from the top.
+ * - Per-call results and events (inlay hints, hovers, definitions, kvmLens/replayCalls) are computed for the
+ *   requested lines only: the chunk's lines are read again from its checkpoint (only as far as those lines' events
+ *   need) and replayed from its model, and only the events of the requested lines, widened to pages of 64 lines,
+ *   are kept ("slices"; a small LRU bounded by events keeps the last ones). `stateAt(line)` replays the same way
+ *   without keeping anything; nothing re-runs from the top.
  *
- * Memory: the checkpoints (one reader state and one model per chunk) and the compact indexes; never the events.
+ * Memory: the checkpoints (one reader state and one model per chunk) and the compact indexes; never the events
+ * (a few pages of them at most). What a query reads and drops dies young in V8's heap: keeping whole chunks of
+ * events made them survive scavenges and filled the old generation with garbage (bench/FINDINGS.md).
  */
 import type { Finding } from '../common/findings';
 import type { Range, Position } from '../common/range';
@@ -31,8 +35,10 @@ export interface TraceAnalysisOptions {
   fileName?: string;
   /** lines between two checkpoints (default 512) */
   linesPerChunk?: number;
-  /** chunks of per-call results kept (default 4: a screen spans at most two) */
+  /** slices of per-call results kept (default 8) */
   cacheChunks?: number;
+  /** events kept in those slices at most, together (default 1024; the newest slice is kept whatever its size) */
+  cacheEvents?: number;
 }
 
 export interface MemslotInfo {
@@ -106,15 +112,31 @@ interface Checkpoint {
   maxLine: number;
   /** KVM calls emitted in this chunk */
   calls: number;
+  /**
+   * The most lines an event of this chunk came out after its first line (the reader holds an event until the
+   * next line; a joined call comes out at its resumed line): events of lines up to L are out once line L + lag
+   * is read.
+   */
+  lag: number;
 }
 
-interface Chunk {
+/**
+ * Some of the events a chunk emits, with their replay results: those whose first line (or, for a joined call,
+ * resumed line) is in [from, to]. Only these are kept: the chunk's other events are replayed and dropped at once.
+ */
+interface Slice {
+  chunk: number;
+  from: number;
+  to: number;
   events: TraceEvent[];
   /** by event index */
   calls: Map<number, ReplayedCall>;
   /** event index by first line (and resumed line) */
   byLine: Map<number, number>;
 }
+
+/** Slices cover whole pages of this many lines: hovers on nearby lines and a scrolled screen hit the same slice. */
+const PAGE = 64;
 
 /**
  * Offsets of line starts, for reading lines again without splitting the whole text. A typed array grown by
@@ -153,10 +175,13 @@ export class TraceAnalysis {
   private readonly lines: number;
   private readonly per: number;
   private readonly checkpoints: Checkpoint[] = [];
-  private readonly cache = new Map<number, Chunk>();
+  /** recently used slices, least recent first */
+  private readonly slices: Slice[] = [];
+  private cachedEvents = 0;
   /** events emitted in a chunk that starts well after their first line (a call resumed hundreds of lines later) */
   private readonly far: { line: number; chunk: number }[] = [];
-  private readonly maxChunks: number;
+  private readonly maxSlices: number;
+  private readonly maxEvents: number;
   private readonly fileName: string | undefined;
 
   /** Analyse synchronously (tests, small traces). */
@@ -164,7 +189,8 @@ export class TraceAnalysis {
     this.text = text;
     this.fileName = opts.fileName;
     this.per = Math.max(16, opts.linesPerChunk ?? 512);
-    this.maxChunks = Math.max(2, opts.cacheChunks ?? 4);
+    this.maxSlices = Math.max(2, opts.cacheChunks ?? 8);
+    this.maxEvents = Math.max(0, opts.cacheEvents ?? 1024);
     this.starts = lineStarts(text);
     // a final newline does not start a line
     this.lines = text.length === 0 ? 0 : text.endsWith('\n') ? this.starts.length - 1 : this.starts.length;
@@ -235,10 +261,11 @@ export class TraceAnalysis {
     const q2: TraceEvent[] = [];
     const r2 = new TraceReader({ event: (e) => q2.push(e) }, { fileName: opts.fileName });
     let first: Range | undefined;
-    const drain2 = (cp: Checkpoint) => {
+    const drain2 = (cp: Checkpoint, at: number) => {
       for (const ev of q2.splice(0, q2.length)) {
         if (cp.minLine < 0 || ev.line < cp.minLine) cp.minLine = ev.line;
         if (ev.line > cp.maxLine) cp.maxLine = ev.line;
+        if (at - ev.line > cp.lag) cp.lag = at - ev.line;
         if (ev.line < cp.line - this.per) this.far.push({ line: ev.line, chunk: this.checkpoints.length - 1 });
         const r = rp.event(ev);
         if (!r) continue;
@@ -256,13 +283,13 @@ export class TraceAnalysis {
         const assumedThreads = prev && sameEntries(prev, rp.assumedThreads) ? prev : new Map(rp.assumedThreads);
         this.checkpoints.push({
           line: l, reader: r2.saveState(), model: rp.model.clone(), adapter: adapter.clone(),
-          assumedThreads, minLine: -1, maxLine: -1, calls: 0,
+          assumedThreads, minLine: -1, maxLine: -1, calls: 0, lag: 0,
         });
       }
       const cp = this.checkpoints[this.checkpoints.length - 1]!;
       if (l < this.lines) r2.pushLine(this.lineText(l));
       else r2.end();
-      drain2(cp);
+      drain2(cp, l);
       if (l % every === every - 1 && due()) yield this.lines + l + 1;
     }
     if (first) {
@@ -363,34 +390,69 @@ export class TraceAnalysis {
   // ------------------------------------------------------------------------------------------------------------
   // Chunks
 
-  private chunk(k: number): Chunk {
-    const hit = this.cache.get(k);
-    if (hit) {
-      this.cache.delete(k);
-      this.cache.set(k, hit);
-      return hit;
-    }
+  /** A reader and a replayer at chunk k's checkpoint (their own copies: a checkpoint is resumed many times). */
+  private resume(k: number, sink: (e: TraceEvent) => void): { reader: TraceReader; rp: Replayer; cp: Checkpoint } {
     const cp = this.checkpoints[k]!;
-    const events: TraceEvent[] = [];
-    const reader = new TraceReader({ event: (e) => events.push(e) }, { fileName: this.fileName }, cloneReaderState(cp.reader));
-    const end = Math.min(this.lines, cp.line + this.per);
-    if (cp.line >= this.lines) reader.end();
-    else for (let l = cp.line; l < end; l++) reader.pushLine(this.lineText(l));
+    const reader = new TraceReader({ event: sink }, { fileName: this.fileName }, cloneReaderState(cp.reader));
     const rp = new Replayer({ profile: this.profile }, cp.model.clone(), cp.adapter.clone(), cp.assumedThreads);
+    return { reader, rp, cp };
+  }
+
+  /**
+   * The events of chunk k whose first (or resumed) line is in [from, to], replayed: from the cache when a slice
+   * covers them, else read again from the chunk's checkpoint, only as far as those events need (`lag`), and
+   * widened to whole pages. Only the kept events survive the call: the rest are garbage at once (young, cheap).
+   */
+  private slice(k: number, from: number, to: number): Slice {
+    for (let i = this.slices.length - 1; i >= 0; i--) {
+      const s = this.slices[i]!;
+      if (s.chunk !== k || s.from > from || s.to < to) continue;
+      if (i !== this.slices.length - 1) {
+        this.slices.splice(i, 1);
+        this.slices.push(s);
+      }
+      return s;
+    }
+    const lo = Math.floor(from / PAGE) * PAGE;
+    const hi = Math.ceil((to + 1) / PAGE) * PAGE - 1;
+    const kept: TraceEvent[] = [];
+    const q: TraceEvent[] = [];
+    const { reader, rp, cp } = this.resume(k, (e) => q.push(e));
     const calls = new Map<number, ReplayedCall>();
     const byLine = new Map<number, number>();
-    for (const ev of events) {
-      const r = rp.event(ev);
-      if (r) calls.set(ev.index, r);
-      if (ev.kind === 'syscall' || ev.kind === 'qemu') {
-        byLine.set(ev.line, ev.index);
-        if (ev.kind === 'syscall' && ev.joined) byLine.set(ev.joined.resumedLine, ev.index);
+    const drain = () => {
+      for (let i = 0; i < q.length; i++) {
+        const ev = q[i]!;
+        const r = rp.event(ev);
+        const resumed = ev.kind === 'syscall' && ev.joined ? ev.joined.resumedLine : -1;
+        if ((ev.line < lo || ev.line > hi) && (resumed < lo || resumed > hi)) continue;
+        kept.push(ev);
+        if (r) calls.set(ev.index, r);
+        if (ev.kind === 'syscall' || ev.kind === 'qemu') {
+          byLine.set(ev.line, ev.index);
+          if (resumed >= 0) byLine.set(resumed, ev.index);
+        }
+      }
+      q.length = 0;
+    };
+    if (cp.line >= this.lines) {
+      reader.end();
+      drain();
+    } else {
+      // events of lines up to `hi` are all out once line hi + lag is read (and never after the chunk's end)
+      const end = Math.min(this.lines, cp.line + this.per, hi + cp.lag + 1);
+      for (let l = cp.line; l < end; l++) {
+        reader.pushLine(this.lineText(l));
+        if (q.length) drain();
       }
     }
-    const c: Chunk = { events, calls, byLine };
-    this.cache.set(k, c);
-    while (this.cache.size > this.maxChunks) this.cache.delete(this.cache.keys().next().value as number);
-    return c;
+    const s: Slice = { chunk: k, from: lo, to: hi, events: kept, calls, byLine };
+    this.slices.push(s);
+    this.cachedEvents += kept.length;
+    while (this.slices.length > 1 && (this.slices.length > this.maxSlices || this.cachedEvents > this.maxEvents)) {
+      this.cachedEvents -= this.slices.shift()!.events.length;
+    }
+    return s;
   }
 
   /** Chunks whose emitted events start within [from, to]. */
@@ -420,13 +482,13 @@ export class TraceAnalysis {
   /** The event (syscall or QEMU line) on a 0-based line (its first line or, when joined, its resumed line). */
   eventAtLine(line: number): TraceEvent | undefined {
     for (const k of this.chunksFor(line, line)) {
-      const c = this.chunk(k);
+      const c = this.slice(k, line, line);
       const i = c.byLine.get(line);
       if (i !== undefined) return c.events.find((e) => e.index === i);
     }
     // a joined call whose start is in an earlier chunk
     for (const k of this.chunksFor(0, line).slice(-2)) {
-      const c = this.chunk(k);
+      const c = this.slice(k, line, line);
       const i = c.byLine.get(line);
       if (i !== undefined) return c.events.find((e) => e.index === i);
     }
@@ -438,7 +500,7 @@ export class TraceAnalysis {
     const out: ReplayedCall[] = [];
     for (const k of this.chunksFor(fromLine, toLine).sort((x, y) => x - y)) {
       if (!this.checkpoints[k]!.calls) continue;
-      for (const r of this.chunk(k).calls.values()) if (r.line >= fromLine && r.line <= toLine) out.push(r);
+      for (const r of this.slice(k, fromLine, toLine).calls.values()) if (r.line >= fromLine && r.line <= toLine) out.push(r);
       if (out.length >= atMost) break;
     }
     return out.sort((a, b) => a.line - b.line || a.eventIndex - b.eventIndex);
@@ -453,7 +515,7 @@ export class TraceAnalysis {
   /** The replay result of the KVM call of an event obtained from this analysis. */
   callAt(ev: TraceEvent): ReplayedCall | undefined {
     for (const k of this.chunksFor(ev.line, ev.line)) {
-      const r = this.chunk(k).calls.get(ev.index);
+      const r = this.slice(k, ev.line, ev.line).calls.get(ev.index);
       if (r) return r;
     }
     return undefined;
@@ -465,21 +527,38 @@ export class TraceAnalysis {
     let k = Math.min(this.checkpoints.length - 1, Math.floor(line / this.per));
     while (k >= 0 && this.checkpoints[k]!.minLine < 0) k--;
     if (k < 0 || line < 0) return { line: null, snapshot: new KvmModel({ profile: this.profile }).snapshot() };
-    const cp = this.checkpoints[k]!;
-    const c = this.chunk(k);
-    const m = cp.model.clone();
-    const adapter = cp.adapter.clone();
+    // replay the chunk from its checkpoint up to the first event that starts after the line
     let last: TraceEvent | undefined;
-    for (const ev of c.events) {
-      if (ev.line > line) break;
-      for (const me of adapter.convert(ev, m)) m.apply(me);
-      last = ev;
+    let call: ReplayedCall | undefined;
+    let past = false;
+    const q: TraceEvent[] = [];
+    const { reader, rp, cp } = this.resume(k, (e) => q.push(e));
+    const drain = () => {
+      for (let i = 0; i < q.length && !past; i++) {
+        const ev = q[i]!;
+        if (ev.line > line) past = true;
+        else {
+          call = rp.event(ev);
+          last = ev;
+        }
+      }
+      q.length = 0;
+    };
+    if (cp.line >= this.lines) {
+      reader.end();
+      drain();
+    } else {
+      const end = Math.min(this.lines, cp.line + this.per);
+      for (let l = cp.line; l < end && !past; l++) {
+        reader.pushLine(this.lineText(l));
+        if (q.length) drain();
+      }
     }
     if (!last) {
       // nothing of this chunk is at or before the line: the state at the chunk's start
-      return k > 0 ? this.stateAt(cp.line - 1) : { line: null, snapshot: m.snapshot() };
+      return k > 0 ? this.stateAt(cp.line - 1) : { line: null, snapshot: rp.model.snapshot() };
     }
-    return { line: last.line, snapshot: m.snapshot(), call: ioctlOf(last) ? c.calls.get(last.index) : undefined };
+    return { line: last.line, snapshot: rp.model.snapshot(), call: ioctlOf(last) ? call : undefined };
   }
 
   /** The fd token under a position, with what the reader knows of it. */

@@ -55,6 +55,8 @@ export interface LanguageFeatures {
   rename?: Handler<lsp.RenameParams, lsp.WorkspaceEdit | null>;
   codeAction?: Handler<lsp.CodeActionParams, lsp.CodeAction[] | null>;
   codeLens?: Handler<lsp.CodeLensParams, lsp.CodeLens[] | null>;
+  /** codeLens/resolve of a lens this language sent without its command; undefined when the lens is not its own */
+  codeLensResolve?: (lens: lsp.CodeLens, ctx: ServerContext, token: CancellationToken) => lsp.CodeLens | undefined | Promise<lsp.CodeLens | undefined>;
   inlayHint?: Handler<lsp.InlayHintParams, lsp.InlayHint[] | null>;
   /** workspace-wide symbols of this language */
   workspaceSymbol?: (query: string, ctx: ServerContext, token: CancellationToken) => lsp.SymbolInformation[] | Promise<lsp.SymbolInformation[]>;

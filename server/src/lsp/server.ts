@@ -127,7 +127,7 @@ export function startServer(connection: Connection): void {
         completionProvider: { triggerCharacters: [':', '_', ' '] },
         renameProvider: { prepareProvider: true },
         codeActionProvider: { codeActionKinds: ['quickfix', 'source.fixAll'] },
-        codeLensProvider: { resolveProvider: false },
+        codeLensProvider: { resolveProvider: true },
         inlayHintProvider: true,
       },
       serverInfo: { name: 'kvm-lens', version: '0.1.0' },
@@ -200,6 +200,19 @@ export function startServer(connection: Connection): void {
   connection.onRenameRequest(route('rename', null));
   connection.onCodeAction(route('codeAction', null));
   connection.onCodeLens(route('codeLens', null));
+  // lenses sent without their command (thousands of them in a big trace): the language that made it resolves it
+  connection.onCodeLensResolve(async (lens, token) => {
+    for (const f of Object.values(features)) {
+      if (!f.codeLensResolve || token.isCancellationRequested) continue;
+      try {
+        const r = await f.codeLensResolve(lens, ctx, token);
+        if (r) return r;
+      } catch (e) {
+        if (!isCancellation(e)) connection.console.error(`kvm-lens: codeLens/resolve failed: ${(e as Error)?.stack ?? e}`);
+      }
+    }
+    return lens;
+  });
   connection.languages.inlayHint.on(route('inlayHint', null));
   connection.onWorkspaceSymbol(async (params, token) => {
     const out = [];

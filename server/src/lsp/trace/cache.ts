@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { TraceAnalysis } from '../../analysis/traceAnalysis';
 import type { ServerContext } from '../languages';
 import { RequestCancelled, yieldToEventLoop } from '../limits';
+import { tuneHeapForTraces } from './heap';
 import { loadProgressFor } from './progress';
 
 /**
@@ -27,6 +28,9 @@ interface Entry {
 }
 
 const cache = new Map<string, Entry>();
+
+// before any document arrives (heap.ts: why)
+tuneHeapForTraces();
 
 function fileNameOf(uri: string): string | undefined {
   try {

@@ -3,7 +3,7 @@ import type { LanguageFeatures } from '../languages';
 import { Requests } from '../protocol';
 import { dropAnalysis } from './cache';
 import { traceCodeActions } from './codeActions';
-import { traceCodeLenses } from './codeLens';
+import { resolveTraceCodeLens, traceCodeLenses } from './codeLens';
 import { traceDefinition } from './definition';
 import { traceDiagnostics } from './diagnostics';
 import { traceDocumentSymbols } from './documentSymbols';
@@ -16,6 +16,7 @@ export const traceFeatures: LanguageFeatures = {
   hover: (doc, params, ctx) => traceHover(doc, params, ctx),
   inlayHint: (doc, params, ctx) => traceInlayHints(doc, params, ctx),
   codeLens: (doc, params, ctx) => traceCodeLenses(doc, params, ctx),
+  codeLensResolve: (lens, ctx) => resolveTraceCodeLens(lens, ctx),
   documentSymbol: (doc, params, ctx) => traceDocumentSymbols(doc, params, ctx),
   definition: (doc, params, ctx) => traceDefinition(doc, params, ctx),
   codeAction: (doc, params, ctx) => traceCodeActions(doc, params, ctx),

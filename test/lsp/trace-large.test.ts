@@ -1,0 +1,152 @@
+/**
+ * A trace with hundreds of short-lived VM processes in the real language server (dist/server.js over stdio):
+ * document symbols grouped by a hundred processes, code lenses sent without their commands and resolved one by
+ * one (codeLens/resolve) as an editor does for the visible ones, and both answered for the current version only.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CodeLens, DocumentSymbol } from 'vscode-languageserver-protocol';
+import { LspClient, uriOf } from './helpers';
+
+/** One process: /dev/kvm, a VM with one memslot and one vCPU, a few runs, close, exit (11 lines). */
+function processLines(pid: number, mismatch = false): string[] {
+  const p = `${pid}`.padEnd(6);
+  return [
+    `${p}openat(AT_FDCWD, "/dev/kvm", O_RDWR|O_CLOEXEC) = 3`,
+    `${p}ioctl(3, KVM_GET_API_VERSION, 0)   = 12`,
+    `${p}ioctl(3, KVM_CREATE_VM, 0)        = 4`,
+    `${p}ioctl(4, KVM_SET_USER_MEMORY_REGION, {slot=0, flags=0, guest_phys_addr=0, memory_size=2097152, userspace_addr=0x7f3a40000000}) = 0`,
+    `${p}ioctl(4, KVM_CREATE_VCPU, 0)      = 5`,
+    mismatch
+      ? `${p}ioctl(5, KVM_PRE_FAULT_MEMORY, {gpa=0x40000000, size=0x1000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x40001000, size=0}) = 0`
+      : `${p}ioctl(5, KVM_PRE_FAULT_MEMORY, {gpa=0, size=0x1000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x1000, size=0}) = 0`,
+    `${p}ioctl(5, KVM_RUN, 0)              = 0`,
+    `${p}close(5)                          = 0`,
+    `${p}close(4)                          = 0`,
+    `${p}close(3)                          = 0`,
+    `${p}+++ exited with 0 +++`,
+  ];
+}
+
+const N = 300;
+const PID0 = 20000;
+/** process i (0-based) starts at line 11 i; its VM is created on line 11 i + 2, its vCPU on 11 i + 4 */
+function trace(n: number, opts: { mismatchAt?: number } = {}): string {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(...processLines(PID0 + i, i === opts.mismatchAt));
+  return out.join('\n') + '\n';
+}
+
+let client: LspClient;
+before(async () => {
+  client = await LspClient.start({ timeoutMs: 120_000 });
+});
+after(() => client?.stop());
+
+function walk(syms: DocumentSymbol[], f: (s: DocumentSymbol, parent: DocumentSymbol | undefined) => void, parent?: DocumentSymbol): void {
+  for (const s of syms) {
+    f(s, parent);
+    walk(s.children ?? [], f, s);
+  }
+}
+
+const inside = (inner: DocumentSymbol['range'], outer: DocumentSymbol['range']) =>
+  (inner.start.line > outer.start.line || (inner.start.line === outer.start.line && inner.start.character >= outer.start.character)) &&
+  (inner.end.line < outer.end.line || (inner.end.line === outer.end.line && inner.end.character <= outer.end.character));
+
+test('document symbols: hundreds of processes grouped by a hundred, every process, VM, vCPU and memslot kept', async () => {
+  const uri = uriOf('/tmp/kvm-lens-large/many-processes.strace');
+  await client.openText(uri, trace(N));
+  await client.diagnostics(uri);
+  const syms = (await client.documentSymbols(uri)) as DocumentSymbol[];
+  assert.deepEqual(syms.map((s) => s.name), ['processes 1-100 of 300', 'processes 101-200 of 300', 'processes 201-300 of 300']);
+  assert.equal(syms[0]!.detail, `pid ${PID0} to pid ${PID0 + 99}, 100 VMs, lines 1-1100`);
+  assert.deepEqual(syms[1]!.range, { start: { line: 1100, character: 0 }, end: { line: 2199, character: 27 } });
+  const procs = syms.flatMap((g) => g.children!);
+  assert.deepEqual(procs.map((p) => p.name), Array.from({ length: N }, (_, i) => `process ${PID0 + i}`), 'every process, in line order');
+  // a process looks as it does without grouping (test/lsp/trace.test.ts)
+  const p7 = procs[7]!;
+  assert.equal(p7.detail, `lines ${7 * 11 + 1}-${7 * 11 + 11}`);
+  assert.equal(p7.children!.length, 1);
+  const vm = p7.children![0]!;
+  assert.match(vm.name, /^VM #\d+ \(KVM_X86_DEFAULT_VM\)$/);
+  assert.equal(vm.selectionRange.start.line, 7 * 11 + 2);
+  assert.deepEqual(vm.children!.map((c) => c.name), ['slot 0: 0x0-0x200000 (2 MiB)', `vCPU 0 of ${vm.name.replace(/ \(.*/, '')}`]);
+  // well-formed: every selection range inside its range; a group spans its processes, a process everything in it
+  // (a VM's range is its creation line, its memslots and vCPUs come later: as without grouping)
+  let n = 0;
+  walk(syms, (s) => {
+    n++;
+    assert.ok(inside(s.selectionRange, s.range), `${s.name}: selection range inside the range`);
+  });
+  for (const g of syms) {
+    for (const p of g.children!) {
+      assert.ok(inside(p.range, g.range), `${p.name} inside ${g.name}`);
+      walk(p.children!, (s) => assert.ok(inside(s.range, p.range), `${s.name} inside ${p.name}`));
+    }
+  }
+  assert.equal(n, 3 + N * 4, 'groups + (process, VM, memslot, vCPU) per process');
+  // asked again (outline, breadcrumbs): the same answer
+  assert.deepEqual(await client.documentSymbols(uri), syms);
+  await client.close(uri);
+});
+
+test('document symbols: up to a hundred processes stay at the top level', async () => {
+  const uri = uriOf('/tmp/kvm-lens-large/hundred-processes.strace');
+  await client.openText(uri, trace(100));
+  const syms = (await client.documentSymbols(uri)) as DocumentSymbol[];
+  assert.equal(syms.length, 100);
+  assert.equal(syms[99]!.name, `process ${PID0 + 99}`);
+  await client.close(uri);
+});
+
+/** What an editor does for the lenses it shows: resolve those without a command. */
+async function resolveAll(lenses: CodeLens[]): Promise<CodeLens[]> {
+  return Promise.all(lenses.map((l) => (l.command ? l : client.request<CodeLens>('codeLens/resolve', l))));
+}
+
+test('code lenses: over a thousand are sent unresolved and resolve to the same counts and commands', async () => {
+  assert.equal(client.initializeResult.capabilities.codeLensProvider?.resolveProvider, true);
+  const uri = uriOf('/tmp/kvm-lens-large/many-lenses.strace');
+  await client.openText(uri, trace(N, { mismatchAt: 5 }));
+  const lenses = (await client.codeLenses(uri))!;
+  assert.equal(lenses.length, 4 * N, 'two lenses per VM and per vCPU');
+  assert.ok(lenses.every((l) => !l.command && l.data !== undefined), 'sent without their commands');
+  const resolved = await resolveAll(lenses);
+  assert.deepEqual(resolved.map((l) => l.range), lenses.map((l) => l.range), 'resolving keeps each lens where it was');
+  const titles = resolved.map((l) => `${l.range.start.line}: ${l.command!.title}`);
+  // process 5 (lines 55-65): its pre-fault call is outside its memslot (the recorded success is a mismatch),
+  // counted on the vCPU and on its VM
+  const at = (line: number) => titles.filter((t) => t.startsWith(`${line}: `)).map((t) => t.replace(/#\d+/g, '#N'));
+  assert.deepEqual(at(57), ['57: VM #N (KVM_X86_DEFAULT_VM): 4 calls, 1 mismatch', '57: Replay to here']);
+  assert.deepEqual(at(59), ['59: vCPU 0 of VM #N: 2 calls, 1 mismatch', '59: Replay to here']);
+  assert.deepEqual(at(13), ['13: VM #N (KVM_X86_DEFAULT_VM): 4 calls, 0 mismatches', '13: Replay to here']);
+  assert.deepEqual(at(15), ['15: vCPU 0 of VM #N: 2 calls, 0 mismatches', '15: Replay to here']);
+  for (const l of resolved) {
+    if (l.command!.command === 'kvmLens.replayToHere') assert.deepEqual(l.command!.arguments, [uri, l.range.start.line]);
+    else assert.deepEqual(l.command, { title: l.command!.title, command: 'kvmLens.replayTrace', arguments: [uri] });
+  }
+  // the same lenses as a small trace gets resolved at once (the process is the same, only its pid and place differ)
+  const small = uriOf('/tmp/kvm-lens-large/one-process.strace');
+  await client.openText(small, trace(1));
+  const eager = (await client.codeLenses(small))!;
+  assert.ok(eager.every((l) => l.command), 'a few lenses come with their commands');
+  assert.deepEqual(eager.map((l) => `${l.range.start.line}: ${l.command!.title}`.replace(/#\d+/g, '#N')), ['2: VM #N (KVM_X86_DEFAULT_VM): 4 calls, 0 mismatches', '2: Replay to here', '4: vCPU 0 of VM #N: 2 calls, 0 mismatches', '4: Replay to here']);
+  await client.close(small);
+
+  // an edit: fresh lenses for the new version; a lens of the old version whose object is gone says so
+  await client.changeText(uri, trace(N - 1));
+  await client.diagnostics(uri);
+  const fresh = (await client.codeLenses(uri))!;
+  assert.equal(fresh.length, 4 * (N - 1));
+  const last = lenses[lenses.length - 1]!;
+  const stale = await client.request<CodeLens>('codeLens/resolve', last);
+  assert.equal(stale.command!.title, 'KVM Lens: trace changed');
+  // after the close
+  await client.close(uri);
+  const closed = await client.request<CodeLens>('codeLens/resolve', fresh[0]);
+  assert.equal(closed.command!.title, 'KVM Lens: trace closed');
+  // a lens the server did not make comes back as it was
+  const foreign = { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, data: 'x' };
+  assert.deepEqual(await client.request('codeLens/resolve', foreign), foreign);
+});
