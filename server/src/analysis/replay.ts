@@ -15,8 +15,7 @@
 import type { Finding } from '../common/findings';
 import type { Range } from '../common/range';
 import { rule } from '../common/rules';
-import { decodeRequest } from '../kvm/ioctls';
-import { requestHex } from '../kvm/ioctls';
+import { KVMIO, requestHex } from '../kvm/ioctls';
 import { inferFromObservations, type Inference } from '../emulator/infer';
 import {
   KvmModel, KERNEL_VERSIONS, HOST_BACKINGS, describeProfile, resolveProfile, type Observation,
@@ -92,11 +91,19 @@ export function fdKindView(k: string | undefined): CallFdKind {
   return 'other';
 }
 
+/**
+ * The _IOC type byte of a request, as kvm/ioctls.ts decodeRequest(request).type gives it (the request taken
+ * as an unsigned 32-bit number), without decoding the rest (its name text, near misses).
+ */
+function iocType(request: number): number {
+  return Number.isFinite(request) ? (Math.trunc(request) >>> 8) & 0xff : 0;
+}
+
 /** The KVM ioctl carried by an event, if any. */
 export function ioctlOf(ev: TraceEvent): IoctlCall | undefined {
   if (ev.kind === 'syscall' || ev.kind === 'qemu') {
     const c = ev.ioctl;
-    if (c && (c.info || (c.request !== null && decodeRequest(c.request).type === 0xae))) return c;
+    if (c && (c.info || (c.request !== null && iocType(c.request) === KVMIO))) return c;
   }
   return undefined;
 }
@@ -305,7 +312,7 @@ export class ModelEventAdapter {
 
   private ioctlEvent(ev: SyscallEvent, c: IoctlCall, model: AdoptTarget | undefined): ModelEvent[] {
     if (c.request === null || c.fd === null) return NO_EVENTS;
-    if (!c.info && decodeRequest(c.request).type !== 0xae) return NO_EVENTS;
+    if (!c.info && iocType(c.request) !== KVMIO) return NO_EVENTS;
     const pid = ev.pid ?? 0;
     const me: ModelEvent = { op: 'ioctl', pid, fd: c.fd, request: c.request, arg: callArgOf(c), recorded: ev.result ? recordedOf(c) : undefined, label: `line ${ev.line + 1}` };
     // /dev/kvm opened before the trace (or its open filtered out): the reader knows it from -y or from the
@@ -467,8 +474,12 @@ export interface ReplayedCall {
 function resultViewOfRecorded(c: IoctlCall): ResultView {
   const after: Record<string, string | null> = {};
   let any = false;
-  if (c.after) {
-    for (const [k, v] of Object.entries(c.after)) {
+  const a = c.after;
+  if (a) {
+    const keys = Object.keys(a);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      const v = a[k];
       if (typeof v === 'bigint') {
         after[k === 'base_address' ? 'gpa' : k] = hex64(v);
         any = true;
@@ -481,9 +492,14 @@ function resultViewOfRecorded(c: IoctlCall): ResultView {
 function resultViewOfOutcome(o: Outcome): ResultView | null {
   if (o.certainty === 'unknown' && o.ret === null) return null;
   let after: Record<string, string | null> | null = null;
-  if (o.after) {
+  const a = o.after;
+  if (a) {
     after = {};
-    for (const [k, v] of Object.entries(o.after)) after[k] = v === null ? null : hex64(v);
+    const keys = Object.keys(a);
+    for (let i = 0; i < keys.length; i++) {
+      const v = a[keys[i]!];
+      after[keys[i]!] = v === null ? null : hex64(v as bigint);
+    }
   }
   return { ret: o.ret, errno: o.errno, after };
 }
@@ -491,7 +507,11 @@ function resultViewOfOutcome(o: Outcome): ResultView | null {
 export function argsView(c: IoctlCall): Record<string, string | string[] | null> | null {
   if (c.structRecorded && c.before) {
     const out: Record<string, string | string[] | null> = {};
-    for (const [k, v] of Object.entries(c.before)) {
+    const b = c.before;
+    const keys = Object.keys(b);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      const v = b[k];
       if (typeof v === 'bigint') out[k] = hex64(v);
       else if (Array.isArray(v)) out[k] = v.map((x) => (x === null ? '?' : hex64(x)));
       else out[k] = null;
@@ -530,6 +550,11 @@ export interface ReplayerOptions {
   window?: number;
   /** mismatches explained by re-running under other profiles, at most (then by signature only; default 64) */
   maxExplained?: number;
+  /**
+   * windows between two clones of the model kept for explanations (default 8; 1 = a clone at every window
+   * start). The explanations do not depend on it: a window's start state is re-made from the last clone.
+   */
+  anchorWindows?: number;
 }
 
 /** Profile changes tried to explain a mismatch (one dimension at a time). */
@@ -562,15 +587,30 @@ function sameResult(o: Outcome, c: IoctlCall): boolean {
   return true;
 }
 
+/** a model event or an adoption, as applied to the model (kept to re-run them under another profile) */
+type WindowItem = ModelEvent | { adopt: Parameters<KvmModel['adopt']> };
+
+
 export class Replayer {
   readonly model: KvmModel;
   readonly adapter: ModelEventAdapter;
   private profile: ResolvedProfile;
-  /** checkpoint for explanations: a clone and the model events applied since */
-  private base: KvmModel;
-  /** model events and adoptions since `base` */
-  private window: (ModelEvent | { adopt: Parameters<KvmModel['adopt']> })[] = [];
+  /**
+   * The model as it was when the current window started, for explanations; made when first needed (most
+   * windows have no mismatch): `anchor` is a clone taken at an earlier window start and `sinceAnchor` the model
+   * events and adoptions from it to the current window's start. A clone is taken every `anchorWindows`
+   * windows instead of every window (clones and the copy-on-write chunk copies after them were a third of
+   * the replay), so the events held stay bounded.
+   */
+  private base: KvmModel | undefined;
+  private anchor: KvmModel;
+  private sinceAnchor: WindowItem[] = [];
+  /** an event was applied without being kept (explain = false) since `anchor`: the next window start clones */
+  private untracked = false;
+  /** model events and adoptions since the current window started */
+  private window: WindowItem[] = [];
   private readonly windowSize: number;
+  private readonly anchorEvents: number;
   private explained = 0;
   private readonly maxExplained: number;
   private readonly explanationCache = new Map<string, string[]>();
@@ -581,8 +621,37 @@ export class Replayer {
     this.model = model ?? new KvmModel({ profile: opts.profile });
     this.adapter = adapter ?? new ModelEventAdapter();
     this.windowSize = opts.window ?? 256;
+    this.anchorEvents = this.windowSize * Math.max(1, opts.anchorWindows ?? 8);
     this.maxExplained = opts.maxExplained ?? 64;
-    this.base = this.model.clone();
+    this.anchor = this.model.clone();
+  }
+
+  /** The model at the start of the current window (see `base`). */
+  private baseModel(): KvmModel {
+    if (this.base) return this.base;
+    if (this.sinceAnchor.length) {
+      const m = this.anchor.clone();
+      for (const w of this.sinceAnchor) {
+        if ('adopt' in w) m.adopt(...w.adopt);
+        else m.apply(w);
+      }
+      this.anchor = m;
+      this.sinceAnchor = [];
+    }
+    return (this.base = this.anchor);
+  }
+
+  /** A new window starts at the model's current state. */
+  private newWindow(): void {
+    if (this.untracked || this.sinceAnchor.length + this.window.length >= this.anchorEvents) {
+      this.anchor = this.model.clone();
+      this.sinceAnchor = [];
+      this.untracked = false;
+    } else {
+      for (const w of this.window) this.sinceAnchor.push(w);
+    }
+    this.window = [];
+    this.base = undefined;
   }
 
   /** whether the event being applied keeps its model events for explanations (read by `recorder`) */
@@ -593,6 +662,7 @@ export class Replayer {
     adopt: (...a) => {
       this.model.adopt(...a);
       if (this.explaining) this.window.push({ adopt: a });
+      else this.untracked = true;
     },
   };
 
@@ -600,14 +670,12 @@ export class Replayer {
   event(ev: TraceEvent, explain = true): ReplayedCall | undefined {
     this.explaining = explain;
     const mevs = this.adapter.convert(ev, this.recorder);
+    if (!explain && mevs.length) this.untracked = true;
     const c = ioctlOf(ev);
     let result: ReplayedCall | undefined;
     for (let i = 0; i < mevs.length; i++) {
       const me = mevs[i]!;
-      if (explain && this.window.length >= this.windowSize) {
-        this.base = this.model.clone();
-        this.window = [];
-      }
+      if (explain && this.window.length >= this.windowSize) this.newWindow();
       const before = explain && me.op === 'ioctl' ? this.window.length : -1;
       const o = this.model.apply(me);
       if (explain) this.window.push(me);
@@ -705,7 +773,7 @@ export class Replayer {
     this.explained++;
     const out: string[] = [];
     for (const alt of alternatives(this.profile)) {
-      const m = this.base.clone();
+      const m = this.baseModel().clone();
       const p = { ...this.profile, [alt.key]: alt.value } as ResolvedProfile;
       m.setProfile(p);
       for (let i = 0; i < index; i++) {

@@ -185,6 +185,8 @@ export class IntervalList<V> {
   /** Set [start, end) to v (undefined = remove), coalescing with equal neighbours. */
   set(start: number, end: number, v: V | undefined): void {
     if (!(end > start)) return;
+    // removing where nothing is (a host mmap over unmapped-page records that are not there): nothing to do
+    if (v === undefined && (!this.find(start) || this.blocks[this.lb]!.s[this.li]! >= end)) return;
     const first = this.locate(start);
     // the intervals overlapping [start, end)
     let q: Pos = { b: first.b, i: first.i };
