@@ -13,7 +13,7 @@ import { buildIoctl, exitReasonFromDump, numberOf, resolveRequest } from './ioct
 import { kernelFields, parseFtraceLine } from './kernel';
 import { parseQemuLine } from './qemu';
 import { Src, stripEscapes } from './src';
-import { classifyLine, closingParen, newPrefixScan, parseResult, plainResultAt, scanPrefix, splitCall, type LineKind, type Prefix } from './strace';
+import { classifyLine, closingParen, newPrefixScan, parsePrefix, parseResult, plainResultAt, scanPrefix, splitCall, type LineKind, type Prefix } from './strace';
 import type {
   EventBase,
   ExitEvent,
@@ -215,6 +215,8 @@ export class TraceReader implements StreamingTraceReader {
   private readonly scan = newPrefixScan();
   /** `scan` holds the prefix of the current line */
   private scanned = false;
+  /** the quick path found the current line to be this call (what classifyLine would say) but did not read it */
+  private quickCall: { name: string; nameAt: number; argsAt: number; state: 'complete' | 'unfinished' } | null = null;
   /** what the chunk tests (chunkFlags) say of the line being read; 0 for lines pushed alone or joined */
   private lineFlags = 0;
 
@@ -372,6 +374,7 @@ export class TraceReader implements StreamingTraceReader {
       return this.longLine(text, tail, tailAt, lineNo, fullLen);
     }
     this.scanned = false;
+    this.quickCall = null;
     if (this.modelOnly && this.quickDropped(text, lineNo, lf)) return;
     const clean = (lf & NO_ESC) !== 0 ? { text } : stripEscapes(text);
     let src = Src.line(clean.text, lineNo, 0, clean.map);
@@ -416,7 +419,11 @@ export class TraceReader implements StreamingTraceReader {
     if (this.forced !== 'strace' && this.forced !== 'capture' && !(s.straceMode && !s.qemuMode) && this.qemuLine(src, whole)) return;
 
     // the quick path's prefix scan is of this same text (it runs only on lines with no escapes and no carry)
-    const k = classifyLine(src, s.inSummary, this.scanned ? this.scan : undefined);
+    // (set by quickDropped above: not the null assigned before it)
+    const q = this.quickCall as { name: string; nameAt: number; argsAt: number; state: 'complete' | 'unfinished' } | null;
+    const k: LineKind = q
+      ? { kind: 'call', prefix: parsePrefix(src, this.scan), name: q.name, nameAt: q.nameAt, argsAt: q.argsAt, state: q.state }
+      : classifyLine(src, s.inSummary, this.scanned ? this.scan : undefined);
     if (k.kind === 'unknown' && s.straceMode && !s.qemuMode && this.forced !== 'strace' && this.forced !== 'capture' && this.qemuLine(src, whole)) return;
     switch (k.kind) {
       case 'blank':
@@ -535,14 +542,18 @@ export class TraceReader implements StreamingTraceReader {
     if (t.charCodeAt(i) === 60 /* < */) return this.quickResumed(t, i, pid);
     const j = nameEnd(t, i);
     if (j === i || t.charCodeAt(j) !== 40) return false;
-    // not built: no name that matters (MATTERS), none starting with `_`
-    if (t.charCodeAt(i) === 95) return false;
-    const same = MATTERS_BY_LENGTH[j - i];
-    if (same !== undefined && same.has(t.slice(i, j))) return false;
     let e = t.length;
     while (e > 0 && (t.charCodeAt(e - 1) === 32 || t.charCodeAt(e - 1) === 9)) e--;
+    const unfinished = t.charCodeAt(e - 1) === 62 && t.endsWith('<unfinished ...>', e);
+    // not built: no name that matters (MATTERS), none starting with `_`; those take the full path, told what
+    // the line is (classifyLine would say the same: it is a call)
+    const same = MATTERS_BY_LENGTH[j - i];
+    if (t.charCodeAt(i) === 95 || (same !== undefined && same.has(t.slice(i, j)))) {
+      this.quickCall = { name: t.slice(i, j), nameAt: i, argsAt: j + 1, state: unfinished ? 'unfinished' : 'complete' };
+      return false;
+    }
     const format = this.forced === 'capture' || s.captureMode ? 'capture' : 'strace';
-    if (t.charCodeAt(e - 1) === 62 && t.endsWith('<unfinished ...>', e)) {
+    if (unfinished) {
       // an unfinished start: what call() keeps of it (the args text, where it is)
       this.flushHeld();
       if (!s.qemuMode) s.straceMode = true;
@@ -569,7 +580,10 @@ export class TraceReader implements StreamingTraceReader {
       return true;
     }
     const close = closingParen(t, j + 1);
-    if (close < 0 || !plainResultAt(t, close + 1)) return false;
+    if (close < 0 || !plainResultAt(t, close + 1)) {
+      this.quickCall = { name: t.slice(i, j), nameAt: i, argsAt: j + 1, state: 'complete' };
+      return false;
+    }
     this.flushHeld();
     if (!s.qemuMode) s.straceMode = true;
     this.resolvePid(pid);

@@ -399,6 +399,10 @@ export function splitCall(src: Src, argsAt: number): { argsEnd: number; resultAt
   return i < 0 ? null : { argsEnd: i, resultAt: i + 1 };
 }
 
+/** The chars closingParen acts on: `"` `/` `<` `(` `)` `[` `]` `{` `}` */
+const CALL_SPECIAL = new Uint8Array(128);
+for (const ch of '"/<()[]{}') CALL_SPECIAL[ch.charCodeAt(0)] = 1;
+
 /** Where the call whose arguments start at argsAt is closed (its `)`), or -1 (see splitCall). */
 export function closingParen(t: string, argsAt: number): number {
   // one pass with a bracket depth (what scanBalanced does argument by argument): strings, comments and -y
@@ -408,6 +412,11 @@ export function closingParen(t: string, argsAt: number): number {
   let i = argsAt;
   while (i < end) {
     const c = t.charCodeAt(i);
+    // most chars are none of `"` `/` `<` and the brackets: one table look-up
+    if (c >= 128 || CALL_SPECIAL[c] === 0) {
+      i++;
+      continue;
+    }
     if (c === 34 /* " */) {
       i = skipString(t, i, end);
       continue;
