@@ -105,8 +105,8 @@ interface Checkpoint {
   reader: ReaderState;
   model: KvmModel;
   adapter: ModelEventAdapter;
-  /** shared with the previous checkpoint when no thread was assumed in between: never written */
-  assumedThreads: ReadonlyMap<number, string>;
+  /** the Replayer's assumed threads here: the first `assumedThreads` entries of TraceAnalysis.threadLog */
+  assumedThreads: number;
   /** smallest and largest first line of the events emitted while reading this chunk (-1: none) */
   minLine: number;
   maxLine: number;
@@ -175,6 +175,8 @@ export class TraceAnalysis {
   private readonly lines: number;
   private readonly per: number;
   private readonly checkpoints: Checkpoint[] = [];
+  /** every change of the Replayer's assumed threads (pid, leader), in order, as seen at the checkpoints */
+  private readonly threadLog: [number, string][] = [];
   /** recently used slices, least recent first */
   private readonly slices: Slice[] = [];
   private cachedEvents = 0;
@@ -261,6 +263,7 @@ export class TraceAnalysis {
     const q2: TraceEvent[] = [];
     const r2 = new TraceReader({ event: (e) => q2.push(e) }, { fileName: opts.fileName });
     let first: Range | undefined;
+    const threadsSeen = new Map<number, string>();
     const drain2 = (cp: Checkpoint, at: number) => {
       for (const ev of q2.splice(0, q2.length)) {
         if (cp.minLine < 0 || ev.line < cp.minLine) cp.minLine = ev.line;
@@ -278,9 +281,14 @@ export class TraceAnalysis {
     for (let l = 0; l <= this.lines; l++) {
       if (l % this.per === 0 || l === this.lines) {
         // the last checkpoint (at `lines`) stands for the events end() flushes
-        // the Replayer copies the assumed threads it is given, so checkpoints share one map while it is unchanged
-        const prev = this.checkpoints[this.checkpoints.length - 1]?.assumedThreads;
-        const assumedThreads = prev && sameEntries(prev, rp.assumedThreads) ? prev : new Map(rp.assumedThreads);
+        // the assumed threads only grow (a pid is set, never removed): each checkpoint keeps a length of one log
+        // instead of a copy of the map (thousands of short processes made the copies 7 MiB on a 9 MB trace)
+        rp.assumedThreads.forEach((leader, pid) => {
+          if (threadsSeen.get(pid) === leader) return;
+          threadsSeen.set(pid, leader);
+          this.threadLog.push([pid, leader]);
+        });
+        const assumedThreads = this.threadLog.length;
         this.checkpoints.push({
           line: l, reader: r2.saveState(), model: rp.model.clone(), adapter: adapter.clone(),
           assumedThreads, minLine: -1, maxLine: -1, calls: 0, lag: 0,
@@ -394,7 +402,9 @@ export class TraceAnalysis {
   private resume(k: number, sink: (e: TraceEvent) => void): { reader: TraceReader; rp: Replayer; cp: Checkpoint } {
     const cp = this.checkpoints[k]!;
     const reader = new TraceReader({ event: sink }, { fileName: this.fileName }, cloneReaderState(cp.reader));
-    const rp = new Replayer({ profile: this.profile }, cp.model.clone(), cp.adapter.clone(), cp.assumedThreads);
+    const threads = new Map<number, string>();
+    for (let i = 0; i < cp.assumedThreads; i++) threads.set(this.threadLog[i]![0], this.threadLog[i]![1]);
+    const rp = new Replayer({ profile: this.profile }, cp.model.clone(), cp.adapter.clone(), threads);
     return { reader, rp, cp };
   }
 
@@ -588,13 +598,6 @@ export class TraceAnalysis {
     if (s.size === 0n) return `slot ${s.slot} deleted`;
     return `slot ${s.slot & 0xffff}${s.slot >> 16 ? ` (as ${s.slot >> 16})` : ''}: ${hex64(s.gpa)}-${hex64(s.gpa + s.size)} (${bytesLabel(s.size)})`;
   }
-}
-
-/** Same keys with the same values (no allocation: checked at every checkpoint). */
-function sameEntries<K, V>(a: ReadonlyMap<K, V>, b: ReadonlyMap<K, V>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, v] of b) if (a.get(k) !== v || (v === undefined && !a.has(k))) return false;
-  return true;
 }
 
 /** The reader's own copy of a state (a checkpoint is resumed more than once). */
