@@ -441,6 +441,35 @@ function requiredFields(s: ApiSection): string[] {
   return REQUIRED_FIELDS.otherCap!;
 }
 
+/**
+ * Pure functions of a field's value, memoised: a document has a few distinct `:Type:` and `:Architectures:` values
+ * over hundreds of sections. The arrays are shared: read them only.
+ */
+const typePartsMemo = new Map<string, readonly string[]>();
+const archWordsMemo = new Map<string, readonly string[]>();
+function memo(m: Map<string, readonly string[]>, key: string, make: (v: string) => string[]): readonly string[] {
+  let v = m.get(key);
+  if (!v) {
+    if (m.size >= 2000) m.clear();
+    v = make(key);
+    m.set(key, v);
+  }
+  return v;
+}
+
+/** the parts of a `:Type:` value that are not a known type */
+function badTypeParts(value: string): readonly string[] {
+  return memo(typePartsMemo, value, (v) => {
+    const parts = v.replace(/\([^)]*\)/g, '').split(/\s*(?:,|\/|\band\b|\bor\b)\s*/).map((p) => p.trim().toLowerCase().replace(/\s+/g, ' ')).filter(Boolean);
+    return parts.filter((p) => !KNOWN_TYPES.includes(p));
+  });
+}
+
+/** the words of an `:Architectures:` value */
+function archWords(value: string): readonly string[] {
+  return memo(archWordsMemo, value, (v) => v.replace(/\([^)]*\)/g, ' ').split(/[\s,/]+/).map((w) => w.replace(/[.;:]+$/, '')).filter(Boolean));
+}
+
 function checkFields(doc: ApiDoc, s: ApiSection, out: Finding[]): void {
   const req = requiredFields(s);
   const missing = req.filter((f) => !field(s, f));
@@ -455,8 +484,7 @@ function checkFields(doc: ApiDoc, s: ApiSection, out: Finding[]): void {
   }
   const type = field(s, 'Type');
   if (type) {
-    const parts = type.value.replace(/\([^)]*\)/g, '').split(/\s*(?:,|\/|\band\b|\bor\b)\s*/).map((p) => p.trim().toLowerCase().replace(/\s+/g, ' ')).filter(Boolean);
-    const bad = parts.filter((p) => !KNOWN_TYPES.includes(p));
+    const bad = badTypeParts(type.value);
     if (bad.length) {
       const near = bad.map((b) => nearNames(b, KNOWN_TYPES, 3)[0]).filter((x): x is string => !!x);
       out.push(finding('RST205', type.valueRange, `:Type: ${bad.map((b) => `"${b}"`).join(', ')} is not one of ${KNOWN_TYPES.slice(0, 4).join(', ')} (or their combinations).${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`, {
@@ -466,7 +494,7 @@ function checkFields(doc: ApiDoc, s: ApiSection, out: Finding[]): void {
   }
   const arch = field(s, 'Architectures');
   if (arch) {
-    const words = arch.value.replace(/\([^)]*\)/g, ' ').split(/[\s,/]+/).map((w) => w.replace(/[.;:]+$/, '')).filter(Boolean);
+    const words = archWords(arch.value);
     for (const w of words) {
       const lw = w.toLowerCase();
       if (KNOWN_ARCHES.includes(lw) || ARCH_WORDS.has(lw) || /^\d+-bit$/.test(lw)) continue;

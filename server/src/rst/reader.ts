@@ -407,10 +407,15 @@ export function readRst(text: string): RstDocument {
       while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) > ind && !isField(lines[j]!)) j++;
       const bodyStart = fm[0].length;
       const firstValue = L.slice(bodyStart).trim();
+      // the lines joined with a space (one flat string, not a chain of concatenations)
       let value = firstValue;
-      for (let k = i + 1; k < j; k++) {
-        const t = lines[k]!.trim();
-        if (t) value = value ? `${value} ${t}` : t;
+      if (j > i + 1) {
+        const parts: string[] = firstValue ? [firstValue] : [];
+        for (let k = i + 1; k < j; k++) {
+          const t = lines[k]!.trim();
+          if (t) parts.push(t);
+        }
+        value = parts.join(' ');
       }
       for (let k = i; k < j; k++) lineKinds[k] = LineKind.Field;
       const lastLine = j - 1;
@@ -440,7 +445,9 @@ export function readRst(text: string): RstDocument {
       // the item's first paragraph
       let j = i + 1;
       while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) >= textWidth && !isBullet(lines[j]!)) j++;
-      const text = [L.slice(textCol), ...lines.slice(i + 1, j)].map((s) => s.trim()).join(' ').trim();
+      const itemLines: string[] = [L.slice(textCol).trim()];
+      for (let k = i + 1; k < j; k++) itemLines.push(lines[k]!.trim());
+      const text = itemLines.join(' ').trim();
       for (let k = i; k < j; k++) lineKinds[k] = LineKind.Prose;
       if (text) blocks.push(new Paragraph(text, i, textCol, j - 1, endOf(j - 1), current, textWidth));
       i = j;
