@@ -255,6 +255,13 @@ async function benchTraceDoc(report: Report, G: string, fam: TraceFamily, lines:
         note: `the server's own turns (a 2 ms timer in the server; gaps over 20 ms), from the open to the first diagnostics: ${inLoad.length} over 20 ms, ${inLoad.filter(([, ms]) => ms > 50).length} over 50 ms; longest: ${top.join(', ') || 'none'}; most CPU used within one gap (the work that blocked; the rest of a gap is waiting for a core on a loaded machine): ${fmt(busy)} ms`,
         extra: { gaps: inLoad, windowMs: window[1] - window[0], busyMax: busy },
       });
+      // the server's CPU time from the open to the first diagnostics (50 ms samples), for runs on a loaded machine
+      const at = (t: number) => [...(log.mem ?? [])].reverse().find((m) => m[0]! <= t);
+      const m0 = at(window[0]);
+      const m1 = at(window[1]);
+      if (m0 && m1 && m0.length > 5) {
+        report.add({ group: G, name: `${what}: server CPU time from open to first diagnostics`, value: m1[5]! - m0[5]!, unit: 'ms', note: `all the server's threads (GC helpers too), from 50 ms samples; wall time ${fmt(window[1] - window[0])} ms` });
+      }
     } catch (e) {
       report.na(G, `${what}: longest event-loop stall while it loads`, `no loop log from the server: ${(e as Error).message.split('\n')[0]}`);
     }

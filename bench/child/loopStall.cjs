@@ -2,7 +2,7 @@
 // records the server's own event-loop stalls. A 2 ms interval timer notes every gap between its turns longer
 // than 20 ms (start as epoch ms, length in ms, CPU ms the process used meanwhile); the list is written as JSON to $KVM_LENS_LOOP_LOG when the
 // process exits. The bench keeps the gaps inside its load window. A gap is the longest turn that ran in it,
-// plus up to 2 ms. Every 50 ms it also samples process.memoryUsage() (rss, heapUsed, external, arrayBuffers in MiB).
+// plus up to 2 ms. Every 50 ms it also samples process.memoryUsage() (rss, heapUsed, external, arrayBuffers in MiB) and the process's CPU time (ms).
 'use strict';
 const out = process.env.KVM_LENS_LOOP_LOG;
 if (out) {
@@ -23,7 +23,8 @@ if (out) {
     if (now - lastMem >= 50) {
       lastMem = now;
       const m = process.memoryUsage();
-      mem.push([Math.round(origin + now), Math.round(m.rss * MiB), Math.round(m.heapUsed * MiB), Math.round(m.external * MiB), Math.round(m.arrayBuffers * MiB)]);
+      const c = process.cpuUsage();
+      mem.push([Math.round(origin + now), Math.round(m.rss * MiB), Math.round(m.heapUsed * MiB), Math.round(m.external * MiB), Math.round(m.arrayBuffers * MiB), Math.round((c.user + c.system) / 1000)]);
     }
     const cpu = process.cpuUsage();
     if (now - last > 20) {
