@@ -557,7 +557,7 @@ export class TraceReader implements StreamingTraceReader {
       // an unfinished start: what call() keeps of it (the args text, where it is)
       this.flushHeld();
       if (!s.qemuMode) s.straceMode = true;
-      const key = this.resolvePid(pid).key;
+      const key = this.resolvePid(pid);
       const argsAt = j + 1;
       let end = t.lastIndexOf('<unfinished ...>');
       while (end > argsAt && t.charCodeAt(end - 1) === 32) end--;
@@ -567,7 +567,7 @@ export class TraceReader implements StreamingTraceReader {
         name: t.slice(i, j),
         nameRange: lineRange(lineNo, i, j),
         args: Src.line(t.slice(argsAt, Math.max(argsAt, end)), lineNo, argsAt),
-        base: { index: 0, format, line: lineNo, range: whole, pid: pid ?? this.pidOfKey(key) },
+        base: { index: 0, format, line: lineNo, range: whole, pid: this.pidOfKey(key) },
         start: whole.start,
         end: whole.end,
         startLine: lineNo,
@@ -606,7 +606,7 @@ export class TraceReader implements StreamingTraceReader {
     this.flushHeld();
     if (!s.qemuMode) s.straceMode = true;
     // from here the full path would do the same; resolvePid again there changes nothing
-    const key = this.resolvePid(pid, name).key;
+    const key = this.resolvePid(pid, name);
     const p = s.pending.get(key);
     if (!p || p.name !== name) return false;
     const joined = p.args.text + t.slice(restAt);
@@ -668,25 +668,25 @@ export class TraceReader implements StreamingTraceReader {
     return { index: 0, format: this.s.captureMode ? 'capture' : this.s.qemuMode && this.forced !== 'strace' ? 'qemu' : 'strace', line: lineNo, range: whole, pid: null };
   }
 
-  /** Resolve the pid of a line, and the fd-table key. */
-  private resolvePid(prefixPid: number | undefined, resumedName?: string): { pid: number | null; key: number } {
+  /**
+   * Resolve the pid of a line: the fd-table key, which is the pid, or UNNAMED_PROCESS when the line's pid
+   * cannot be told (pid null; see pidOfKey).
+   */
+  private resolvePid(prefixPid: number | undefined, resumedName?: string): number {
     const s = this.s;
     if (prefixPid !== undefined) {
       this.seePid(prefixPid, resumedName);
       s.lastKey = prefixPid;
-      return { pid: prefixPid, key: prefixPid };
+      return prefixPid;
     }
     if (this.filePid !== undefined) {
       this.seePid(this.filePid);
-      return { pid: this.filePid, key: this.filePid };
+      return this.filePid;
     }
-    if (s.sawPrefixed && s.live.size === 1) {
-      const p = s.live.values().next().value as number;
-      return { pid: p, key: p };
-    }
-    if (s.mainPid !== null && s.sawPrefixed) return { pid: s.mainPid, key: s.mainPid };
+    if (s.sawPrefixed && s.live.size === 1) return s.live.values().next().value as number;
+    if (s.mainPid !== null && s.sawPrefixed) return s.mainPid;
     s.unnamedUsed = true;
-    return { pid: null, key: UNNAMED_PROCESS };
+    return UNNAMED_PROCESS;
   }
 
   private seePid(pid: number, resumedName?: string): void {
@@ -751,7 +751,8 @@ export class TraceReader implements StreamingTraceReader {
   }
 
   private base(prefix: Prefix, lineNo: number, whole: Range, resumedName?: string): { base: EventBase; key: number } {
-    const { pid, key } = this.resolvePid(prefix.pid, resumedName);
+    const key = this.resolvePid(prefix.pid, resumedName);
+    const pid = this.pidOfKey(key);
     const base: EventBase = { index: 0, format: this.forced === 'capture' || this.s.captureMode ? 'capture' : 'strace', line: lineNo, range: whole, pid };
     if (prefix.pidRange) base.pidRange = prefix.pidRange;
     if (prefix.comm !== undefined) {
@@ -846,7 +847,7 @@ export class TraceReader implements StreamingTraceReader {
       // findings as below, no event
       const split = splitCall(src, k.argsAt);
       if (split) {
-        const { key } = this.resolvePid(k.prefix.pid);
+        const key = this.resolvePid(k.prefix.pid);
         s.lastTarget = null;
         const res = parseResult(src, split.resultAt);
         this.resultFindings(res, k.name, src, split.resultAt, whole, false);
