@@ -128,11 +128,55 @@ export function nearNames(name: string, pool: Iterable<string> & { size?: number
   return res;
 }
 
+/**
+ * Levenshtein distance from `pattern` (at most 32 UTF-16 units) to each text, bit-parallel (Myers 1999, with
+ * Hyyrö's row-0 fix for a global distance): one pass over the text, a few 32-bit operations per character, where
+ * editDistance fills a row of the matrix per character. Exact; set up once per pattern.
+ */
+class BitDistance {
+  private readonly ascii = new Int32Array(128);
+  private readonly other = new Map<number, number>();
+  private readonly last: number;
+  constructor(private readonly pattern: string) {
+    for (let i = 0; i < pattern.length; i++) {
+      const c = pattern.charCodeAt(i);
+      if (c < 128) this.ascii[c]! |= 1 << i;
+      else this.other.set(c, (this.other.get(c) ?? 0) | (1 << i));
+    }
+    this.last = 1 << (pattern.length - 1);
+  }
+
+  distance(text: string): number {
+    const m = this.pattern.length;
+    if (m === 0) return text.length;
+    let pv = -1;
+    let mv = 0;
+    let score = m;
+    for (let j = 0; j < text.length; j++) {
+      const c = text.charCodeAt(j);
+      const eq = c < 128 ? this.ascii[c]! : this.other.get(c) ?? 0;
+      const xv = eq | mv;
+      const xh = ((((eq & pv) + pv) | 0) ^ pv) | eq;
+      let ph = mv | ~(xh | pv);
+      let mh = pv & xh;
+      if (ph & this.last) score++;
+      else if (mh & this.last) score--;
+      ph = (ph << 1) | 1;
+      mh <<= 1;
+      pv = mh | ~(xv | ph);
+      mv = ph & xv;
+    }
+    return score;
+  }
+}
+
 function nearNamesUncached(name: string, pool: Iterable<string>, max: number): string[] {
   const scored: [number, string][] = [];
+  // (a distance <= max is the same from both; above max neither name is kept)
+  const bits = name.length <= 32 ? new BitDistance(name) : undefined;
   for (const p of pool) {
     if (p === name || Math.abs(p.length - name.length) > max) continue;
-    const d = editDistance(name, p, max);
+    const d = bits ? bits.distance(p) : editDistance(name, p, max);
     if (d <= max) scored.push([d, p]);
   }
   scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
