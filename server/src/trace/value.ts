@@ -532,6 +532,11 @@ export function parseValue(src: Src, from = 0, to = src.text.length): Value {
  * With -N, arguments are named (`fd=3, op=KVM_RUN`).
  */
 export function parseArgs(src: Src, from: number, to: number): StructField[] {
+  return simpleArgs(src, from, to) ?? parseArgsGeneral(src, from, to);
+}
+
+/** parseArgs without the quick path for common lists (exported for the test that compares the two). */
+export function parseArgsGeneral(src: Src, from: number, to: number): StructField[] {
   try {
     const p = new Parser(src, to);
     p.i = from;
@@ -542,3 +547,95 @@ export function parseArgs(src: Src, from: number, to: number): StructField[] {
 }
 
 export { isHex, isIdChar, isIdStart, isDigit };
+
+/**
+ * The common argument lists without the general parser: every argument an int, a name, NULL, a string
+ * without `...`, an int or name with a -y decoration, or `A|B|0x80` flags, separated by `,` and spaces.
+ * Builds the very objects Parser.list builds (same kinds, keys in the same order, same ranges); null for
+ * anything else (the general parser reads it).
+ */
+function simpleArgs(src: Src, from: number, to: number): StructField[] | null {
+  const t = src.text;
+  const fields: StructField[] = [];
+  let i = from;
+  while (i < to && isSpace(t.charCodeAt(i))) i++;
+  while (i < to) {
+    const fstart = i;
+    let v = simplePrimary(src, i, to);
+    if (!v) return null;
+    i = simpleEnd;
+    let c = i < to ? t.charCodeAt(i) : -1;
+    if (c === 60 /* < */ && (v.kind === 'int' || v.kind === 'name')) {
+      const e = skipDecoration(t, i, to);
+      if (e <= i) return null;
+      let de = e;
+      if (t.startsWith('(deleted)', de)) de += 9;
+      v.decoration = { text: t.slice(i + 1, e - 1) + t.slice(e, de), range: src.range(i, de) };
+      i = de;
+      c = i < to ? t.charCodeAt(i) : -1;
+    } else if (c === 124 /* | */ && v.kind !== 'string' && (i + 1 < to ? t.charCodeAt(i + 1) : -1) !== 124) {
+      const parts: Value[] = [v];
+      while (i < to && t.charCodeAt(i) === 124 && (i + 1 < to ? t.charCodeAt(i + 1) : -1) !== 124) {
+        const p = simplePrimary(src, i + 1, to);
+        if (!p || p.kind === 'string') return null;
+        parts.push(p);
+        i = simpleEnd;
+      }
+      let value: bigint | undefined = 0n;
+      for (const p of parts) {
+        const n = p.kind === 'int' ? p.value : p.kind === 'name' ? p.value : undefined;
+        if (n === undefined) {
+          value = undefined;
+          break;
+        }
+        value |= n;
+      }
+      v = { kind: 'flags', parts, operator: '|', value, range: src.range(fstart, i), text: t.slice(fstart, i) };
+      c = i < to ? t.charCodeAt(i) : -1;
+    }
+    if (c !== 44 /* , */ && c !== -1) return null;
+    fields.push({ value: v, range: src.range(fstart, i) });
+    if (c === -1) break;
+    i++;
+    while (i < to && isSpace(t.charCodeAt(i))) i++;
+    if (i < to && t.charCodeAt(i) === 44) return null;
+  }
+  return fields;
+}
+
+/** where the last simplePrimary ended */
+let simpleEnd = 0;
+
+/** An int, a name, NULL or a plain closed string at i (what Parser.primary gives), or null. */
+function simplePrimary(src: Src, i: number, to: number): Value | null {
+  const t = src.text;
+  const c = i < to ? t.charCodeAt(i) : -1;
+  if (c === 45 /* - */ || isDigit(c)) {
+    let e = i + 1;
+    while (e < to && isIdChar(t.charCodeAt(e))) e++;
+    const tok = t.slice(i, e);
+    const n = parseIntToken(tok);
+    if (!n) return null;
+    simpleEnd = e;
+    return { kind: 'int', value: n.value, radix: n.radix, range: src.range(i, e), text: tok };
+  }
+  if (isIdStart(c)) {
+    let e = i + 1;
+    while (e < to && isIdChar(t.charCodeAt(e))) e++;
+    // a call, or `name=value` (-N): the general parser
+    const next = e < to ? t.charCodeAt(e) : -1;
+    if (next === 40 || next === 61) return null;
+    const name = t.slice(i, e);
+    simpleEnd = e;
+    if (name === 'NULL') return { kind: 'null', range: src.range(i, e), text: name };
+    const value = kvmNameValue(name);
+    return value === undefined ? { kind: 'name', name, range: src.range(i, e), text: name } : { kind: 'name', name, value, range: src.range(i, e), text: name };
+  }
+  if (c === 34 /* " */) {
+    const e = skipString(t, i, to);
+    if (!(e <= to && t.charCodeAt(e - 1) === 34 && e - 1 > i) || t.startsWith('...', e)) return null;
+    simpleEnd = e;
+    return { kind: 'string', value: decodeEscapes(t.slice(i + 1, e - 1)), truncated: false, range: src.range(i, e), text: t.slice(i, e) };
+  }
+  return null;
+}

@@ -1,0 +1,93 @@
+/**
+ * The quick path of parseArgs (common argument lists: ints, names, NULL, plain strings, -y decorations,
+ * A|B flags) must build exactly what the general parser builds: same values, ranges and key order (JSON),
+ * over every call of the corpus, fixtures, samples and the bench recordings, and over mutated spans.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Src } from '../../server/src/trace/src';
+import { closingParen } from '../../server/src/trace/strace';
+import { parseArgs, parseArgsGeneral } from '../../server/src/trace/value';
+
+const ROOTS = ['/work/shared/corpus', join(__dirname, '../fixtures/traces'), join(__dirname, '../fixtures/captures'), join(__dirname, '../../samples')];
+const BENCH = join(__dirname, '../../.cache/bench/qemu-10000.strace');
+
+function files(): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.(?:strace|log|txt|trace|capture)$|\.\d+$/.test(n)) out.push(p);
+    }
+  };
+  for (const r of ROOTS) walk(r);
+  if (existsSync(BENCH)) out.push(BENCH);
+  return out;
+}
+
+/** keys in order, undefined values included (JSON.stringify would drop `value: undefined`) */
+function json(x: unknown): string {
+  if (typeof x === 'bigint') return `${x}n`;
+  if (x === undefined) return 'undefined';
+  if (x === null || typeof x !== 'object') return JSON.stringify(x);
+  if (Array.isArray(x)) return `[${x.map(json).join(',')}]`;
+  return `{${Object.keys(x).map((k) => `${k}:${json((x as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+function compare(line: string, from: number, to: number, what: string): void {
+  const src = Src.line(line, 7, 3);
+  const a = parseArgs(src, from, to);
+  const b = parseArgsGeneral(src, from, to);
+  assert.deepStrictEqual(a, b, what);
+  assert.equal(json(a), json(b), `${what}: key order`);
+}
+
+test('quick argument lists equal the general parser over real calls', (t) => {
+  const fs = files();
+  if (fs.length === 0) return t.skip('no trace files found');
+  let n = 0;
+  for (const f of fs) {
+    for (const line of readFileSync(f, 'utf8').split('\n')) {
+      const m = /^(?:\[pid +\d+\] |\d+ +)?(?:[\d:.]+ +)?([a-z_0-9]+)\(/.exec(line);
+      if (!m) continue;
+      const from = m[0].length;
+      const close = closingParen(line, from);
+      const to = close < 0 ? line.length : close;
+      compare(line, from, to, `${f}: ${line}`);
+      n++;
+    }
+  }
+  assert.ok(n > 5000, `only ${n} calls compared`);
+});
+
+test('quick argument lists equal the general parser on edge cases and mutations', () => {
+  const cases = [
+    '', ' ', '3', '-1', '-', '-01', '0x', '0X1f', '0777', '0000000000001000', '12ab', 'NULL', 'NULL<x>', 'NULL|4',
+    '3</dev/kvm<char 10:232>>', '3</tmp/x (deleted)>', '3</tmp/x>(deleted)', 'AT_FDCWD</home>', '3<unclosed', '3</x>|4',
+    'A|B|0x80', '0x1|0x2', 'KVM_MEM_LOG_DIRTY_PAGES|KVM_MEM_READONLY', 'A|', '|A', 'A||B', 'A | B', 'A|B(1)', 'A|"s"', '"s"|A', '"a\\nb"', '"abc"...', '"abc', '""', '"a"<x>',
+    'fd=3', 'a==b', 'a=>b', 'f(1, 2)', '3, 4', '3,4', '3 ,4', '3,  ', '3,,4', ',3', '3, ', 'KVM_RUN, 0', 'KVM_CAP_MAP_MEMORY',
+    '3, KVM_SET_USER_MEMORY_REGION, {slot=0, flags=0}', '[1 2]', '~[HUP]', '0x1 /* c */', 'x or y', '3\t,\t4', '1e5', '- 1',
+    '"a\\x41\\101"', 'ÄÖ', '3</päth>', '9999999999999999999999', '-9999999999999999999', '0xffffffffffffffff',
+  ];
+  for (const c of cases) {
+    compare(c, 0, c.length, JSON.stringify(c));
+    const line = `ioctl(${c}) = 0`;
+    compare(line, 6, 6 + c.length, JSON.stringify(line));
+  }
+  // cut anywhere: every prefix and suffix of some real argument lists
+  for (const c of ['NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0', 'AT_FDCWD</home/dev/qemu>, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC', '12<anon_inode:kvm-vcpu:0>, KVM_RUN, 0']) {
+    for (let k = 0; k <= c.length; k++) {
+      compare(c, 0, k, `${JSON.stringify(c)} [0, ${k})`);
+      compare(c, k, c.length, `${JSON.stringify(c)} [${k}, end)`);
+    }
+  }
+});
