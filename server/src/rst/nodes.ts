@@ -12,8 +12,13 @@ import type { FieldBlock, ParagraphBlock, TableCell } from './types';
 export class Paragraph implements ParagraphBlock {
   readonly kind = 'paragraph' as const;
   private r: Range | undefined = undefined;
+  /**
+   * @param t the text, or undefined when it is the document lines `sl`..`el` of `src`, trimmed and joined with a
+   *   space (built on first read: the checks never read paragraph texts)
+   */
   constructor(
-    readonly text: string,
+    private t: string | undefined,
+    private readonly src: readonly string[] | undefined,
     private readonly sl: number,
     private readonly sc: number,
     private readonly el: number,
@@ -22,6 +27,20 @@ export class Paragraph implements ParagraphBlock {
     readonly indent: number,
     readonly literalMarker?: Range,
   ) {}
+
+  get text(): string {
+    if (this.t === undefined) {
+      const lines = this.src!;
+      let t = lines[this.sl]!.trim();
+      for (let k = this.sl + 1; k <= this.el; k++) t += ' ' + lines[k]!.trim();
+      this.t = t;
+    }
+    return this.t;
+  }
+
+  set text(v: string) {
+    this.t = v;
+  }
 
   get range(): Range {
     return (this.r ??= makeRange(this.sl, this.sc, this.el, this.ec));

@@ -345,7 +345,7 @@ export function readRst(text: string): RstDocument {
           blocks.push({ kind: 'directive', name, nameRange, args, opaque: false, range: fullRange(i, Math.max(i, end)), section: current, indent: ind });
           if (args) {
             // `.. note:: text` : the text is the first paragraph of the content
-            blocks.push(new Paragraph(args, i, L.length - (d[3] ?? '').trimStart().length, i, L.trimEnd().length, current, ind + 3));
+            blocks.push(new Paragraph(args, undefined, i, L.length - (d[3] ?? '').trimStart().length, i, L.trimEnd().length, current, ind + 3));
           }
           i++;
           blockStart = true;
@@ -361,7 +361,7 @@ export function readRst(text: string): RstDocument {
       if (fn) {
         lineKinds[i] = LineKind.Prose;
         const textStart = fn[0].length;
-        blocks.push(new Paragraph(L.slice(textStart).trim(), i, textStart, i, L.length, current, ind + 3));
+        blocks.push(new Paragraph(L.slice(textStart).trim(), undefined, i, textStart, i, L.length, current, ind + 3));
         i++;
         blockStart = true;
         continue;
@@ -449,7 +449,7 @@ export function readRst(text: string): RstDocument {
       for (let k = i + 1; k < j; k++) itemLines.push(lines[k]!.trim());
       const text = itemLines.join(' ').trim();
       for (let k = i; k < j; k++) lineKinds[k] = LineKind.Prose;
-      if (text) blocks.push(new Paragraph(text, i, textCol, j - 1, endOf(j - 1), current, textWidth));
+      if (text) blocks.push(new Paragraph(text, undefined, i, textCol, j - 1, endOf(j - 1), current, textWidth));
       i = j;
       if (/::$/.test(text)) i = literalAfter(j - 1, textWidth - 1, text === '::' ? 'expanded' : 'paragraph');
       continue;
@@ -470,12 +470,13 @@ export function readRst(text: string): RstDocument {
     for (let k = i; k < j; k++) lineKinds[k] = LineKind.Prose;
     const last = j - 1;
     const lastText = lines[last]!.trimEnd();
-    let text = lines[i]!.trim();
-    for (let k = i + 1; k < j; k++) text += ' ' + lines[k]!.trim();
     const lit = /::$/.test(lastText);
-    blocks.push(new Paragraph(text, i, leadingChars(lines[i]!), last, endOf(last), current, ind, lit ? lineRange(last, lastText.length - 2, lastText.length) : undefined));
+    // the text (lines i..last trimmed, joined with a space) is built when first read
+    const first = i;
+    blocks.push(new Paragraph(undefined, lines, first, leadingChars(lines[first]!), last, endOf(last), current, ind, lit ? lineRange(last, lastText.length - 2, lastText.length) : undefined));
     i = j;
-    if (lit) i = literalAfter(last, ind, text === '::' ? 'expanded' : 'paragraph');
+    // (the text is `::` only for a one-line paragraph that is just `::`: more lines join with a space)
+    if (lit) i = literalAfter(last, ind, last === first && lines[first]!.trim() === '::' ? 'expanded' : 'paragraph');
     else if (j < n && !isBlank(lines[j])) blockStart = true; // indentation change: a new block begins
   }
 
