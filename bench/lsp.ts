@@ -177,6 +177,7 @@ async function benchTraceDoc(report: Report, G: string, fam: TraceFamily, lines:
     delete process.env.KVM_LENS_LOOP_LOG;
   }
   let window: [number, number] | undefined;
+  let editWindow: [number, number, number, number] | undefined;
   try {
     const text = readFileSync(tr.path, 'utf8');
     const small = uriOf(join(ROOT, 'samples', 'prefault-session.strace'));
@@ -231,6 +232,13 @@ async function benchTraceDoc(report: Report, G: string, fam: TraceFamily, lines:
       extra: { idle, loaded },
     });
     addRequestRows(report, G, what, await requestStats(client, uri, text, samples, 11));
+    // a keystroke in the middle of the loaded trace: the didChange turn (document update) and the next second
+    const mid = Math.floor(tr.lines / 2);
+    const tEdit = Date.now();
+    await client.edit(uri, { start: { line: mid, character: 3 }, end: { line: mid, character: 4 } }, 'x');
+    const [afterEdit] = await timed(() => client.hover(small, 2, 10));
+    await new Promise((r) => setTimeout(r, 1000));
+    editWindow = [tEdit, Date.now(), afterEdit, mid];
     const end = procStatus(client.proc.pid!);
     report.add({ group: G, name: `${what}: server peak RSS after all requests`, value: end.hwmKiB / 1024, unit: 'MiB', note: `${fmt((end.hwmKiB - idle.rssKiB) / 1024 / (tr.bytes / 2 ** 20))}x the trace over idle` });
   } catch (e) {
@@ -255,6 +263,17 @@ async function benchTraceDoc(report: Report, G: string, fam: TraceFamily, lines:
         note: `the server's own turns (a 2 ms timer in the server; gaps over 20 ms), from the open to the first diagnostics: ${inLoad.length} over 20 ms, ${inLoad.filter(([, ms]) => ms > 50).length} over 50 ms; longest: ${top.join(', ') || 'none'}; most CPU used within one gap (the work that blocked; the rest of a gap is waiting for a core on a loaded machine): ${fmt(busy)} ms`,
         extra: { gaps: inLoad, windowMs: window[1] - window[0], busyMax: busy },
       });
+      if (editWindow) {
+        const ew = editWindow;
+        const inEdit = log.gaps.filter(([at]) => at >= ew[0] && at <= ew[1]);
+        const worst = inEdit.reduce((m, g) => (g[1] > m[1] ? g : m), [0, 0, 0] as [number, number, number]);
+        report.add({
+          group: G, name: `${what}: a keystroke in it: longest event-loop stall in the next second`, value: worst[1], unit: 'ms',
+          baseline: `CPU ${fmt(inEdit.reduce((m, [, , cpu]) => Math.max(m, cpu), 0))} ms`,
+          note: `one-character didChange in line ${ew[3].toLocaleString('en')}; the document update, then the re-analysis (150 ms later); longest gap ${fmt(worst[1])} ms (${fmt(worst[2])} ms CPU) at +${((worst[0] - ew[0]) / 1000).toFixed(2)} s; a hover on another document sent right after the edit: ${fmt(ew[2])} ms`,
+          extra: { gaps: inEdit },
+        });
+      }
       // the server's CPU time from the open to the first diagnostics (50 ms samples), for runs on a loaded machine
       const at = (t: number) => [...(log.mem ?? [])].reverse().find((m) => m[0]! <= t);
       const m0 = at(window[0]);
