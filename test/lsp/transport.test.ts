@@ -269,6 +269,17 @@ test('reader: wrong headers and bodies give errors as in vscode-jsonrpc and read
   }
 });
 
+test('reader: limits of its own: a header block without its end, a negative Content-Length', async () => {
+  const ok = JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'shutdown' });
+  // vscode-jsonrpc would keep such bytes forever; here they are dropped with an error at 64 KiB
+  const long = await readAll(incremental({ maxHeaderBytes: 1000 }), [Buffer.from('X-Junk: ' + 'j'.repeat(5000)), Buffer.from('\r\n\r\n'), frame(ok)]);
+  assert.ok(long.errors >= 1);
+  assert.deepStrictEqual(long.messages.at(-1), JSON.parse(ok));
+  const neg = await readAll(incremental(), [Buffer.from('Content-Length: -5\r\n\r\n'), frame(ok)]);
+  assert.equal(neg.errors, 1);
+  assert.deepStrictEqual(neg.messages, [JSON.parse(ok)]);
+});
+
 test('reader: invalid UTF-8 in a streamed body gives what vscode-jsonrpc gives (U+FFFD)', async () => {
   const body = Buffer.concat([Buffer.from('{"jsonrpc":"2.0","method":"x","params":{"text":"'), Buffer.from([0xc3, 0x41, 0xe2, 0x82, 0x5c, 0x6e, 0xff, 0xf0, 0x9f]), Buffer.from('abc'.repeat(1000)), Buffer.from([0xed, 0xa0, 0x80, 0xc3]), Buffer.from('"}}')]);
   const chunks = split(frame(body), rng(6), 3);
