@@ -163,3 +163,27 @@ test('SNP: a pre-fault after KVM_SEV_SNP_LAUNCH_FINISH is neither KVM118 nor a f
   assert.deepEqual(at(fs, 'KVM118'), ['5:10 KVM118']);
   assert.deepEqual(at(fs, 'KVM114'), []);
 });
+
+test('a close or an exit settles the pending pre-fault calls of its own process only (KVM112 when, and where, it is settled)', () => {
+  // two processes with the same fd numbers, each leaving a partial pre-fault call pending on vCPU fd 5
+  const proc = (pid: number) => [
+    `${pid} openat(AT_FDCWD, "/dev/kvm", O_RDWR|O_CLOEXEC) = 3`,
+    `${pid} ioctl(3, KVM_CHECK_EXTENSION, KVM_CAP_PRE_FAULT_MEMORY) = 1`,
+    `${pid} ioctl(3, KVM_CREATE_VM, 0) = 4`,
+    `${pid} ioctl(4, KVM_SET_USER_MEMORY_REGION, {slot=0, flags=0, guest_phys_addr=0, memory_size=1073741824, userspace_addr=0x7f0000000000}) = 0`,
+    `${pid} ioctl(4, KVM_CREATE_VCPU, 0) = 5`,
+    `${pid} ioctl(5, KVM_PRE_FAULT_MEMORY, {gpa=0, size=0x400000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x200000, size=0x200000}) = 0`,
+  ];
+  // four processes forked by pid 1 (a pid seen without its clone would be taken for a thread of another)
+  const lines = ['1 fork() = 100', '1 fork() = 200', '1 fork() = 300', '1 fork() = 400', ...proc(100), ...proc(200)];
+  // pid 200 closes fd 5: its call is settled there (never reissued); pid 100's call on its own fd 5 stays pending
+  lines.push('200 close(5) = 0');
+  // pid 100 reissues its call after that close: no KVM112 for it
+  lines.push('100 ioctl(5, KVM_PRE_FAULT_MEMORY, {gpa=0x200000, size=0x200000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x400000, size=0}) = 0');
+  // the same again, settled by pid 300's exit (only its own) and by the end of the trace
+  lines.push(...proc(300), ...proc(400), '300 +++ exited with 0 +++');
+  lines.push('400 ioctl(5, KVM_PRE_FAULT_MEMORY, {gpa=0x200000, size=0x200000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x400000, size=0}) = 0');
+  const fs = check(lines.join('\n') + '\n').filter((f) => f.code === 'KVM112');
+  assert.deepEqual(fs.map((f) => f.range.start.line + 1), [16, 24]);
+  assert.match(fs[0]!.message, /no later call asks for it/);
+});
