@@ -36,7 +36,7 @@ export async function benchClient(report: Report): Promise<void> {
     report.add({
       group: G, name: 'load dist/client.js + activate() (stubbed vscode, fresh process)', value: median(loads) + median(acts), unit: 'ms',
       baseline: `load ${fmt(median(loads))} ms + activate ${fmt(median(acts))} ms`,
-      note: `median of ${loads.length}; activate() ${last?.activateError ? `stopped: ${last.activateError}` : 'completed'}, ${last?.commands} commands registered; the language server is forked over IPC as in VS Code`,
+      note: `median of ${loads.length}; activate() ${last?.activateError ? `stopped: ${last.activateError}` : 'completed'}, ${last?.commands} commands registered; the language server is started over a pipe as in VS Code`,
       extra: { loads, acts },
     });
   }

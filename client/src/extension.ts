@@ -1,5 +1,5 @@
 /**
- * KVM Lens for VS Code: starts the language server (dist/server.js, over IPC) for KVM traces and api.rst,
+ * KVM Lens for VS Code: starts the language server (dist/server.js, over a pipe) for KVM traces and api.rst,
  * and owns the UI around it: status bar, replay panel, api.rst preview, capture, commands.
  */
 import * as vscode from 'vscode';
