@@ -101,6 +101,9 @@ function leadingChars(s: string): number {
   return i;
 }
 
+/** a section's range until its extent is known (every section gets its own at the end of readRst) */
+const PENDING_RANGE: Range = Object.freeze({ start: Object.freeze({ line: 0, character: 0 }), end: Object.freeze({ line: 0, character: 0 }) });
+
 /** SPACES[k]: k spaces (k = 0..8) */
 const SPACES = ['', ' ', '  ', '   ', '    ', '     ', '      ', '       ', '        '];
 
@@ -219,7 +222,7 @@ export function readRst(text: string): RstDocument {
     sections.push({
       index: idx, title, titleRange, underlineRange: lineRange(underLine, 0, under.length),
       overlineRange: overLine !== undefined ? lineRange(overLine, 0, lines[overLine]!.trimEnd().length) : undefined,
-      style, level, parent, children: [], startLine, endLine: underLine, range: fullRange(startLine, underLine),
+      style, level, parent, children: [], startLine, endLine: underLine, range: PENDING_RANGE, // set with the extents below
       inconsistent: inconsistent || undefined,
     });
     if (parent >= 0) sections[parent]!.children.push(idx);
