@@ -185,6 +185,9 @@ test('reading in chunks of any size equals reading the whole text (per-chunk tes
     '101 read(3, "\x01\x02", 2) = 2',
     '101 \x1b[1mfutex\x1b[0m(0x1, FUTEX_WAKE, 1) = 0',
     '101 madvise(0x1000, 4096, MADV_DONTNEED) = 0',
+    // a message that only the joined text shows: the head and its continuation make `strace: Process 7 attached`
+    '101 read(3, "strace: Prostrace: Process 102 attached',
+    'cess 7 attached", 1) = 1',
     '101 +++ exited with 0 +++',
   ].join('\n');
   // the reference: line by line through pushLine, which makes no chunk tests

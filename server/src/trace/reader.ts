@@ -385,8 +385,11 @@ export class TraceReader implements StreamingTraceReader {
       s.carry = null;
       this.finding('TRC103', c.src.range(0, c.src.text.length), 'cut line: a call cut by a strace message, not continued on the next line');
     }
+    let noMsg = (lf & NO_MSG) !== 0;
     if (s.carry) {
-      // the head of this call was cut by a strace message on the line before: join them
+      // the head of this call was cut by a strace message on the line before: join them (the chunk test says
+      // nothing of the joined text)
+      noMsg = false;
       src = Src.concat(s.carry.src, src);
       whole = { start: s.carry.start, end: whole.end };
       s.carry = null;
@@ -394,7 +397,7 @@ export class TraceReader implements StreamingTraceReader {
     }
     // `ioctl(5, KVM_GET_SREGSstrace: Process 123 attached` + `, {...}) = 0` on the next line: strace's own
     // message written into a half-printed line (output on stderr)
-    const emb = (lf & NO_MSG) === 0 && src.text.indexOf('strace: Process ') > 0 ? embeddedMessage(src.text) : null;
+    const emb = !noMsg && src.text.indexOf('strace: Process ') > 0 ? embeddedMessage(src.text) : null;
     if (emb && emb.index > 0 && this.forced !== 'qemu') {
       const head = src.slice(0, emb.index);
       const msgSrc = src.slice(emb.index, src.text.length);
