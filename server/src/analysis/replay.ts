@@ -109,12 +109,20 @@ export function ioctlOf(ev: TraceEvent): IoctlCall | undefined {
 }
 
 function fieldsOf(v: FieldValues | undefined): Record<string, bigint | readonly bigint[] | undefined> {
-  const out: Record<string, bigint | readonly bigint[] | undefined> = {};
-  if (!v) return out;
-  // own keys only, as Object.entries (a `__proto__=` field in a trace must not bring inherited ones)
+  if (!v) return {};
+  // the common case: every field is a number or an array of numbers, and the reader's object (never changed
+  // after the event is made; the model only reads it) serves as it is
   const keys = Object.keys(v);
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
+  let i = 0;
+  for (; i < keys.length; i++) {
+    const x = v[keys[i]!];
+    if (typeof x !== 'bigint' && !(Array.isArray(x) && allBigints(x))) break;
+  }
+  if (i === keys.length && Object.getPrototypeOf(v) === Object.prototype) return v as Record<string, bigint | readonly bigint[]>;
+  const out: Record<string, bigint | readonly bigint[] | undefined> = {};
+  // own keys only, as Object.entries (a `__proto__=` field in a trace must not bring inherited ones)
+  for (let j = 0; j < keys.length; j++) {
+    const k = keys[j]!;
     const x = v[k];
     if (typeof x === 'bigint') out[k] = x;
     else if (Array.isArray(x) && allBigints(x)) out[k] = x as bigint[];
@@ -131,6 +139,10 @@ function afterOf(v: FieldValues | undefined): Record<string, bigint | undefined>
   if (!v) return undefined;
   let out: Record<string, bigint | undefined> | undefined;
   const keys = Object.keys(v);
+  // the common case, numbers only and no old field name: the reader's object as it is (see fieldsOf)
+  let i = 0;
+  while (i < keys.length && typeof v[keys[i]!] === 'bigint' && keys[i] !== 'base_address') i++;
+  if (i === keys.length && i > 0 && Object.getPrototypeOf(v) === Object.prototype) return v as Record<string, bigint>;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     const x = v[k];
@@ -735,8 +747,8 @@ export class Replayer {
       verdict = 'unknown';
       why = `the VM of fd ${c.fd} was created before the trace starts, so its memslots and mappings from before are not known; the model predicts ${o.ret === -1 ? `-1 ${o.errno}` : String(o.ret)} from what the trace shows (${o.why}).`;
     }
-    const leader = ev.pid !== null ? this.assumedThreads.get(ev.pid) : undefined;
-    if (verdict === 'mismatch' && leader !== undefined) {
+    const leader = verdict === 'mismatch' && ev.pid !== null ? this.assumedThreads.get(ev.pid) : undefined;
+    if (leader !== undefined) {
       // the prediction rests on a guess about the process tree, not on KVM: do not call it a contradiction
       verdict = 'unknown';
       why =
