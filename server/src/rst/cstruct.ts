@@ -104,6 +104,43 @@ function evalExpr(toks: string[]): number | undefined {
   return p === toks.length && Number.isFinite(v) && v >= 0 ? v : undefined;
 }
 
+/**
+ * A member read from a declarator: its position as numbers, the Range built on first read and kept (a document
+ * has hundreds; see rst/nodes.ts). JSON gives the plain CField (with its `pointer` key), keys in the same order.
+ */
+class DeclaredField implements CField {
+  private r: Range | undefined = undefined;
+  nested?: CStruct;
+  constructor(
+    readonly name: string,
+    readonly count: number | 'unknown' | undefined,
+    private readonly sl: number,
+    private readonly sc: number,
+    private readonly el: number,
+    private readonly ec: number,
+    readonly bits: number | undefined,
+    readonly pointer: true | undefined,
+    readonly type: string,
+    nested: CStruct | undefined,
+  ) {
+    if (nested) this.nested = nested;
+  }
+
+  get range(): Range {
+    return (this.r ??= makeRange(this.sl, this.sc, this.el, this.ec));
+  }
+
+  set range(v: Range) {
+    this.r = v;
+  }
+
+  toJSON(): CField & { pointer?: boolean } {
+    const o: CField & { pointer?: boolean } = { name: this.name, count: this.count, range: this.range, bits: this.bits, pointer: this.pointer, type: this.type };
+    if (this.nested) o.nested = this.nested;
+    return o;
+  }
+}
+
 /** Where a block's text lies in the document: its line `k` and display column `col` -> document line, UTF-16 offset. */
 export interface CPositionMap {
   line(k: number): number;
@@ -254,9 +291,17 @@ export function parseCStructs(lines: string[], at: CPositionMap | ((line: number
         last = p < n ? p : last;
         p++;
       }
-      const f: CField & { pointer?: boolean } = { name: text, count, range: r(start, last), bits, pointer: pointer || undefined, type: pointerType && pointer ? 'void *' : type };
-      if (nested) f.nested = nested;
-      out.push(f);
+      const fieldType = pointerType && pointer ? 'void *' : type;
+      if (typeof at === 'function') {
+        const f: CField & { pointer?: boolean } = { name: text, count, range: r(start, last), bits, pointer: pointer || undefined, type: fieldType };
+        if (nested) f.nested = nested;
+        out.push(f);
+      } else {
+        // positions now, the Range when first read
+        const sl = toks.line[start]!;
+        const el = toks.line[last]!;
+        out.push(new DeclaredField(text, count, at.line(sl), at.char(sl, toks.col[start]!), at.line(el), at.char(el, toks.end[last]!), bits, pointer || undefined, fieldType, nested));
+      }
     }
     if (tt[p] === ';') p++;
     return out.length - before;
