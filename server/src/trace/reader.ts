@@ -376,8 +376,12 @@ export class TraceReader implements StreamingTraceReader {
     this.scanned = false;
     this.quickCall = null;
     if (this.modelOnly && this.quickDropped(text, lineNo, lf)) return;
-    const clean = (lf & NO_ESC) !== 0 ? { text } : stripEscapes(text);
-    let src = Src.line(clean.text, lineNo, 0, clean.map);
+    let src: Src;
+    if ((lf & NO_ESC) !== 0) src = Src.line(text, lineNo, 0, undefined);
+    else {
+      const clean = stripEscapes(text);
+      src = Src.line(clean.text, lineNo, 0, clean.map);
+    }
     let whole = lineRange(lineNo, 0, fullLen);
     if (s.carry && /^(?:\[pid\s+\d|\d+ [a-z_]+\(|\+\+\+ |--- )/.test(src.text)) {
       // the next line is a line of its own: the cut head stays cut
@@ -883,13 +887,13 @@ export class TraceReader implements StreamingTraceReader {
       return;
     }
     s.lastTarget = null;
-    const split = splitCall(src, k.argsAt);
+    const close = closingParen(src.text, k.argsAt);
     let ev: SyscallEvent;
-    if (split && !this.keepGeneric && !MATTERS.has(k.name)) {
+    if (close >= 0 && !this.keepGeneric && !MATTERS.has(k.name)) {
       // a syscall that changes no fd and is not kept: its arguments are not parsed
-      const res = parseResult(src, split.resultAt);
+      const res = parseResult(src, close + 1);
       ev = mkSyscall(base, base.range, k.name, nameRange, [], res.result);
-    } else if (!split) {
+    } else if (close < 0) {
       const args = parseArgs(src, k.argsAt, src.text.length);
       ev = mkSyscall(base, base.range, k.name, nameRange, args, null);
       this.finding('TRC103', whole, `cut line: the call to ${k.name} has no closing parenthesis and no result`);
@@ -898,12 +902,12 @@ export class TraceReader implements StreamingTraceReader {
       // trace: read, futex, ppoll, madvise...); those that matter are parsed now, once (the fd tracking and
       // the replay read them)
       const matters = MATTERS.has(k.name);
-      const res = parseResult(src, split.resultAt);
+      const res = parseResult(src, close + 1);
       ev = matters
-        ? mkSyscall(base, base.range, k.name, nameRange, parseArgs(src, k.argsAt, split.argsEnd), res.result)
-        : mkLazySyscall(base, k.name, nameRange, src, k.argsAt, split.argsEnd, res.result);
+        ? mkSyscall(base, base.range, k.name, nameRange, parseArgs(src, k.argsAt, close), res.result)
+        : mkLazySyscall(base, k.name, nameRange, src, k.argsAt, close, res.result);
       if (res.duration) ev.duration = res.duration;
-      this.resultFindings(res, k.name, src, split.resultAt, whole, false);
+      this.resultFindings(res, k.name, src, close + 1, whole, false);
     }
     this.completeSyscall(ev, key);
   }
