@@ -150,3 +150,24 @@ test('code lenses: over a thousand are sent unresolved and resolve to the same c
   const foreign = { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, data: 'x' };
   assert.deepEqual(await client.request('codeLens/resolve', foreign), foreign);
 });
+
+test('replay state: after the call on the line asked, at chunk ends and on the last line too', async () => {
+  // every line of this trace is an event: the state after line L is the state after L's call (the event of a
+  // line is held until the next line comes, so at the end of a checkpointed chunk it comes out in the next one)
+  const text = trace(N);
+  const uri = uriOf('/tmp/kvm-lens-large/state.strace');
+  await client.openText(uri, text);
+  const last = text.split('\n').length - 2;
+  const lines = [
+    ...Array.from({ length: Math.ceil(last / 5) }, (_, i) => i * 5),
+    ...[511, 512, 1023, 1024, 1535, 2047, 2559, 3071], // where 512-line chunks end
+    ...Array.from({ length: 12 }, (_, i) => last - 11 + i),
+  ];
+  for (const line of lines) {
+    const st = await client.request<{ line: number | null }>('kvmLens/replayState', { uri, line });
+    assert.equal(st.line, line, `state after line ${line}`);
+  }
+  const past = await client.request<{ line: number | null; markdown: string }>('kvmLens/replayState', { uri, line: last + 5 });
+  assert.equal(past.line, last, 'past the end: after the last event');
+  await client.close(uri);
+});

@@ -4,7 +4,8 @@
  *
  * - Pass 1 reads the text line by line (events are dropped as they come) for the pre-fault checks, the
  *   objects (symbols, code lenses), the processes, and the profile inference.
- * - Pass 2 reads it again and replays it, and every `linesPerChunk` lines saves a checkpoint: the reader's state,
+ * - Pass 2 reads it again and replays it, and every `linesPerChunk` lines and `charsPerChunk` characters (512 and
+ *   32 Ki: a checkpoint costs the same for short lines as for long ones) saves a checkpoint: the reader's state,
  *   the model, and the adapter. It keeps the KVM2xx findings and per-VM/vCPU counts.
  * - Per-call results and events (inlay hints, hovers, definitions, kvmLens/replayCalls) are computed for the
  *   requested lines only: the chunk's lines are read again from its checkpoint (only as far as those lines' events
@@ -33,8 +34,14 @@ import { bytesLabel, hex64, num } from './traceValues';
 export interface TraceAnalysisOptions {
   replay?: ReplayOptions;
   fileName?: string;
-  /** lines between two checkpoints (default 512) */
+  /** lines between two checkpoints, at least (default 512) */
   linesPerChunk?: number;
+  /**
+   * characters of text between two checkpoints, at least (default 32 Ki, or 0 when `linesPerChunk` is given): a
+   * checkpoint costs about the same whatever the lines hold, so traces of short lines get fewer of them; a chunk
+   * never spans more than 8 x `linesPerChunk` lines
+   */
+  charsPerChunk?: number;
   /** slices of per-call results kept (default 8) */
   cacheChunks?: number;
   /** events kept in those slices at most, together (default 1024; the newest slice is kept whatever its size) */
@@ -174,6 +181,7 @@ export class TraceAnalysis {
   private readonly starts: Uint32Array;
   private readonly lines: number;
   private readonly per: number;
+  private readonly perChars: number;
   private readonly checkpoints: Checkpoint[] = [];
   /** every change of the Replayer's assumed threads (pid, leader), in order, as seen at the checkpoints */
   private readonly threadLog: [number, string][] = [];
@@ -191,6 +199,7 @@ export class TraceAnalysis {
     this.text = text;
     this.fileName = opts.fileName;
     this.per = Math.max(16, opts.linesPerChunk ?? 512);
+    this.perChars = Math.max(0, opts.charsPerChunk ?? (opts.linesPerChunk === undefined ? 32 * 1024 : 0));
     this.maxSlices = Math.max(2, opts.cacheChunks ?? 8);
     this.maxEvents = Math.max(0, opts.cacheEvents ?? 1024);
     this.starts = lineStarts(text);
@@ -264,12 +273,15 @@ export class TraceAnalysis {
     const r2 = new TraceReader({ event: (e) => q2.push(e) }, { fileName: opts.fileName });
     let first: Range | undefined;
     const threadsSeen = new Map<number, string>();
+    /** first line of the chunk before the current one: events that start before it are "far" */
+    let prevStart = 0;
+    let cpStart = 0;
     const drain2 = (cp: Checkpoint, at: number) => {
       for (const ev of q2.splice(0, q2.length)) {
         if (cp.minLine < 0 || ev.line < cp.minLine) cp.minLine = ev.line;
         if (ev.line > cp.maxLine) cp.maxLine = ev.line;
         if (at - ev.line > cp.lag) cp.lag = at - ev.line;
-        if (ev.line < cp.line - this.per) this.far.push({ line: ev.line, chunk: this.checkpoints.length - 1 });
+        if (ev.line < prevStart) this.far.push({ line: ev.line, chunk: this.checkpoints.length - 1 });
         const r = rp.event(ev);
         if (!r) continue;
         cp.calls++;
@@ -279,7 +291,8 @@ export class TraceAnalysis {
       }
     };
     for (let l = 0; l <= this.lines; l++) {
-      if (l % this.per === 0 || l === this.lines) {
+      const since = l - cpStart;
+      if (l === 0 || l === this.lines || (since >= this.per && (since >= 8 * this.per || this.starts[l]! - this.starts[cpStart]! >= this.perChars))) {
         // the last checkpoint (at `lines`) stands for the events end() flushes
         // the assumed threads only grow (a pid is set, never removed): each checkpoint keeps a length of one log
         // instead of a copy of the map (thousands of short processes made the copies 7 MiB on a 9 MB trace)
@@ -289,6 +302,10 @@ export class TraceAnalysis {
           this.threadLog.push([pid, leader]);
         });
         const assumedThreads = this.threadLog.length;
+        if (l > 0) {
+          prevStart = cpStart;
+          cpStart = l;
+        }
         this.checkpoints.push({
           line: l, reader: r2.saveState(), model: rp.model.clone(), adapter: adapter.clone(),
           assumedThreads, minLine: -1, maxLine: -1, calls: 0, lag: 0,
@@ -450,7 +467,7 @@ export class TraceAnalysis {
       drain();
     } else {
       // events of lines up to `hi` are all out once line hi + lag is read (and never after the chunk's end)
-      const end = Math.min(this.lines, cp.line + this.per, hi + cp.lag + 1);
+      const end = Math.min(this.chunkEnd(k), hi + cp.lag + 1);
       for (let l = cp.line; l < end; l++) {
         reader.pushLine(this.lineText(l));
         if (q.length) drain();
@@ -465,6 +482,11 @@ export class TraceAnalysis {
     return s;
   }
 
+  /** The line after chunk k (the next checkpoint's line). */
+  private chunkEnd(k: number): number {
+    return k + 1 < this.checkpoints.length ? this.checkpoints[k + 1]!.line : this.lines;
+  }
+
   /** Chunks whose emitted events start within [from, to]. */
   private chunksFor(from: number, to: number): number[] {
     const out: number[] = [];
@@ -473,12 +495,13 @@ export class TraceAnalysis {
     let hi = this.checkpoints.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.checkpoints[mid]!.line + this.per <= from) lo = mid + 1;
+      if (this.chunkEnd(mid) <= from) lo = mid + 1;
       else hi = mid;
     }
     for (let k = Math.max(0, lo - 1); k < this.checkpoints.length; k++) {
       const cp = this.checkpoints[k]!;
-      if (cp.line > to + this.per) break;
+      // events that start before the previous chunk are in `far`
+      if (k > 0 && this.checkpoints[k - 1]!.line > to) break;
       if (cp.minLine < 0 || cp.maxLine < from || cp.minLine > to) continue;
       out.push(k);
     }
@@ -534,10 +557,17 @@ export class TraceAnalysis {
   /** Model state after the last event that starts on or before `line`. */
   stateAt(line: number): { line: number | null; snapshot: Snapshot; call?: ReplayedCall } {
     // the chunk of `line`, or the last one before it that emitted events
-    let k = Math.min(this.checkpoints.length - 1, Math.floor(line / this.per));
+    let lo = 0;
+    let hi = this.checkpoints.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.checkpoints[mid]!.line <= line) lo = mid + 1;
+      else hi = mid;
+    }
+    let k = lo - 1;
     while (k >= 0 && this.checkpoints[k]!.minLine < 0) k--;
     if (k < 0 || line < 0) return { line: null, snapshot: new KvmModel({ profile: this.profile }).snapshot() };
-    // replay the chunk from its checkpoint up to the first event that starts after the line
+    // replay from the chunk's checkpoint up to the first event that starts after the line
     let last: TraceEvent | undefined;
     let call: ReplayedCall | undefined;
     let past = false;
@@ -554,15 +584,15 @@ export class TraceAnalysis {
       }
       q.length = 0;
     };
-    if (cp.line >= this.lines) {
+    // past the chunk's end if need be: the event of its last line is held until the next line comes (or the end)
+    const stop = Math.min(this.lines, Math.max(line + 1, this.chunkEnd(k)) + this.per);
+    for (let l = cp.line; l < stop && !past; l++) {
+      reader.pushLine(this.lineText(l));
+      if (q.length) drain();
+    }
+    if (!past && stop >= this.lines) {
       reader.end();
       drain();
-    } else {
-      const end = Math.min(this.lines, cp.line + this.per);
-      for (let l = cp.line; l < end && !past; l++) {
-        reader.pushLine(this.lineText(l));
-        if (q.length) drain();
-      }
     }
     if (!last) {
       // nothing of this chunk is at or before the line: the state at the chunk's start
