@@ -74,6 +74,28 @@ function isTrimSpace(c: number): boolean {
   return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
+/**
+ * FIELD without a match array (a document has hundreds of fields): where the field body starts (the end of the
+ * match), or -1. The name runs from after the first `:` to the next `:` (it cannot contain one, so the regex
+ * never backtracks to another end): no backquote or backslash in it, no white space at its ends, and the closing
+ * `:` is followed by [ \t]+ or the end of the line.
+ */
+function fieldBodyStart(s: string): number {
+  const open = leadingChars(s);
+  if (s.charCodeAt(open) !== 58) return -1;
+  const close = s.indexOf(':', open + 1);
+  if (close <= open + 1) return -1;
+  if (isTrimSpace(s.charCodeAt(open + 1)) || isTrimSpace(s.charCodeAt(close - 1))) return -1;
+  for (let k = open + 1; k < close; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 96 || c === 92) return -1;
+  }
+  let end = close + 1;
+  if (end === s.length) return end;
+  while (end < s.length && (s.charCodeAt(end) === 32 || s.charCodeAt(end) === 9)) end++;
+  return end === close + 1 ? -1 : end;
+}
+
 function isBlank(s: string | undefined): boolean {
   if (s === undefined) return true;
   for (let i = 0; i < s.length; i++) {
@@ -402,13 +424,12 @@ export function readRst(text: string): RstDocument {
     }
 
     // ---- field list item ----
-    const fm = fc === 58 ? FIELD.exec(L) : null;
-    if (fm) {
-      const nameStart = fm[1]!.length + 1;
-      const name = fm[2]!;
+    const bodyStart = fc === 58 ? fieldBodyStart(L) : -1;
+    if (bodyStart >= 0) {
+      const nameStart = leadingChars(L) + 1;
+      const name = L.slice(nameStart, L.indexOf(':', nameStart));
       let j = i + 1;
       while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) > ind && !isField(lines[j]!)) j++;
-      const bodyStart = fm[0].length;
       const firstValue = L.slice(bodyStart).trim();
       // the lines joined with a space (one flat string, not a chain of concatenations)
       let value = firstValue;
