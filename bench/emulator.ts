@@ -3,6 +3,7 @@
  * second). bench/emu.ts puts the result in `npm run bench`'s table; alone:
  *
  *   node --import tsx bench/emulator.ts [N]
+ *   node --import tsx bench/emulator.ts --replay TRACE [REPS]   (the work after the reader, see benchAfterReader)
  *
  * The workload is what a replay sees: a 16 GiB guest in 8 memslots (with a gap), a QEMU-like loop that
  * pre-faults it in 2 MiB chunks again and again (first pass maps, later passes find it mapped), interleaved
@@ -11,6 +12,12 @@
  */
 import { KvmModel, exactProfile, type CallInput, type HostBacking } from '../server/src/emulator';
 import { ioctlByName } from '../server/src/kvm';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { TraceReader } from '../server/src/trace/reader';
+import type { TraceEvent } from '../server/src/trace/types';
+import { BoundedInference, ModelEventAdapter, Replayer, profileSettingsFrom } from '../server/src/analysis/replay';
+import { PrefaultChecker } from '../server/src/analysis/prefaultChecks';
 
 const PF = ioctlByName('KVM_PRE_FAULT_MEMORY')!.request;
 const SET_REGION = ioctlByName('KVM_SET_USER_MEMORY_REGION')!.request;
@@ -136,7 +143,110 @@ export function benchEmulator(n = 1_000_000): EmulatorBenchResult {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** CPU time of the main thread in ms (the scheduler's own count: other jobs on the cores do not inflate it) */
+function threadCpuMs(): number {
+  try {
+    const t = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'latin1');
+    return Number(t.slice(0, t.indexOf(' '))) / 1e6;
+  } catch {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  }
+}
+
+export interface AfterReaderResult {
+  kvmCalls: number;
+  /** per pass: main-thread CPU ms, min over the repetitions */
+  inferMs: number;
+  replayMs: number;
+  checkMs: number;
+}
+
+/**
+ * The work after the reader on a trace file, as the CLI passes do it: the file is read in 64 KiB chunks (the
+ * reader's `modelOnly` delivery) and after each chunk one pass runs over that chunk's events; only the pass
+ * is timed. Passes: the profile inference (adapter + BoundedInference), the replay (Replayer.event), and the
+ * replay with the pre-fault checks (the check command's second pass).
+ */
+export function benchAfterReader(file: string, reps = 3): AfterReaderResult {
+  const chunks = (onBatch: (evs: TraceEvent[]) => void): void => {
+    const fd = openSync(file, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(1 << 16);
+      const dec = new StringDecoder('utf8');
+      let evs: TraceEvent[] = [];
+      const reader = new TraceReader({ event: (e) => evs.push(e), finding: () => {} }, { fileName: file, modelOnly: true });
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, null);
+        if (n <= 0) break;
+        reader.push(dec.write(buf.subarray(0, n)));
+        onBatch(evs);
+        evs = [];
+      }
+      reader.end();
+      onBatch(evs);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const timed = (pass: (ev: TraceEvent) => void): number => {
+    let ms = 0;
+    chunks((evs) => {
+      const c0 = threadCpuMs();
+      for (let i = 0; i < evs.length; i++) pass(evs[i]!);
+      ms += threadCpuMs() - c0;
+    });
+    return ms;
+  };
+  const { settings } = profileSettingsFrom({});
+  let kvmCalls = 0;
+  const first = new BoundedInference(settings);
+  const conv0 = new ModelEventAdapter();
+  chunks((evs) => {
+    for (const e of evs) {
+      if ((e.kind === 'syscall' || e.kind === 'qemu') && e.ioctl) kvmCalls++;
+      const m = conv0.convert(e);
+      for (let i = 0; i < m.length; i++) first.apply(m[i]!);
+    }
+  });
+  const profile = first.result().profile;
+  let inferMs = Infinity;
+  let replayMs = Infinity;
+  let checkMs = Infinity;
+  let findings = 0;
+  for (let r = 0; r < reps; r++) {
+    const inf = new BoundedInference(settings);
+    const conv = new ModelEventAdapter();
+    inferMs = Math.min(inferMs, timed((e) => {
+      const m = conv.convert(e);
+      for (let i = 0; i < m.length; i++) inf.apply(m[i]!);
+    }));
+    inf.result();
+    const rp = new Replayer({ profile });
+    replayMs = Math.min(replayMs, timed((e) => void rp.event(e)));
+    const rp2 = new Replayer({ profile });
+    const chk = new PrefaultChecker(() => void findings++);
+    checkMs = Math.min(checkMs, timed((e) => {
+      chk.event(e);
+      rp2.event(e);
+    }));
+    chk.end();
+  }
+  return { kvmCalls, inferMs, replayMs, checkMs };
+}
+
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--replay') {
+  const file = process.argv[3];
+  if (!file) throw new Error('usage: bench/emulator.ts --replay TRACE [REPS]');
+  const r = benchAfterReader(file, Number(process.argv[4] ?? 3));
+  const us = (ms: number) => ((ms * 1000) / Math.max(r.kvmCalls, 1)).toFixed(2);
+  console.log(`${file}: ${r.kvmCalls} KVM calls; main-thread CPU of each pass, min of the repetitions`);
+  console.log(`| pass | ms | us per KVM call |`);
+  console.log('|---|---|---|');
+  console.log(`| inference (adapter + BoundedInference) | ${r.inferMs.toFixed(1)} | ${us(r.inferMs)} |`);
+  console.log(`| replay (Replayer.event) | ${r.replayMs.toFixed(1)} | ${us(r.replayMs)} |`);
+  console.log(`| replay + pre-fault checks | ${r.checkMs.toFixed(1)} | ${us(r.checkMs)} |`);
+} else if (import.meta.url === `file://${process.argv[1]}`) {
   const n = Number(process.argv[2] ?? 1_000_000);
   const r = benchEmulator(n);
   const f = (x: number) => x.toFixed(1);
