@@ -239,7 +239,7 @@ export function parseCStructs(lines: string[], at: CPositionMap | ((line: number
         if (tt[p] === ';') p++;
         continue;
       }
-      let type = words.join(' ');
+      let type = words.length === 1 ? words[0]! : words.join(' ');
       if (pointer) type = 'void *';
       declarators(s.fields, start, pointer, type, true);
     }

@@ -10,6 +10,7 @@ import { LineKind, type Mention, type RstDocument, type SimpleTableBlock } from 
 // KVM names: /(?<![A-Za-z0-9_])KVM_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9_*])/g, matched by hand (kvmNameEnd)
 const STRUCT_NAME = /\bstruct\s+(kvm_[A-Za-z0-9_]+)\b/g;
 // errno names: /(?<![A-Za-z0-9_])(-?)(E[A-Z0-9]{2,})(?![A-Za-z0-9_])/g, matched by hand (errnoNameEnd)
+const DEFINE = /^\s*#\s*define\s+(KVM_\w+)/;
 const NUMBERED_TITLE = /^\d+(\.\d+)*\.?\s/;
 /** an errno-looking cell of an error table */
 export const ERRNO_CELL = /^-?E[A-Z0-9_]{2,}$/;
@@ -138,7 +139,7 @@ export function scanMentions(doc: RstDocument): Mention[] {
       k === LineKind.Title ? 'title' : k === LineKind.Literal ? 'literal' : k === LineKind.Table ? 'table' : k === LineKind.Field ? 'field' : 'prose';
     let at = s.indexOf('KVM_');
     if (at >= 0) {
-      const define = context === 'literal' ? /^\s*#\s*define\s+(KVM_\w+)/.exec(s) : null;
+      const define = context === 'literal' && s.includes('define') ? DEFINE.exec(s) : null;
       // KVM names by hand (indexOf + character classes): this runs on every line of the document on every change
       for (; at >= 0; at = s.indexOf('KVM_', at + 1)) {
         const end = kvmNameEnd(s, at);
