@@ -7,7 +7,7 @@
  * Modes:
  *   noop          load the code, read nothing (the RSS baseline)
  *   floor-stream  createReadStream (64 KiB) + TextDecoder + split into lines: readTraceFile's method, no parsing
- *   floor-sync    readSync (64 KiB) + StringDecoder + split into lines: streamTraceFile's method (the CLI's), no parsing
+ *   floor-sync    readSync (64 KiB) + StringDecoder + split into lines: readTraceFileSync's method (the CLI's), no parsing
  *   read          readTraceFile: the streaming reader, every event to a counting sink
  *   read-model    readTraceFileSync with modelOnly: the reading each pass of the CLI does (no model, no checks)
  *   replay        what `kvm-lens replay` does without printing: inferFileProfile (pass 1) + replayFile (pass 2)
@@ -43,7 +43,7 @@ async function floorStream(path: string): Promise<{ lines: number; chars: number
 
 function floorSync(path: string): { lines: number; chars: number } {
   const fd = openSync(path, 'r');
-  const buf = Buffer.allocUnsafe(1 << 16); // streamTraceFile's chunk size
+  const buf = Buffer.allocUnsafe(1 << 16); // readTraceFileSync's chunk size
   const dec = new StringDecoder('utf8');
   let partial = '';
   let lines = 0;

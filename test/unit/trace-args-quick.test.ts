@@ -5,33 +5,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Src } from '../../server/src/trace/src';
 import { closingParen } from '../../server/src/trace/strace';
 import { parseArgs, parseArgsGeneral } from '../../server/src/trace/value';
+import { traceFiles } from '../fixtures/traces/files';
 
-const ROOTS = ['/work/shared/corpus', join(__dirname, '../fixtures/traces'), join(__dirname, '../fixtures/captures'), join(__dirname, '../../samples')];
 const BENCH = [join(__dirname, '../../.cache/bench/qemu-10000.strace'), join(__dirname, '../../.cache/bench/capture-30000.strace')];
 
 function files(): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.(?:strace|log|txt|trace|capture)$|\.\d+$/.test(n)) out.push(p);
-    }
-  };
-  for (const r of ROOTS) walk(r);
-  for (const b of BENCH) if (existsSync(b)) out.push(b);
-  return out;
+  return [...traceFiles(undefined, /\.(?:strace|log|txt|trace|capture)$|\.\d+$/), ...BENCH.filter((b) => existsSync(b))];
 }
 
 /** keys in order, undefined values included (JSON.stringify would drop `value: undefined`) */

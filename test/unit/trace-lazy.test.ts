@@ -5,14 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { readTrace, type SyscallEvent, type TraceEvent } from '../../server/src/trace';
 import { Src } from '../../server/src/trace/src';
 import { parseArgs } from '../../server/src/trace/value';
+import { CORPUS, traceFiles } from '../fixtures/traces/files';
 
 const sys = (evs: TraceEvent[]) => evs.filter((e): e is SyscallEvent => e.kind === 'syscall');
-const CORPUS = '/work/shared/corpus';
 /** calls whose arguments the reader parses at once (fd and process tracking) */
 const EAGER = /^(?:ioctl|open|openat|openat2|creat|close|dup[23]?|fcntl(?:64)?|clone3?|fork|vfork|execve|mmap|munmap)$/;
 
@@ -27,20 +26,7 @@ function argsEnd(line: string, ev: SyscallEvent): number {
 }
 
 function corpusFiles(): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const n of readdirSync(d)) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.(?:strace|log|txt|trace)$|\.\d+$/.test(n)) out.push(p);
-    }
-  };
-  try {
-    walk(CORPUS);
-  } catch {
-    /* no corpus here */
-  }
-  return out;
+  return traceFiles([CORPUS], /\.(?:strace|log|txt|trace)$|\.\d+$/);
 }
 
 test('lazy arguments equal an eager parse of the same span (values and ranges), over the corpus', (t) => {

@@ -6,31 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { readTrace, TraceReader, type ReadOptions, type TraceEvent } from '../../server/src/trace';
 import { isDropped } from '../../server/src/trace/reader';
+import { traceFiles } from '../fixtures/traces/files';
 
-const ROOTS = ['/work/shared/corpus', join(__dirname, '../fixtures/traces'), join(__dirname, '../fixtures/captures'), join(__dirname, '../../samples')];
 
-function traceFiles(): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.(?:strace|log|txt|trace|capture|ftrace)$|\.\d+$/.test(n)) out.push(p);
-    }
-  };
-  for (const r of ROOTS) walk(r);
-  return out;
-}
 
 const kept = (ev: TraceEvent) => !(ev.kind === 'syscall' && isDropped(ev.name));
 
