@@ -88,6 +88,11 @@ test('document symbols: hundreds of processes grouped by a hundred, every proces
   assert.equal(n, 3 + N * 4, 'groups + (process, VM, memslot, vCPU) per process');
   // asked again (outline, breadcrumbs): the same answer
   assert.deepEqual(await client.documentSymbols(uri), syms);
+  // a new version: its own symbols (the answer is kept per version, not per document)
+  await client.changeText(uri, trace(250));
+  const after = (await client.documentSymbols(uri)) as DocumentSymbol[];
+  assert.deepEqual(after.map((s) => s.name), ['processes 1-100 of 250', 'processes 101-200 of 250', 'processes 201-250 of 250']);
+  assert.equal(after[2]!.children!.length, 50);
   await client.close(uri);
 });
 

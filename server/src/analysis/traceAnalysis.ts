@@ -188,7 +188,7 @@ export class TraceAnalysis {
   /** recently used slices, least recent first */
   private readonly slices: Slice[] = [];
   private cachedEvents = 0;
-  /** events emitted in a chunk that starts well after their first line (a call resumed hundreds of lines later) */
+  /** events emitted in a chunk that starts well after their first line (a call resumed hundreds of lines later), by line */
   private readonly far: { line: number; chunk: number }[] = [];
   private readonly maxSlices: number;
   private readonly maxEvents: number;
@@ -317,6 +317,7 @@ export class TraceAnalysis {
       drain2(cp, l);
       if (l % every === every - 1 && due()) yield this.lines + l + 1;
     }
+    this.far.sort((x, y) => x.line - y.line || x.chunk - y.chunk);
     if (first) {
       this.replayFindings.unshift(profileFinding(this.profile, this.inferenceReasons, first));
       if (this.conflicts.length) this.replayFindings.push(conflictFinding(this.conflicts, first));
@@ -505,7 +506,15 @@ export class TraceAnalysis {
       if (cp.minLine < 0 || cp.maxLine < from || cp.minLine > to) continue;
       out.push(k);
     }
-    for (const f of this.far) if (f.line >= from && f.line <= to && !out.includes(f.chunk)) out.push(f.chunk);
+    // `far` is in line order (sorted after pass 2)
+    let a = 0;
+    let b = this.far.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (this.far[mid]!.line < from) a = mid + 1;
+      else b = mid;
+    }
+    for (let i = a; i < this.far.length && this.far[i]!.line <= to; i++) if (!out.includes(this.far[i]!.chunk)) out.push(this.far[i]!.chunk);
     return out;
   }
 
