@@ -237,13 +237,21 @@ export class TraceAnalysis {
    */
   private *run(opts: TraceAnalysisOptions, every: number, due: () => boolean): Generator<number> {
     // --- pass 1: reader findings, checks, objects, inference
-    const checker = new PrefaultChecker((f) => this.checkFindings.push(f));
+    // the same check gives the same message in every process of a trace: one string for all of them
+    const messages = new Map<string, string>();
+    const keep = (list: Finding[], f: Finding) => {
+      const m = messages.get(f.message);
+      if (m === undefined) messages.set(f.message, f.message);
+      else f.message = m;
+      list.push(f);
+    };
+    const checker = new PrefaultChecker((f) => keep(this.checkFindings, f));
     const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
     this.settingErrors = errors;
     const conv = new ModelEventAdapter();
     const inference = new BoundedInference(settings);
     const queue: TraceEvent[] = [];
-    const reader = new TraceReader({ event: (e) => queue.push(e), finding: (f) => this.readerFindings.push(f) }, { fileName: opts.fileName });
+    const reader = new TraceReader({ event: (e) => queue.push(e), finding: (f) => keep(this.readerFindings, f) }, { fileName: opts.fileName });
     const drain1 = () => {
       for (const ev of queue.splice(0, queue.length)) {
         this.eventCount++;
@@ -287,7 +295,7 @@ export class TraceAnalysis {
         cp.calls++;
         first ??= r.call.requestRange;
         this.count(r);
-        if (r.verdict === 'mismatch') this.replayFindings.push(mismatchFinding(r, this.profile));
+        if (r.verdict === 'mismatch') keep(this.replayFindings, mismatchFinding(r, this.profile));
       }
     };
     for (let l = 0; l <= this.lines; l++) {
