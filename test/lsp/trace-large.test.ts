@@ -176,3 +176,21 @@ test('replay state: after the call on the line asked, at chunk ends and on the l
   assert.equal(past.line, last, 'past the end: after the last event');
   await client.close(uri);
 });
+
+test('replay calls: the whole trace in line order, a limit, a line range (as the replay panel asks)', async () => {
+  const uri = uriOf('/tmp/kvm-lens-large/calls.strace');
+  await client.openText(uri, trace(N, { mismatchAt: 5 }));
+  type Calls = { calls: { line: number; request: string; verdict: string }[]; truncated?: number; summary: { calls: number; mismatch: number } };
+  const all = await client.request<Calls>('kvmLens/replayCalls', { uri });
+  assert.equal(all.summary.calls, N * 6, 'six KVM calls per process');
+  assert.equal(all.calls.length, all.summary.calls);
+  assert.equal(all.truncated, undefined);
+  assert.ok(all.calls.every((c, i) => i === 0 || all.calls[i - 1]!.line < c.line), 'in line order, each once');
+  assert.deepEqual(all.calls.filter((c) => c.verdict === 'mismatch').map((c) => c.line), [5 * 11 + 5]);
+  const seven = await client.request<Calls>('kvmLens/replayCalls', { uri, limit: 7 });
+  assert.deepEqual(seven.calls, all.calls.slice(0, 7));
+  assert.equal(seven.truncated, all.summary.calls - 7);
+  const range = await client.request<Calls>('kvmLens/replayCalls', { uri, fromLine: 1000, toLine: 1999 });
+  assert.deepEqual(range.calls, all.calls.filter((c) => c.line >= 1000 && c.line <= 1999));
+  await client.close(uri);
+});

@@ -332,6 +332,11 @@ export class TraceAnalysis {
     }
   }
 
+  /** Lines of the text (a final newline does not start one). */
+  get lineCount(): number {
+    return this.lines;
+  }
+
   get findings(): Finding[] {
     return [...this.readerFindings, ...this.checkFindings, ...this.replayFindings];
   }

@@ -21,7 +21,7 @@ export const traceFeatures: LanguageFeatures = {
   definition: (doc, params, ctx) => traceDefinition(doc, params, ctx),
   codeAction: (doc, params, ctx) => traceCodeActions(doc, params, ctx),
   requests: {
-    [Requests.replayCalls]: (params, ctx) => replayCalls(params, ctx),
+    [Requests.replayCalls]: (params, ctx, token) => replayCalls(params, ctx, token),
     [Requests.replayState]: (params, ctx) => replayState(params, ctx),
   },
   onClose: (doc) => dropAnalysis(doc.uri),

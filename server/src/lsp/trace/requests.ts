@@ -9,6 +9,8 @@ import type { ServerContext } from '../languages';
 import type {
   MappedRangeView, MemslotView, ReplayCallsParams, ReplayCallsResult, ReplayCallSummary, ReplayStateParams, ReplayStateResult,
 } from '../protocol';
+import type { CancellationToken } from 'vscode-languageserver';
+import { throwIfCancelled, yieldToEventLoop } from '../limits';
 import { analysisForUri } from './cache';
 import { callStory } from './story';
 
@@ -26,21 +28,42 @@ function summary(r: ReplayedCall): ReplayCallSummary {
   };
 }
 
-export async function replayCalls(params: ReplayCallsParams, ctx: ServerContext): Promise<ReplayCallsResult | null> {
+/** Lines replayed per step of kvmLens/replayCalls. */
+const WINDOW_LINES = 4096;
+/** Work between two turns of the event loop in kvmLens/replayCalls, in ms (as the load: cache.ts SLICE_MS). */
+const STEP_MS = 10;
+
+export async function replayCalls(params: ReplayCallsParams, ctx: ServerContext, token?: CancellationToken): Promise<ReplayCallsResult | null> {
   const a = await analysisForUri(params?.uri, ctx);
   if (!a) return null;
   const from = params.fromLine ?? 0;
   const to = params.toLine ?? Number.MAX_SAFE_INTEGER;
   const limit = typeof params.limit === 'number' && params.limit >= 0 ? params.limit : DEFAULT_LIMIT;
-  // the calls are made chunk by chunk from the checkpoints: stop once the limit is reached
-  const all = a.callsInLines(from, to, limit + 1);
-  const calls = all.slice(0, limit).map(summary);
+  // the calls are made from the checkpoints, window by window of lines, in line order: each window's results
+  // become summaries at once (a result holds its event: 50,000 of them took ~150 MB), the event loop gets a
+  // turn every STEP_MS (the panel asks for a whole trace), a cancelled request stops, and the walk stops once
+  // the limit is passed
+  const calls: ReplayCallSummary[] = [];
+  let gathered = 0;
+  const last = Math.min(to, a.lineCount - 1);
+  let deadline = performance.now() + STEP_MS;
+  for (let l = Math.max(0, from); l <= last && gathered <= limit; l += WINDOW_LINES) {
+    for (const r of a.callsInLines(l, Math.min(last, l + WINDOW_LINES - 1))) {
+      if (calls.length < limit) calls.push(summary(r));
+      gathered++;
+    }
+    if (performance.now() >= deadline) {
+      await yieldToEventLoop();
+      throwIfCancelled(token);
+      deadline = performance.now() + STEP_MS;
+    }
+  }
   const out: ReplayCallsResult = {
     profile: { summary: describeProfile(a.profile), inferred: a.inferenceReasons },
     calls,
     summary: { ...a.summary },
   };
-  if (all.length > limit) out.truncated = (from === 0 && to === Number.MAX_SAFE_INTEGER ? a.summary.calls : all.length) - limit;
+  if (gathered > limit) out.truncated = (from === 0 && to === Number.MAX_SAFE_INTEGER ? a.summary.calls : gathered) - limit;
   return out;
 }
 
