@@ -29,7 +29,7 @@ function summary(r: ReplayedCall): ReplayCallSummary {
 }
 
 /** Lines replayed per step of kvmLens/replayCalls. */
-const WINDOW_LINES = 4096;
+const WINDOW_LINES = 1024;
 /** Work between two turns of the event loop in kvmLens/replayCalls, in ms (as the load: cache.ts SLICE_MS). */
 const STEP_MS = 10;
 
