@@ -12,7 +12,7 @@ import { scanMentions } from './mentions';
 import { Cell, Field, Paragraph } from './nodes';
 import {
   LineKind, type AdornmentStyle, type RstBlock, type RstDocument, type RstProblem, type RstSection,
-  type LiteralBlock, type SimpleTableBlock, type TableColumn, type TableRow, type TableOverflow,
+  type LiteralBlock, type SimpleTableBlock, type TableCell, type TableColumn, type TableRow, type TableOverflow,
 } from './types';
 
 const ADORN = /^([!-/:-@[-`{-~])\1*[ \t]*$/;
@@ -170,33 +170,99 @@ export function splitLines(text: string): string[] {
   return text.includes('\r') ? text.split(/\r\n|\r|\n/) : text.split('\n');
 }
 
-export function readRst(text: string): RstDocument {
-  const lines = splitLines(typeof text === 'string' ? text : '');
-  const n = lines.length;
-  const lineKinds = new Uint8Array(n);
-  const sections: RstSection[] = [];
-  const styles: AdornmentStyle[] = [];
-  const blocks: RstBlock[] = [];
-  const problems: RstProblem[] = [];
-  /** stack of open section indices */
-  const stack: number[] = [];
-  let nextBorder: Int32Array | undefined;
-  let current = -1;
+/** a table row being read: its lines' cell texts (`parts`) and the lines with tabs expanded (`exp`) */
+interface PendingRow {
+  start: number;
+  end: number;
+  parts: string[][];
+  exp: string[];
+}
 
-  const endOf = (line: number) => lines[line]?.length ?? 0;
-  const fullRange = (a: number, b: number): Range => makeRange(a, leadingChars(lines[a] ?? ''), b, endOf(b));
-  const trimmedRange = (line: number): Range => {
-    const s = lines[line] ?? '';
+/** the finished row: each column's text joined over the row's lines, its range on the first line where it has text */
+function tableRow(lines: readonly string[], row: PendingRow, columns: readonly TableColumn[], isHeader: boolean): TableRow {
+  const cells: TableCell[] = [];
+  const parts = row.parts;
+  for (let k = 0; k < columns.length; k++) {
+    const c = columns[k]!;
+    let text = '';
+    let q0 = -1;
+    for (let q = 0; q < parts.length; q++) {
+      const x = (parts[q]![k] ?? '').trim();
+      if (!x) continue;
+      text = text ? `${text} ${x}` : x;
+      if (q0 < 0) q0 = q;
+    }
+    if (q0 < 0) q0 = 0;
+    const line = row.start + q0;
+    const raw = lines[line] ?? '';
+    const s = row.exp[q0]!;
+    const a = Math.min(c.start, s.length);
+    const bEnd = k === columns.length - 1 ? s.length : Math.min(columns[k + 1]!.start, s.length);
+    // [lo, hi): the segment without surrounding white space (as trimStart/trimEnd; an empty cell ends at a)
+    let lo = a;
+    while (lo < bEnd && isTrimSpace(s.charCodeAt(lo))) lo++;
+    let hi = bEnd;
+    while (hi > lo && isTrimSpace(s.charCodeAt(hi - 1))) hi--;
+    cells.push(new Cell(text, k, line, colToChar(raw, lo), colToChar(raw, lo === bEnd ? a : hi)));
+  }
+  return { startLine: row.start, endLine: row.end, header: isHeader, cells };
+}
+
+export function readRst(text: string): RstDocument {
+  return new RstReader(splitLines(typeof text === 'string' ? text : '')).read();
+}
+
+/**
+ * The reader's state and steps. Methods on one object, not closures made on every call: optimised code may keep a
+ * closure it calls as a constant, and a closure made inside the reader keeps the whole document being built (its
+ * context holds the lines, blocks and sections). The scavenger treats such references from code as live, so each
+ * finished document was copied and promoted to the old generation by the next scavenge or two (measured: about
+ * 2 MB per check kept until the next full GC).
+ */
+class RstReader {
+  readonly n: number;
+  readonly lineKinds: Uint8Array;
+  readonly sections: RstSection[] = [];
+  readonly styles: AdornmentStyle[] = [];
+  readonly blocks: RstBlock[] = [];
+  readonly problems: RstProblem[] = [];
+  /** stack of open section indices */
+  readonly stack: number[] = [];
+  nextBorder: Int32Array | undefined = undefined;
+  current = -1;
+
+  constructor(readonly lines: string[]) {
+    this.n = lines.length;
+    this.lineKinds = new Uint8Array(this.n);
+  }
+
+  endOf(line: number): number {
+    return this.lines[line]?.length ?? 0;
+  }
+
+  fullRange(a: number, b: number): Range {
+    return makeRange(a, leadingChars(this.lines[a] ?? ''), b, this.endOf(b));
+  }
+
+  trimmedRange(line: number): Range {
+    const s = this.lines[line] ?? '';
     const a = leadingChars(s);
     return lineRange(line, a, s.trimEnd().length);
-  };
+  }
 
-  function addSection(titleLine: number, underLine: number, overLine: number | undefined): void {
+  lastNonBlankBefore(line: number): number {
+    let k = line;
+    while (k > 0 && isBlank(this.lines[k])) k--;
+    return k;
+  }
+
+  addSection(titleLine: number, underLine: number, overLine: number | undefined): void {
+    const { lines, n, lineKinds, blocks, problems, sections, styles, stack } = this;
     const raw = lines[titleLine]!;
     const title = raw.trim();
     const under = lines[underLine]!.trimEnd();
     const style: AdornmentStyle = { char: under[0]!, overline: overLine !== undefined };
-    const titleRange = trimmedRange(titleLine);
+    const titleRange = this.trimmedRange(titleLine);
     const idx = sections.length;
     const tw = columnWidth(overLine !== undefined ? raw.trimEnd() : title);
     if (tw > under.length) {
@@ -211,7 +277,13 @@ export function readRst(text: string): RstDocument {
       }
     }
     // docutils' hierarchy: known style -> its level (may close sections); new style -> only one below current
-    let level = styles.findIndex((s) => s.char === style.char && s.overline === style.overline) + 1;
+    let level = 0;
+    for (let k = 0; k < styles.length; k++) {
+      if (styles[k]!.char === style.char && styles[k]!.overline === style.overline) {
+        level = k + 1;
+        break;
+      }
+    }
     let inconsistent = false;
     const depth = stack.length;
     if (level === 0) {
@@ -249,14 +321,15 @@ export function readRst(text: string): RstDocument {
     });
     if (parent >= 0) sections[parent]!.children.push(idx);
     stack.push(idx);
-    current = idx;
+    this.current = idx;
     if (overLine !== undefined) lineKinds[overLine] = LineKind.Adornment;
     lineKinds[titleLine] = LineKind.Title;
     lineKinds[underLine] = LineKind.Adornment;
   }
 
   /** lines after `from` that are blank or indented more than `indent`; returns the last non-blank one */
-  function indentedEnd(from: number, indent: number): number {
+  indentedEnd(from: number, indent: number): number {
+    const { lines, n, lineKinds, blocks, problems, sections, styles, stack } = this;
     let last = from - 1;
     for (let j = from; j < n; j++) {
       const s = lines[j]!;
@@ -267,7 +340,8 @@ export function readRst(text: string): RstDocument {
     return last;
   }
 
-  function literalAfter(markerLine: number, indent: number, via: 'paragraph' | 'expanded'): number {
+  literalAfter(markerLine: number, indent: number, via: 'paragraph' | 'expanded'): number {
+    const { lines, n, lineKinds, blocks, problems, sections, styles, stack } = this;
     // skip blank lines, then an indented block
     let j = markerLine + 1;
     while (j < n && isBlank(lines[j])) j++;
@@ -276,19 +350,20 @@ export function readRst(text: string): RstDocument {
       const q = lines[j]!.trimStart()[0]!;
       let k = j;
       while (k < n && !isBlank(lines[k]) && indentWidth(lines[k]!) === indent && lines[k]!.trimStart()[0] === q) k++;
-      pushLiteral(j, k - 1, via);
+      this.pushLiteral(j, k - 1, via);
       return k;
     }
     if (j >= n || indentWidth(lines[j]!) <= indent) {
-      problems.push({ code: 'literal-expected', range: trimmedRange(markerLine), message: 'Literal block expected after "::"; none found (the block must be indented).' });
+      problems.push({ code: 'literal-expected', range: this.trimmedRange(markerLine), message: 'Literal block expected after "::"; none found (the block must be indented).' });
       return markerLine + 1;
     }
-    const last = indentedEnd(j, indent);
-    pushLiteral(j, last, via);
+    const last = this.indentedEnd(j, indent);
+    this.pushLiteral(j, last, via);
     return last + 1;
   }
 
-  function pushLiteral(first: number, last: number, via: LiteralBlock['via'], language?: string, headerLine?: number): void {
+  pushLiteral(first: number, last: number, via: LiteralBlock['via'], language?: string, headerLine?: number): void {
+    const { lines, n, lineKinds, blocks, problems, sections, styles, stack } = this;
     let min = Infinity;
     for (let k = first; k <= last; k++) if (!isBlank(lines[k])) min = Math.min(min, indentWidth(lines[k]!));
     if (!Number.isFinite(min)) min = 0;
@@ -300,238 +375,238 @@ export function readRst(text: string): RstDocument {
     const start = headerLine ?? first;
     blocks.push({
       kind: 'literal', text: out.join('\n'), firstLine: first, lastLine: last, language, via,
-      range: fullRange(start, last), section: current, indent: min,
+      range: this.fullRange(start, last), section: this.current, indent: min,
     });
   }
 
-  let i = 0;
-  let blockStart = true; // the current line starts a text block (after a blank line, a title, or at the top)
-  while (i < n) {
-    const L = lines[i]!;
-    if (isBlank(L)) {
-      blockStart = true;
-      i++;
-      continue;
-    }
-    const ind = indentWidth(L);
-    const fc = firstCode(L);
-    const atStart = blockStart;
-    blockStart = false;
-
-    // ---- section titles (left margin, start of a text block) ----
-    if (atStart) {
-      if (ind === 0 && isAdorn(L) && i + 2 < n && !isBlank(lines[i + 1]) && isAdorn(lines[i + 2]!) && !isAdorn(lines[i + 1]!)) {
-        addSection(i + 1, i + 2, i);
-        i += 3;
+  read(): RstDocument {
+    const { lines, n, lineKinds, blocks, problems, sections, styles } = this;
+    let i = 0;
+    let blockStart = true; // the current line starts a text block (after a blank line, a title, or at the top)
+    while (i < n) {
+      const L = lines[i]!;
+      if (isBlank(L)) {
         blockStart = true;
-        continue;
-      }
-      if (ind === 0 && !isAdorn(L) && i + 1 < n && isAdorn(lines[i + 1]!) && !isBullet(L) && !(fc === 46 && EXPLICIT.test(L)) && !(fc === 61 && SIMPLE_TABLE_TOP.test(L))) {
-        const under = lines[i + 1]!.trimEnd();
-        if (under.length >= 4 || under.length >= columnWidth(L.trim())) {
-          addSection(i, i + 1, undefined);
-          i += 2;
-          blockStart = true;
-          continue;
-        }
-      }
-      if (ind === 0 && isAdorn(L) && L.trim().length >= 4 && isBlank(lines[i + 1]) && L.trim() !== '::') {
-        lineKinds[i] = LineKind.Adornment;
-        blocks.push({ kind: 'transition', range: trimmedRange(i), section: current, indent: 0 });
         i++;
         continue;
       }
-    }
+      const ind = indentWidth(L);
+      const fc = firstCode(L);
+      const atStart = blockStart;
+      blockStart = false;
 
-    // ---- explicit markup: directives, comments, targets, footnotes ----
-    const ex = fc === 46 ? EXPLICIT.exec(L) : null;
-    if (ex) {
-      const d = DIRECTIVE.exec(L);
-      const end = indentedEnd(i + 1, ind);
-      if (d) {
-        const name = d[2]!.toLowerCase();
-        const nameStart = L.indexOf(d[2]!, d[1]!.length);
-        const args = (d[3] ?? '').trim();
-        const nameRange = lineRange(i, nameStart, nameStart + d[2]!.length);
-        lineKinds[i] = LineKind.Directive;
-        if (CODE_DIRECTIVES.has(name)) {
-          // options (:linenos:) come first, then a blank line, then the code
-          let j = i + 1;
-          while (j <= end && !isBlank(lines[j]) && /^[ \t]+:[^:]+:/.test(lines[j]!)) lineKinds[j++] = LineKind.Directive;
-          while (j <= end && isBlank(lines[j])) j++;
-          blocks.push({ kind: 'directive', name, nameRange, args, opaque: false, range: fullRange(i, Math.max(i, end)), section: current, indent: ind });
-          if (j <= end) pushLiteral(j, end, 'directive', args.split(/\s+/)[0] || undefined, i);
+      // ---- section titles (left margin, start of a text block) ----
+      if (atStart) {
+        if (ind === 0 && isAdorn(L) && i + 2 < n && !isBlank(lines[i + 1]) && isAdorn(lines[i + 2]!) && !isAdorn(lines[i + 1]!)) {
+          this.addSection(i + 1, i + 2, i);
+          i += 3;
+          blockStart = true;
+          continue;
+        }
+        if (ind === 0 && !isAdorn(L) && i + 1 < n && isAdorn(lines[i + 1]!) && !isBullet(L) && !(fc === 46 && EXPLICIT.test(L)) && !(fc === 61 && SIMPLE_TABLE_TOP.test(L))) {
+          const under = lines[i + 1]!.trimEnd();
+          if (under.length >= 4 || under.length >= columnWidth(L.trim())) {
+            this.addSection(i, i + 1, undefined);
+            i += 2;
+            blockStart = true;
+            continue;
+          }
+        }
+        if (ind === 0 && isAdorn(L) && L.trim().length >= 4 && isBlank(lines[i + 1]) && L.trim() !== '::') {
+          lineKinds[i] = LineKind.Adornment;
+          blocks.push({ kind: 'transition', range: this.trimmedRange(i), section: this.current, indent: 0 });
+          i++;
+          continue;
+        }
+      }
+
+      // ---- explicit markup: directives, comments, targets, footnotes ----
+      const ex = fc === 46 ? EXPLICIT.exec(L) : null;
+      if (ex) {
+        const d = DIRECTIVE.exec(L);
+        const end = this.indentedEnd(i + 1, ind);
+        if (d) {
+          const name = d[2]!.toLowerCase();
+          const nameStart = L.indexOf(d[2]!, d[1]!.length);
+          const args = (d[3] ?? '').trim();
+          const nameRange = lineRange(i, nameStart, nameStart + d[2]!.length);
+          lineKinds[i] = LineKind.Directive;
+          if (CODE_DIRECTIVES.has(name)) {
+            // options (:linenos:) come first, then a blank line, then the code
+            let j = i + 1;
+            while (j <= end && !isBlank(lines[j]) && /^[ \t]+:[^:]+:/.test(lines[j]!)) lineKinds[j++] = LineKind.Directive;
+            while (j <= end && isBlank(lines[j])) j++;
+            blocks.push({ kind: 'directive', name, nameRange, args, opaque: false, range: this.fullRange(i, Math.max(i, end)), section: this.current, indent: ind });
+            if (j <= end) this.pushLiteral(j, end, 'directive', args.split(/\s+/)[0] || undefined, i);
+            i = Math.max(i, end) + 1;
+            blockStart = true;
+            continue;
+          }
+          if (BODY_DIRECTIVES.has(name)) {
+            if (args) lineKinds[i] = LineKind.Prose; // `.. note:: text`: the text is prose
+            blocks.push({ kind: 'directive', name, nameRange, args, opaque: false, range: this.fullRange(i, Math.max(i, end)), section: this.current, indent: ind });
+            if (args) {
+              // `.. note:: text` : the text is the first paragraph of the content
+              blocks.push(new Paragraph(args, undefined, i, L.length - (d[3] ?? '').trimStart().length, i, L.trimEnd().length, this.current, ind + 3));
+            }
+            i++;
+            blockStart = true;
+            continue;
+          }
+          for (let k = i + 1; k <= end; k++) lineKinds[k] = LineKind.Opaque;
+          blocks.push({ kind: 'directive', name, nameRange, args, opaque: true, range: this.fullRange(i, Math.max(i, end)), section: this.current, indent: ind });
           i = Math.max(i, end) + 1;
           blockStart = true;
           continue;
         }
-        if (BODY_DIRECTIVES.has(name)) {
-          if (args) lineKinds[i] = LineKind.Prose; // `.. note:: text`: the text is prose
-          blocks.push({ kind: 'directive', name, nameRange, args, opaque: false, range: fullRange(i, Math.max(i, end)), section: current, indent: ind });
-          if (args) {
-            // `.. note:: text` : the text is the first paragraph of the content
-            blocks.push(new Paragraph(args, undefined, i, L.length - (d[3] ?? '').trimStart().length, i, L.trimEnd().length, current, ind + 3));
-          }
+        const fn = FOOTNOTE.exec(L);
+        if (fn) {
+          lineKinds[i] = LineKind.Prose;
+          const textStart = fn[0].length;
+          blocks.push(new Paragraph(L.slice(textStart).trim(), undefined, i, textStart, i, L.length, this.current, ind + 3));
           i++;
           blockStart = true;
           continue;
         }
-        for (let k = i + 1; k <= end; k++) lineKinds[k] = LineKind.Opaque;
-        blocks.push({ kind: 'directive', name, nameRange, args, opaque: true, range: fullRange(i, Math.max(i, end)), section: current, indent: ind });
+        const tg = TARGET.exec(L);
+        if (tg && !SUBST.test(L)) {
+          lineKinds[i] = LineKind.Directive;
+          blocks.push({ kind: 'target', name: tg[1]!.replace(/^`|`$/g, ''), range: this.trimmedRange(i), section: this.current, indent: ind });
+          i = Math.max(i, end) + 1;
+          blockStart = true;
+          continue;
+        }
+        for (let k = i; k <= Math.max(i, end); k++) lineKinds[k] = LineKind.Comment;
+        const text = [L.slice(ex[0].length), ...lines.slice(i + 1, end + 1)].join('\n').trim();
+        blocks.push({ kind: SUBST.test(L) ? 'directive' : 'comment', ...(SUBST.test(L) ? { name: 'substitution', nameRange: this.trimmedRange(i), args: '', opaque: true } : { text }), range: this.fullRange(i, Math.max(i, end)), section: this.current, indent: ind } as RstBlock);
         i = Math.max(i, end) + 1;
         blockStart = true;
         continue;
       }
-      const fn = FOOTNOTE.exec(L);
-      if (fn) {
+
+      // ---- tables ----
+      if (fc === 61 && SIMPLE_TABLE_TOP.test(L)) {
+        i = this.readSimpleTable(i);
+        blockStart = true;
+        continue;
+      }
+      if (fc === 43 && GRID_TOP.test(L)) {
+        let j = i + 1;
+        while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) === ind && /^[ \t]*[+|]/.test(lines[j]!)) j++;
+        for (let k = i; k < j; k++) lineKinds[k] = LineKind.Table;
+        blocks.push({ kind: 'gridTable', lines: lines.slice(i, j), range: this.fullRange(i, j - 1), section: this.current, indent: ind });
+        i = j;
+        blockStart = true;
+        continue;
+      }
+
+      // ---- field list item ----
+      const bodyStart = fc === 58 ? fieldBodyStart(L) : -1;
+      if (bodyStart >= 0) {
+        const nameStart = leadingChars(L) + 1;
+        const name = L.slice(nameStart, L.indexOf(':', nameStart));
+        let j = i + 1;
+        while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) > ind && !isField(lines[j]!)) j++;
+        const firstValue = L.slice(bodyStart).trim();
+        // the lines joined with a space (one flat string, not a chain of concatenations)
+        let value = firstValue;
+        if (j > i + 1) {
+          const parts: string[] = firstValue ? [firstValue] : [];
+          for (let k = i + 1; k < j; k++) {
+            const t = lines[k]!.trim();
+            if (t) parts.push(t);
+          }
+          value = parts.join(' ');
+        }
+        for (let k = i; k < j; k++) lineKinds[k] = LineKind.Field;
+        const lastLine = j - 1;
+        const lastEnd = lines[lastLine]!.length;
+        if (value) {
+          const vsc = firstValue ? bodyStart : leadingChars(lines[i + 1] ?? '');
+          blocks.push(new Field(name, i, nameStart, value, i, vsc, lastLine, lines[lastLine]!.trimEnd().length, leadingChars(L), lastLine, lastEnd, this.current, ind));
+        } else {
+          blocks.push(new Field(name, i, nameStart, value, i, L.length, i, L.length, leadingChars(L), lastLine, lastEnd, this.current, ind));
+        }
+        i = j;
+        if (/::$/.test(value)) i = this.literalAfter(lastLine, ind, value === '::' ? 'expanded' : 'paragraph');
+        continue;
+      }
+
+      // ---- list items ----
+      const bm = isBulletCode(fc) ? BULLET.exec(L) : null;
+      const em = bm || !isEnumCode(fc) ? null : ENUM.exec(L);
+      const enumOk = em && (em[2] !== '(' || em[4] === ')') && (i + 1 >= n || isBlank(lines[i + 1]) || indentWidth(lines[i + 1]!) > ind || isEnum(lines[i + 1]!));
+      if (bm || (em && enumOk)) {
+        const m = (bm ?? em)!;
+        const markerStart = m[1]!.length;
+        const marker = m[0].trim();
+        const textCol = m[0].length;
+        const textWidth = indentWidth(L.slice(0, textCol).replace(/[^\t]/g, ' '));
+        blocks.push({ kind: bm ? 'bullet' : 'enumerated', marker, markerRange: lineRange(i, markerStart, markerStart + marker.length), text: L.slice(textCol).trim(), range: this.trimmedRange(i), section: this.current, indent: ind });
+        // the item's first paragraph
+        let j = i + 1;
+        while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) >= textWidth && !isBullet(lines[j]!)) j++;
+        const itemLines: string[] = [L.slice(textCol).trim()];
+        for (let k = i + 1; k < j; k++) itemLines.push(lines[k]!.trim());
+        const text = itemLines.join(' ').trim();
+        for (let k = i; k < j; k++) lineKinds[k] = LineKind.Prose;
+        if (text) blocks.push(new Paragraph(text, undefined, i, textCol, j - 1, this.endOf(j - 1), this.current, textWidth));
+        i = j;
+        if (/::$/.test(text)) i = this.literalAfter(j - 1, textWidth - 1, text === '::' ? 'expanded' : 'paragraph');
+        continue;
+      }
+
+      // ---- definition list term: a single line followed by a more indented line ----
+      if (i + 1 < n && !isBlank(lines[i + 1]) && indentWidth(lines[i + 1]!) > ind && !/::$/.test(L.trimEnd())) {
         lineKinds[i] = LineKind.Prose;
-        const textStart = fn[0].length;
-        blocks.push(new Paragraph(L.slice(textStart).trim(), undefined, i, textStart, i, L.length, current, ind + 3));
+        blocks.push({ kind: 'term', text: L.trim(), range: this.trimmedRange(i), section: this.current, indent: ind });
         i++;
         blockStart = true;
         continue;
       }
-      const tg = TARGET.exec(L);
-      if (tg && !SUBST.test(L)) {
-        lineKinds[i] = LineKind.Directive;
-        blocks.push({ kind: 'target', name: tg[1]!.replace(/^`|`$/g, ''), range: trimmedRange(i), section: current, indent: ind });
-        i = Math.max(i, end) + 1;
-        blockStart = true;
-        continue;
-      }
-      for (let k = i; k <= Math.max(i, end); k++) lineKinds[k] = LineKind.Comment;
-      const text = [L.slice(ex[0].length), ...lines.slice(i + 1, end + 1)].join('\n').trim();
-      blocks.push({ kind: SUBST.test(L) ? 'directive' : 'comment', ...(SUBST.test(L) ? { name: 'substitution', nameRange: trimmedRange(i), args: '', opaque: true } : { text }), range: fullRange(i, Math.max(i, end)), section: current, indent: ind } as RstBlock);
-      i = Math.max(i, end) + 1;
-      blockStart = true;
-      continue;
-    }
 
-    // ---- tables ----
-    if (fc === 61 && SIMPLE_TABLE_TOP.test(L)) {
-      i = readSimpleTable(i);
-      blockStart = true;
-      continue;
-    }
-    if (fc === 43 && GRID_TOP.test(L)) {
+      // ---- paragraph ----
       let j = i + 1;
-      while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) === ind && /^[ \t]*[+|]/.test(lines[j]!)) j++;
-      for (let k = i; k < j; k++) lineKinds[k] = LineKind.Table;
-      blocks.push({ kind: 'gridTable', lines: lines.slice(i, j), range: fullRange(i, j - 1), section: current, indent: ind });
-      i = j;
-      blockStart = true;
-      continue;
-    }
-
-    // ---- field list item ----
-    const bodyStart = fc === 58 ? fieldBodyStart(L) : -1;
-    if (bodyStart >= 0) {
-      const nameStart = leadingChars(L) + 1;
-      const name = L.slice(nameStart, L.indexOf(':', nameStart));
-      let j = i + 1;
-      while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) > ind && !isField(lines[j]!)) j++;
-      const firstValue = L.slice(bodyStart).trim();
-      // the lines joined with a space (one flat string, not a chain of concatenations)
-      let value = firstValue;
-      if (j > i + 1) {
-        const parts: string[] = firstValue ? [firstValue] : [];
-        for (let k = i + 1; k < j; k++) {
-          const t = lines[k]!.trim();
-          if (t) parts.push(t);
-        }
-        value = parts.join(' ');
-      }
-      for (let k = i; k < j; k++) lineKinds[k] = LineKind.Field;
-      const lastLine = j - 1;
-      const lastEnd = lines[lastLine]!.length;
-      if (value) {
-        const vsc = firstValue ? bodyStart : leadingChars(lines[i + 1] ?? '');
-        blocks.push(new Field(name, i, nameStart, value, i, vsc, lastLine, lines[lastLine]!.trimEnd().length, leadingChars(L), lastLine, lastEnd, current, ind));
-      } else {
-        blocks.push(new Field(name, i, nameStart, value, i, L.length, i, L.length, leadingChars(L), lastLine, lastEnd, current, ind));
-      }
-      i = j;
-      if (/::$/.test(value)) i = literalAfter(lastLine, ind, value === '::' ? 'expanded' : 'paragraph');
-      continue;
-    }
-
-    // ---- list items ----
-    const bm = isBulletCode(fc) ? BULLET.exec(L) : null;
-    const em = bm || !isEnumCode(fc) ? null : ENUM.exec(L);
-    const enumOk = em && (em[2] !== '(' || em[4] === ')') && (i + 1 >= n || isBlank(lines[i + 1]) || indentWidth(lines[i + 1]!) > ind || isEnum(lines[i + 1]!));
-    if (bm || (em && enumOk)) {
-      const m = (bm ?? em)!;
-      const markerStart = m[1]!.length;
-      const marker = m[0].trim();
-      const textCol = m[0].length;
-      const textWidth = indentWidth(L.slice(0, textCol).replace(/[^\t]/g, ' '));
-      blocks.push({ kind: bm ? 'bullet' : 'enumerated', marker, markerRange: lineRange(i, markerStart, markerStart + marker.length), text: L.slice(textCol).trim(), range: trimmedRange(i), section: current, indent: ind });
-      // the item's first paragraph
-      let j = i + 1;
-      while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) >= textWidth && !isBullet(lines[j]!)) j++;
-      const itemLines: string[] = [L.slice(textCol).trim()];
-      for (let k = i + 1; k < j; k++) itemLines.push(lines[k]!.trim());
-      const text = itemLines.join(' ').trim();
+      while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) === ind) j++;
       for (let k = i; k < j; k++) lineKinds[k] = LineKind.Prose;
-      if (text) blocks.push(new Paragraph(text, undefined, i, textCol, j - 1, endOf(j - 1), current, textWidth));
+      const last = j - 1;
+      const lastText = lines[last]!.trimEnd();
+      const lit = /::$/.test(lastText);
+      // the text (lines i..last trimmed, joined with a space) is built when first read
+      const first = i;
+      blocks.push(new Paragraph(undefined, lines, first, leadingChars(lines[first]!), last, this.endOf(last), this.current, ind, lit ? lineRange(last, lastText.length - 2, lastText.length) : undefined));
       i = j;
-      if (/::$/.test(text)) i = literalAfter(j - 1, textWidth - 1, text === '::' ? 'expanded' : 'paragraph');
-      continue;
+      // (the text is `::` only for a one-line paragraph that is just `::`: more lines join with a space)
+      if (lit) i = this.literalAfter(last, ind, last === first && lines[first]!.trim() === '::' ? 'expanded' : 'paragraph');
+      else if (j < n && !isBlank(lines[j])) blockStart = true; // indentation change: a new block begins
     }
 
-    // ---- definition list term: a single line followed by a more indented line ----
-    if (i + 1 < n && !isBlank(lines[i + 1]) && indentWidth(lines[i + 1]!) > ind && !/::$/.test(L.trimEnd())) {
-      lineKinds[i] = LineKind.Prose;
-      blocks.push({ kind: 'term', text: L.trim(), range: trimmedRange(i), section: current, indent: ind });
-      i++;
-      blockStart = true;
-      continue;
-    }
-
-    // ---- paragraph ----
-    let j = i + 1;
-    while (j < n && !isBlank(lines[j]) && indentWidth(lines[j]!) === ind) j++;
-    for (let k = i; k < j; k++) lineKinds[k] = LineKind.Prose;
-    const last = j - 1;
-    const lastText = lines[last]!.trimEnd();
-    const lit = /::$/.test(lastText);
-    // the text (lines i..last trimmed, joined with a space) is built when first read
-    const first = i;
-    blocks.push(new Paragraph(undefined, lines, first, leadingChars(lines[first]!), last, endOf(last), current, ind, lit ? lineRange(last, lastText.length - 2, lastText.length) : undefined));
-    i = j;
-    // (the text is `::` only for a one-line paragraph that is just `::`: more lines join with a space)
-    if (lit) i = literalAfter(last, ind, last === first && lines[first]!.trim() === '::' ? 'expanded' : 'paragraph');
-    else if (j < n && !isBlank(lines[j])) blockStart = true; // indentation change: a new block begins
-  }
-
-  // ---- section extents ----
-  const lastNonBlankBefore = (line: number): number => {
-    let k = line;
-    while (k > 0 && isBlank(lines[k])) k--;
-    return k;
-  };
-  for (let s = 0; s < sections.length; s++) {
-    const sec = sections[s]!;
-    let next = n;
-    for (let t = s + 1; t < sections.length; t++) {
-      if (sections[t]!.level <= sec.level) {
-        next = sections[t]!.startLine;
-        break;
+    // ---- section extents ----
+    for (let s = 0; s < sections.length; s++) {
+      const sec = sections[s]!;
+      let next = n;
+      for (let t = s + 1; t < sections.length; t++) {
+        if (sections[t]!.level <= sec.level) {
+          next = sections[t]!.startLine;
+          break;
+        }
       }
+      sec.endLine = Math.max(sec.startLine, this.lastNonBlankBefore(next - 1));
+      sec.range = makeRange(sec.startLine, 0, sec.endLine, this.endOf(sec.endLine));
     }
-    sec.endLine = Math.max(sec.startLine, lastNonBlankBefore(next - 1));
-    sec.range = makeRange(sec.startLine, 0, sec.endLine, endOf(sec.endLine));
-  }
 
-  const doc: RstDocument = { lines, lineKinds, sections, styles, blocks, mentions: [], problems };
-  doc.mentions = scanMentions(doc);
-  return doc;
+    const doc: RstDocument = { lines, lineKinds, sections, styles, blocks, mentions: [], problems };
+    doc.mentions = scanMentions(doc);
+    return doc;
+  }
 
   // ---------------------------------------------------------------------------------------------
   /** index of the first line at or after `from` that looks like a simple-table border (computed once, O(n)) */
-  function nextBorderFrom(from: number): number {
+  nextBorderFrom(from: number): number {
+    const { lines, n, lineKinds, blocks, problems, sections, styles, stack } = this;
+    let nextBorder = this.nextBorder;
     if (!nextBorder) {
-      nextBorder = new Int32Array(n + 1);
+      nextBorder = this.nextBorder = new Int32Array(n + 1);
       nextBorder[n] = n;
       // (most lines have no '=': skip the regex for them)
       for (let k = n - 1; k >= 0; k--) nextBorder[k] = lines[k]!.includes('=') && SIMPLE_TABLE_BORDER.test(lines[k]!) ? k : nextBorder[k + 1]!;
@@ -539,7 +614,8 @@ export function readRst(text: string): RstDocument {
     return from >= n ? n : nextBorder[from]!;
   }
 
-  function readSimpleTable(top: number): number {
+  readSimpleTable(top: number): number {
+    const { lines, n, lineKinds, blocks, problems, sections, styles, stack } = this;
     const L0 = expandTabs(lines[top]!);
     const ind = indentWidth(L0);
     const topLen = L0.trim().length;
@@ -560,7 +636,7 @@ export function readRst(text: string): RstDocument {
     for (let j = top + 1; j < stop; j++) {
       // at the left margin nothing ends the search but a border: jump from border line to border line
       if (ind === 0) {
-        j = nextBorderFrom(j);
+        j = this.nextBorderFrom(j);
         if (j >= stop) break;
       }
       const s = lines[j]!;
@@ -600,49 +676,20 @@ export function readRst(text: string): RstDocument {
     const overflows: TableOverflow[] = [];
     let lastContent = top;
     /** a row being read: its lines' cell texts (`parts`) and the lines with tabs expanded (`exp`) */
-    let row: { start: number; end: number; parts: string[][]; exp: string[] } | null = null;
+    let row: PendingRow | null = null;
     let header = false;
-    const flush = (isHeader: boolean) => {
-      if (!row) return;
-      rows.push({
-        startLine: row.start, endLine: row.end, header: isHeader,
-        cells: columns.map((c, k) => {
-          // the cell's text over the row's lines; its range on the first line where it has text
-          const parts = row!.parts;
-          let text = '';
-          let q0 = -1;
-          for (let q = 0; q < parts.length; q++) {
-            const x = (parts[q]![k] ?? '').trim();
-            if (!x) continue;
-            text = text ? `${text} ${x}` : x;
-            if (q0 < 0) q0 = q;
-          }
-          if (q0 < 0) q0 = 0;
-          const line = row!.start + q0;
-          const raw = lines[line] ?? '';
-          const s = row!.exp[q0]!;
-          const a = Math.min(c.start, s.length);
-          const bEnd = k === columns.length - 1 ? s.length : Math.min(columns[k + 1]!.start, s.length);
-          // [lo, hi): the segment without surrounding white space (as trimStart/trimEnd; an empty cell ends at a)
-          let lo = a;
-          while (lo < bEnd && isTrimSpace(s.charCodeAt(lo))) lo++;
-          let hi = bEnd;
-          while (hi > lo && isTrimSpace(s.charCodeAt(hi - 1))) hi--;
-          return new Cell(text, k, line, colToChar(raw, lo), colToChar(raw, lo === bEnd ? a : hi));
-        }),
-      });
-      row = null;
-    };
     for (let j = top + 1; j < stop; j++) {
       const raw = lines[j]!;
       if (isBlank(raw)) {
-        flush(false);
+        if (row) rows.push(tableRow(lines, row, columns, false));
+        row = null;
         continue;
       }
       if (j === bottom || (SIMPLE_TABLE_BORDER.test(raw) && indentWidth(raw) === ind)) {
         borders.push(j);
         lineKinds[j] = LineKind.TableBorder;
-        flush(j !== bottom && !header);
+        if (row) rows.push(tableRow(lines, row, columns, j !== bottom && !header));
+        row = null;
         if (j !== bottom) header = true;
         continue;
       }
@@ -685,7 +732,7 @@ export function readRst(text: string): RstDocument {
         }
       }
       if (!row || firstCellText) {
-        flush(false);
+        if (row) rows.push(tableRow(lines, row, columns, false));
         row = { start: j, end: j, parts: [parts], exp: [s] };
       } else {
         row.end = j;
@@ -693,14 +740,15 @@ export function readRst(text: string): RstDocument {
         row.exp.push(s);
       }
     }
-    flush(false);
+    if (row) rows.push(tableRow(lines, row, columns, false));
+    row = null;
     const end = bottom >= 0 ? bottom : lastContent;
     const block: SimpleTableBlock = {
-      kind: 'simpleTable', columns, borders, rows, overflows, range: fullRange(top, end), section: current, indent: ind,
+      kind: 'simpleTable', columns, borders, rows, overflows, range: this.fullRange(top, end), section: this.current, indent: ind,
       malformed: malformed ? true : undefined,
     };
     lineKinds[top] = LineKind.TableBorder;
-    if (malformed) problems.push({ code: 'malformed-table', range: trimmedRange(top), message: malformed });
+    if (malformed) problems.push({ code: 'malformed-table', range: this.trimmedRange(top), message: malformed });
     for (const o of overflows) {
       problems.push({ code: 'table-overflow', range: o.range, message: `Text in column margin: column ${o.column + 1} is ${columns[o.column]!.end - columns[o.column]!.start} wide, the text runs past it.` });
     }
