@@ -53,20 +53,35 @@ function finding(code: string, range: Range, message: string, extra?: Partial<Fi
  * finding keeps the key where it was, for byte-identical JSON.)
  */
 function withLazyFixes(f: Finding, make: () => Fix[]): Finding {
-  Object.defineProperty(f, 'fixes', {
-    configurable: true,
-    enumerable: true,
-    get(this: Finding) {
-      const fixes = make();
-      Object.defineProperty(this, 'fixes', { value: fixes, configurable: true, enumerable: true, writable: true });
-      return fixes;
-    },
-    set(this: Finding, v: Fix[] | undefined) {
-      Object.defineProperty(this, 'fixes', { value: v, configurable: true, enumerable: true, writable: true });
-    },
-  });
+  // `make` in a non-enumerable symbol property (not in JSON, spread, structured clone or deep-equal), read by one
+  // shared getter: a getter made per finding gave each finding a map of its own, and maps live in the old
+  // generation, so the scavenger kept every checked document alive through them (until the next full GC)
+  Object.defineProperty(f, LAZY_FIXES, { value: make, configurable: true, enumerable: false, writable: true });
+  Object.defineProperty(f, 'fixes', LAZY_FIXES_PROPERTY);
   return f;
 }
+
+const LAZY_FIXES = Symbol('lazyFixes');
+type LazyFinding = Finding & { [LAZY_FIXES]?: () => Fix[] };
+
+function setFixes(f: LazyFinding, v: Fix[] | undefined): void {
+  Object.defineProperty(f, 'fixes', { value: v, configurable: true, enumerable: true, writable: true });
+  f[LAZY_FIXES] = undefined;
+}
+
+const LAZY_FIXES_PROPERTY: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: LazyFinding): Fix[] {
+    const make = this[LAZY_FIXES];
+    const fixes = make ? make() : [];
+    setFixes(this, fixes);
+    return fixes;
+  },
+  set(this: LazyFinding, v: Fix[] | undefined) {
+    setFixes(this, v);
+  },
+};
 
 /** `make` run at most once, its result shared. */
 function once<T>(make: () => T): () => T {

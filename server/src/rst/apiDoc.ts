@@ -6,6 +6,7 @@
  */
 import { lineRange, makeRange, type Range } from '../common/range';
 import { STRUCTS } from '../kvm/structs';
+import type { Layout } from '../kvm/ctypes';
 import { layoutStructs, parseCStructs, type CStruct } from './cstruct';
 import { isErrorTable } from './mentions';
 import { Field } from './nodes';
@@ -116,28 +117,68 @@ export function readApiDoc(text: string): ApiDoc {
   return buildApiDoc(rst);
 }
 
+/*
+ * buildApiDoc makes no closures: optimised code may keep a closure it calls as a constant, and a closure made here
+ * would keep the finished document alive through the next scavenges (see RstReader in reader.ts).
+ */
+
+function apiSection(rst: RstDocument, s: RstSection): ApiSection {
+  const m = NUMBER.exec(s.title);
+  const col = s.titleRange.start.character;
+  const number = m
+    ? { text: m[1]!, parts: m[1]!.split('.').map(Number), range: lineRange(s.titleRange.start.line, col, col + m[1]!.length + m[2]!.length), trailingDot: m[2] === '.' }
+    : undefined;
+  const heading = m ? s.title.slice(m[0].length) : s.title;
+  const names: { name: string; range: Range }[] = [];
+  const line = rst.lines[s.titleRange.start.line] ?? '';
+  if (line.includes('KVM_')) {
+    TITLE_NAME.lastIndex = 0;
+    for (let t = TITLE_NAME.exec(line); t; t = TITLE_NAME.exec(line)) names.push({ name: t[0], range: lineRange(s.titleRange.start.line, t.index, t.index + t[0].length) });
+  }
+  let kind: ApiSectionKind = 'section';
+  if (number && number.parts.length === 1) kind = 'chapter';
+  else if (number && names.length) kind = names[0]!.name.startsWith('KVM_CAP_') ? 'capability' : 'ioctl';
+  return {
+    index: s.index, rst: s, number, heading, names, kind, fields: [], fieldInsertLine: s.underlineRange.start.line + 1,
+    errorTables: [], literals: [], structs: [], owner: -1,
+  };
+}
+
+function ownerOf(sections: readonly ApiSection[], sectionIndex: number): ApiSection | undefined {
+  return sectionIndex >= 0 ? sections[sections[sectionIndex]!.owner] ?? sections[sectionIndex] : undefined;
+}
+
+function toErrorTable(rst: RstDocument, t: SimpleTableBlock): ErrorTable {
+  const entries: ErrorEntry[] = [];
+  for (const r of t.rows) {
+    const c = r.cells[0];
+    if (!c || !c.text || r.header && !/^-?E[A-Z0-9_]+$/.test(c.text)) continue;
+    let text = '';
+    for (let k = 1; k < r.cells.length; k++) text += (k > 1 ? ' ' : '') + r.cells[k]!.text;
+    entries.push({
+      errno: c.text.replace(/^-/, ''), range: c.range, text: text.trim(),
+      rowRange: makeRange(r.startLine, c.range.start.character, r.endLine, (rst.lines[r.endLine] ?? '').length),
+    });
+  }
+  return { table: t, entries, range: t.range };
+}
+
+/** document positions of a literal block's C text: (line in block, display column) -> line, UTF-16 offset */
+class LiteralPositions {
+  constructor(private readonly lines: readonly string[], private readonly first: number, private readonly indent: number) {}
+  line(k: number): number {
+    return this.first + k;
+  }
+  char(k: number, col: number): number {
+    return colToChar(this.lines[this.first + k] ?? '', col + this.indent);
+  }
+}
+
+const knownLayout = (tag: string): Layout | undefined => STRUCTS.get(tag);
+
 export function buildApiDoc(rst: RstDocument): ApiDoc {
-  const sections: ApiSection[] = rst.sections.map((s) => {
-    const m = NUMBER.exec(s.title);
-    const col = s.titleRange.start.character;
-    const number = m
-      ? { text: m[1]!, parts: m[1]!.split('.').map(Number), range: lineRange(s.titleRange.start.line, col, col + m[1]!.length + m[2]!.length), trailingDot: m[2] === '.' }
-      : undefined;
-    const heading = m ? s.title.slice(m[0].length) : s.title;
-    const names: { name: string; range: Range }[] = [];
-    const line = rst.lines[s.titleRange.start.line] ?? '';
-    if (line.includes('KVM_')) {
-      TITLE_NAME.lastIndex = 0;
-      for (let t = TITLE_NAME.exec(line); t; t = TITLE_NAME.exec(line)) names.push({ name: t[0], range: lineRange(s.titleRange.start.line, t.index, t.index + t[0].length) });
-    }
-    let kind: ApiSectionKind = 'section';
-    if (number && number.parts.length === 1) kind = 'chapter';
-    else if (number && names.length) kind = names[0]!.name.startsWith('KVM_CAP_') ? 'capability' : 'ioctl';
-    return {
-      index: s.index, rst: s, number, heading, names, kind, fields: [], fieldInsertLine: s.underlineRange.start.line + 1,
-      errorTables: [], literals: [], structs: [], owner: -1,
-    };
-  });
+  const sections: ApiSection[] = [];
+  for (let k = 0; k < rst.sections.length; k++) sections.push(apiSection(rst, rst.sections[k]!));
   // owner: nearest numbered ancestor-or-self below chapter level
   for (const s of sections) {
     let k = s.index;
@@ -148,7 +189,6 @@ export function buildApiDoc(rst: RstDocument): ApiDoc {
     }
     s.owner = k;
   }
-  const ownerOf = (sectionIndex: number): ApiSection | undefined => (sectionIndex >= 0 ? sections[sections[sectionIndex]!.owner] ?? sections[sectionIndex] : undefined);
 
   // header fields: the first run of fields directly in the section; tables and literal blocks by owner
   const closed = new Set<number>();
@@ -157,7 +197,7 @@ export function buildApiDoc(rst: RstDocument): ApiDoc {
     const b = rst.blocks[bi]!;
     if (b.kind === 'field' && b.indent === 0 && b.section >= 0 && !closed.has(b.section)) {
       const s = sections[b.section]!;
-      s.fields.push(toField(b));
+      s.fields.push(new HeaderField(b));
       s.fieldInsertLine = (b instanceof Field ? b.lastLine : b.range.end.line) + 1;
       runOf = b.section;
       continue;
@@ -166,9 +206,9 @@ export function buildApiDoc(rst: RstDocument): ApiDoc {
       closed.add(runOf);
       runOf = -1;
     }
-    const owner = ownerOf(b.section);
+    const owner = ownerOf(sections, b.section);
     if (!owner) continue;
-    if (b.kind === 'simpleTable' && isErrorTable(b)) owner.errorTables.push(toErrorTable(b));
+    if (b.kind === 'simpleTable' && isErrorTable(b)) owner.errorTables.push(toErrorTable(rst, b));
     if (b.kind === 'literal') owner.literals.push(b);
   }
 
@@ -177,20 +217,18 @@ export function buildApiDoc(rst: RstDocument): ApiDoc {
   for (const s of sections) {
     for (const lit of s.literals) {
       if (!lit.text.includes('{') || !/\b(?:struct|union)\b/.test(lit.text)) continue;
-      const lines = lit.text.split('\n');
-      const first = lit.firstLine;
-      const indent = lit.indent;
-      const found = parseCStructs(lines, {
-        line: (k) => first + k,
-        char: (k, col) => colToChar(rst.lines[first + k] ?? '', col + indent),
-      }).filter((c) => c.name);
-      s.structs.push(...found);
-      allStructs.push(...found);
+      const found = parseCStructs(lit.text.split('\n'), new LiteralPositions(rst.lines, lit.firstLine, lit.indent));
+      for (let k = 0; k < found.length; k++) {
+        const c = found[k]!;
+        if (!c.name) continue;
+        s.structs.push(c);
+        allStructs.push(c);
+      }
     }
   }
   const structs = new Map<string, CStruct>();
   for (const c of allStructs) if (!structs.has(c.name)) structs.set(c.name, c);
-  layoutStructs(allStructs, (tag) => STRUCTS.get(tag));
+  layoutStructs(allStructs, knownLayout);
 
   const sectionByName = new Map<string, number>();
   for (const s of sections) {
@@ -206,22 +244,6 @@ export function buildApiDoc(rst: RstDocument): ApiDoc {
     for (let m = TITLE_NAME.exec(cap.value); m; m = TITLE_NAME.exec(cap.value)) if (m[0].startsWith('KVM_CAP_') && !sectionByName.has(m[0])) sectionByName.set(m[0], s.index);
   }
   return { rst, sections, structs, allStructs, sectionByName, mentions: rst.mentions };
-
-  function toField(b: FieldBlock): ApiField {
-    return new HeaderField(b);
-  }
-  function toErrorTable(t: SimpleTableBlock): ErrorTable {
-    const entries: ErrorEntry[] = [];
-    for (const r of t.rows) {
-      const c = r.cells[0];
-      if (!c || !c.text || r.header && !/^-?E[A-Z0-9_]+$/.test(c.text)) continue;
-      entries.push({
-        errno: c.text.replace(/^-/, ''), range: c.range, text: r.cells.slice(1).map((x) => x.text).join(' ').trim(),
-        rowRange: makeRange(r.startLine, c.range.start.character, r.endLine, (rst.lines[r.endLine] ?? '').length),
-      });
-    }
-    return { table: t, entries, range: t.range };
-  }
 }
 
 /** The section whose title range or body contains `line` (innermost). */
