@@ -154,104 +154,127 @@ export interface CPositionMap {
  *   (line index in block, display column start, end) to a document range
  */
 export function parseCStructs(lines: string[], at: CPositionMap | ((line: number, start: number, end: number) => Range)): CStruct[] {
-  const toks = tokenize(lines);
-  const tt = toks.t;
-  const n = tt.length;
-  const out: CStruct[] = [];
-  let p = 0;
-  // one Range per node (positions mapped directly, no intermediate ranges)
-  const r = typeof at === 'function'
-    ? (a: Tok, b: Tok = a): Range => {
+  return new CParser(tokenize(lines), at).run();
+}
+
+const byStart = (a: CStruct, b: CStruct): number => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character;
+
+/**
+ * The parser's state and steps as methods of one object, not closures made per block: optimised code may keep a
+ * closure it calls as a constant, and with it everything the closure's context holds (the position map, so the
+ * document's lines), which the scavenger then keeps alive.
+ */
+class CParser {
+  readonly tt: string[];
+  readonly n: number;
+  readonly structs: CStruct[] = [];
+  p = 0;
+  constructor(
+    readonly toks: Tokens,
+    readonly at: CPositionMap | ((line: number, start: number, end: number) => Range),
+  ) {
+    this.tt = toks.t;
+    this.n = toks.t.length;
+  }
+
+  /** one Range per node (positions mapped directly, no intermediate ranges) */
+  r(a: Tok, b: Tok = a): Range {
+    const { toks, at } = this;
+    if (typeof at === 'function') {
       const ra = at(toks.line[a]!, toks.col[a]!, toks.end[a]!);
       const rb = at(toks.line[b]!, toks.col[b]!, toks.end[b]!);
       return makeRange(ra.start.line, ra.start.character, rb.end.line, rb.end.character);
     }
-    : (a: Tok, b: Tok = a): Range => makeRange(at.line(toks.line[a]!), at.char(toks.line[a]!, toks.col[a]!), at.line(toks.line[b]!), at.char(toks.line[b]!, toks.end[b]!));
+    return makeRange(at.line(toks.line[a]!), at.char(toks.line[a]!, toks.col[a]!), at.line(toks.line[b]!), at.char(toks.line[b]!, toks.end[b]!));
+  }
 
-  function skipTo(stop: string): void {
+  skipTo(stop: string): void {
+    const { tt, n } = this;
     let depth = 0;
-    while (p < n) {
-      const t = tt[p];
+    while (this.p < n) {
+      const t = tt[this.p];
       if (t === '{') depth++;
       else if (t === '}') { if (depth === 0) return; depth--; }
       else if (t === stop && depth === 0) return;
-      p++;
+      this.p++;
     }
   }
 
   /** at `{`: parse members until the matching `}` */
-  function body(s: CStruct): void {
-    p++; // {
-    while (p < n && tt[p] !== '}') {
-      const start = p;
-      if (tt[start] === ';') { p++; continue; }
-      if (tt[start] === '...') { s.partial = true; p++; continue; }
-      if (tt[start] === '__attribute__') { p++; skipParens(); continue; }
-      if (/^_?_?DECLARE_FLEX_ARRAY$/.test(tt[start]!) && tt[p + 1] === '(') {
-        p += 2;
+  body(s: CStruct): void {
+    const { tt, n } = this;
+    this.p++; // {
+    while (this.p < n && tt[this.p] !== '}') {
+      const start = this.p;
+      if (tt[start] === ';') { this.p++; continue; }
+      if (tt[start] === '...') { s.partial = true; this.p++; continue; }
+      if (tt[start] === '__attribute__') { this.p++; this.skipParens(); continue; }
+      if (/^_?_?DECLARE_FLEX_ARRAY$/.test(tt[start]!) && tt[this.p + 1] === '(') {
+        this.p += 2;
         const words: string[] = [];
-        while (p < n && tt[p] !== ',' && tt[p] !== ')') words.push(tt[p++]);
-        p++;
-        const nameTok = p;
+        while (this.p < n && tt[this.p] !== ',' && tt[this.p] !== ')') words.push(tt[this.p++]);
+        this.p++;
+        const nameTok = this.p;
         if (nameTok < n && /^[A-Za-z_]/.test(tt[nameTok]!)) {
-          s.fields.push({ name: tt[nameTok]!, type: words.join(' '), count: 0, range: r(start, nameTok) });
-          p++;
+          s.fields.push({ name: tt[nameTok]!, type: words.join(' '), count: 0, range: this.r(start, nameTok) });
+          this.p++;
         }
-        skipTo(';');
-        if (tt[p] === ';') p++;
+        this.skipTo(';');
+        if (tt[this.p] === ';') this.p++;
         continue;
       }
-      if ((tt[start] === 'struct' || tt[start] === 'union') && (tt[p + 1] === '{' || tt[p + 2] === '{')) {
+      if ((tt[start] === 'struct' || tt[start] === 'union') && (tt[this.p + 1] === '{' || tt[this.p + 2] === '{')) {
         const kind = tt[start] as 'struct' | 'union';
-        p++;
+        this.p++;
         let tag = '';
         let tagTok = start;
-        if (tt[p] !== '{') { tag = tt[p]!; tagTok = p; p++; }
-        const nested: CStruct = { name: tag, kind, nameRange: r(tagTok), range: r(start), fields: [], issues: [] };
-        body(nested);
-        const close = p - 1 < n ? p - 1 : start;
-        nested.range = r(start, close);
-        if (tag) out.push(nested);
+        if (tt[this.p] !== '{') { tag = tt[this.p]!; tagTok = this.p; this.p++; }
+        const nested: CStruct = { name: tag, kind, nameRange: this.r(tagTok), range: this.r(start), fields: [], issues: [] };
+        this.body(nested);
+        const close = this.p - 1 < n ? this.p - 1 : start;
+        nested.range = this.r(start, close);
+        if (tag) this.structs.push(nested);
         // declarators after the closing brace
         const type = `${kind}${tag ? ' ' + tag : ''}`;
-        if (declarators(s.fields, start, false, type, false, nested) === 0) s.fields.push({ name: '', type, range: nested.range, nested });
+        if (this.declarators(s.fields, start, false, type, false, nested) === 0) s.fields.push({ name: '', type, range: nested.range, nested });
         continue;
       }
       // a plain member: type words, then declarators
       const words: string[] = [];
       let pointer = false;
-      while (p < n) {
-        const t = tt[p];
-        if (t === '*') { pointer = true; p++; continue; }
-        if (t === '__attribute__') { p++; skipParens(); continue; }
+      while (this.p < n) {
+        const t = tt[this.p];
+        if (t === '*') { pointer = true; this.p++; continue; }
+        if (t === '__attribute__') { this.p++; this.skipParens(); continue; }
         if (!/^[A-Za-z_]/.test(t)) break;
         // the last identifier before [ ; , : is the name
-        const nx = tt[p + 1];
+        const nx = tt[this.p + 1];
         if (words.length > 0 && (nx === ';' || nx === '[' || nx === ',' || nx === ':' || nx === '=' || nx === '__attribute__' || nx === ')' || nx === undefined || nx === '}')) break;
         if (!QUALIFIERS.has(t)) words.push(t);
-        p++;
+        this.p++;
       }
-      if (words.length === 0 || p >= n || !/^[A-Za-z_]/.test(tt[p])) {
+      if (words.length === 0 || this.p >= n || !/^[A-Za-z_]/.test(tt[this.p])) {
         // not a member we understand (a function pointer, a stray word): skip it
-        s.issues.push({ range: r(start), message: 'cannot read this member' });
+        s.issues.push({ range: this.r(start), message: 'cannot read this member' });
         s.unresolved ??= 'a member could not be read';
-        skipTo(';');
-        if (tt[p] === ';') p++;
+        this.skipTo(';');
+        if (tt[this.p] === ';') this.p++;
         continue;
       }
       let type = words.length === 1 ? words[0]! : words.join(' ');
       if (pointer) type = 'void *';
-      declarators(s.fields, start, pointer, type, true);
+      this.declarators(s.fields, start, pointer, type, true);
     }
-    if (p >= n) s.partial = true; // no closing brace in this block (the doc splits it with prose)
-    p++; // }
+    if (this.p >= n) s.partial = true; // no closing brace in this block (the doc splits it with prose)
+    this.p++; // }
   }
 
-  function skipParens(): void {
-    if (tt[p] !== '(') return;
+  skipParens(): void {
+    const { tt, n } = this;
+    if (tt[this.p] !== '(') return;
     let depth = 0;
-    while (p < n) {
-      const t = tt[p++];
+    while (this.p < n) {
+      const t = tt[this.p++];
       if (t === '(') depth++;
       else if (t === ')' && --depth === 0) return;
     }
@@ -261,39 +284,40 @@ export function parseCStructs(lines: string[], at: CPositionMap | ((line: number
    * `name[2][3] : 4, *other;` -> fields of type `type` (`void *` for pointers when `pointerType`), pushed to `out`
    * (consumes through `;`); returns how many. (The fields keep a `pointer` key, undefined or true.)
    */
-  function declarators(out: CField[], start: Tok, firstPointer: boolean, type: string, pointerType: boolean, nested?: CStruct): number {
+  declarators(out: CField[], start: Tok, firstPointer: boolean, type: string, pointerType: boolean, nested?: CStruct): number {
+    const { tt, n, toks, at } = this;
     const before = out.length;
     let pointer = firstPointer;
-    while (p < n && tt[p] !== ';' && tt[p] !== '}') {
-      const t = p;
+    while (this.p < n && tt[this.p] !== ';' && tt[this.p] !== '}') {
+      const t = this.p;
       const text = tt[t]!;
-      if (text === '*') { pointer = true; p++; continue; }
-      if (text === ',') { pointer = false; p++; continue; }
-      if (text === '__attribute__') { p++; skipParens(); continue; }
-      if (!/^[A-Za-z_]/.test(text)) { p++; continue; }
-      p++;
+      if (text === '*') { pointer = true; this.p++; continue; }
+      if (text === ',') { pointer = false; this.p++; continue; }
+      if (text === '__attribute__') { this.p++; this.skipParens(); continue; }
+      if (!/^[A-Za-z_]/.test(text)) { this.p++; continue; }
+      this.p++;
       let count: number | 'unknown' | undefined;
       let last = t;
-      while (tt[p] === '[') {
-        p++;
+      while (tt[this.p] === '[') {
+        this.p++;
         const e: string[] = [];
-        while (p < n && tt[p] !== ']' && tt[p] !== ';') e.push(tt[p++].replace(/[uUlL]+$/, ''));
-        last = p < n ? p : last;
-        if (tt[p] === ']') p++;
+        while (this.p < n && tt[this.p] !== ']' && tt[this.p] !== ';') e.push(tt[this.p++].replace(/[uUlL]+$/, ''));
+        last = this.p < n ? this.p : last;
+        if (tt[this.p] === ']') this.p++;
         const v = evalExpr(e);
         const c = v === undefined ? 'unknown' : v;
         count = count === undefined ? c : count === 'unknown' || c === 'unknown' ? 'unknown' : count * c;
       }
       let bits: number | undefined;
-      if (tt[p] === ':') {
-        p++;
-        bits = Number(tt[p]);
-        last = p < n ? p : last;
-        p++;
+      if (tt[this.p] === ':') {
+        this.p++;
+        bits = Number(tt[this.p]);
+        last = this.p < n ? this.p : last;
+        this.p++;
       }
       const fieldType = pointerType && pointer ? 'void *' : type;
       if (typeof at === 'function') {
-        const f: CField & { pointer?: boolean } = { name: text, count, range: r(start, last), bits, pointer: pointer || undefined, type: fieldType };
+        const f: CField & { pointer?: boolean } = { name: text, count, range: this.r(start, last), bits, pointer: pointer || undefined, type: fieldType };
         if (nested) f.nested = nested;
         out.push(f);
       } else {
@@ -303,29 +327,32 @@ export function parseCStructs(lines: string[], at: CPositionMap | ((line: number
         out.push(new DeclaredField(text, count, at.line(sl), at.char(sl, toks.col[start]!), at.line(el), at.char(el, toks.end[last]!), bits, pointer || undefined, fieldType, nested));
       }
     }
-    if (tt[p] === ';') p++;
+    if (tt[this.p] === ';') this.p++;
     return out.length - before;
   }
 
-  while (p < n) {
-    const t = p;
-    if ((tt[t] === 'struct' || tt[t] === 'union') && /^[A-Za-z_]/.test(tt[p + 1] ?? '') && tt[p + 2] === '{') {
-      const nameTok = p + 1;
-      const s: CStruct = { name: tt[nameTok]!, kind: tt[t] as 'struct' | 'union', nameRange: r(nameTok), range: r(t), fields: [], issues: [] };
-      p += 2;
-      body(s);
-      const lastTok = Math.min(p, n) - 1;
-      s.range = r(t, lastTok >= 0 ? lastTok : t);
-      out.push(s);
-      if (tt[p] !== ';') skipTo(';');
-      p++;
-      continue;
+  run(): CStruct[] {
+    const { tt, n } = this;
+    while (this.p < n) {
+      const t = this.p;
+      if ((tt[t] === 'struct' || tt[t] === 'union') && /^[A-Za-z_]/.test(tt[this.p + 1] ?? '') && tt[this.p + 2] === '{') {
+        const nameTok = this.p + 1;
+        const s: CStruct = { name: tt[nameTok]!, kind: tt[t] as 'struct' | 'union', nameRange: this.r(nameTok), range: this.r(t), fields: [], issues: [] };
+        this.p += 2;
+        this.body(s);
+        const lastTok = Math.min(this.p, n) - 1;
+        s.range = this.r(t, lastTok >= 0 ? lastTok : t);
+        this.structs.push(s);
+        if (tt[this.p] !== ';') this.skipTo(';');
+        this.p++;
+        continue;
+      }
+      this.p++;
     }
-    p++;
+    // nested tagged definitions were pushed before their parents; order by position
+    this.structs.sort(byStart);
+    return this.structs;
   }
-  // nested tagged definitions were pushed before their parents; order by position
-  out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
-  return out;
 }
 
 /**
