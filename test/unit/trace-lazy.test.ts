@@ -1,16 +1,17 @@
 /**
  * Lazy arguments: the reader parses the arguments of calls that matter to no fd or process (read, futex,
  * madvise, ...) only when someone reads `args`. They must be the very values and ranges an eager parse gives,
- * and the event must behave like a plain object (keys, JSON, spread, structuredClone, assignment).
+ * and the event must behave like a plain object (keys, JSON, spread, copies, assignment).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { readTrace, type SyscallEvent, type TraceEvent } from '../../server/src/trace';
-import { Src } from '../../server/src/trace/src';
+import { cloneValue, LineRange, Src } from '../../server/src/trace/src';
 import { parseArgs } from '../../server/src/trace/value';
 import { CORPUS, traceFiles } from '../fixtures/traces/files';
 
+const big = (_k: string, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v);
 const sys = (evs: TraceEvent[]) => evs.filter((e): e is SyscallEvent => e.kind === 'syscall');
 /** calls whose arguments the reader parses at once (fd and process tracking) */
 const EAGER = /^(?:ioctl|open|openat|openat2|creat|close|dup[23]?|fcntl(?:64)?|clone3?|fork|vfork|execve|mmap|munmap)$/;
@@ -50,7 +51,7 @@ test('lazy arguments equal an eager parse of the same span (values and ranges), 
   assert.ok(compared > 100, `only ${compared} calls compared`);
 });
 
-test('a lazy event behaves like a plain object: keys, JSON, spread, structuredClone, assignment', () => {
+test('a lazy event behaves like a plain object: keys, JSON, spread, copies, assignment', () => {
   const r = readTrace('read(3</dev/kvm>, "\\x01\\"(]}", 832) = 832\nfutex(0x7f00, FUTEX_WAKE_PRIVATE, 1) = 0\nmmap(NULL, 8192, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f41ea63f000\n');
   const [read, futex, mmap] = sys(r.events);
   assert.ok(read && futex && mmap);
@@ -63,9 +64,37 @@ test('a lazy event behaves like a plain object: keys, JSON, spread, structuredCl
   const json = JSON.parse(JSON.stringify(futex, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
   assert.deepEqual(json.args.map((a: { value: { text: string } }) => a.value.text), ['0x7f00', 'FUTEX_WAKE_PRIVATE', '1']);
   assert.deepStrictEqual({ ...futex }.args, futex.args);
-  assert.deepStrictEqual(structuredClone(futex).args, futex.args);
-  assert.deepStrictEqual(structuredClone(futex), { ...futex });
+  // one-line token ranges are LineRange objects (positions built on first read): copies go through JSON or
+  // cloneValue (the reader's own deep copy), not structuredClone, which keeps only their numbers
+  assert.deepStrictEqual(cloneValue(futex).args, futex.args);
+  assert.deepStrictEqual(cloneValue(futex), { ...futex });
+  assert.deepStrictEqual(JSON.parse(JSON.stringify(cloneValue(mmap), big)), JSON.parse(JSON.stringify(mmap, big)));
+  assert.deepStrictEqual(cloneValue(futex).args[1]!.range.start, { line: 1, character: 14 });
   futex.args = [];
   assert.deepEqual(futex.args, []);
   assert.equal(Object.getOwnPropertySymbols(read).length, 0);
+});
+
+test('one-line token ranges (LineRange) read, assign, serialise and copy like a plain Range', () => {
+  const src = Src.line('ioctl(3, KVM_RUN, 0) = 0', 7, 2);
+  const r = src.range(9, 16);
+  assert.ok(r instanceof LineRange);
+  assert.deepStrictEqual({ start: { ...r.start }, end: { ...r.end } }, { start: { line: 7, character: 11 }, end: { line: 7, character: 18 } });
+  assert.strictEqual(r.start, r.start, 'built once, then kept');
+  assert.equal(JSON.stringify(r), '{"start":{"line":7,"character":11},"end":{"line":7,"character":18}}');
+  assert.deepStrictEqual(Object.keys(JSON.parse(JSON.stringify({ a: 1, range: r, b: 2 }))), ['a', 'range', 'b']);
+  // empty range: start and end at the same place
+  assert.equal(JSON.stringify(src.range(5, 5)), '{"start":{"line":7,"character":7},"end":{"line":7,"character":7}}');
+  // deep equality compares the numbers
+  assert.deepStrictEqual(src.range(9, 16), Src.line('ioctl(3, KVM_RUN, 0) = 0', 7, 2).range(9, 16));
+  assert.notDeepStrictEqual(src.range(9, 16), src.range(9, 15));
+  // assignment, and copies keep what was assigned
+  const c = src.range(0, 5);
+  c.end = { line: 8, character: 1 };
+  assert.deepStrictEqual({ ...c.end }, { line: 8, character: 1 });
+  assert.equal(JSON.stringify(cloneValue({ c })), JSON.stringify({ c }));
+  assert.notStrictEqual(cloneValue(c), c);
+  // joined or escape-stripped text keeps plain ranges through the column maps
+  const joined = Src.concat(Src.line('ioctl(3, ', 1), Src.line('KVM_RUN, 0) = 0', 2, 20));
+  assert.deepStrictEqual(joined.range(9, 16), { start: { line: 2, character: 20 }, end: { line: 2, character: 27 } });
 });

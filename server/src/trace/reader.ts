@@ -12,7 +12,7 @@ import { FdTracker, UNNAMED_PROCESS } from './fds';
 import { buildIoctl, exitReasonFromDump, numberOf, resolveRequest } from './ioctl';
 import { kernelFields, parseFtraceLine } from './kernel';
 import { parseQemuLine } from './qemu';
-import { Src, stripEscapes } from './src';
+import { cloneValue, LineRange, Src, stripEscapes } from './src';
 import { classifyLine, closingParen, newPrefixScan, parsePrefix, parseResult, plainResultAt, scanPrefix, splitCall, type LineKind, type Prefix } from './strace';
 import type {
   EventBase,
@@ -152,7 +152,7 @@ export function cloneState(s: ReaderState): ReaderState {
     fds: s.fds.clone(),
     pending: new Map([...s.pending].map(([k, p]) => [k, { ...p, stack: p.stack?.slice() }])),
     clonePending: new Set(s.clonePending),
-    held: s.held ? structuredClone(s.held) : null,
+    held: s.held ? cloneValue(s.held) : null,
     live: new Set(s.live),
     known: new Set(s.known),
     attached: new Set(s.attached),
@@ -382,7 +382,7 @@ export class TraceReader implements StreamingTraceReader {
       const clean = stripEscapes(text);
       src = Src.line(clean.text, lineNo, 0, clean.map);
     }
-    let whole = lineRange(lineNo, 0, fullLen);
+    let whole = new LineRange(lineNo, 0, fullLen) as Range;
     if (s.carry && /^(?:\[pid\s+\d|\d+ [a-z_]+\(|\+\+\+ |--- )/.test(src.text)) {
       // the next line is a line of its own: the cut head stays cut
       const c = s.carry;
@@ -568,11 +568,11 @@ export class TraceReader implements StreamingTraceReader {
       const argsAt = j + 1;
       let end = t.lastIndexOf('<unfinished ...>');
       while (end > argsAt && t.charCodeAt(end - 1) === 32) end--;
-      const whole = lineRange(lineNo, 0, t.length);
+      const whole = new LineRange(lineNo, 0, t.length);
       const pend: Pending = {
         key,
         name: t.slice(i, j),
-        nameRange: lineRange(lineNo, i, j),
+        nameRange: new LineRange(lineNo, i, j),
         args: Src.line(t.slice(argsAt, Math.max(argsAt, end)), lineNo, argsAt),
         base: { index: 0, format, line: lineNo, range: whole, pid: this.pidOfKey(key) },
         start: whole.start,
@@ -652,7 +652,7 @@ export class TraceReader implements StreamingTraceReader {
     // the head gives prefix, name and the first arguments; the tail gives the result
     const hc = stripEscapes(head);
     const src = Src.line(hc.text, lineNo, 0, hc.map);
-    const whole = lineRange(lineNo, 0, fullLen);
+    const whole = new LineRange(lineNo, 0, fullLen);
     const k = classifyLine(src, false);
     this.flushHeld();
     if (k.kind !== 'call') {

@@ -17,6 +17,66 @@ export interface Segment {
   map?: Int32Array;
 }
 
+/**
+ * A range on one line that keeps its three numbers and builds its `start` and `end` positions on first read
+ * (then keeps them). The reader makes one per token (names, arguments, values, results, prefixes) and most are
+ * never read: the CLI reads the few that findings report, the editor those under the cursor. One object instead
+ * of three per range is less work for the reader and for the garbage collector.
+ *
+ * It reads like a plain `Range` (the positions can be assigned), and JSON gives the same object (`toJSON`).
+ * The numbers are own properties, so deep equality between two of them compares them; a plain `Range` literal is
+ * not deep-equal to one (another prototype): tests compare through JSON (`plainTrace` in the tests).
+ */
+export class LineRange implements Range {
+  #s: Position | undefined = undefined;
+  #e: Position | undefined = undefined;
+  constructor(
+    readonly line: number,
+    readonly from: number,
+    readonly to: number,
+  ) {}
+
+  get start(): Position {
+    return (this.#s ??= { line: this.line, character: this.from });
+  }
+
+  set start(p: Position) {
+    this.#s = p;
+  }
+
+  get end(): Position {
+    return (this.#e ??= { line: this.line, character: this.to });
+  }
+
+  set end(p: Position) {
+    this.#e = p;
+  }
+
+  toJSON(): Range {
+    return { start: this.start, end: this.end };
+  }
+}
+
+/**
+ * A deep copy of a reader's value (an event held for its frames): plain objects and arrays are copied key by key
+ * (accessors read, like `structuredClone`), `LineRange`s are copied as such, anything else is shared (bigints,
+ * strings, typed arrays are not mutated by the reader).
+ */
+export function cloneValue<T>(v: T): T {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(cloneValue) as T;
+  if (v instanceof LineRange) {
+    const r = new LineRange(v.line, v.from, v.to);
+    r.start = { ...v.start };
+    r.end = { ...v.end };
+    return r as T;
+  }
+  if (Object.getPrototypeOf(v) !== Object.prototype) return v;
+  const o: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) o[k] = cloneValue((v as Record<string, unknown>)[k]);
+  return o as T;
+}
+
 export class Src {
   constructor(
     readonly text: string,
@@ -52,9 +112,8 @@ export class Src {
     const s0 = this.segs[0]!;
     if (this.segs.length === 1 && !s0.map) {
       // one plain line (most lines): columns are offsets
-      const line = s0.line;
-      const start = { line, character: s0.col + a - s0.at };
-      return b <= a ? { start, end: start } : { start, end: { line, character: s0.col + b - s0.at } };
+      const c = s0.col - s0.at;
+      return new LineRange(s0.line, c + a, b <= a ? c + a : c + b);
     }
     const start = this.pos(a);
     if (b <= a) return { start, end: start };
