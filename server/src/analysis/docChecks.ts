@@ -291,7 +291,6 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
 
   // ---- RST204-RST210: fields, structs ----
   const reported = new Set<string>();
-  const knownStructs = (tag: string) => doc.structs.has(tag) || isKnownStruct(tag) || !!opts.knownStructs?.has(tag);
   for (let si = 0; si < doc.sections.length; si++) {
     const s = doc.sections[si]!;
     // header fields: api.rst-style ioctl sections (an ioctl name, or a :Type: field) and capability sections
@@ -303,7 +302,7 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
       PARAM_STRUCT.lastIndex = 0;
       for (let m = PARAM_STRUCT.exec(params.value); m; m = PARAM_STRUCT.exec(params.value)) {
         const tag = m[1]!;
-        if (STALE_NAMES.has(tag) || knownStructs(tag)) continue;
+        if (STALE_NAMES.has(tag) || knownStruct(doc, opts, tag)) continue;
         const near = nearNames(tag, [...doc.structs.keys(), ...STRUCTS.keys(), ...UAPI_STRUCT_NAMES]);
         const r = findInRange(doc, params.valueRange, tag) ?? params.valueRange;
         reported.add(`${r.start.line}:${r.start.character}`);
@@ -316,56 +315,7 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
   }
 
   // ---- RST211-213: names ----
-  const docNames = docKvmNames(doc);
-  const facts = factKvmNames();
-  const isKnownName = (n: string) => facts.has(n) || docNames.has(n) || !!opts.knownNames?.has(n);
-  let pool: string[] | undefined;
-  const namePool = () => (pool ??= kvmNamePool(facts, docNames, opts.knownNames));
-  // "did you mean" costs an edit-distance pass over ~2000 names: at most this many per check (a pasted list of
-  // unknown names must not stall the editor)
-  let suggestionsLeft = 200;
-  const suggest = (name: string, from: () => Iterable<string> & { length?: number; size?: number }, max?: number): string[] =>
-    suggestionsLeft-- > 0 ? nearNames(name, from(), max) : [];
-  for (let mi = 0; mi < doc.mentions.length; mi++) {
-    const m = doc.mentions[mi]!;
-    if (m.kind === 'errno') {
-      if (!errnoByName(m.name)) {
-        const near = suggest(m.name, () => [...ERRNOS.keys()], 2);
-        out.push(finding('RST211', m.range, `${m.name} is not an errno name.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`, {
-          fixes: near.slice(0, 1).map((x) => ({ title: `Replace with ${x}`, edits: [{ range: m.range, newText: x }], preferred: true })),
-        }));
-      }
-      continue;
-    }
-    const stale = STALE_NAMES.get(m.name);
-    if (stale) {
-      out.push(finding('RST213', m.range, `${m.kind === 'struct' ? 'struct ' : ''}${m.name} was renamed ${m.kind === 'struct' ? 'struct ' : ''}${stale.current} (${stale.note}).`, {
-        fixes: [{ title: `Replace with ${stale.current}`, edits: [{ range: m.range, newText: stale.current }], preferred: true }],
-        tags: ['deprecated'],
-      }));
-      continue;
-    }
-    if (m.definition || m.context === 'literal') continue;
-    if (m.kind === 'kvm') {
-      if (isKnownName(m.name)) continue;
-      // `KVM_SET/GET/HAS_DEVICE_ATTR`: a shorthand prefix
-      const line = rst.lines[m.range.start.line] ?? '';
-      if (line[m.range.end.character] === '/' || line[m.range.start.character - 1] === '/') {
-        const prefix = m.name + '_';
-        if (namePool().some((p) => p.startsWith(prefix))) continue;
-      }
-      const near = suggest(m.name, namePool);
-      out.push(finding('RST212', m.range, `${m.name} is defined nowhere: not in this document, the workspace or the KVM uAPI headers.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`, {
-        fixes: near.slice(0, 1).map((x) => ({ title: `Replace with ${x}`, edits: [{ range: m.range, newText: x }] })),
-      }));
-    } else if (m.kind === 'struct') {
-      if (knownStructs(m.name) || reported.has(`${m.range.start.line}:${m.range.start.character}`)) continue;
-      const near = suggest(m.name, () => [...doc.structs.keys(), ...STRUCTS.keys(), ...UAPI_STRUCT_NAMES]);
-      out.push(finding('RST212', m.range, `struct ${m.name} is defined nowhere: no literal block of the workspace defines it and it is not a uAPI struct.${near.length ? ` Did you mean ${near.map((x) => `struct ${x}`).join(', ')}?` : ''}`, {
-        fixes: near.slice(0, 1).map((x) => ({ title: `Replace with struct ${x}`, edits: [{ range: m.range, newText: x }] })),
-      }));
-    }
-  }
+  checkNames(doc, opts, reported, out);
 
   // ---- RST214-215: error tables against the model ----
   const modelErrnos = opts.modelErrnos ?? ((n: string) => IOCTL_ERRNOS.get(n)?.errnos);
@@ -399,6 +349,114 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
   }
   out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
   return out;
+}
+
+function knownStruct(doc: ApiDoc, opts: DocCheckOptions, tag: string): boolean {
+  return doc.structs.has(tag) || isKnownStruct(tag) || !!opts.knownStructs?.has(tag);
+}
+
+/**
+ * What the name checks of one check share: the document's and the facts' names, the "did you mean" pool (built
+ * when first needed) and budget. (An object with methods, not closures: see checkNames.)
+ */
+class NameCheck {
+  readonly docNames: ReadonlySet<string>;
+  readonly facts: ReadonlySet<string>;
+  private pool: string[] | undefined = undefined;
+  /**
+   * "did you mean" costs an edit-distance pass over ~2000 names: at most this many per check (a pasted list of
+   * unknown names must not stall the editor)
+   */
+  private suggestionsLeft = 200;
+  constructor(readonly doc: ApiDoc, readonly opts: DocCheckOptions) {
+    this.docNames = docKvmNames(doc);
+    this.facts = factKvmNames();
+  }
+
+  isKnownName(n: string): boolean {
+    return this.facts.has(n) || this.docNames.has(n) || !!this.opts.knownNames?.has(n);
+  }
+
+  namePool(): string[] {
+    return (this.pool ??= kvmNamePool(this.facts, this.docNames, this.opts.knownNames));
+  }
+
+  /** whether a suggestion may still be computed (and one less may) */
+  take(): boolean {
+    return this.suggestionsLeft-- > 0;
+  }
+}
+
+function startsWithAny(pool: readonly string[], prefix: string): boolean {
+  for (let k = 0; k < pool.length; k++) if (pool[k]!.startsWith(prefix)) return true;
+  return false;
+}
+
+/** "a, b" or with a prefix each: "struct a, struct b" */
+function joinNames(near: readonly string[], prefix: string): string {
+  let t = '';
+  for (let k = 0; k < near.length; k++) t += (k ? ', ' : '') + prefix + near[k]!;
+  return t;
+}
+
+/** the first suggestion as a fix replacing `range` */
+function replaceFixes(near: readonly string[], range: Range, prefix: string, preferred: boolean): Fix[] {
+  if (near.length === 0) return [];
+  const x = near[0]!;
+  const fix: Fix = { title: `Replace with ${prefix}${x}`, edits: [{ range, newText: x }] };
+  if (preferred) fix.preferred = true;
+  return [fix];
+}
+
+const errnoNames = (): string[] => [...ERRNOS.keys()];
+
+/**
+ * RST211-213 over every mention. A module function without closures: it loops over thousands of mentions, and a
+ * closure made per check (capturing the check's context) that optimised code keeps kept the checked document
+ * alive through the next scavenges.
+ */
+function checkNames(doc: ApiDoc, opts: DocCheckOptions, reported: ReadonlySet<string>, out: Finding[]): void {
+  const names = new NameCheck(doc, opts);
+  const rst = doc.rst;
+  for (let mi = 0; mi < doc.mentions.length; mi++) {
+    const m = doc.mentions[mi]!;
+    if (m.kind === 'errno') {
+      if (!errnoByName(m.name)) {
+        const near = names.take() ? nearNames(m.name, errnoNames(), 2) : [];
+        out.push(finding('RST211', m.range, `${m.name} is not an errno name.${near.length ? ` Did you mean ${joinNames(near, '')}?` : ''}`, {
+          fixes: replaceFixes(near, m.range, '', true),
+        }));
+      }
+      continue;
+    }
+    const stale = STALE_NAMES.get(m.name);
+    if (stale) {
+      out.push(finding('RST213', m.range, `${m.kind === 'struct' ? 'struct ' : ''}${m.name} was renamed ${m.kind === 'struct' ? 'struct ' : ''}${stale.current} (${stale.note}).`, {
+        fixes: [{ title: `Replace with ${stale.current}`, edits: [{ range: m.range, newText: stale.current }], preferred: true }],
+        tags: ['deprecated'],
+      }));
+      continue;
+    }
+    if (m.definition || m.context === 'literal') continue;
+    if (m.kind === 'kvm') {
+      if (names.isKnownName(m.name)) continue;
+      // `KVM_SET/GET/HAS_DEVICE_ATTR`: a shorthand prefix
+      const line = rst.lines[m.range.start.line] ?? '';
+      if (line[m.range.end.character] === '/' || line[m.range.start.character - 1] === '/') {
+        if (startsWithAny(names.namePool(), m.name + '_')) continue;
+      }
+      const near = names.take() ? nearNames(m.name, names.namePool()) : [];
+      out.push(finding('RST212', m.range, `${m.name} is defined nowhere: not in this document, the workspace or the KVM uAPI headers.${near.length ? ` Did you mean ${joinNames(near, '')}?` : ''}`, {
+        fixes: replaceFixes(near, m.range, '', false),
+      }));
+    } else if (m.kind === 'struct') {
+      if (knownStruct(doc, opts, m.name) || reported.has(`${m.range.start.line}:${m.range.start.character}`)) continue;
+      const near = names.take() ? nearNames(m.name, [...doc.structs.keys(), ...STRUCTS.keys(), ...UAPI_STRUCT_NAMES]) : [];
+      out.push(finding('RST212', m.range, `struct ${m.name} is defined nowhere: no literal block of the workspace defines it and it is not a uAPI struct.${near.length ? ` Did you mean ${joinNames(near, 'struct ')}?` : ''}`, {
+        fixes: replaceFixes(near, m.range, 'struct ', false),
+      }));
+    }
+  }
 }
 
 function findInRange(doc: ApiDoc, r: Range, needle: string): Range | undefined {
