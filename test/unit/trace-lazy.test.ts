@@ -98,3 +98,16 @@ test('one-line token ranges (LineRange) read, assign, serialise and copy like a 
   const joined = Src.concat(Src.line('ioctl(3, ', 1), Src.line('KVM_RUN, 0) = 0', 2, 20));
   assert.deepStrictEqual(joined.range(9, 16), { start: { line: 2, character: 20 }, end: { line: 2, character: 27 } });
 });
+
+test('an argument that spans its value shares its range object; one with a name or a decoration has its own', () => {
+  const r = readTrace('ioctl(3</dev/kvm>, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) = 1\nmmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE, -1, 0) = 0x7f41ea63f000\n');
+  const [ioctl, mmap] = sys(r.events);
+  assert.ok(ioctl && mmap);
+  assert.notStrictEqual(ioctl.args[0]!.range, ioctl.args[0]!.value.range, 'the fd with its decoration');
+  assert.equal(JSON.stringify(ioctl.args[0]!.range), '{"start":{"line":0,"character":6},"end":{"line":0,"character":17}}');
+  assert.equal(JSON.stringify(ioctl.args[0]!.value.range), '{"start":{"line":0,"character":6},"end":{"line":0,"character":7}}');
+  for (const a of [...ioctl.args.slice(1), ...mmap.args]) assert.strictEqual(a.range, a.value.range);
+  const named = readTrace('ioctl(fd=3, op=KVM_RUN, arg=0) = 0\n').events[0] as SyscallEvent;
+  assert.equal(JSON.stringify(named.args[1]!.range), '{"start":{"line":0,"character":12},"end":{"line":0,"character":22}}');
+  assert.equal(JSON.stringify(named.args[1]!.value.range), '{"start":{"line":0,"character":15},"end":{"line":0,"character":22}}');
+});

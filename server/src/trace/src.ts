@@ -122,6 +122,19 @@ export class Src {
     return { start, end: { line: last.line, character: last.character + 1 } };
   }
 
+  /**
+   * range(a, b), or `same` when it is the LineRange range(a, b) would give (a struct field or argument spans its
+   * value: one range object for both).
+   */
+  rangeOr(a: number, b: number, same: Range): Range {
+    if (same instanceof LineRange && this.segs.length === 1) {
+      const s0 = this.segs[0]!;
+      const c = s0.col - s0.at;
+      if (!s0.map && same.line === s0.line && same.from === c + a && same.to === (b <= a ? c + a : c + b)) return same;
+    }
+    return this.range(a, b);
+  }
+
   /** A sub-source: text[a, b) keeping positions. */
   slice(a: number, b: number): Src {
     const segs: Segment[] = [];

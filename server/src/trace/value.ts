@@ -499,7 +499,7 @@ class Parser {
         continue;
       }
       const vend = trimEnd(t, fstart, this.i);
-      const f: StructField = { value, range: this.src.range(fstart, Math.max(vend, fstart)) };
+      const f: StructField = { value, range: this.src.rangeOr(fstart, Math.max(vend, fstart), value.range) };
       if (name !== undefined) {
         f.name = name;
         f.nameRange = nameRange;
@@ -594,7 +594,7 @@ function simpleArgs(src: Src, from: number, to: number): StructField[] | null {
       c = i < to ? t.charCodeAt(i) : -1;
     }
     if (c !== 44 /* , */ && c !== -1) return null;
-    fields.push({ value: v, range: src.range(fstart, i) });
+    fields.push({ value: v, range: src.rangeOr(fstart, i, v.range) });
     if (c === -1) break;
     i++;
     while (i < to && isSpace(t.charCodeAt(i))) i++;
