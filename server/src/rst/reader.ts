@@ -257,7 +257,7 @@ class RstReader {
   }
 
   addSection(titleLine: number, underLine: number, overLine: number | undefined): void {
-    const { lines, n, lineKinds, blocks, problems, sections, styles, stack } = this;
+    const { lines, lineKinds, problems, sections, styles, stack } = this;
     const raw = lines[titleLine]!;
     const title = raw.trim();
     const under = lines[underLine]!.trimEnd();
@@ -329,7 +329,7 @@ class RstReader {
 
   /** lines after `from` that are blank or indented more than `indent`; returns the last non-blank one */
   indentedEnd(from: number, indent: number): number {
-    const { lines, n, lineKinds, blocks, problems, sections, styles, stack } = this;
+    const { lines, n } = this;
     let last = from - 1;
     for (let j = from; j < n; j++) {
       const s = lines[j]!;
@@ -341,7 +341,7 @@ class RstReader {
   }
 
   literalAfter(markerLine: number, indent: number, via: 'paragraph' | 'expanded'): number {
-    const { lines, n, lineKinds, blocks, problems, sections, styles, stack } = this;
+    const { lines, n, problems } = this;
     // skip blank lines, then an indented block
     let j = markerLine + 1;
     while (j < n && isBlank(lines[j])) j++;
@@ -363,7 +363,7 @@ class RstReader {
   }
 
   pushLiteral(first: number, last: number, via: LiteralBlock['via'], language?: string, headerLine?: number): void {
-    const { lines, n, lineKinds, blocks, problems, sections, styles, stack } = this;
+    const { lines, n, lineKinds, blocks } = this;
     let min = Infinity;
     for (let k = first; k <= last; k++) if (!isBlank(lines[k])) min = Math.min(min, indentWidth(lines[k]!));
     if (!Number.isFinite(min)) min = 0;
@@ -603,19 +603,19 @@ class RstReader {
   // ---------------------------------------------------------------------------------------------
   /** index of the first line at or after `from` that looks like a simple-table border (computed once, O(n)) */
   nextBorderFrom(from: number): number {
-    const { lines, n, lineKinds, blocks, problems, sections, styles, stack } = this;
+    const { lines, n } = this;
     let nextBorder = this.nextBorder;
     if (!nextBorder) {
       nextBorder = this.nextBorder = new Int32Array(n + 1);
       nextBorder[n] = n;
-      // (most lines have no '=': skip the regex for them)
-      for (let k = n - 1; k >= 0; k--) nextBorder[k] = lines[k]!.includes('=') && SIMPLE_TABLE_BORDER.test(lines[k]!) ? k : nextBorder[k + 1]!;
+      // (a border's first character after the indentation is `=`: most lines skip the regex)
+      for (let k = n - 1; k >= 0; k--) nextBorder[k] = firstCode(lines[k]!) === 61 && SIMPLE_TABLE_BORDER.test(lines[k]!) ? k : nextBorder[k + 1]!;
     }
     return from >= n ? n : nextBorder[from]!;
   }
 
   readSimpleTable(top: number): number {
-    const { lines, n, lineKinds, blocks, problems, sections, styles, stack } = this;
+    const { lines, n, lineKinds, blocks, problems } = this;
     const L0 = expandTabs(lines[top]!);
     const ind = indentWidth(L0);
     const topLen = L0.trim().length;
