@@ -66,3 +66,21 @@ test('lazy fixes: present when read, the same array on every read, in JSON and s
   // key order as before (fixes, then related): the same JSON as eagerly built findings
   assert.deepEqual(Object.keys(over[1]!).slice(-2), ['fixes', 'related']);
 });
+
+test('lazy fixes leave nothing else visible: a finding equals its JSON copy before and after its fixes are read', () => {
+  const check = () => checkApiDoc(readApiDoc(DOC)).filter((f) => ['RST101', 'RST104', 'RST202'].includes(f.code));
+  const plain = JSON.parse(JSON.stringify(check()));
+  // unread: spreads, structured clones and deep equality see the finding's own keys only
+  const fresh = check();
+  assert.ok(fresh.length >= 4);
+  for (const f of fresh) {
+    const own = { ...f } as Record<string, unknown>;
+    assert.deepEqual(Object.keys(own).filter((k) => own[k] !== undefined), Object.keys(plain[fresh.indexOf(f)]));
+    for (const s of Object.getOwnPropertySymbols(f)) assert.equal(Object.getOwnPropertyDescriptor(f, s)!.enumerable, false);
+  }
+  assert.deepEqual(JSON.parse(JSON.stringify(structuredClone(check()))), plain);
+  // read: the same objects, the same JSON
+  for (const f of fresh) assert.ok(f.fixes);
+  assert.deepEqual(JSON.parse(JSON.stringify(fresh)), plain);
+  assert.deepEqual(JSON.parse(JSON.stringify({ ...fresh[0]! })), plain[0]);
+});
