@@ -294,7 +294,7 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
   for (let si = 0; si < doc.sections.length; si++) {
     const s = doc.sections[si]!;
     // header fields: api.rst-style ioctl sections (an ioctl name, or a :Type: field) and capability sections
-    const isIoctl = s.kind === 'ioctl' && (s.names.some((n) => ioctlByName(n.name) || UAPI_IOCTL_NAMES.has(n.name) || STALE_NAMES.has(n.name)) || !!field(s, 'Type'));
+    const isIoctl = s.kind === 'ioctl' && (namesAnIoctl(s) || !!field(s, 'Type'));
     if (isIoctl || (s.kind === 'capability' && s.fields.length > 0)) checkFields(doc, s, out);
     const params = field(s, 'Parameters');
     if (params && params.value.includes('struct')) {
@@ -318,15 +318,15 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
   checkNames(doc, opts, reported, out);
 
   // ---- RST214-215: error tables against the model ----
-  const modelErrnos = opts.modelErrnos ?? ((n: string) => IOCTL_ERRNOS.get(n)?.errnos);
+  const modelErrnos = opts.modelErrnos ?? defaultModelErrnos;
   for (let si = 0; si < doc.sections.length; si++) {
     const s = doc.sections[si]!;
     if (s.kind !== 'ioctl' || s.errorTables.length === 0) continue;
     for (const n of s.names) {
       const set = modelErrnos(n.name) ?? (STALE_NAMES.get(n.name) ? modelErrnos(STALE_NAMES.get(n.name)!.current) : undefined);
       if (!set) continue;
-      const canon = (e: string) => errnoByName(e)?.name ?? e;
-      const model = new Set(set.map(canon));
+      const model = new Set<string>();
+      for (let k = 0; k < set.length; k++) model.add(canon(set[k]!));
       const listed = new Set<string>();
       for (const t of s.errorTables) {
         for (const e of t.entries) {
@@ -349,6 +349,25 @@ export function checkApiDoc(doc: ApiDoc, opts: DocCheckOptions = {}): Finding[] 
   }
   out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
   return out;
+}
+
+/*
+ * Module functions, not closures made per check: optimised code may keep a closure it calls as a constant, and a
+ * closure made in checkApiDoc keeps the checked document alive for the scavenger (see checkNames).
+ */
+function namesAnIoctl(s: ApiSection): boolean {
+  for (let k = 0; k < s.names.length; k++) {
+    const n = s.names[k]!.name;
+    if (ioctlByName(n) || UAPI_IOCTL_NAMES.has(n) || STALE_NAMES.has(n)) return true;
+  }
+  return false;
+}
+
+const defaultModelErrnos = (n: string): readonly string[] | undefined => IOCTL_ERRNOS.get(n)?.errnos;
+
+/** an errno name as the facts spell it */
+function canon(e: string): string {
+  return errnoByName(e)?.name ?? e;
 }
 
 function knownStruct(doc: ApiDoc, opts: DocCheckOptions, tag: string): boolean {
