@@ -94,9 +94,14 @@ test('one-line token ranges (LineRange) read, assign, serialise and copy like a 
   assert.deepStrictEqual({ ...c.end }, { line: 8, character: 1 });
   assert.equal(JSON.stringify(cloneValue({ c })), JSON.stringify({ c }));
   assert.notStrictEqual(cloneValue(c), c);
-  // joined or escape-stripped text keeps plain ranges through the column maps
+  // joined text: a token inside one of its lines is a LineRange too; one across the lines is a plain range
   const joined = Src.concat(Src.line('ioctl(3, ', 1), Src.line('KVM_RUN, 0) = 0', 2, 20));
-  assert.deepStrictEqual(joined.range(9, 16), { start: { line: 2, character: 20 }, end: { line: 2, character: 27 } });
+  assert.ok(joined.range(9, 16) instanceof LineRange);
+  assert.equal(JSON.stringify(joined.range(9, 16)), '{"start":{"line":2,"character":20},"end":{"line":2,"character":27}}');
+  assert.deepStrictEqual(joined.range(6, 12), { start: { line: 1, character: 6 }, end: { line: 2, character: 23 } });
+  // escape-stripped text keeps plain ranges through the column map
+  const esc = Src.line('ab', 3, 0, Int32Array.from([5, 6, 7]));
+  assert.deepStrictEqual(esc.range(0, 2), { start: { line: 3, character: 5 }, end: { line: 3, character: 7 } });
 });
 
 test('an argument that spans its value shares its range object; one with a name or a decoration has its own', () => {

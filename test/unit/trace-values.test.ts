@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseArgs, parseValue, Src, type Value } from '../../server/src/trace';
+import type { Range } from '../../server/src/common/range';
 
 const v = (text: string): Value => parseValue(Src.line(text, 0));
 const at = (text: string, x: Value) => text.slice(x.range.start.character, x.range.end.character);
@@ -132,8 +133,12 @@ test('ranges through joined sources point into both lines', () => {
   const j = Src.concat(a, b);
   const args = parseArgs(j, 0, j.text.indexOf(')'));
   assert.equal(args.length, 3);
-  assert.deepEqual(args[1]!.value.range, { start: { line: 4, character: 9 }, end: { line: 4, character: 16 } });
-  assert.deepEqual(args[2]!.value.range, { start: { line: 7, character: 29 }, end: { line: 7, character: 30 } });
+  // the positions (a token inside one segment of the joined text is a LineRange, read like a plain Range)
+  const at = (r: Range) => ({ start: { ...r.start }, end: { ...r.end } });
+  assert.deepEqual(at(args[1]!.value.range), { start: { line: 4, character: 9 }, end: { line: 4, character: 16 } });
+  assert.deepEqual(at(args[2]!.value.range), { start: { line: 7, character: 29 }, end: { line: 7, character: 30 } });
+  // a token across the two segments keeps a plain range from one line to the other
+  assert.deepEqual(j.range(5, 12), { start: { line: 4, character: 11 }, end: { line: 7, character: 29 } });
 });
 
 test('the value parser never throws and always covers its input', () => {

@@ -121,6 +121,15 @@ export class Src {
       const c = s0.col - s0.at;
       return new LineRange(s0.line, c + a, b <= a ? c + a : c + b);
     }
+    // joined lines: a token inside one segment without a column map is a LineRange too
+    const segs = this.segs;
+    let k = segs.length - 1;
+    while (k > 0 && segs[k]!.at > a) k--;
+    const sk = segs[k]!;
+    if (!sk.map && (b <= a || k + 1 >= segs.length || b - 1 < segs[k + 1]!.at)) {
+      const c = sk.col - sk.at;
+      return new LineRange(sk.line, c + a, b <= a ? c + a : c + b);
+    }
     const start = this.pos(a);
     if (b <= a) return { start, end: start };
     // the end is just after the last char: map the last char and add one, so a range never spills onto the next segment
