@@ -9,6 +9,7 @@ import { lineRange, type Position, type Range } from '../common/range';
 import { rule } from '../common/rules';
 import { exitReasonName, type IoctlInfo } from '../kvm';
 import { FdTracker, UNNAMED_PROCESS } from './fds';
+import { CowMap } from '../common/cow';
 import { buildIoctl, exitReasonFromDump, numberOf, resolveRequest } from './ioctl';
 import { kernelFields, parseFtraceLine } from './kernel';
 import { parseQemuLine } from './qemu';
@@ -88,10 +89,12 @@ export interface ReaderState {
   heldDropped?: TraceFormat | null;
   /** where a continuation line (frame, VCPU dump) goes: the held event or a pending start */
   lastTarget: { pending: number } | null;
-  live: Set<number>;
-  known: Set<number>;
+  /** pid sets as copy-on-write maps: every checkpoint of the editor clones the state, and a trace of thousands of
+   * short-lived processes made each copy O(pids seen) (O(n^2) memory in all); a clone is O(pids / 256) */
+  live: CowMap<true>;
+  known: CowMap<true>;
   /** pids announced by `Process N attached` and not yet seen */
-  attached: Set<number>;
+  attached: CowMap<true>;
   /** the pid that turned out to be the unnamed process of the unprefixed lines */
   mainPid: number | null;
   /** the first pid seen in a prefix, when no unprefixed line came before it */
@@ -126,9 +129,9 @@ function newState(): ReaderState {
     held: null,
     heldDropped: null,
     lastTarget: null,
-    live: new Set(),
-    known: new Set(),
-    attached: new Set(),
+    live: new CowMap<true>(),
+    known: new CowMap<true>(),
+    attached: new CowMap<true>(),
     mainPid: null,
     firstPid: null,
     unnamedUsed: false,
@@ -153,9 +156,9 @@ export function cloneState(s: ReaderState): ReaderState {
     pending: new Map([...s.pending].map(([k, p]) => [k, { ...p, stack: p.stack?.slice() }])),
     clonePending: new Set(s.clonePending),
     held: s.held ? cloneValue(s.held) : null,
-    live: new Set(s.live),
-    known: new Set(s.known),
-    attached: new Set(s.attached),
+    live: s.live.clone(),
+    known: s.known.clone(),
+    attached: s.attached.clone(),
     formats: new Set(s.formats),
     stats: { ...s.stats },
   };
@@ -411,7 +414,7 @@ export class TraceReader implements StreamingTraceReader {
       const pid = Number(emb[2]);
       const ev: TraceEvent = { ...this.baseNoPrefix(msgRange.start.line, msgRange), kind: 'message', text: msgSrc.text };
       if (emb[3] === 'attached') {
-        s.attached.add(pid);
+        s.attached.set(pid, true);
         ev.attached = pid;
       } else {
         s.live.delete(pid);
@@ -450,7 +453,7 @@ export class TraceReader implements StreamingTraceReader {
         this.flushHeld();
         s.lastTarget = null;
         if (/^#\s*kvm-lens capture\b/.test(k.text)) s.captureMode = true;
-        if (k.attached !== undefined) s.attached.add(k.attached);
+        if (k.attached !== undefined) s.attached.set(k.attached, true);
         if (k.detached !== undefined) s.live.delete(k.detached);
         const ev = { ...this.baseNoPrefix(lineNo, whole), kind: 'message' as const, text: k.text };
         if (k.attached !== undefined) (ev as { attached?: number }).attached = k.attached;
@@ -690,7 +693,7 @@ export class TraceReader implements StreamingTraceReader {
       this.seePid(this.filePid);
       return this.filePid;
     }
-    if (s.sawPrefixed && s.live.size === 1) return s.live.values().next().value as number;
+    if (s.sawPrefixed && s.live.size === 1) return s.live.entries().next().value![0];
     if (s.mainPid !== null && s.sawPrefixed) return s.mainPid;
     s.unnamedUsed = true;
     return UNNAMED_PROCESS;
@@ -699,8 +702,8 @@ export class TraceReader implements StreamingTraceReader {
   private seePid(pid: number, resumedName?: string): void {
     const s = this.s;
     if (s.known.has(pid)) return;
-    s.known.add(pid);
-    s.live.add(pid);
+    s.known.set(pid, true);
+    s.live.set(pid, true);
     s.sawPrefixed = true;
     let inflight: Pending | undefined;
     for (const k of s.clonePending) if (k !== pid) inflight = s.pending.get(k);
@@ -1068,8 +1071,8 @@ export class TraceReader implements StreamingTraceReader {
         const flags = ev.args.map((a) => a.value.text).join(',');
         if (!s.known.has(child)) {
           this.link(key, child, flags, name);
-          s.known.add(child);
-          s.live.add(child);
+          s.known.set(child, true);
+          s.live.set(child, true);
         } else if (name !== 'fork' && name !== 'vfork' && !/CLONE_FILES|CLONE_THREAD/.test(flags) && s.fds.tableId(child) !== child) {
           // linked as a thread too early: it is a process of its own
           s.fds.fork(key, child);
@@ -1218,8 +1221,8 @@ export class TraceReader implements StreamingTraceReader {
     const s = this.s;
     const lineNo = whole.start.line;
     if (q.pid !== undefined) {
-      s.known.add(q.pid);
-      s.live.add(q.pid);
+      s.known.set(q.pid, true);
+      s.live.set(q.pid, true);
     }
     const ev: QemuEvent = {
       index: 0,
