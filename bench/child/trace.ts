@@ -10,7 +10,8 @@
  *   floor-sync    readSync (64 KiB) + StringDecoder + split into lines: readTraceFileSync's method (the CLI's), no parsing
  *   read          readTraceFile: the streaming reader, every event to a counting sink
  *   read-model    readTraceFileSync with modelOnly: the reading each pass of the CLI does (no model, no checks)
- *   replay        what `kvm-lens replay` does without printing: inferFileProfile (pass 1) + replayFile (pass 2)
+ *   replay        what `kvm-lens replay` does without printing: replayFileOnce (inference and replay in one reading),
+ *                 then replayFile (pass 2) only when the inferred profile is not the one the options give
  *   check         what `kvm-lens check` does without printing: profile + reader, pre-fault and replay findings
  *
  * Prints one JSON line: { mode, ms, lines, events, calls, findings, maxRssKiB }.
@@ -18,7 +19,7 @@
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { readTraceFile } from '../../server/src/trace/index';
-import { inferFileProfile, replayFile, checkTraceFile } from '../../server/src/analysis/traceCheck';
+import { replayFile, replayFileOnce, checkTraceFile } from '../../server/src/analysis/traceCheck';
 import { readTraceFileSync } from '../../server/src/analysis/traceSource';
 
 async function floorStream(path: string): Promise<{ lines: number; chars: number }> {
@@ -99,11 +100,11 @@ async function main(): Promise<void> {
       break;
     }
     case 'replay': {
-      const fp = inferFileProfile(path!, {});
+      // as `kvm-lens replay`: one reading when the inferred profile is the one the options give, else a second
+      const once = replayFileOnce(path!, {}, () => undefined);
       const t1 = performance.now();
-      let findings = 0;
-      const s = replayFile(path!, fp, undefined, () => void findings++);
-      Object.assign(out, { calls: s.calls, match: s.match, mismatch: s.mismatch, unknown: s.unknown, findings, pass1Ms: t1 - t0, pass2Ms: performance.now() - t1 });
+      const s = once.summary ?? replayFile(path!, once.fp, undefined, undefined);
+      Object.assign(out, { calls: s.calls, match: s.match, mismatch: s.mismatch, unknown: s.unknown, onePass: once.summary !== null, pass1Ms: t1 - t0, pass2Ms: performance.now() - t1 });
       break;
     }
     case 'check': {

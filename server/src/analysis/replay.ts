@@ -865,6 +865,11 @@ export class BoundedInference {
     this.model = new KvmModel({ profile: resolveProfile(settings), onObservation: (o) => this.observe(o) });
   }
 
+  /** How many observations are kept so far: `result()` can only change when this does. */
+  get observations(): number {
+    return this.kept.length;
+  }
+
   private observe(o: Observation): void {
     const r = o.recorded;
     let after = '';

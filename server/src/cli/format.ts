@@ -163,8 +163,8 @@ export function parseArgs(argv: string[], valued: string[], boolean: string[] = 
 }
 
 /** Write a whole string to an fd, waiting while a non-blocking pipe is full (EAGAIN). */
-export function writeAllSync(fd: number, s: string): void {
-  let b = Buffer.from(s, 'utf8');
+export function writeAllSync(fd: number, s: string | Uint8Array): void {
+  let b = typeof s === 'string' ? Buffer.from(s, 'utf8') : Buffer.from(s.buffer, s.byteOffset, s.byteLength);
   const wait = new Int32Array(new SharedArrayBuffer(4));
   while (b.length) {
     try {

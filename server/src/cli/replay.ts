@@ -3,14 +3,17 @@
  *  [--host-pages 4k|thp|2m|1g|auto]`: replay a trace through the KVM model, one line (or JSON object) per KVM
  * call with the recorded and expected results and a verdict.
  *
- * Streams: the file is read twice in chunks (profile inference, then the replay) and the output is written
- * call by call, so a trace of any size replays in bounded memory. On a terminal, a progress line goes to stderr.
+ * Streams: the file is read in chunks, once when the profile the options give is the one the trace's results
+ * confirm (the calls wait in a temporary file until the header is written), else twice (profile inference, then
+ * the replay); the output is written call by call, so a trace of any size replays in bounded memory. On a terminal, a progress line goes to stderr.
  * Exit status: 0 no mismatch, 1 at least one mismatch, 2 usage or I/O error.
  */
-import { statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describeProfile } from '../emulator/index';
 import { formatResult, type ReplayedCall, type ResultView } from '../analysis/replay';
-import { inferFileProfile, replayFile, type FileProfile } from '../analysis/traceCheck';
+import { replayFile, replayFileOnce, type FileProfile, type ReplaySummary } from '../analysis/traceCheck';
 import { parseArgs, showProgress, writeAllSync } from './format';
 
 const USAGE = `usage: kvm-lens replay FILE [--format text|json] [--kernel 6.18] [--arch x86_64] [--tdp on|off|auto] [--host-pages 4k|thp|2m|1g|auto]
@@ -105,21 +108,9 @@ export async function replay(argv: string[]): Promise<number> {
   }
   const tty = process.stderr.isTTY;
   const progress = (phase: string) => (tty ? (p: { bytes: number; total: number }) => showProgress(file, p.bytes, p.total, phase) : undefined);
-  let fp: FileProfile;
-  try {
-    fp = inferFileProfile(file, { replay: replayOpts }, progress('1/2 profile'));
-  } catch (e) {
+  const clearProgress = () => {
     if (tty) process.stderr.write('\r\x1b[K');
-    process.stderr.write(`kvm-lens replay: ${file}: ${(e as Error).message}\n`);
-    return 2;
-  }
-  if (fp.settingErrors.length) {
-    if (tty) process.stderr.write('\r\x1b[K');
-    process.stderr.write(`kvm-lens replay: ${fp.settingErrors.join('; ')}\n`);
-    return 2;
-  }
-  let first = true;
-  let summary;
+  };
   // output is buffered in pieces and written synchronously as it goes (the replay loop never yields to the
   // event loop, so an async stream would queue the whole output in memory): memory stays bounded
   let buf = '';
@@ -131,28 +122,113 @@ export async function replay(argv: string[]): Promise<number> {
       buf = '';
     }
   };
-  try {
-    if (format === 'json') {
-      write(`{"file":${JSON.stringify(file)},"profile":${JSON.stringify(profileJson(fp))},"calls":[`);
-      summary = replayFile(file, fp, (r) => {
-        write((first ? '\n' : ',\n') + JSON.stringify(callJson(r)));
-        first = false;
-      }, undefined, progress('2/2 replay'));
-      write(`\n],"summary":${JSON.stringify(summary)}}\n`);
-    } else {
+  /** the text of each call of one replay (a fresh one per replay: JSON separates calls from the second on) */
+  const lines = (): ((r: ReplayedCall) => string) => {
+    if (format !== 'json') return (r) => callText(r) + '\n';
+    let first = true;
+    return (r) => {
+      const s = (first ? '\n' : ',\n') + JSON.stringify(callJson(r));
+      first = false;
+      return s;
+    };
+  };
+  const header = (fp: FileProfile) => {
+    if (format === 'json') write(`{"file":${JSON.stringify(file)},"profile":${JSON.stringify(profileJson(fp))},"calls":[`);
+    else {
       write(`${file}: replay with ${describeProfile(fp.profile)}\n`);
       for (const r of fp.reasons) write(`  inferred: ${r}\n`);
       for (const c of fp.conflicts) write(`  conflict: ${c}\n`);
-      summary = replayFile(file, fp, (r) => write(callText(r) + '\n'), undefined, progress('2/2 replay'));
-      write(`${summary.calls} KVM calls: ${summary.match} match, ${summary.mismatch} mismatch, ${summary.unknown} unknown\n`);
     }
+  };
+  const footer = (summary: ReplaySummary) => {
+    if (format === 'json') write(`\n],"summary":${JSON.stringify(summary)}}\n`);
+    else write(`${summary.calls} KVM calls: ${summary.match} match, ${summary.mismatch} mismatch, ${summary.unknown} unknown\n`);
+  };
+  // One reading when the trace allows it (replayFileOnce): the calls go to a spool file while the profile is
+  // inferred, and follow the header once it is known; else the spool is dropped and the calls replayed again.
+  let spool: Spool | undefined;
+  let summary: ReplaySummary | null;
+  let fp: FileProfile;
+  try {
+    spool = new Spool();
+    const line = lines();
+    const once = replayFileOnce(file, { replay: replayOpts }, (r) => spool!.write(line(r)), progress('replay'));
+    fp = once.fp;
+    summary = once.summary;
   } catch (e) {
-    out.write(buf);
-    if (tty) process.stderr.write('\r\x1b[K');
+    spool?.close();
+    clearProgress();
     process.stderr.write(`kvm-lens replay: ${file}: ${(e as Error).message}\n`);
     return 2;
   }
-  if (tty) process.stderr.write('\r\x1b[K');
+  if (fp.settingErrors.length) {
+    spool.close();
+    clearProgress();
+    process.stderr.write(`kvm-lens replay: ${fp.settingErrors.join('; ')}\n`);
+    return 2;
+  }
+  try {
+    header(fp);
+    if (summary) {
+      out.write(buf);
+      buf = '';
+      spool.copyTo(1);
+    } else {
+      spool.close();
+      const line = lines();
+      summary = replayFile(file, fp, (r) => write(line(r)), undefined, progress('2/2 replay'));
+    }
+    footer(summary);
+  } catch (e) {
+    out.write(buf);
+    clearProgress();
+    process.stderr.write(`kvm-lens replay: ${file}: ${(e as Error).message}\n`);
+    return 2;
+  } finally {
+    spool.close();
+  }
+  clearProgress();
   out.write(buf);
   return summary.mismatch > 0 ? 1 : 0;
+}
+
+/** A temporary file the replay's output waits in until its header is known; removed when closed. */
+class Spool {
+  private readonly dir = mkdtempSync(join(tmpdir(), 'kvm-lens-replay-'));
+  private fd: number | null = openSync(join(this.dir, 'calls'), 'w+');
+  private buf = '';
+  private size = 0;
+
+  write(s: string): void {
+    this.buf += s;
+    if (this.buf.length > 1 << 16) this.flush();
+  }
+
+  private flush(): void {
+    if (this.fd === null || !this.buf) return;
+    const b = Buffer.from(this.buf, 'utf8');
+    for (let off = 0; off < b.length;) off += writeSync(this.fd, b, off, b.length - off, this.size + off);
+    this.size += b.length;
+    this.buf = '';
+  }
+
+  /** Everything written so far, to `outFd`, in 1 MiB reads. */
+  copyTo(outFd: number): void {
+    this.flush();
+    if (this.fd === null) return;
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    for (let pos = 0; pos < this.size;) {
+      const n = readSync(this.fd, chunk, 0, chunk.length, pos);
+      if (n <= 0) throw new Error('the replay spool file shrank while it was read');
+      writeAllSync(outFd, chunk.subarray(0, n));
+      pos += n;
+    }
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    closeSync(this.fd);
+    this.fd = null;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
