@@ -192,12 +192,26 @@ export async function replay(argv: string[]): Promise<number> {
   return summary.mismatch > 0 ? 1 : 0;
 }
 
-/** A temporary file the replay's output waits in until its header is known; removed when closed. */
+/**
+ * A temporary file the replay's output waits in until its header is known. Its name is removed at once where the
+ * system allows it (the open descriptor keeps the data), so that nothing is left behind by Ctrl-C or a closed
+ * pipe (`| head` ends the process in writeAllSync); elsewhere it is removed when closed.
+ */
 class Spool {
   private readonly dir = mkdtempSync(join(tmpdir(), 'kvm-lens-replay-'));
   private fd: number | null = openSync(join(this.dir, 'calls'), 'w+');
+  private removed = false;
   private buf = '';
   private size = 0;
+
+  constructor() {
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+      this.removed = true;
+    } catch {
+      /* an open file cannot be removed here (Windows): close() removes it */
+    }
+  }
 
   write(s: string): void {
     this.buf += s;
@@ -229,6 +243,6 @@ class Spool {
     if (this.fd === null) return;
     closeSync(this.fd);
     this.fd = null;
-    rmSync(this.dir, { recursive: true, force: true });
+    if (!this.removed) rmSync(this.dir, { recursive: true, force: true });
   }
 }
