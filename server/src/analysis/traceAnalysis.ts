@@ -656,7 +656,3 @@ export class TraceAnalysis {
 function cloneReaderState(s: ReaderState): ReaderState {
   return cloneState(s);
 }
-
-export function analyzeTrace(text: string, opts: TraceAnalysisOptions = {}): TraceAnalysis {
-  return new TraceAnalysis(text, opts);
-}

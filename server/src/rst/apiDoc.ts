@@ -256,12 +256,6 @@ export function sectionAt(doc: ApiDoc, line: number): ApiSection | undefined {
   return best;
 }
 
-/** `struct kvm_x` -> `kvm_x`; `kvm_x` stays */
-export function structTag(argText: string): string | undefined {
-  const m = /\bstruct\s+(kvm_\w+)/.exec(argText);
-  return m?.[1];
-}
-
 const namesCache = new WeakMap<ApiDoc, Set<string>>();
 
 /** Names this document defines or shows: titles, literal blocks, definition terms, first table columns (cached). */
