@@ -17,9 +17,9 @@
  * (a few pages of them at most). What a query reads and drops dies young in V8's heap: keeping whole chunks of
  * events made them survive scavenges and filled the old generation with garbage (bench/FINDINGS.md).
  */
-import type { Finding } from '../common/findings';
+import type { Finding, Fix, RelatedInfo } from '../common/findings';
 import type { Range, Position } from '../common/range';
-import { containsPosition } from '../common/range';
+import { comparePositions, containsPosition } from '../common/range';
 import { KvmModel, type ResolvedProfile, type Snapshot } from '../emulator/index';
 import { VM_TYPES } from '../kvm/vm';
 import { cloneState, TraceReader, type ReaderState } from '../trace/reader';
@@ -164,10 +164,171 @@ function lineStarts(text: string): Uint32Array {
   return out.subarray(0, n);
 }
 
+/** A range moved by `d` lines (a plain object: JSON, deep equality and assignment as the reader's ranges). */
+function shifted(r: Range, d: number): Range {
+  return { start: { line: r.start.line + d, character: r.start.character }, end: { line: r.end.line + d, character: r.end.character } };
+}
+
+const FINDING_KEYS = new Set(['code', 'severity', 'range', 'message', 'fixes', 'related', 'tags']);
+
+/**
+ * Texts that name a line ("the call that failed (line 32)") name it relative to the finding's first line in a
+ * template: `line \u0007-5\u0007`. A finding with the marker character in one of its texts is kept as it is
+ * (findingKey).
+ */
+const LINE_IN_TEXT = /\bline (0|[1-9]\d{0,8})\b/g;
+const MARKED_LINE = /\u0007(-?\d+)\u0007/g;
+function relativeText(t: string, base: number): string {
+  if (!t.includes('line ')) return t;
+  return t.replace(LINE_IN_TEXT, (_, n: string) => `line \u0007${Number(n) - base}\u0007`);
+}
+function absoluteText(t: string, base: number): string {
+  return t.includes('\u0007') ? t.replace(MARKED_LINE, (_, d: string) => String(Number(d) + base)) : t;
+}
+const sameText = (t: string) => t;
+
+/**
+ * A finding moved by `d` lines, rebuilt as plain objects (only the fields it has); `text` maps its message, the
+ * related messages and the fix titles.
+ */
+function shiftedFinding(f: Finding, d: number, text: (t: string) => string = sameText): Finding {
+  const out: Finding = { code: f.code, severity: f.severity, range: shifted(f.range, d), message: text(f.message) };
+  if (f.fixes) out.fixes = f.fixes.map((x) => {
+    const fix: Fix = { title: text(x.title), edits: x.edits.map((e) => ({ range: shifted(e.range, d), newText: e.newText })) };
+    if ('preferred' in x) fix.preferred = x.preferred;
+    return fix;
+  });
+  if (f.related) out.related = f.related.map((r) => {
+    const rel: RelatedInfo = { range: shifted(r.range, d), message: text(r.message) };
+    if ('uri' in r) rel.uri = r.uri;
+    return rel;
+  });
+  if (f.tags) out.tags = f.tags.slice();
+  return out;
+}
+
+/**
+ * What identifies a finding apart from where it is: everything, with every line made relative to `base`; undefined
+ * when the finding has a field this store does not know (it is then kept as it is).
+ */
+function findingKey(f: Finding, base: number): string | undefined {
+  for (const k in f) if (!FINDING_KEYS.has(k)) return undefined;
+  if (f.message.includes('\u0007') || f.fixes?.some((x) => x.title.includes('\u0007')) || f.related?.some((x) => x.message.includes('\u0007'))) return undefined;
+  const r = (x: Range) => `${x.start.line - base},${x.start.character},${x.end.line - base},${x.end.character}`;
+  const t = (x: string) => relativeText(x, base);
+  let key = `${f.code}\u0000${f.severity}\u0000${r(f.range)}\u0000${t(f.message)}`;
+  if (f.fixes) {
+    key += `\u0001${f.fixes.length}`;
+    for (const x of f.fixes) {
+      key += `\u0002${t(x.title)}\u0000${'preferred' in x ? String(x.preferred) : '-'}\u0000${x.edits.length}`;
+      for (const e of x.edits) key += `\u0003${r(e.range)}\u0000${e.newText}`;
+    }
+  }
+  if (f.related) {
+    key += `\u0004${f.related.length}`;
+    for (const x of f.related) key += `\u0005${r(x.range)}\u0000${t(x.message)}\u0000${'uri' in x ? `+${x.uri}` : '-'}`;
+  }
+  if (f.tags) key += `\u0006${f.tags.join(',')}`;
+  return key;
+}
+
+/**
+ * Findings kept as (template, line) pairs. A trace repeats its mistakes: the same check fails the same way in every
+ * process of a capture, every turn of a loop. Such a finding differs from the others only by its lines, so it is
+ * kept once as a template with its lines relative to its first one, and each occurrence costs two numbers; a
+ * finding is rebuilt (plain objects, the same fields) when asked. On the capture trace of the bench (18,003
+ * findings, 2,000 processes) this is a few dozen templates instead of 7 MiB of findings.
+ */
+export class FindingStore {
+  private readonly templates: Finding[] = [];
+  /** per template: 0 = lines relative to the finding, 1 = its texts' lines too (relativeText), 2 = a finding kept as it is */
+  private readonly kinds: (0 | 1 | 2)[] = [];
+  /** template by key, while findings are added (dropped by `seal`) */
+  private byKey: Map<string, number> | undefined = new Map();
+  /** per finding: template index, base line */
+  private pairs = new Int32Array(32);
+  private n = 0;
+
+  get length(): number {
+    return this.n;
+  }
+
+  add(f: Finding): void {
+    const base = f.range.start.line;
+    const key = this.byKey ? findingKey(f, base) : undefined;
+    let t = key === undefined ? undefined : this.byKey!.get(key);
+    let at = base;
+    if (t === undefined) {
+      t = this.templates.length;
+      if (key === undefined) {
+        // kept as it is
+        this.templates.push(f);
+        this.kinds.push(2);
+        at = 0;
+      } else {
+        let marked = false;
+        this.templates.push(shiftedFinding(f, -base, (x) => {
+          const y = relativeText(x, base);
+          if (y !== x) marked = true;
+          return y;
+        }));
+        this.kinds.push(marked ? 1 : 0);
+        this.byKey!.set(key, t);
+      }
+    }
+    if (2 * this.n + 2 > this.pairs.length) {
+      const grown = new Int32Array(this.pairs.length * 2);
+      grown.set(this.pairs);
+      this.pairs = grown;
+    }
+    this.pairs[2 * this.n] = t;
+    this.pairs[2 * this.n + 1] = at;
+    this.n++;
+  }
+
+  /** No more findings: the keys go (they are as long as the findings). */
+  seal(): void {
+    this.byKey = undefined;
+    if (this.pairs.length > 2 * this.n + 32) this.pairs = this.pairs.slice(0, 2 * this.n);
+  }
+
+  /** Finding i, as a new object (or the object added, for a finding kept as it is). */
+  get(i: number): Finding {
+    const t = this.pairs[2 * i]!;
+    const base = this.pairs[2 * i + 1]!;
+    const kind = this.kinds[t];
+    if (kind === 2) return this.templates[t]!;
+    return shiftedFinding(this.templates[t]!, base, kind === 1 ? (x) => absoluteText(x, base) : sameText);
+  }
+
+  /** Finding i has fixes. */
+  hasFixes(i: number): boolean {
+    return !!this.templates[this.pairs[2 * i]!]!.fixes?.length;
+  }
+
+  /** The range of finding i (a new object). */
+  range(i: number): Range {
+    return shifted(this.templates[this.pairs[2 * i]!]!.range, this.pairs[2 * i + 1]!);
+  }
+
+  *[Symbol.iterator](): IterableIterator<Finding> {
+    for (let i = 0; i < this.n; i++) yield this.get(i);
+  }
+
+  /** Distinct templates (for measurements). */
+  get templateCount(): number {
+    return this.templates.length;
+  }
+}
+
 export class TraceAnalysis {
-  readonly readerFindings: Finding[] = [];
-  readonly checkFindings: Finding[] = [];
-  readonly replayFindings: Finding[] = [];
+  /** the reader's findings (TRC), the pre-fault checks' (KVM1xx) and the replay's (KVM2xx), kept compactly */
+  private readonly readerStore = new FindingStore();
+  private readonly checkStore = new FindingStore();
+  private readonly replayStore = new FindingStore();
+  /** the replay's profile finding (first) and conflicts finding (last), around the mismatches */
+  private readonly replayHead: Finding[] = [];
+  private readonly replayTail: Finding[] = [];
   profile!: ResolvedProfile;
   inferenceReasons: string[] = [];
   conflicts: string[] = [];
@@ -239,19 +400,19 @@ export class TraceAnalysis {
     // --- pass 1: reader findings, checks, objects, inference
     // the same check gives the same message in every process of a trace: one string for all of them
     const messages = new Map<string, string>();
-    const keep = (list: Finding[], f: Finding) => {
+    const keep = (list: FindingStore, f: Finding) => {
       const m = messages.get(f.message);
       if (m === undefined) messages.set(f.message, f.message);
       else f.message = m;
-      list.push(f);
+      list.add(f);
     };
-    const checker = new PrefaultChecker((f) => keep(this.checkFindings, f));
+    const checker = new PrefaultChecker((f) => keep(this.checkStore, f));
     const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
     this.settingErrors = errors;
     const conv = new ModelEventAdapter();
     const inference = new BoundedInference(settings);
     const queue: TraceEvent[] = [];
-    const reader = new TraceReader({ event: (e) => queue.push(e), finding: (f) => keep(this.readerFindings, f) }, { fileName: opts.fileName });
+    const reader = new TraceReader({ event: (e) => queue.push(e), finding: (f) => keep(this.readerStore, f) }, { fileName: opts.fileName });
     const drain1 = () => {
       for (const ev of queue.splice(0, queue.length)) {
         this.eventCount++;
@@ -295,7 +456,7 @@ export class TraceAnalysis {
         cp.calls++;
         first ??= r.call.requestRange;
         this.count(r);
-        if (r.verdict === 'mismatch') keep(this.replayFindings, mismatchFinding(r, this.profile));
+        if (r.verdict === 'mismatch') keep(this.replayStore, mismatchFinding(r, this.profile));
       }
     };
     for (let l = 0; l <= this.lines; l++) {
@@ -327,9 +488,12 @@ export class TraceAnalysis {
     }
     this.far.sort((x, y) => x.line - y.line || x.chunk - y.chunk);
     if (first) {
-      this.replayFindings.unshift(profileFinding(this.profile, this.inferenceReasons, first));
-      if (this.conflicts.length) this.replayFindings.push(conflictFinding(this.conflicts, first));
+      this.replayHead.push(profileFinding(this.profile, this.inferenceReasons, first));
+      if (this.conflicts.length) this.replayTail.push(conflictFinding(this.conflicts, first));
     }
+    this.readerStore.seal();
+    this.checkStore.seal();
+    this.replayStore.seal();
   }
 
   /** Lines of the text (a final newline does not start one). */
@@ -337,8 +501,59 @@ export class TraceAnalysis {
     return this.lines;
   }
 
+  /** The reader's findings (TRC1xx), rebuilt (new objects at each call). */
+  get readerFindings(): Finding[] {
+    return [...this.readerStore];
+  }
+
+  /** The pre-fault checks' findings (KVM1xx), rebuilt. */
+  get checkFindings(): Finding[] {
+    return [...this.checkStore];
+  }
+
+  /** The replay's findings (KVM2xx: profile, mismatches, conflicts), rebuilt. */
+  get replayFindings(): Finding[] {
+    return [...this.replayHead, ...this.replayStore, ...this.replayTail];
+  }
+
+  /** Every finding: the reader's, the checks', the replay's (rebuilt: prefer `eachFinding` for one pass). */
   get findings(): Finding[] {
-    return [...this.readerFindings, ...this.checkFindings, ...this.replayFindings];
+    return [...this.eachFinding()];
+  }
+
+  /** Number of findings. */
+  get findingCount(): number {
+    return this.readerStore.length + this.checkStore.length + this.replayHead.length + this.replayStore.length + this.replayTail.length;
+  }
+
+  /** Every finding in `findings` order, each rebuilt as it is reached (nothing kept). */
+  *eachFinding(): IterableIterator<Finding> {
+    yield* this.readerStore;
+    yield* this.checkStore;
+    yield* this.replayHead;
+    yield* this.replayStore;
+    yield* this.replayTail;
+  }
+
+  /**
+   * The findings with fixes, in `findings` order; with `within`, only those whose range overlaps it (ends
+   * included). Only these are rebuilt.
+   */
+  fixableFindings(within?: Range): Finding[] {
+    const out: Finding[] = [];
+    const overlaps = (r: Range) => !within || (comparePositions(r.start, within.end) <= 0 && comparePositions(within.start, r.end) <= 0);
+    const fromStore = (st: FindingStore) => {
+      for (let i = 0; i < st.length; i++) if (st.hasFixes(i) && overlaps(st.range(i))) out.push(st.get(i));
+    };
+    const fromList = (list: Finding[]) => {
+      for (const f of list) if (f.fixes?.length && overlaps(f.range)) out.push(f);
+    };
+    fromStore(this.readerStore);
+    fromStore(this.checkStore);
+    fromList(this.replayHead);
+    fromStore(this.replayStore);
+    fromList(this.replayTail);
+    return out;
   }
 
   lineText(l: number): string {

@@ -15,11 +15,12 @@ export async function traceCodeActions(doc: TextDocument, params: CodeActionPara
   const a = await analysisFor(doc, ctx);
   const only = params.context.only;
   const out: CodeAction[] = [];
-  const fixable = a.findings.filter((f) => f.fixes?.length);
   if (!only || only.some((k) => k.startsWith(CodeActionKind.QuickFix))) {
-    for (const f of fixable) if (overlaps(f, params)) out.push(...toCodeActions(f, doc.uri));
+    // the analysis rebuilds only the findings with fixes whose range overlaps the request's
+    for (const f of a.fixableFindings(params.range)) if (overlaps(f, params)) out.push(...toCodeActions(f, doc.uri));
   }
   if (only?.some((k) => k.startsWith(CodeActionKind.SourceFixAll))) {
+    const fixable = a.fixableFindings();
     // every preferred fix of the document, in one edit (non-overlapping: first wins)
     const edits: { range: Finding['range']; newText: string }[] = [];
     for (const f of fixable) {

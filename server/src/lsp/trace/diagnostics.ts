@@ -14,5 +14,9 @@ export async function traceDiagnostics(doc: TextDocument, ctx: ServerContext, to
   throwIfCancelled(token);
   const a = await analysisFor(doc, ctx);
   throwIfCancelled(token);
-  return a.findings.map((f) => toDiagnostic(f, doc.uri));
+  // one finding rebuilt at a time (the analysis keeps them compactly: traceAnalysis.ts FindingStore)
+  const out: Diagnostic[] = new Array(a.findingCount);
+  let i = 0;
+  for (const f of a.eachFinding()) out[i++] = toDiagnostic(f, doc.uri);
+  return out;
 }
