@@ -96,6 +96,48 @@ test('document symbols: hundreds of processes grouped by a hundred, every proces
   await client.close(uri);
 });
 
+test('document symbols: above 2,500 symbols the vCPUs and memslots are counted in their VM, then the VMs in their process', async () => {
+  // 700 processes: 7 groups + 700 x (process, VM, memslot, vCPU) = 2,807 symbols: VMs keep their place, without children
+  const uri = uriOf('/tmp/kvm-lens-large/seven-hundred.strace');
+  await client.openText(uri, trace(700));
+  const syms = (await client.documentSymbols(uri)) as DocumentSymbol[];
+  assert.equal(syms.length, 7);
+  assert.equal(syms[0]!.detail, `pid ${PID0} to pid ${PID0 + 99}, 100 VMs, lines 1-1100`);
+  const procs = syms.flatMap((g) => g.children!);
+  assert.deepEqual(procs.map((p) => p.name), Array.from({ length: 700 }, (_, i) => `process ${PID0 + i}`), 'every process, in line order');
+  const p7 = procs[7]!;
+  assert.equal(p7.detail, `lines ${7 * 11 + 1}-${7 * 11 + 11}`);
+  const vm = p7.children![0]!;
+  assert.match(vm.name, /^VM #\d+ \(KVM_X86_DEFAULT_VM\)$/);
+  assert.equal(vm.detail, 'fd 4, 4 calls, 1 vCPU, 1 memslot');
+  assert.equal(vm.selectionRange.start.line, 7 * 11 + 2, 'the VM still leads to its creation');
+  assert.deepEqual(vm.children, []);
+  let n = 0;
+  walk(syms, (s, parent) => {
+    n++;
+    assert.ok(inside(s.selectionRange, s.range), `${s.name}: selection range inside the range`);
+    if (parent) assert.ok(inside(s.range, parent.range), `${s.name} inside ${parent.name}`);
+  });
+  assert.equal(n, 7 + 700 * 2);
+  await client.close(uri);
+
+  // 1,300 processes: 13 groups + 1,300 processes + 1,300 VMs = 2,613 even so: the processes name their VM
+  const big = uriOf('/tmp/kvm-lens-large/thirteen-hundred.strace');
+  await client.openText(big, trace(1300));
+  const top = (await client.documentSymbols(big)) as DocumentSymbol[];
+  assert.equal(top.length, 13);
+  assert.equal(top[12]!.name, 'processes 1201-1300 of 1300');
+  assert.equal(top[12]!.detail, `pid ${PID0 + 1200} to pid ${PID0 + 1299}, 100 VMs, lines 13201-14300`);
+  const all = top.flatMap((g) => g.children!);
+  assert.equal(all.length, 1300);
+  assert.match(all[3]!.detail!, /^VM #\d+ \(KVM_X86_DEFAULT_VM\), 1 vCPU, 1 memslot; lines 34-44$/);
+  assert.ok(all.every((p) => p.children!.length === 0));
+  walk(top, (s) => assert.ok(inside(s.selectionRange, s.range), `${s.name}: selection range inside the range`));
+  // asked again: the same answer
+  assert.deepEqual(await client.documentSymbols(big), top);
+  await client.close(big);
+});
+
 test('document symbols: up to a hundred processes stay at the top level', async () => {
   const uri = uriOf('/tmp/kvm-lens-large/hundred-processes.strace');
   await client.openText(uri, trace(100));
