@@ -1,11 +1,14 @@
 /**
- * Whole-file analysis for the command line, streamed: a trace file is read twice in chunks (pass 1: profile
- * inference; pass 2: reader findings, pre-fault checks and the replay), never held in memory. The replay can
- * often do both in one reading (`replayFileOnce`).
+ * Whole-file analysis for the command line, streamed: a trace file is read once in chunks, never held in memory
+ * (`replayFileOnce` for `kvm-lens replay`, `checkTraceFile` for `kvm-lens check`). The profile is inferred from the
+ * whole trace while the replay runs beside the inference with the profile inferred so far; when that moves, the
+ * replay starts over from the first events, which are kept for that (see `OneReading`). The two passes it stands
+ * for (`inferFileProfile`, then `replayFile`) are kept: they are what the one reading must equal, and its way out
+ * when the profile moves after the kept events.
  */
 import type { Finding } from '../common/findings';
 import type { Range } from '../common/range';
-import { KvmModel, type ResolvedProfile } from '../emulator/index';
+import { KvmModel, type ProfileSettings, type ResolvedProfile } from '../emulator/index';
 import { PrefaultChecker } from './prefaultChecks';
 import type { ReadOptions, TraceEvent } from '../trace/types';
 import {
@@ -16,7 +19,19 @@ import { readTraceFileSync, type StreamProgress } from './traceSource';
 
 export interface FileReplayOptions {
   replay?: ReplayOptions;
+  /**
+   * One reading: how many events (the reader's delivered events, from the first) are kept so that the replay can
+   * start over when the inferred profile moves (default `KEPT_EVENTS`). A move after them costs a second reading.
+   */
+  keptEvents?: number;
 }
+
+/**
+ * Events kept for a replay that starts over. The profile settles within the first few dozen events of every trace
+ * seen (the first pre-fault and capability results: event 31 on the capture family); 4,096 events held cost
+ * about 10-20 MB (a held reader event is 2.5-4 KB).
+ */
+export const KEPT_EVENTS = 4096;
 
 export interface FileProfile {
   profile: ResolvedProfile;
@@ -37,6 +52,15 @@ export interface ReplaySummary {
   match: number;
   mismatch: number;
   unknown: number;
+}
+
+/** Progress of a reading: `pass` 2 only for the second reading a late profile move costs. */
+export type PassProgress = StreamProgress & { pass: 1 | 2 };
+
+/** How a one-reading run went (for tests and the bench): readings of the file, replays started over. */
+export interface ReadingStats {
+  readings: 1 | 2;
+  restarts: number;
 }
 
 /** Pass 1: the profile for a trace file (settings first, then what the recorded results show). */
@@ -91,62 +115,233 @@ export function replayFile(
   return summary;
 }
 
+/** Where the calls of the replay go. */
+interface ReplayOut {
+  /** a call of the current replay; `ordinal` counts the delivered events from 1 (the call's event) */
+  call(r: ReplayedCall, ordinal: number, profile: ResolvedProfile): void;
+  /** the calls given so far are void: the replay starts over (under another profile) */
+  restart(): void;
+}
+
 /**
- * Pass 1 and the replay in one reading, when the trace allows it: the replay runs with the profile the settings
- * alone give (inference before any observation) while the inference runs beside it on its own model. The model
- * depends on nothing but the events and the profile, so when the inference ends on that same profile (every
- * field, its sources and reasons included) the calls `onCall` got are exactly those `replayFile` would give, and
- * `summary` is returned. Otherwise `summary` is null: the caller drops what `onCall` got and runs `replayFile`
- * with `fp` (a trace whose results show another kernel, TDP setting, ...: the speculative replay stops at the first
- * observation that moves the inferred profile away, so such a trace costs little more than the two passes).
- * Setting errors come back in `fp.settingErrors` before anything is read.
+ * The profile inference and the replay in one reading. Fed every delivered event in order (`event`), it runs the
+ * inference (`BoundedInference`, its own model) and a `Replayer` with the profile inferred so far. When an
+ * observation moves the inferred profile, the replay starts over under the new one from the kept events (the
+ * first `keep` events; the model depends on nothing but the events and the profile, so this gives the calls a
+ * replay of the whole file under that profile gives). Past the kept events a move cannot start over: the replay
+ * stops (`lost`) and the caller reads the file a second time under the final profile (`secondReading`).
+ */
+class OneReading {
+  private readonly conv = new ModelEventAdapter();
+  private readonly inference: BoundedInference;
+  private seen = 0;
+  private profile: ResolvedProfile;
+  private json: string;
+  private rp: Replayer | undefined;
+  private kept: TraceEvent[] | undefined = [];
+  /** the profile moved after the kept events: the replay needs a second reading */
+  private lost = false;
+  restarts = 0;
+  /** delivered events so far */
+  ordinal = 0;
+
+  constructor(settings: ProfileSettings, private readonly keep: number, private readonly out: ReplayOut) {
+    // the profile the settings alone give (no observation yet)
+    this.profile = new BoundedInference(settings).result().profile;
+    this.json = JSON.stringify(this.profile);
+    this.inference = new BoundedInference(settings);
+    this.rp = this.replayer();
+  }
+
+  private replayer(): Replayer {
+    return new Replayer({ profile: this.profile }, new KvmModel({ profile: this.profile }), new ModelEventAdapter());
+  }
+
+  event(ev: TraceEvent): void {
+    const ord = ++this.ordinal;
+    const mevs = this.conv.convert(ev);
+    for (let i = 0; i < mevs.length; i++) this.inference.apply(mevs[i]!);
+    // the inferred profile can only change when an observation is kept (rare after the first calls)
+    if (this.inference.observations !== this.seen) {
+      this.seen = this.inference.observations;
+      const p = this.inference.result().profile;
+      const j = JSON.stringify(p);
+      if (j !== this.json) this.move(p, j);
+    }
+    if (this.lost) return;
+    const kept = this.kept;
+    if (kept) {
+      if (kept.length < this.keep) kept.push(ev);
+      else this.kept = undefined;
+    }
+    const r = this.rp!.event(ev);
+    if (r) this.out.call(r, ord, this.profile);
+  }
+
+  /** The inferred profile is now `p`: replay the kept events under it, or give the replay up. */
+  private move(p: ResolvedProfile, json: string): void {
+    this.profile = p;
+    this.json = json;
+    if (this.lost) return;
+    this.out.restart();
+    if (!this.kept) {
+      this.lost = true;
+      this.rp = undefined;
+      return;
+    }
+    this.restarts++;
+    const rp = (this.rp = this.replayer());
+    const kept = this.kept;
+    for (let i = 0; i < kept.length; i++) {
+      const r = rp.event(kept[i]!);
+      if (r) this.out.call(r, i + 1, p);
+    }
+  }
+
+  /**
+   * After the last event: the final profile, and whether the replay went to the end under it (else the caller
+   * makes a second reading with `secondReading`).
+   */
+  end(): { fp: FileProfile; complete: boolean } {
+    const inf = this.inference.result();
+    const j = JSON.stringify(inf.profile);
+    // result() changes only with the observations, checked at each event: this is a safety net
+    if (j !== this.json) this.move(inf.profile, j);
+    this.kept = undefined;
+    return { fp: { profile: inf.profile, reasons: inf.reasons, conflicts: inf.conflicts, settingErrors: [] }, complete: !this.lost };
+  }
+}
+
+/** The replay alone under `profile`, a second reading of the file; `onCall` as in `ReplayOut.call`. */
+function secondReading(path: string, profile: ResolvedProfile, out: ReplayOut, onProgress?: (p: PassProgress) => void): void {
+  const rp = new Replayer({ profile }, new KvmModel({ profile }), new ModelEventAdapter());
+  let ord = 0;
+  readTraceFileSync(path, {
+    event: (ev) => {
+      ord++;
+      const r = rp.event(ev);
+      if (r) out.call(r, ord, profile);
+    },
+  }, PASS_READ, onProgress && ((p) => onProgress({ ...p, pass: 2 })));
+}
+
+/** Where `replayFileOnce` sends the calls: a function, or a sink told when the calls given so far are void. */
+export type CallSink = ((r: ReplayedCall) => void) | { call(r: ReplayedCall): void; restart(): void };
+
+/**
+ * The profile inference and the replay in one reading of the file (see `OneReading`): `sink` gets the calls of
+ * the replay under the profile inferred so far, and a `restart` whenever the inferred profile moves (the calls
+ * given so far are void; the replay starts over under the new profile). The calls given since the last restart
+ * are those `replayFile` gives with `fp` (a function sink cannot be told of restarts: it gets every replay's
+ * calls). `summary` counts them; it is null only when the options have errors (`fp.settingErrors`), found
+ * before anything is read. A profile that moves after `opts.keptEvents` events costs a second reading.
  */
 export function replayFileOnce(
   path: string,
   opts: FileReplayOptions,
-  onCall: (r: ReplayedCall) => void,
-  onProgress?: (p: StreamProgress) => void,
-): { fp: FileProfile; summary: ReplaySummary | null } {
+  sink: CallSink,
+  onProgress?: (p: PassProgress) => void,
+): { fp: FileProfile; summary: ReplaySummary | null; stats: ReadingStats } {
   const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
-  const before = new BoundedInference(settings).result();
-  if (errors.length) return { fp: { profile: before.profile, reasons: before.reasons, conflicts: before.conflicts, settingErrors: errors }, summary: null };
-  const guess = before.profile;
-  const conv = new ModelEventAdapter();
-  const inference = new BoundedInference(settings);
-  const rp = new Replayer({ profile: guess }, new KvmModel({ profile: guess }), new ModelEventAdapter());
-  const summary: ReplaySummary = { calls: 0, match: 0, mismatch: 0, unknown: 0 };
-  const guessJson = JSON.stringify(guess);
-  // the replay is given up as soon as the profile inferred so far is another one (checked when an observation is
-  // kept, which is rare after the first calls): the inference reads on, and the caller replays again
-  let speculating = true;
-  let seen = 0;
-  readTraceFileSync(path, {
-    event: (ev) => {
-      const mevs = conv.convert(ev);
-      for (let i = 0; i < mevs.length; i++) inference.apply(mevs[i]!);
-      if (!speculating) return;
-      if (inference.observations !== seen) {
-        seen = inference.observations;
-        if (JSON.stringify(inference.result().profile) !== guessJson) {
-          speculating = false;
-          return;
-        }
-      }
-      const r = rp.event(ev);
-      if (!r) return;
+  if (errors.length) {
+    const before = new BoundedInference(settings).result();
+    return { fp: { profile: before.profile, reasons: before.reasons, conflicts: before.conflicts, settingErrors: errors }, summary: null, stats: { readings: 1, restarts: 0 } };
+  }
+  const onCall = typeof sink === 'function' ? sink : (r: ReplayedCall) => sink.call(r);
+  let summary: ReplaySummary = { calls: 0, match: 0, mismatch: 0, unknown: 0 };
+  const out: ReplayOut = {
+    call: (r) => {
       summary.calls++;
       summary[r.verdict]++;
       onCall(r);
     },
-  }, PASS_READ, onProgress);
-  const inf = inference.result();
-  const fp: FileProfile = { profile: inf.profile, reasons: inf.reasons, conflicts: inf.conflicts, settingErrors: [] };
-  return { fp, summary: speculating && JSON.stringify(inf.profile) === guessJson ? summary : null };
+    restart: () => {
+      summary = { calls: 0, match: 0, mismatch: 0, unknown: 0 };
+      if (typeof sink !== 'function') sink.restart();
+    },
+  };
+  const one = new OneReading(settings, opts.keptEvents ?? KEPT_EVENTS, out);
+  readTraceFileSync(path, { event: (ev) => one.event(ev) }, PASS_READ, onProgress && ((p) => onProgress({ ...p, pass: 1 })));
+  const { fp, complete } = one.end();
+  if (!complete) secondReading(path, fp.profile, out, onProgress);
+  return { fp, summary, stats: { readings: complete ? 1 : 2, restarts: one.restarts } };
 }
 
-/** Every finding of a trace file: reader (TRC), pre-fault checks (KVM1xx), replay (KVM2xx). Throws on I/O errors. */
-export function checkTraceFile(path: string, opts: FileReplayOptions, onFinding: (f: Finding) => void, onProgress?: (p: StreamProgress & { pass: 1 | 2 }) => void): void {
-  const fp = inferFileProfile(path, opts, onProgress && ((p) => onProgress({ ...p, pass: 1 })));
-  for (const e of fp.settingErrors) throw new Error(e);
-  replayFile(path, fp, undefined, onFinding, onProgress && ((p) => onProgress({ ...p, pass: 2 })), true);
+/**
+ * Every finding of a trace file: reader (TRC), pre-fault checks (KVM1xx), replay (KVM2xx), in one reading (see
+ * `OneReading`; a second one only when the profile moves after the kept events). The findings are given after
+ * the reading, in the order the two passes give them (pass 2 of `replayFile` with checks): reader and check
+ * findings as they come, the replay's after the check findings of their event, the profile (KVM202) and
+ * conflict (KVM203) findings at the first KVM call with the final inference's reasons. Throws on I/O errors and
+ * on option errors (before reading).
+ */
+export function checkTraceFile(path: string, opts: FileReplayOptions, onFinding: (f: Finding) => void, onProgress?: (p: PassProgress) => void): ReadingStats {
+  const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
+  for (const e of errors) throw new Error(e);
+  // findings in the order of the two passes, by key = 4 x event ordinal + phase: 0 check findings of that event,
+  // 1 its replay findings, 2 reader findings after it (before the next event), then the checks' end
+  const fixed: Finding[] = [];
+  const fixedKeys: number[] = [];
+  let replayed: Finding[] = [];
+  let replayedKeys: number[] = [];
+  let firstRange: Range | undefined;
+  let firstKey = 0;
+  let phase = 2;
+  let ord = 0;
+  const keep = (f: Finding): void => {
+    fixed.push(f);
+    fixedKeys.push(ord * 4 + phase);
+  };
+  const checker = new PrefaultChecker(keep);
+  const out: ReplayOut = {
+    call: (r, o, profile) => {
+      // the first KVM call is the same event under every profile
+      if (!firstRange) {
+        firstRange = r.call.requestRange;
+        firstKey = o;
+      }
+      if (r.verdict === 'mismatch') {
+        replayed.push(mismatchFinding(r, profile));
+        replayedKeys.push(o * 4 + 1);
+      }
+    },
+    restart: () => {
+      replayed = [];
+      replayedKeys = [];
+    },
+  };
+  const one = new OneReading(settings, opts.keptEvents ?? KEPT_EVENTS, out);
+  readTraceFileSync(path, {
+    event: (ev) => {
+      ord++;
+      phase = 0;
+      checker.event(ev);
+      one.event(ev);
+      phase = 2;
+    },
+    finding: keep,
+  }, PASS_READ, onProgress && ((p) => onProgress({ ...p, pass: 1 })));
+  ord++;
+  phase = 3;
+  checker.end();
+  const { fp, complete } = one.end();
+  if (!complete) {
+    out.restart();
+    secondReading(path, fp.profile, out, onProgress);
+  }
+  if (firstRange) {
+    // before the replay findings of the first call (none come earlier)
+    const head = [profileFinding(fp.profile, fp.reasons, firstRange)];
+    if (fp.conflicts.length) head.push(conflictFinding(fp.conflicts, firstRange));
+    replayed = head.concat(replayed);
+    replayedKeys = head.map(() => firstKey * 4 + 1).concat(replayedKeys);
+  }
+  // merge (both lists are in key order; their keys never tie: the phases differ)
+  let i = 0;
+  let j = 0;
+  while (i < fixed.length || j < replayed.length) {
+    if (j >= replayed.length || (i < fixed.length && fixedKeys[i]! < replayedKeys[j]!)) onFinding(fixed[i++]!);
+    else onFinding(replayed[j++]!);
+  }
+  return { readings: complete ? 1 : 2, restarts: one.restarts };
 }

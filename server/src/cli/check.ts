@@ -99,7 +99,7 @@ export async function check(argv: string[]): Promise<number> {
     try {
       // findings of one file are few next to its events: hold them to print them in line order
       const held: FileFinding[] = [];
-      checkTraceFile(file, { replay }, (f) => held.push({ ...f, file }), progress ? (p) => showProgress(file, p.bytes, p.total, p.pass === 1 ? '1/2 profile' : '2/2 checks') : undefined);
+      checkTraceFile(file, { replay }, (f) => held.push({ ...f, file }), progress ? (p) => showProgress(file, p.bytes, p.total, p.pass === 1 ? 'checks' : '2/2 replay') : undefined);
       if (progress) process.stderr.write('\r\x1b[K');
       held.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
       for (const f of held) emit(f);

@@ -3,9 +3,9 @@
  *  [--host-pages 4k|thp|2m|1g|auto]`: replay a trace through the KVM model, one line (or JSON object) per KVM
  * call with the recorded and expected results and a verdict.
  *
- * Streams: the file is read in chunks, once when the profile the options give is the one the trace's results
- * confirm (the calls wait in a temporary file until the header is written), else twice (profile inference, then
- * the replay); the output is written call by call, so a trace of any size replays in bounded memory. On a terminal, a progress line goes to stderr.
+ * Streams: the file is read once in chunks, the profile inferred while the replay runs (the calls wait in a
+ * temporary file until the header is written; see analysis/traceCheck.ts replayFileOnce); the output is written
+ * call by call, so a trace of any size replays in bounded memory. On a terminal, a progress line goes to stderr.
  * Exit status: 0 no mismatch, 1 at least one mismatch, 2 usage or I/O error.
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeProfile } from '../emulator/index';
 import { formatResult, type ReplayedCall, type ResultView } from '../analysis/replay';
-import { replayFile, replayFileOnce, type FileProfile, type ReplaySummary } from '../analysis/traceCheck';
+import { replayFileOnce, type FileProfile, type ReplaySummary } from '../analysis/traceCheck';
 import { parseArgs, showProgress, writeAllSync } from './format';
 
 const USAGE = `usage: kvm-lens replay FILE [--format text|json] [--kernel 6.18] [--arch x86_64] [--tdp on|off|auto] [--host-pages 4k|thp|2m|1g|auto]
@@ -107,7 +107,6 @@ export async function replay(argv: string[]): Promise<number> {
     return 2;
   }
   const tty = process.stderr.isTTY;
-  const progress = (phase: string) => (tty ? (p: { bytes: number; total: number }) => showProgress(file, p.bytes, p.total, phase) : undefined);
   const clearProgress = () => {
     if (tty) process.stderr.write('\r\x1b[K');
   };
@@ -144,15 +143,21 @@ export async function replay(argv: string[]): Promise<number> {
     if (format === 'json') write(`\n],"summary":${JSON.stringify(summary)}}\n`);
     else write(`${summary.calls} KVM calls: ${summary.match} match, ${summary.mismatch} mismatch, ${summary.unknown} unknown\n`);
   };
-  // One reading when the trace allows it (replayFileOnce): the calls go to a spool file while the profile is
-  // inferred, and follow the header once it is known; else the spool is dropped and the calls replayed again.
+  // One reading (replayFileOnce): the calls go to a spool file while the profile is inferred, and follow the
+  // header once it is known; when the inferred profile moves, the replay starts over and so does the spool.
   let spool: Spool | undefined;
   let summary: ReplaySummary | null;
   let fp: FileProfile;
   try {
     spool = new Spool();
-    const line = lines();
-    const once = replayFileOnce(file, { replay: replayOpts }, (r) => spool!.write(line(r)), progress('replay'));
+    let line = lines();
+    const once = replayFileOnce(file, { replay: replayOpts }, {
+      call: (r: ReplayedCall) => spool!.write(line(r)),
+      restart: () => {
+        spool!.reset();
+        line = lines();
+      },
+    }, tty ? (p) => showProgress(file, p.bytes, p.total, p.pass === 1 ? 'replay' : '2/2 replay') : undefined);
     fp = once.fp;
     summary = once.summary;
   } catch (e) {
@@ -161,7 +166,7 @@ export async function replay(argv: string[]): Promise<number> {
     process.stderr.write(`kvm-lens replay: ${file}: ${(e as Error).message}\n`);
     return 2;
   }
-  if (fp.settingErrors.length) {
+  if (!summary) {
     spool.close();
     clearProgress();
     process.stderr.write(`kvm-lens replay: ${fp.settingErrors.join('; ')}\n`);
@@ -169,15 +174,9 @@ export async function replay(argv: string[]): Promise<number> {
   }
   try {
     header(fp);
-    if (summary) {
-      out.write(buf);
-      buf = '';
-      spool.copyTo(1);
-    } else {
-      spool.close();
-      const line = lines();
-      summary = replayFile(file, fp, (r) => write(line(r)), undefined, progress('2/2 replay'));
-    }
+    out.write(buf);
+    buf = '';
+    spool.copyTo(1);
     footer(summary);
   } catch (e) {
     out.write(buf);
@@ -211,6 +210,12 @@ class Spool {
     } catch {
       /* an open file cannot be removed here (Windows): close() removes it */
     }
+  }
+
+  /** Drop everything written so far (the replay starts over). */
+  reset(): void {
+    this.buf = '';
+    this.size = 0;
   }
 
   write(s: string): void {
