@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Src } from '../../server/src/trace/src';
 import { closingParen } from '../../server/src/trace/strace';
-import { parseArgs, parseArgsGeneral } from '../../server/src/trace/value';
+import { parseArgs, parseArgsGeneral, simpleArgsToParen, simpleClose } from '../../server/src/trace/value';
 import { corpusMissing, traceFiles } from '../fixtures/traces/files';
 
 const BENCH = [join(__dirname, '../../.cache/bench/qemu-10000.strace'), join(__dirname, '../../.cache/bench/capture-30000.strace')];
@@ -35,10 +35,27 @@ function compare(line: string, from: number, to: number, what: string): void {
   assert.equal(json(a), json(b), `${what}: key order`);
 }
 
+/**
+ * simpleArgsToParen (the reader's one pass over a call's common argument list, up to the `)` it finds): when it
+ * answers, its `)` is closingParen's and its fields are parseArgs' up to there. Returns whether it answered.
+ */
+function compareToParen(line: string, from: number, what: string): boolean {
+  const src = Src.line(line, 7, 3);
+  const quick = simpleArgsToParen(src, from);
+  if (!quick) return false;
+  const close = closingParen(line, from);
+  assert.equal(simpleClose, close, `${what}: closing parenthesis`);
+  const full = parseArgsGeneral(src, from, close);
+  assert.deepStrictEqual(quick, full, what);
+  assert.equal(json(quick), json(full), `${what}: key order`);
+  return true;
+}
+
 test('quick argument lists equal the general parser over real calls', (t) => {
   const fs = files();
   if (fs.length === 0) return t.skip('no trace files found');
   let n = 0;
+  let quick = 0;
   for (const f of fs) {
     for (const line of readFileSync(f, 'utf8').split('\n')) {
       const m = /^(?:\[pid +\d+\] |\d+ +)?(?:[\d:.]+ +)?([a-z_0-9]+)\(/.exec(line);
@@ -47,9 +64,12 @@ test('quick argument lists equal the general parser over real calls', (t) => {
       const close = closingParen(line, from);
       const to = close < 0 ? line.length : close;
       compare(line, from, to, `${f}: ${line}`);
+      if (compareToParen(line, from, `${f}: ${line}`)) quick++;
       n++;
     }
   }
+  // most calls of real traces are common lists: the one-pass reading must have been exercised
+  assert.ok(quick * 2 > n, `only ${quick} of ${n} calls read in one pass`);
   // the repository's own recordings alone hold over a thousand calls; the shared corpus and the bench's scaled
   // traces (.cache/bench, present after `npm run bench`) add thousands more when they are here
   assert.ok(n > 1000, `only ${n} calls compared`);
@@ -75,12 +95,21 @@ test('quick argument lists equal the general parser on edge cases and mutations'
     compare(c, 0, c.length, JSON.stringify(c));
     const line = `ioctl(${c}) = 0`;
     compare(line, 6, 6 + c.length, JSON.stringify(line));
+    // the same lists read up to their `)`, closed or cut, with and without a result
+    for (const l of [line, `ioctl(${c})`, `ioctl(${c}`, `ioctl(${c} <unfinished ...>`, `ioctl(${c}, "a) = 1") = 0`, `ioctl(${c}) = 0 </x)>`]) compareToParen(l, 6, JSON.stringify(l));
   }
   // cut anywhere: every prefix and suffix of some real argument lists
   for (const c of ['6, KVM_PRE_FAULT_MEMORY, {gpa=0, size=0x200000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0, size=0x200000}', 'NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0', 'AT_FDCWD</home/dev/qemu>, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC', '12<anon_inode:kvm-vcpu:0>, KVM_RUN, 0']) {
     for (let k = 0; k <= c.length; k++) {
       compare(c, 0, k, `${JSON.stringify(c)} [0, ${k})`);
       compare(c, k, c.length, `${JSON.stringify(c)} [${k}, end)`);
+      // a `)` (or another char) written anywhere into the list
+      for (const ch of [')', '(', '"', '<', '>', '|', ',', ' ', '[', '{', '/*']) {
+        const l = `ioctl(${c.slice(0, k)}${ch}${c.slice(k)}) = 0`;
+        compareToParen(l, 6, JSON.stringify(l));
+      }
+      const cut = `ioctl(${c.slice(0, k)}) = 0`;
+      compareToParen(cut, 6, JSON.stringify(cut));
     }
   }
 });

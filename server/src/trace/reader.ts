@@ -36,7 +36,7 @@ import type {
   Value,
   VcpuDump,
 } from './types';
-import { parseArgs } from './value';
+import { parseArgs, simpleArgsToParen, simpleClose } from './value';
 
 export const DEFAULT_MAX_LINE = 256 * 1024;
 const MAX_UNREADABLE_REPORTS = 200;
@@ -186,6 +186,18 @@ const NO_INFER_ERRNOS = new Set(['ENOTTY', 'EBADF', 'ENOIOCTLCMD']);
 export function isDropped(name: string): boolean {
   return !MATTERS.has(name) && name.charCodeAt(0) !== 95;
 }
+/** what a syscall name is, as bits (one look-up per line instead of one per set) */
+const K_MATTERS = 1;
+const K_OPEN = 2;
+const K_CLONE = 4;
+const K_FD_RESULT = 8;
+const NAME_KINDS = new Map<string, number>();
+for (const [set, bit] of [[MATTERS, K_MATTERS], [OPEN_CALLS, K_OPEN], [CLONE_CALLS, K_CLONE], [FD_RESULT_CALLS, K_FD_RESULT]] as const) {
+  for (const n of set) NAME_KINDS.set(n, (NAME_KINDS.get(n) ?? 0) | bit);
+}
+function nameKind(name: string): number {
+  return NAME_KINDS.get(name) ?? 0;
+}
 /** The end of a syscall name ([A-Za-z0-9_?]*) starting at i. */
 function nameEnd(t: string, i: number): number {
   for (;;) {
@@ -220,6 +232,8 @@ export class TraceReader implements StreamingTraceReader {
   private scanned = false;
   /** the quick path found the current line to be this call (what classifyLine would say) but did not read it */
   private quickCall: { name: string; nameAt: number; argsAt: number; state: 'complete' | 'unfinished' } | null = null;
+  /** the held event, when completeSyscall knew it to be one that matters (flushHeld delivers it without a look-up) */
+  private heldKept: TraceEvent | null = null;
   /** what the chunk tests (chunkFlags) say of the line being read; 0 for lines pushed alone or joined */
   private lineFlags = 0;
 
@@ -558,9 +572,16 @@ export class TraceReader implements StreamingTraceReader {
     // not built: no name that matters (MATTERS), none starting with `_`; those take the full path, told what
     // the line is (classifyLine would say the same: it is a call)
     const same = MATTERS_BY_LENGTH[j - i];
-    if (t.charCodeAt(i) === 95 || (same !== undefined && same.has(t.slice(i, j)))) {
+    if (t.charCodeAt(i) === 95) {
       this.quickCall = { name: t.slice(i, j), nameAt: i, argsAt: j + 1, state: unfinished ? 'unfinished' : 'complete' };
       return false;
+    }
+    if (same !== undefined) {
+      const name = t.slice(i, j);
+      if (same.has(name)) {
+        this.quickCall = { name, nameAt: i, argsAt: j + 1, state: unfinished ? 'unfinished' : 'complete' };
+        return false;
+      }
     }
     const format = this.forced === 'capture' || s.captureMode ? 'capture' : 'strace';
     if (unfinished) {
@@ -805,7 +826,9 @@ export class TraceReader implements StreamingTraceReader {
     this.s.formats.add(ev.format);
     // modelOnly: a syscall of no fd, process or mapping is never delivered, whichever path read it (orphan
     // resumed ends, cut and long lines are built for their findings)
-    if (this.modelOnly && ev.kind === 'syscall' && isDropped(ev.name)) return;
+    const kept = ev === this.heldKept;
+    this.heldKept = null;
+    if (this.modelOnly && ev.kind === 'syscall' && !kept && isDropped(ev.name)) return;
     if (!this.keepGeneric && ev.kind === 'syscall' && !ev.ioctl && !ev.fdEffect && !CLONE_CALLS.has(ev.name) && ev.name !== 'execve' && ev.name !== 'mmap' && ev.name !== 'munmap') return;
     this.sink.event(ev);
   }
@@ -852,7 +875,9 @@ export class TraceReader implements StreamingTraceReader {
 
   private call(k: Extract<LineKind, { kind: 'call' }>, src: Src, lineNo: number, whole: Range): void {
     const s = this.s;
-    if (this.modelOnly && k.state === 'complete' && isDropped(k.name)) {
+    const kind = nameKind(k.name);
+    const matters = (kind & K_MATTERS) !== 0;
+    if (this.modelOnly && k.state === 'complete' && !matters && k.name.charCodeAt(0) !== 95) {
       // a syscall that changes no fd, process or mapping, not delivered: the same pid handling, checks and
       // findings as below, no event
       const split = splitCall(src, k.argsAt);
@@ -881,7 +906,7 @@ export class TraceReader implements StreamingTraceReader {
         end: whole.end,
         startLine: lineNo,
       };
-      if (CLONE_CALLS.has(k.name)) p.cloneFlags = p.args.text;
+      if ((kind & K_CLONE) !== 0) p.cloneFlags = p.args.text;
       const old = s.pending.get(key);
       if (old) this.emitUnfinished(old, false);
       this.flushHeld();
@@ -890,9 +915,11 @@ export class TraceReader implements StreamingTraceReader {
       return;
     }
     s.lastTarget = null;
-    const close = closingParen(src.text, k.argsAt);
+    // the arguments that matter are parsed now: a common list is read up to its `)` in one pass
+    const quick = matters ? simpleArgsToParen(src, k.argsAt) : null;
+    const close = quick ? simpleClose : closingParen(src.text, k.argsAt);
     let ev: SyscallEvent;
-    if (close >= 0 && !this.keepGeneric && !MATTERS.has(k.name)) {
+    if (close >= 0 && !this.keepGeneric && !matters) {
       // a syscall that changes no fd and is not kept: its arguments are not parsed
       const res = parseResult(src, close + 1);
       ev = mkSyscall(base, base.range, k.name, nameRange, [], res.result);
@@ -904,15 +931,14 @@ export class TraceReader implements StreamingTraceReader {
       // the arguments of calls that change no fd are parsed when someone reads them (most lines of a VMM's
       // trace: read, futex, ppoll, madvise...); those that matter are parsed now, once (the fd tracking and
       // the replay read them)
-      const matters = MATTERS.has(k.name);
       const res = parseResult(src, close + 1);
       ev = matters
-        ? mkSyscall(base, base.range, k.name, nameRange, parseArgs(src, k.argsAt, close), res.result)
+        ? mkSyscall(base, base.range, k.name, nameRange, quick ?? parseArgs(src, k.argsAt, close), res.result)
         : mkLazySyscall(base, k.name, nameRange, src, k.argsAt, close, res.result);
       if (res.duration) ev.duration = res.duration;
       this.resultFindings(res, k.name, src, close + 1, whole, false);
     }
-    this.completeSyscall(ev, key);
+    this.completeSyscall(ev, key, kind);
   }
 
   /** The findings about a call's result (cut, not understood, missing). */
@@ -1019,14 +1045,14 @@ export class TraceReader implements StreamingTraceReader {
 
   // --- fd tracking and ioctl details -------------------------------------------------------
 
-  private completeSyscall(ev: SyscallEvent, key: number): void {
+  private completeSyscall(ev: SyscallEvent, key: number, kind = nameKind(ev.name)): void {
     const s = this.s;
     const name = ev.name;
     const ret = ev.result?.value ?? null;
     const ok = ret !== null && ret >= 0n && !ev.result?.errno;
     if (name === 'ioctl') {
       this.ioctl(ev, key, ok);
-    } else if (OPEN_CALLS.has(name)) {
+    } else if ((kind & K_OPEN) !== 0) {
       if (ok && ret !== null) {
         const pathArg = name === 'open' || name === 'creat' ? ev.args[0] : ev.args[1];
         const path = pathArg?.value.kind === 'string' ? pathArg.value.value : undefined;
@@ -1065,7 +1091,7 @@ export class TraceReader implements StreamingTraceReader {
         if (info) eff.info = info;
         ev.fdEffect = eff;
       }
-    } else if (CLONE_CALLS.has(name)) {
+    } else if ((kind & K_CLONE) !== 0) {
       if (ok && ret !== null && ret > 0n) {
         const child = Number(ret);
         const flags = ev.args.map((a) => a.value.text).join(',');
@@ -1080,7 +1106,7 @@ export class TraceReader implements StreamingTraceReader {
       }
     } else if (name === 'execve' || name === 'execveat') {
       if (ok) s.fds.exec(key);
-    } else if (FD_RESULT_CALLS.has(name)) {
+    } else if ((kind & K_FD_RESULT) !== 0) {
       if (ok && ret !== null) {
         const info = s.fds.create(key, Number(ret), 'other', { cloexec: /CLOEXEC/.test(ev.args.map((a) => a.value.text).join(',')) }, ev.nameRange);
         ev.fdEffect = { op: 'create', fd: Number(ret), info };
@@ -1093,6 +1119,8 @@ export class TraceReader implements StreamingTraceReader {
       if (ev.fdEffect && ev.fdEffect.fd === Number(ret)) ev.fdEffect.info = info;
     }
     this.hold(ev);
+    // known to be delivered (flushHeld need not look its name up again)
+    if ((kind & K_MATTERS) !== 0) this.heldKept = ev;
   }
 
   private ioctl(ev: SyscallEvent, key: number, ok: boolean): void {

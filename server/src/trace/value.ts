@@ -14,9 +14,25 @@ const MAX_DEPTH = 64;
 
 /** Numeric value of a KVM name, when it is a KVM fact (caps, memslot flags, exit reasons, VM types). */
 export function kvmNameValue(name: string): bigint | undefined {
+  if (!name.startsWith('KVM_')) return undefined;
+  // the same few names come back on every call (requests, caps, flags): remembered, the memo dropped when it
+  // grows large
+  let v = NAME_VALUES.get(name);
+  if (v === undefined) {
+    if (NAME_VALUES.size >= 1024) NAME_VALUES.clear();
+    // a copy of the text: a slice of the input would keep its whole read chunk alive in the memo
+    const key = name.length < 13 ? name : name.split('').join('');
+    v = kvmFactValue(key) ?? null;
+    NAME_VALUES.set(key, v);
+  }
+  return v ?? undefined;
+}
+const NAME_VALUES = new Map<string, bigint | null>();
+
+function kvmFactValue(name: string): bigint | undefined {
   if (name.startsWith('KVM_')) {
     const stale = STALE_NAMES.get(name);
-    if (stale) return kvmNameValue(stale.current);
+    if (stale) return kvmFactValue(stale.current);
     const c = capNumber(name);
     if (c !== undefined) return BigInt(c);
     const f = MEMSLOT_FLAGS.get(name);
@@ -81,6 +97,12 @@ export function scanBalanced(text: string, i: number, end = text.length): number
 
 /** i at the opening quote; returns the index after the closing quote (or end). */
 export function skipString(text: string, i: number, end = text.length): number {
+  // most strings hold no backslash: the closing quote is the next quote (native searches, not a char loop)
+  const q = text.indexOf('"', i + 1);
+  if (q >= 0 && q < end) {
+    const b = text.indexOf('\\', i + 1);
+    if (b < 0 || b > q) return q + 1;
+  }
   i++;
   while (i < end) {
     const c = text.charCodeAt(i);
@@ -93,6 +115,15 @@ export function skipString(text: string, i: number, end = text.length): number {
 
 /** i at `<`; returns index after the matching `>`, or i when there is none. `<...>` nest: `</dev/kvm<char 10:232>>`. */
 export function skipDecoration(text: string, i: number, end = text.length): number {
+  // most decorations hold no `<` and no `[`: they end at the next `>` (native searches, not a char loop)
+  const g = text.charCodeAt(i) === 60 ? text.indexOf('>', i + 1) : -1;
+  if (g >= 0 && g < end) {
+    const lt = text.indexOf('<', i + 1);
+    if (lt < 0 || lt > g) {
+      const sq = text.indexOf('[', i + 1);
+      if (sq < 0 || sq > g) return g + 1;
+    }
+  }
   let depth = 0;
   let square = 0;
   for (let k = i; k < end; k++) {
@@ -287,7 +318,9 @@ class Parser {
         }
       }
       this.ws();
-      if (this.startsWith('/*')) {
+      // `/*`, `or `, `=>` by char codes (peek is -1 past the end, as startsWith's bound says)
+      const p0 = this.peek();
+      if (p0 === 47 && this.peek(1) === 42) {
         const e = this.text.indexOf('*/', this.i + 2);
         const ce = e < 0 || e + 2 > this.end ? this.end : e + 2;
         const ctext = this.text.slice(this.i + 2, e < 0 || e + 2 > this.end ? this.end : e).trim();
@@ -306,7 +339,7 @@ class Parser {
         v = this.flags(start, parts, '|');
         continue;
       }
-      if (this.startsWith('or ') && this.i > start && isSpace(this.text.charCodeAt(this.i - 1))) {
+      if (p0 === 111 && this.peek(1) === 114 && this.peek(2) === 32 && this.i > start && isSpace(this.text.charCodeAt(this.i - 1))) {
         const parts: Value[] = [v];
         while (this.startsWith('or ') && isSpace(this.text.charCodeAt(this.i - 1))) {
           this.i += 3;
@@ -317,7 +350,7 @@ class Parser {
         v = this.flags(start, parts, 'or');
         continue;
       }
-      if (this.startsWith('=>')) {
+      if (p0 === 61 && this.peek(1) === 62) {
         this.i += 2;
         const after = this.value(depth + 1);
         const end = this.i;
@@ -600,6 +633,75 @@ function simpleArgs(src: Src, from: number, to: number): StructField[] | null {
     while (i < to && isSpace(t.charCodeAt(i))) i++;
     if (i < to && t.charCodeAt(i) === 44) return null;
   }
+  return fields;
+}
+
+/** where the call closed by the last successful simpleArgsToParen is closed (its `)`) */
+export let simpleClose = -1;
+
+/**
+ * simpleArgs and closingParen in one pass: the common argument list starting at `from` read up to the `)` that
+ * closes the call, without knowing where it is. When every argument is of the simple kinds and the list ends at
+ * a `)`, that `)` is the one closingParen finds (the chars read are ints, names, `,`, spaces, strings and -y
+ * decorations skipped the way closingParen skips them, none of which opens a bracket), and the fields are those
+ * simpleArgs(src, from, that `)`) builds: returns them and sets `simpleClose`. Null for anything else (the
+ * caller takes closingParen and parseArgs); never a different answer.
+ */
+export function simpleArgsToParen(src: Src, from: number): StructField[] | null {
+  const t = src.text;
+  const to = t.length;
+  const fields: StructField[] = [];
+  let i = from;
+  while (i < to && isSpace(t.charCodeAt(i))) i++;
+  // `i < close` of simpleArgs is `t[i] !== ')'` here, at every place it is asked (between arguments, where
+  // closingParen is at depth 0 and outside any string or decoration)
+  while (i < to && t.charCodeAt(i) !== 41) {
+    const fstart = i;
+    let v = simplePrimary(src, i, to);
+    if (!v) return null;
+    i = simpleEnd;
+    let c = i < to ? t.charCodeAt(i) : -1;
+    if (c === 60 /* < */ && (v.kind === 'int' || v.kind === 'name')) {
+      const e = skipDecoration(t, i, to);
+      if (e <= i) return null;
+      let de = e;
+      if (t.startsWith('(deleted)', de)) de += 9;
+      v.decoration = { text: t.slice(i + 1, e - 1) + t.slice(e, de), range: src.range(i, de) };
+      i = de;
+      c = i < to ? t.charCodeAt(i) : -1;
+    } else if (c === 124 /* | */ && v.kind !== 'string' && (i + 1 < to ? t.charCodeAt(i + 1) : -1) !== 124) {
+      const parts: Value[] = [v];
+      while (i < to && t.charCodeAt(i) === 124 && (i + 1 < to ? t.charCodeAt(i + 1) : -1) !== 124) {
+        const p = simplePrimary(src, i + 1, to);
+        if (!p || p.kind === 'string') return null;
+        parts.push(p);
+        i = simpleEnd;
+      }
+      let value: bigint | undefined = 0n;
+      for (const p of parts) {
+        const n = p.kind === 'int' ? p.value : p.kind === 'name' ? p.value : undefined;
+        if (n === undefined) {
+          value = undefined;
+          break;
+        }
+        value |= n;
+      }
+      v = { kind: 'flags', parts, operator: '|', value, range: src.range(fstart, i), text: t.slice(fstart, i) };
+      c = i < to ? t.charCodeAt(i) : -1;
+    }
+    if (c === 41) {
+      fields.push({ value: v, range: src.rangeOr(fstart, i, v.range) });
+      break;
+    }
+    // the end of the line before any `)`: a cut call (closingParen finds none)
+    if (c !== 44 /* , */) return null;
+    fields.push({ value: v, range: src.rangeOr(fstart, i, v.range) });
+    i++;
+    while (i < to && isSpace(t.charCodeAt(i))) i++;
+    if (i < to && t.charCodeAt(i) === 44) return null;
+  }
+  if (i >= to) return null;
+  simpleClose = i;
   return fields;
 }
 
