@@ -199,7 +199,40 @@ function shifted(r: Range, d: number): Range {
   return { start: { line: r.start.line + d, character: r.start.character }, end: { line: r.end.line + d, character: r.end.character } };
 }
 
-const FINDING_KEYS = new Set(['code', 'severity', 'range', 'message', 'fixes', 'related', 'tags']);
+/** Whether the own keys of `o` are some of `order`, in that order (the order shiftedFinding writes them in). */
+function inOrder(o: object, order: readonly string[]): boolean {
+  let at = 0;
+  for (const k of Object.keys(o)) {
+    while (at < order.length && order[at] !== k) at++;
+    if (at++ >= order.length) return false;
+  }
+  return true;
+}
+const FINDING_ORDER = ['code', 'severity', 'range', 'message', 'fixes', 'related', 'tags'] as const;
+const FIX_ORDER = ['title', 'edits', 'preferred'] as const;
+const EDIT_ORDER = ['range', 'newText'] as const;
+const RELATED_ORDER = ['range', 'message', 'uri'] as const;
+
+/**
+ * A finding shiftedFinding rebuilds exactly (the same JSON): only the known fields, in its order, of the expected
+ * types, with no marker character in its texts.
+ */
+function rebuildable(f: Finding): boolean {
+  const str = (x: unknown) => typeof x === 'string' && !x.includes('\u0007');
+  if (!inOrder(f, FINDING_ORDER) || !str(f.message) || typeof f.code !== 'string' || typeof f.severity !== 'string') return false;
+  if (f.fixes !== undefined) {
+    if (!Array.isArray(f.fixes)) return false;
+    for (const x of f.fixes) {
+      if (!inOrder(x, FIX_ORDER) || !str(x.title) || !Array.isArray(x.edits) || !('edits' in x) || !('title' in x)) return false;
+      for (const e of x.edits) if (!inOrder(e, EDIT_ORDER) || !('range' in e) || typeof e.newText !== 'string') return false;
+    }
+  }
+  if (f.related !== undefined) {
+    if (!Array.isArray(f.related)) return false;
+    for (const x of f.related) if (!inOrder(x, RELATED_ORDER) || !('range' in x) || !str(x.message)) return false;
+  }
+  return f.tags === undefined || (Array.isArray(f.tags) && f.tags.every((t) => typeof t === 'string'));
+}
 
 /**
  * Texts that name a line ("the call that failed (line 32)") name it relative to the finding's first line in a
@@ -239,18 +272,19 @@ function shiftedFinding(f: Finding, d: number, text: (t: string) => string = sam
 
 /**
  * What identifies a finding apart from where it is: everything, with every line made relative to `base`; undefined
- * when the finding has a field this store does not know (it is then kept as it is).
+ * when shiftedFinding would not give it back exactly (it is then kept as it is).
  */
 function findingKey(f: Finding, base: number): string | undefined {
-  for (const k in f) if (!FINDING_KEYS.has(k)) return undefined;
-  if (f.message.includes('\u0007') || f.fixes?.some((x) => x.title.includes('\u0007')) || f.related?.some((x) => x.message.includes('\u0007'))) return undefined;
+  if (!rebuildable(f)) return undefined;
   const r = (x: Range) => `${x.start.line - base},${x.start.character},${x.end.line - base},${x.end.character}`;
   const t = (x: string) => relativeText(x, base);
-  let key = `${f.code}\u0000${f.severity}\u0000${r(f.range)}\u0000${t(f.message)}`;
+  // the fields present (absent and undefined differ in order only, not in JSON)
+  let key = `${Object.keys(f).join()}\u0000${f.code}\u0000${f.severity}\u0000${r(f.range)}\u0000${t(f.message)}`;
   if (f.fixes) {
     key += `\u0001${f.fixes.length}`;
     for (const x of f.fixes) {
       key += `\u0002${t(x.title)}\u0000${'preferred' in x ? String(x.preferred) : '-'}\u0000${x.edits.length}`;
+      if (!(x.preferred === undefined || typeof x.preferred === 'boolean')) return undefined;
       for (const e of x.edits) key += `\u0003${r(e.range)}\u0000${e.newText}`;
     }
   }
