@@ -631,6 +631,8 @@ export class Replayer {
     if (assumedThreads) for (const [k, v] of assumedThreads) this.assumedThreads.set(k, v);
     this.profile = opts.profile;
     this.model = model ?? new KvmModel({ profile: opts.profile });
+    // the replay reads the outcomes of ioctls only: the model need not describe the other events
+    this.model.quiet = true;
     this.adapter = adapter ?? new ModelEventAdapter();
     this.windowSize = opts.window ?? 256;
     this.anchorEvents = this.windowSize * Math.max(1, opts.anchorWindows ?? 8);
@@ -858,11 +860,16 @@ export function conflictFinding(conflicts: string[], range: Range): Finding {
  */
 export class BoundedInference {
   private readonly kept: Observation[] = [];
-  private readonly counts = new Map<string, number>();
+  /**
+   * observations kept per kind, as a trie of Maps over the fields of the kind (one level per field, the count at
+   * the leaf): a signature string per observation cost a concatenation and the hashing of a fresh string
+   */
+  private readonly counts = new Map<unknown, unknown>();
   private readonly model: KvmModel;
 
   constructor(private readonly settings: ProfileSettings, private readonly perKind = 8) {
-    this.model = new KvmModel({ profile: resolveProfile(settings), onObservation: (o) => this.observe(o) });
+    // quiet: the inference reads the observations, not the outcomes
+    this.model = new KvmModel({ profile: resolveProfile(settings), onObservation: (o) => this.observe(o), quiet: true });
   }
 
   /** How many observations are kept so far: `result()` can only change when this does. */
@@ -872,12 +879,24 @@ export class BoundedInference {
 
   private observe(o: Observation): void {
     const r = o.recorded;
-    let after = '';
-    if (r?.after && Object.prototype.hasOwnProperty.call(r.after, 'size')) after = r.after.size === 0n ? 'size0' : 'size>0';
-    const sig = `${o.kind}|${o.fdKind}|${r?.ret}|${r?.errno}|${after}|${o.wellFormed}|${o.gate}|${o.nested}|${o.vmType}|${o.level}|${o.slotLevel}`;
-    const n = this.counts.get(sig) ?? 0;
+    let after = 0;
+    if (r?.after && Object.prototype.hasOwnProperty.call(r.after, 'size')) after = r.after.size === 0n ? 1 : 2;
+    // the kind of an observation: kind, fd kind, recorded ret and errno, after.size (absent, 0, > 0), well-formed,
+    // gate, nested, VM type, level, slot level (errno as text: undefined and a name stay apart as before)
+    let m = this.counts;
+    m = level(m, o.kind);
+    m = level(m, o.fdKind);
+    m = level(m, r?.ret);
+    m = level(m, String(r?.errno));
+    m = level(m, after);
+    m = level(m, o.wellFormed);
+    m = level(m, o.gate);
+    m = level(m, o.nested);
+    m = level(m, o.vmType);
+    m = level(m, o.level);
+    const n = (m.get(o.slotLevel) as number | undefined) ?? 0;
     if (n >= this.perKind) return;
-    this.counts.set(sig, n + 1);
+    m.set(o.slotLevel, n + 1);
     this.kept.push(o);
   }
 
@@ -888,6 +907,13 @@ export class BoundedInference {
   result(): Inference {
     return inferFromObservations(this.kept, this.settings);
   }
+}
+
+/** the Map under `key` in `m` (made when missing): one level of BoundedInference's trie */
+function level(m: Map<unknown, unknown>, key: unknown): Map<unknown, unknown> {
+  let n = m.get(key) as Map<unknown, unknown> | undefined;
+  if (n === undefined) m.set(key, (n = new Map()));
+  return n;
 }
 
 /** `inferProfile` over a whole trace in bounded memory (see BoundedInference). */

@@ -19,6 +19,9 @@
  * - mapped: the stage-2 ranges a pre-fault mapped, coalesced, with levels (null level = host backing unknown).
  * - `assumptions` arrays may be shared between outcomes: read-only.
  *
+ * A model made with `quiet: true` describes ioctls only (the replay, the inference): for the other events apply()
+ * changes the state as always and returns the shared QUIET_OUTCOME.
+ *
  * Other entry points: adopt(pid, fd, kind, info) for fds created before the trace; fdKind(pid, fd);
  * setVcpuState(pid, fd, { smm, nested }); markVmDead(pid, fd); setProfile(p); stats() (live objects, VMs, fds).
  *
@@ -31,5 +34,5 @@ export * from './types';
 export {
   DEFAULT_PROFILE, resolveProfile, exactProfile, assumptionText, describeProfile, profileValues, hasPrefault, hostLevel, kernelAtLeast,
 } from './profile';
-export { KvmModel, type KvmModelOptions } from './model';
+export { KvmModel, QUIET_OUTCOME, type KvmModelOptions } from './model';
 export { inferProfile, inferFromObservations, type Inference, type ProfileCandidate } from './infer';

@@ -33,7 +33,21 @@ export interface KvmModelOptions {
   profile?: ResolvedProfile | ProfileSettings;
   /** called for every recorded result that tells something about the profile (used by inferProfile) */
   onObservation?: (o: Observation) => void;
+  /**
+   * Describe ioctls only (see `KvmModel.quiet`): for callers that read no other outcome (the replay, the
+   * inference). Default false.
+   */
+  quiet?: boolean;
 }
+
+/**
+ * What a quiet model returns for events other than ioctls (open, close, dup, fork, thread, exit, mmap, munmap,
+ * signal, spte): their state changes are made as always, their outcome is not described.
+ */
+export const QUIET_OUTCOME: Outcome = Object.freeze({
+  op: 'event', ret: null, errno: null, certainty: 'unknown', why: 'not described: the model runs quiet (it describes ioctls only)',
+  assumptions: Object.freeze([]) as unknown as string[], fdKind: 'unknown',
+}) as Outcome;
 
 const req = (name: string): number => ioctlByName(name)!.request;
 const R = {
@@ -97,6 +111,10 @@ const KIND_CODE: Record<string, number> = { system: 0, vm: 1, vcpu: 2, guest_mem
 const NO_ASSUMPTIONS: string[] = [];
 const PAGE = 4096n;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER) - 8192n;
+/** host addresses and lengths up to this are handled in doubles (their sum + 4095 stays exact) */
+const HOST_SMALL = 2 ** 51;
+/** MAX_SAFE as a number */
+const SAFE_GPA = Number(MAX_SAFE);
 const UNRECORDED: CallArg = Object.freeze({ kind: 'unrecorded' });
 const U64 = (1n << 64n) - 1n;
 /** TDX shared bit with GPAW 48 (bit 47) as a guest frame number */
@@ -123,9 +141,50 @@ const CAP_NUM = {
   CHECK_EXTENSION_VM: CAP('KVM_CAP_CHECK_EXTENSION_VM'),
 };
 
+/** errno name -> canonical name (aliases resolved), memoized: asked for every recorded failure */
+const canonErrno = new Map<string, string>();
 function normErrno(name: string | undefined): string | undefined {
   if (!name) return undefined;
-  return errnoByName(name)?.name ?? name;
+  let c = canonErrno.get(name);
+  if (c === undefined) {
+    c = errnoByName(name)?.name ?? name;
+    if (canonErrno.size < 1024) canonErrno.set(name, c);
+  }
+  return c;
+}
+
+/**
+ * The host pages (hva >> 12) an mmap/munmap of [addr, addr + length) covers: [hostPageStart, hostPageEnd), i.e.
+ * floor(addr / 4 KiB) to ceil((addr + length) / 4 KiB). In doubles when addr and length are in [0, 2^51] (every
+ * user address; exact there), else in BigInt: BigInt shifts are runtime calls, and a QEMU trace has an mmap or
+ * munmap for every two KVM calls. Exported for tests.
+ */
+export function hostPageStart(addr: bigint, length: bigint): number {
+  const a = Number(addr);
+  const n = Number(length);
+  return a >= 0 && a <= HOST_SMALL && n >= 0 && n <= HOST_SMALL ? Math.floor(a / 4096) : Number(addr >> 12n);
+}
+export function hostPageEnd(addr: bigint, length: bigint): number {
+  const a = Number(addr);
+  const n = Number(length);
+  return a >= 0 && a <= HOST_SMALL && n >= 0 && n <= HOST_SMALL ? Math.floor((a + n + 4095) / 4096) : Number((addr + length + PAGE - 1n) >> 12n);
+}
+
+/** the characters String.prototype.trim removes (WhiteSpace and LineTerminator) */
+function isTrimmed(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/** /(^|\/)kvm$/ on the trimmed path, without a regex and a trimmed copy per open */
+function isKvmPath(path: string): boolean {
+  let end = path.length;
+  while (end > 0 && isTrimmed(path.charCodeAt(end - 1))) end--;
+  if (end < 3 || path.charCodeAt(end - 1) !== 109 /* m */ || path.charCodeAt(end - 2) !== 118 /* v */ || path.charCodeAt(end - 3) !== 107 /* k */) return false;
+  let start = 0;
+  while (start < end && isTrimmed(path.charCodeAt(start))) start++;
+  return end - 3 === start || (end - 3 > start && path.charCodeAt(end - 4) === 47 /* / */);
 }
 
 function flagNames(flags: number): string[] {
@@ -266,9 +325,16 @@ export class KvmModel {
   private events = 0;
   private observe: ((o: Observation) => void) | undefined;
   private label: string | undefined;
+  /**
+   * Describe ioctls only: `apply` returns `QUIET_OUTCOME` for every other event (the state changes the same; only
+   * the texts, verdicts and objects of those outcomes are not made: an mmap's hex addresses, an open's or a
+   * close's why and verdict). Clones keep it. The results of ioctls are the same either way.
+   */
+  quiet: boolean;
 
   constructor(opts: KvmModelOptions = {}) {
     this.observe = opts.onObservation;
+    this.quiet = opts.quiet ?? false;
     const p = opts.profile;
     this.profile = p && 'source' in p ? (p as ResolvedProfile) : resolveProfile(p as ProfileSettings | undefined);
   }
@@ -313,11 +379,13 @@ export class KvmModel {
           this.fds.exit(ev.pid);
           this.knownPids.set(ev.pid, true);
           this.taskExit(ev.pid);
+          if (this.quiet) return QUIET_OUTCOME;
           return this.plain('exit', `process ${ev.pid} exited: its fd table is dropped (objects no fd holds any more are freed)`);
         case 'munmap':
         case 'mmap':
           return this.hostMem(ev.op, ev.pid ?? 0, ev.addr, ev.length);
         case 'signal':
+          if (this.quiet) return QUIET_OUTCOME;
           return this.plain('signal', 'a signal: an interruptible KVM call in progress on this thread may stop with EINTR');
         case 'spte':
           return this.spte(ev.gfn, ev.level, ev.vm, ev.label);
@@ -423,7 +491,7 @@ export class KvmModel {
 
   /** An independent copy: O(size of the state), which stays small (coalesced ranges). */
   clone(): KvmModel {
-    const c = new KvmModel({ profile: this.profile });
+    const c = new KvmModel({ profile: this.profile, quiet: this.quiet });
     for (const [id, o] of this.objs) c.objs.set(id, cloneObj(o));
     c.fds = this.fds.clone();
     c.mmOf = this.mmOf.clone();
@@ -634,13 +702,15 @@ export class KvmModel {
     this.knownPids.set(pid, true);
     const ctx = new Ctx();
     if (rec && (rec.ret === null || rec.ret < 0)) {
+      if (this.quiet) return QUIET_OUTCOME;
       return this.finish({ op: 'open', ret: rec.ret ?? null, errno: normErrno(rec.errno) ?? null, certainty: 'unknown', why: `open of ${path} failed in the trace: nothing created`, fdKind: 'other' }, ctx, rec);
     }
     const fd = rec?.ret ?? fdHint ?? this.lowestFreeFd(pid);
-    const isKvm = /(^|\/)kvm$/.test(path.trim()) && path.includes('/dev/');
+    const isKvm = path.includes('/dev/') && isKvmPath(path);
     const obj = isKvm ? this.newObj<SystemObj>({ kind: 'system', id: '' }, 'kvm') : this.newObj({ kind: 'other', id: '', path }, 'file');
     this.fdGen++;
     this.fds.set(pid, fd, { obj: obj.id });
+    if (this.quiet) return QUIET_OUTCOME;
     return this.finish({
       op: 'open', ret: fd, errno: null, certainty: rec ? 'exact' : 'assumed', fdKind: obj.kind,
       why: isKvm ? `${path} opened: fd ${fd} is the KVM system fd` : `fd ${fd} is ${path} (not a KVM object)`,
@@ -653,10 +723,12 @@ export class KvmModel {
     this.resolvePid(pid, fd, ctx);
     const o = this.entryObj(pid, fd);
     if (rec && rec.ret !== null && rec.ret < 0) {
+      if (this.quiet) return QUIET_OUTCOME;
       return this.finish({ op: 'close', ret: o ? 0 : null, errno: null, certainty: o ? 'exact' : 'unknown', fdKind: o?.kind ?? 'unknown', why: 'close failed in the trace: the fd table is unchanged' }, ctx, rec);
     }
     this.fdGen++;
     this.fds.delete(pid, fd);
+    if (this.quiet) return QUIET_OUTCOME;
     return this.finish({
       op: 'close', ret: o ? 0 : null, errno: null, certainty: o ? 'exact' : 'unknown', fdKind: o?.kind ?? 'unknown',
       why: o ? `fd ${fd} (${o.id}) closed; the object lives on while other fds or objects refer to it` : `fd ${fd} is not known to the model`,
@@ -668,11 +740,13 @@ export class KvmModel {
     this.resolvePid(pid, oldFd, ctx);
     const o = this.entryObj(pid, oldFd);
     if (rec && rec.ret !== null && rec.ret < 0) {
+      if (this.quiet) return QUIET_OUTCOME;
       return this.finish({ op: 'dup', ret: null, errno: null, certainty: 'unknown', fdKind: o?.kind ?? 'unknown', why: 'dup failed in the trace' }, ctx, rec);
     }
     const target = rec?.ret ?? newFd;
     this.fdGen++;
     this.fds.dup(pid, oldFd, target);
+    if (this.quiet) return QUIET_OUTCOME;
     return this.finish({
       op: 'dup', ret: target, errno: null, certainty: o ? 'exact' : 'unknown', fdKind: o?.kind ?? 'unknown',
       why: o ? `fd ${target} now refers to ${o.id} as fd ${oldFd} does` : `fd ${oldFd} is not known to the model, so neither is fd ${target}`,
@@ -687,6 +761,7 @@ export class KvmModel {
     this.fds.fork(parent, child);
     this.setMm(child, child);
     this.threadOf.delete(child);
+    if (this.quiet) return QUIET_OUTCOME;
     return this.plain('fork', `process ${child} forked from ${parent}: it has a copy of the fd table and its own mm, so KVM VM/vCPU ioctls from it fail with EIO`);
   }
 
@@ -698,6 +773,7 @@ export class KvmModel {
     this.fds.thread(leader, child);
     this.threadOf.set(child, leader);
     this.setMm(child, this.mm(parent));
+    if (this.quiet) return QUIET_OUTCOME;
     return this.plain('thread', `thread ${child} of process ${leader}: shares its fds and mm`);
   }
 
@@ -705,16 +781,17 @@ export class KvmModel {
     const mm = this.mm(pid);
     let l = this.unmapped.get(mm);
     if (!l) this.unmapped.set(mm, (l = new IntervalList()));
-    const s = Number(addr >> 12n);
-    const e = Number((addr + length + PAGE - 1n) >> 12n);
+    const s = hostPageStart(addr, length);
+    const e = hostPageEnd(addr, length);
     if (op === 'munmap') l.set(s, e, true);
     else l.remove(s, e);
+    if (this.quiet) return QUIET_OUTCOME;
     return this.plain(op, op === 'munmap' ? `host range ${hex(addr)}+${hex(length)} unmapped: memslots backed by it cannot be faulted in (EFAULT)` : `host range ${hex(addr)}+${hex(length)} mapped`);
   }
 
   private spte(gfn: bigint, level: Level, vmId?: string, label?: string): Outcome {
     const vm = this.objs.get(vmId ?? this.lastVm ?? '');
-    if (vm?.kind !== 'vm') return this.plain('spte', 'stage-2 mapping event for an unknown VM');
+    if (vm?.kind !== 'vm') return this.quiet ? QUIET_OUTCOME : this.plain('spte', 'stage-2 mapping event for an unknown VM');
     const p = LEVEL_PAGES_[level];
     const g = Number(gfn);
     const start = Math.floor(g / p) * p;
@@ -736,6 +813,7 @@ export class KvmModel {
       this.observe({ kind: 'spte', label, fdKind: 'vm', level, slotLevel });
     }
     vm.maps[0]!.set(start, start + p, level);
+    if (this.quiet) return QUIET_OUTCOME;
     return this.plain('spte', `kernel event: gfn ${hex(gfn)} mapped at level ${level}`);
   }
 
@@ -1567,8 +1645,17 @@ export class KvmModel {
       const g0 = (f0?.gpa ?? f0?.base_address) as bigint | undefined;
       const s0 = f0?.size as bigint | undefined;
       const fl0 = f0?.flags as bigint | undefined;
-      const wellFormed = g0 === undefined || s0 === undefined || fl0 === undefined ? null
-        : fl0 === 0n && g0 % PAGE === 0n && s0 % PAGE === 0n && s0 > 0n && g0 + s0 <= U64;
+      let wellFormed: boolean | null;
+      if (g0 === undefined || s0 === undefined || fl0 === undefined) wellFormed = null;
+      else if (fl0 !== 0n) wellFormed = false;
+      else {
+        // in doubles when both are exact there (BigInt remainders are runtime calls)
+        const gn = Number(g0);
+        const sn = Number(s0);
+        wellFormed = gn >= 0 && gn <= SAFE_GPA && sn >= 0 && sn <= SAFE_GPA
+          ? gn % 4096 === 0 && sn % 4096 === 0 && sn > 0
+          : g0 % PAGE === 0n && s0 % PAGE === 0n && s0 > 0n && g0 + s0 <= U64;
+      }
       this.observe({ kind: 'prefault', label: this.label, fdKind: 'vcpu', recorded: rec, wellFormed, gate: vm.gate, nested: vcpu.nested, vmType: vm.type });
     }
     ctx.dims |= B_KERNEL | B_ARCH;
