@@ -28,10 +28,10 @@ export interface FileReplayOptions {
 
 /**
  * Events kept for a replay that starts over. The profile settles within the first few dozen events of every trace
- * seen (the first pre-fault and capability results: event 31 on the capture family); 4,096 events held cost
- * about 10-20 MB (a held reader event is 2.5-4 KB).
+ * seen (the first capability and pre-fault results: event 31 on the capture family); a held reader event costs
+ * 2.5-4 KB, and keeping them makes the young ones survive scavenges (4,096 added 20-30 MB of peak RSS).
  */
-export const KEPT_EVENTS = 4096;
+export const KEPT_EVENTS = 2048;
 
 export interface FileProfile {
   profile: ResolvedProfile;
@@ -269,45 +269,41 @@ export function replayFileOnce(
 
 /**
  * Every finding of a trace file: reader (TRC), pre-fault checks (KVM1xx), replay (KVM2xx), in one reading (see
- * `OneReading`; a second one only when the profile moves after the kept events). The findings are given after
- * the reading, in the order the two passes give them (pass 2 of `replayFile` with checks): reader and check
- * findings as they come, the replay's after the check findings of their event, the profile (KVM202) and
- * conflict (KVM203) findings at the first KVM call with the final inference's reasons. Throws on I/O errors and
- * on option errors (before reading).
+ * `OneReading`; a second one only when the profile moves after the kept events). `onFinding` gets each finding
+ * with its place in the order the two passes give them (pass 2 of `replayFile` with checks): reader and check
+ * findings as they come, the replay's after the reading (under the final profile), placed after the check
+ * findings of their event; the profile (KVM202) and conflict (KVM203) findings at the first KVM call with the final
+ * inference's reasons. Sorted by `order` (a stable sort; equal orders come in order), the findings are those of
+ * the two passes in their order. Throws on I/O errors and on option errors (before reading).
  */
-export function checkTraceFile(path: string, opts: FileReplayOptions, onFinding: (f: Finding) => void, onProgress?: (p: PassProgress) => void): ReadingStats {
+export function checkTraceFile(path: string, opts: FileReplayOptions, onFinding: (f: Finding, order: number) => void, onProgress?: (p: PassProgress) => void): ReadingStats {
   const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
   for (const e of errors) throw new Error(e);
-  // findings in the order of the two passes, by key = 4 x event ordinal + phase: 0 check findings of that event,
-  // 1 its replay findings, 2 reader findings after it (before the next event), then the checks' end
-  const fixed: Finding[] = [];
-  const fixedKeys: number[] = [];
+  // order = 4 x event ordinal + phase: 0 the check findings of that event, 1 its replay findings, 2 the reader
+  // findings after it (before the next event); the checks' end comes last
   let replayed: Finding[] = [];
-  let replayedKeys: number[] = [];
+  let replayedOrder: number[] = [];
   let firstRange: Range | undefined;
-  let firstKey = 0;
+  let firstOrder = 0;
   let phase = 2;
   let ord = 0;
-  const keep = (f: Finding): void => {
-    fixed.push(f);
-    fixedKeys.push(ord * 4 + phase);
-  };
-  const checker = new PrefaultChecker(keep);
+  const now = (f: Finding): void => onFinding(f, ord * 4 + phase);
+  const checker = new PrefaultChecker(now);
   const out: ReplayOut = {
     call: (r, o, profile) => {
       // the first KVM call is the same event under every profile
       if (!firstRange) {
         firstRange = r.call.requestRange;
-        firstKey = o;
+        firstOrder = o * 4 + 1;
       }
       if (r.verdict === 'mismatch') {
         replayed.push(mismatchFinding(r, profile));
-        replayedKeys.push(o * 4 + 1);
+        replayedOrder.push(o * 4 + 1);
       }
     },
     restart: () => {
       replayed = [];
-      replayedKeys = [];
+      replayedOrder = [];
     },
   };
   const one = new OneReading(settings, opts.keptEvents ?? KEPT_EVENTS, out);
@@ -319,7 +315,7 @@ export function checkTraceFile(path: string, opts: FileReplayOptions, onFinding:
       one.event(ev);
       phase = 2;
     },
-    finding: keep,
+    finding: now,
   }, PASS_READ, onProgress && ((p) => onProgress({ ...p, pass: 1 })));
   ord++;
   phase = 3;
@@ -330,18 +326,10 @@ export function checkTraceFile(path: string, opts: FileReplayOptions, onFinding:
     secondReading(path, fp.profile, out, onProgress);
   }
   if (firstRange) {
-    // before the replay findings of the first call (none come earlier)
-    const head = [profileFinding(fp.profile, fp.reasons, firstRange)];
-    if (fp.conflicts.length) head.push(conflictFinding(fp.conflicts, firstRange));
-    replayed = head.concat(replayed);
-    replayedKeys = head.map(() => firstKey * 4 + 1).concat(replayedKeys);
+    // before the replay findings of the first call
+    onFinding(profileFinding(fp.profile, fp.reasons, firstRange), firstOrder);
+    if (fp.conflicts.length) onFinding(conflictFinding(fp.conflicts, firstRange), firstOrder);
   }
-  // merge (both lists are in key order; their keys never tie: the phases differ)
-  let i = 0;
-  let j = 0;
-  while (i < fixed.length || j < replayed.length) {
-    if (j >= replayed.length || (i < fixed.length && fixedKeys[i]! < replayedKeys[j]!)) onFinding(fixed[i++]!);
-    else onFinding(replayed[j++]!);
-  }
+  for (let i = 0; i < replayed.length; i++) onFinding(replayed[i]!, replayedOrder[i]!);
   return { readings: complete ? 1 : 2, restarts: one.restarts };
 }

@@ -97,12 +97,22 @@ export async function check(argv: string[]): Promise<number> {
       continue;
     }
     try {
-      // findings of one file are few next to its events: hold them to print them in line order
+      // findings of one file are few next to its events: hold them to print them in line order (ties in the
+      // order checkTraceFile gives)
       const held: FileFinding[] = [];
-      checkTraceFile(file, { replay }, (f) => held.push({ ...f, file }), progress ? (p) => showProgress(file, p.bytes, p.total, p.pass === 1 ? 'checks' : '2/2 replay') : undefined);
+      const order: number[] = [];
+      checkTraceFile(file, { replay }, (f, o) => {
+        order.push(o);
+        held.push({ ...f, file });
+      }, progress ? (p) => showProgress(file, p.bytes, p.total, p.pass === 1 ? 'checks' : '2/2 replay') : undefined);
       if (progress) process.stderr.write('\r\x1b[K');
-      held.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
-      for (const f of held) emit(f);
+      const idx = held.map((_, i) => i);
+      idx.sort((a, b) => {
+        const x = held[a]!.range.start;
+        const y = held[b]!.range.start;
+        return x.line - y.line || x.character - y.character || order[a]! - order[b]!;
+      });
+      for (const i of idx) emit(held[i]!);
     } catch (e) {
       if (progress) process.stderr.write('\r\x1b[K');
       process.stderr.write(`kvm-lens check: ${file}: ${(e as NodeJS.ErrnoException).message}\n`);

@@ -191,30 +191,39 @@ export async function replay(argv: string[]): Promise<number> {
   return summary.mismatch > 0 ? 1 : 0;
 }
 
+/** Output held in memory until the header is written, at most (beyond, it goes to a temporary file). */
+const SPOOL_MEMORY = 64 << 20;
+
 /**
- * A temporary file the replay's output waits in until its header is known. Its name is removed at once where the
- * system allows it (the open descriptor keeps the data), so that nothing is left behind by Ctrl-C or a closed
- * pipe (`| head` ends the process in writeAllSync); elsewhere it is removed when closed.
+ * Where the replay's output waits until its header is known: in memory (UTF-8 pieces) up to `SPOOL_MEMORY`
+ * bytes, then in a temporary file (the 10^6-line QEMU trace's JSON, 43 MB, stays in memory: written to a file and
+ * read back it cost 0.1-0.4 s). The file's name is removed at once where the system allows it (the open
+ * descriptor keeps the data), so that nothing is left behind by Ctrl-C or a closed pipe (`| head` ends the
+ * process in writeAllSync); elsewhere it is removed when closed.
  */
-class Spool {
-  private readonly dir = mkdtempSync(join(tmpdir(), 'kvm-lens-replay-'));
-  private fd: number | null = openSync(join(this.dir, 'calls'), 'w+');
+export class Spool {
+  private dir: string | undefined;
+  private fd: number | null = null;
   private removed = false;
   private buf = '';
+  /** the pieces held in memory (none once the file is used) */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** bytes in the file */
   private size = 0;
 
-  constructor() {
-    try {
-      rmSync(this.dir, { recursive: true, force: true });
-      this.removed = true;
-    } catch {
-      /* an open file cannot be removed here (Windows): close() removes it */
-    }
+  constructor(private readonly memory = SPOOL_MEMORY) {}
+
+  /** Whether the output went to a temporary file. */
+  get spilled(): boolean {
+    return this.fd !== null;
   }
 
   /** Drop everything written so far (the replay starts over). */
   reset(): void {
     this.buf = '';
+    this.held = [];
+    this.heldBytes = 0;
     this.size = 0;
   }
 
@@ -224,20 +233,48 @@ class Spool {
   }
 
   private flush(): void {
-    if (this.fd === null || !this.buf) return;
+    if (!this.buf) return;
     const b = Buffer.from(this.buf, 'utf8');
-    for (let off = 0; off < b.length;) off += writeSync(this.fd, b, off, b.length - off, this.size + off);
-    this.size += b.length;
     this.buf = '';
+    if (this.fd === null && this.heldBytes + b.length <= this.memory) {
+      this.held.push(b);
+      this.heldBytes += b.length;
+      return;
+    }
+    const fd = this.file();
+    for (const h of this.held) this.toFile(fd, h);
+    this.held = [];
+    this.heldBytes = 0;
+    this.toFile(fd, b);
   }
 
-  /** Everything written so far, to `outFd`, in 1 MiB reads. */
+  private file(): number {
+    if (this.fd !== null) return this.fd;
+    this.dir = mkdtempSync(join(tmpdir(), 'kvm-lens-replay-'));
+    this.fd = openSync(join(this.dir, 'calls'), 'w+');
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+      this.removed = true;
+    } catch {
+      /* an open file cannot be removed here (Windows): close() removes it */
+    }
+    return this.fd;
+  }
+
+  private toFile(fd: number, b: Buffer): void {
+    for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off, this.size + off);
+    this.size += b.length;
+  }
+
+  /** Everything written so far, to `outFd` (from the file in 1 MiB reads). */
   copyTo(outFd: number): void {
     this.flush();
+    for (const h of this.held) writeAllSync(outFd, h);
     if (this.fd === null) return;
     const chunk = Buffer.allocUnsafe(1 << 20);
     for (let pos = 0; pos < this.size;) {
-      const n = readSync(this.fd, chunk, 0, chunk.length, pos);
+      // the file can be longer than `size` after a reset
+      const n = readSync(this.fd, chunk, 0, Math.min(chunk.length, this.size - pos), pos);
       if (n <= 0) throw new Error('the replay spool file shrank while it was read');
       writeAllSync(outFd, chunk.subarray(0, n));
       pos += n;
@@ -245,9 +282,10 @@ class Spool {
   }
 
   close(): void {
+    this.held = [];
     if (this.fd === null) return;
     closeSync(this.fd);
     this.fd = null;
-    if (!this.removed) rmSync(this.dir, { recursive: true, force: true });
+    if (!this.removed && this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 }
