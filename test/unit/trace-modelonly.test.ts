@@ -6,9 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { readTrace, TraceReader, type ReadOptions, type TraceEvent } from '../../server/src/trace';
-import { isDropped } from '../../server/src/trace/reader';
+import { DROPPED_LINE, isDropped } from '../../server/src/trace/reader';
 import { traceFiles } from '../fixtures/traces/files';
 
 
@@ -202,4 +203,83 @@ test('reading in chunks of any size equals reading the whole text (per-chunk tes
       assert.deepStrictEqual(events, want.events, `round ${round} modelOnly=${modelOnly}: events`);
     }
   }
+});
+
+/** A modelOnly read fed line by line through pushLine: no chunk tests, so never the whole-line regex (DROPPED_LINE). */
+function lineByLine(text: string, opts: ReadOptions) {
+  const events: TraceEvent[] = [];
+  const findings: unknown[] = [];
+  const r = new TraceReader({ event: (e) => events.push(e), finding: (f) => findings.push(f) }, { ...opts, modelOnly: true });
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  for (const l of lines) r.pushLine(l);
+  r.end();
+  return { events, findings, stats: { ...r.stats }, formats: r.formats, fds: r.fdSnapshot() };
+}
+
+/** The lines of a text that push() reads whole with the regex engine. */
+function regexLines(text: string): number {
+  let n = 0;
+  let at = 0;
+  for (const l of text.split('\n')) {
+    DROPPED_LINE.lastIndex = at;
+    if (DROPPED_LINE.test(text) && DROPPED_LINE.lastIndex === at + l.length) n++;
+    at += l.length + 1;
+  }
+  return n;
+}
+
+/** push (whole-line regex for dropped calls) and pushLine (line1 and quickDropped) give the same read. */
+function sameByLine(text: string, opts: ReadOptions, what: string): void {
+  const lean = readTrace(text, { ...opts, modelOnly: true });
+  const ref = lineByLine(text, opts);
+  assert.deepStrictEqual(lean.findings, ref.findings, `${what}: findings`);
+  assert.deepStrictEqual(lean.stats, ref.stats, `${what}: stats`);
+  assert.deepStrictEqual(lean.formats, ref.formats, `${what}: formats`);
+  assert.deepStrictEqual(lean.fds, ref.fds, `${what}: fd tables`);
+  assert.deepStrictEqual(lean.events, ref.events, `${what}: events`);
+}
+
+test('dropped calls read whole by the regex engine equal the line-by-line quick path, over the corpus, fixtures and samples', (t) => {
+  // the bench's scaled QEMU trace (.cache/bench, present after `npm run bench`) adds thousands of lines when here
+  const bench = join(__dirname, '../../.cache/bench/qemu-10000.strace');
+  const files = [...traceFiles(), ...(existsSync(bench) ? [bench] : [])];
+  if (files.length === 0) return t.skip('no trace files found');
+  let n = 0;
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    n += regexLines(text);
+    sameByLine(text, { fileName: f }, f);
+  }
+  // the repository's own recordings alone hold over 500 such lines
+  assert.ok(n > 500, `only ${n} lines matched the whole-line regex: the fast path was not exercised`);
+  t.diagnostic(`${n} lines read whole by the regex`);
+});
+
+test('the whole-line regex path on mutated dropped calls equals the line-by-line quick path and a full read', () => {
+  const base = [
+    '100 12:00:00.000001 futex(0x7f12, FUTEX_WAKE_PRIVATE, 1) = 0 <0.000011>',
+    '[pid  101] read(3</usr/lib/libc.so<char 1:9>>, "\\177ELF\\"x)", 832) = 832',
+    '100 rt_sigprocmask(SIG_BLOCK, [HUP INT], NULL, 8) = 0',
+    '100 1700000000.000001 newfstatat(3</a>, "", {st_mode=S_IFREG|0644, st_size=1, ...}, 0) = 0',
+    '101 ppoll([{fd=7<anon_inode:[eventfd]>, events=POLLIN}], 1, NULL, NULL, 8) = 1 ([{fd=7, revents=POLLIN}])',
+    '100 getdents64(3</x>, 0x5 /* 11 entries */, 32768) = -1 ENOENT (No such file or directory)',
+    '100 getpid() = ?',
+    '100 brk(NULL) = 0x55a680aa7000',
+  ];
+  const inserts = [')', '(', '"', '\\', '<', '>', '[', ']', '{', '}', '/*', '*/', ' ', ',', '=', '?', 'x', '_', '0x', '-', ' <unfinished ...>', '\r', '\t', 'ioctl(', 'strace: ', '<... futex resumed>'];
+  let matched = 0;
+  for (const line of base) {
+    for (let k = 0; k <= line.length; k++) {
+      for (const ins of inserts) {
+        const l = line.slice(0, k) + ins + line.slice(k);
+        // the mutated line among real neighbours: a kept call before it and after it, an unfinished start of its pid
+        const text = ['100 ioctl(3</dev/kvm>, KVM_GET_API_VERSION, 0) = 12', l, '100 mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, -1, 0) = 0x7f00', ''].join('\n');
+        matched += regexLines(text);
+        sameByLine(text, {}, JSON.stringify(l));
+      }
+    }
+    same(line + '\n', {}, JSON.stringify(line));
+  }
+  assert.ok(matched > 1000, `only ${matched} mutated lines matched the whole-line regex`);
 });

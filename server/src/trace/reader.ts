@@ -209,6 +209,32 @@ function nameEnd(t: string, i: number): number {
 /** MATTERS by name length (the quick path tests a name before slicing it) */
 const MATTERS_BY_LENGTH: (Set<string> | undefined)[] = [];
 for (const n of MATTERS) (MATTERS_BY_LENGTH[n.length] ??= new Set()).add(n);
+/**
+ * `modelOnly`: a whole line (sticky, from a line start in a chunk, up to its newline) that quickDropped reads as a
+ * complete call not built with a plain result, matched by the regex engine instead of char loops (most lines of
+ * a VMM's trace: futex, madvise, read, ...). A subset of what quickDropped takes, so that the effects are the
+ * same (droppedLine): the pid column (`N ` or `[pid N] `), then -t/-tt/-ttt time or none (scanPrefix's reading
+ * of these), a name not in MATTERS and not starting with `_`, `(`, arguments in which closingParen's first
+ * top-level `)` is the one matched (chars other than `"/<()[]{}`; strings; -y decorations after an id char,
+ * with `[...]` and one nested `<...>`; comments; `[...]` and `{...}` two deep), and a result plainResultAt
+ * accepts; no `\r`. Anything else (and `<unfinished ...>` ends, tested apart) takes quickDropped or the full path.
+ */
+export const DROPPED_LINE = ((): RegExp => {
+  const plain = '[^"/<()\\[\\]{}\\n\\r]';
+  const str = '"(?:[^"\\\\\\n\\r]|\\\\[^\\n\\r])*"';
+  const dn = '[^<>\\[\\]\\n\\r]';
+  const deco = `(?<=[A-Za-z0-9_])<${dn}*(?:(?:\\[[^\\[\\]\\n\\r]*\\]|<${dn}*>)${dn}*)*>`;
+  const comment = '/\\*(?:[^*\\n\\r]|\\*(?!/))*\\*/';
+  const brackets = (inner: string) => `(?:\\[${plain}*(?:${inner}${plain}*)*\\]|\\{${plain}*(?:${inner}${plain}*)*\\})`;
+  const special0 = `(?:${str}|${deco}|${comment})`;
+  const special1 = `(?:${str}|${deco}|${comment}|${brackets(special0)})`;
+  const special2 = `(?:${str}|${deco}|${comment}|${brackets(special1)})`;
+  const args = `${plain}*(?:${special2}${plain}*)*`;
+  const prefix = '(?:\\d+ +|\\[pid +\\d+\\] +)(?:\\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)? +|\\d+\\.\\d+ +)?';
+  const name = `(?!(?:${[...MATTERS].join('|')})\\()[A-Za-z0-9?][A-Za-z0-9_?]*`;
+  const result = '\\) *= *(?:\\?|-?(?:0[xX][0-9a-fA-F]+|\\d+)(?![0-9a-fA-FxX<]))[^\\n\\r]*(?=\\n)';
+  return new RegExp(`${prefix}${name}\\(${args}${result}`, 'y');
+})();
 /** strace's own messages (as classifyLine tells them) */
 const STRACE_MSG = /^(?:\S*\/)?strace: /;
 
@@ -277,9 +303,14 @@ export class TraceReader implements StreamingTraceReader {
     // tests of the whole chunk, once, instead of one per line: no NUL or suspect control char (no binary
     // line), no escape (nothing to strip), no strace message written into a line
     const flags = chunkFlags(chunk);
+    const whole = this.modelOnly && (flags & (CLEAN | NO_ESC | NO_MSG)) === (CLEAN | NO_ESC | NO_MSG);
     for (;;) {
       const nl = chunk.indexOf('\n', start);
       if (nl < 0) break;
+      if (whole && nl - start <= this.maxLine && this.partial.length === 0 && !this.skippingLong && this.droppedLine(chunk, start, nl)) {
+        start = nl + 1;
+        continue;
+      }
       const piece = chunk.slice(start, nl);
       start = nl + 1;
       if (this.skippingLong) {
@@ -308,6 +339,45 @@ export class TraceReader implements StreamingTraceReader {
         this.skippingLong = true;
       }
     }
+  }
+
+  /**
+   * `modelOnly`: the line chunk[at, nl) read in place when DROPPED_LINE matches it: what line1 and quickDropped
+   * do for it (counts, pid, held place), with no slice and no char loop. False: read it as any other line.
+   */
+  private droppedLine(chunk: string, at: number, nl: number): boolean {
+    const s = this.s;
+    // quickDropped's conditions
+    if (s.carry || s.inSummary) return false;
+    if (this.forced === undefined ? !s.straceMode || s.qemuMode : this.forced !== 'strace' && this.forced !== 'capture') return false;
+    DROPPED_LINE.lastIndex = at;
+    if (!DROPPED_LINE.test(chunk) || DROPPED_LINE.lastIndex !== nl) return false;
+    // an `<unfinished ...>` start is not a complete call
+    let e = nl;
+    while (e > at && (chunk.charCodeAt(e - 1) === 32 || chunk.charCodeAt(e - 1) === 9)) e--;
+    if (chunk.charCodeAt(e - 1) === 62 && chunk.endsWith('<unfinished ...>', e)) return false;
+    // line1
+    s.lineNo++;
+    s.stats.lines++;
+    s.stats.chars += nl - at + 1;
+    // the pid column, as scanPrefix reads it
+    let i = at;
+    if (chunk.charCodeAt(i) === 91) {
+      i += 5;
+      while (chunk.charCodeAt(i) === 32) i++;
+    }
+    const d0 = i;
+    let pid = 0;
+    for (let c = chunk.charCodeAt(i); c >= 48 && c <= 57; c = chunk.charCodeAt(++i)) pid = pid * 10 + (c - 48);
+    if (i - d0 > 15) pid = Number(chunk.slice(d0, i));
+    // quickDropped
+    const format = this.forced === 'capture' || s.captureMode ? 'capture' : 'strace';
+    this.flushHeld();
+    if (!s.qemuMode) s.straceMode = true;
+    this.resolvePid(pid);
+    s.lastTarget = null;
+    this.holdDropped(format);
+    return true;
   }
 
   pushLine(raw: string): void {
