@@ -1,6 +1,7 @@
 /**
  * A quiet model (`quiet: true`, what the replay and the inference run) changes the state exactly as a full one and
- * gives the same outcomes for ioctls; only the outcomes of other events are left undescribed. And the host page
+ * gives the same outcomes for ioctls; only the outcomes of other events are left undescribed. Without verdicts
+ * (`verdicts: false`, the inference) the outcomes lack only `verdict` and `verdictWhy`. And the host page
  * ranges of mmap/munmap, computed in doubles where that is exact, equal the BigInt computation.
  */
 import { test } from 'node:test';
@@ -35,26 +36,38 @@ test('a quiet model gives the same ioctl outcomes, states and observations as a 
     const profile = inferProfileBounded(mevs, {}).profile;
     const obsFull: Observation[] = [];
     const obsQuiet: Observation[] = [];
+    const obsBare: Observation[] = [];
     const full = new KvmModel({ profile, onObservation: (o) => obsFull.push(o) });
     const quiet = new KvmModel({ profile, onObservation: (o) => obsQuiet.push(o), quiet: true });
+    // what the inference runs: quiet, no verdicts
+    const bare = new KvmModel({ profile, onObservation: (o) => obsBare.push(o), quiet: true, verdicts: false });
     assert.equal(full.quiet, false);
     assert.equal(quiet.clone().quiet, true, 'clones stay quiet');
+    assert.equal(bare.clone().call({ pid: 1, fd: 99, request: 0, recorded: { ret: 0 } }).verdict, undefined, 'clones give no verdicts');
     for (let i = 0; i < mevs.length; i++) {
       const me = mevs[i]!;
       const a = full.apply(me);
       const b = quiet.apply(me);
+      const c = bare.apply(me);
       if (me.op === 'ioctl') {
         ioctls++;
         assert.deepEqual(plain(b), plain(a), `${basename(f)}: event ${i} (${me.label})`);
+        const { verdict: _v, verdictWhy: _w, ...rest } = plain(a) as Record<string, unknown>;
+        assert.deepEqual(plain(c), rest, `${basename(f)}: event ${i} (${me.label}), no verdicts`);
       } else {
         others++;
         assert.equal(b, QUIET_OUTCOME, `${basename(f)}: event ${i} (${me.op})`);
       }
-      if (i % 97 === 0) assert.equal(snap(quiet), snap(full), `${basename(f)}: state after event ${i}`);
+      if (i % 97 === 0) {
+        assert.equal(snap(quiet), snap(full), `${basename(f)}: state after event ${i}`);
+        assert.equal(snap(bare), snap(full), `${basename(f)}: state after event ${i}, no verdicts`);
+      }
     }
     assert.equal(snap(quiet), snap(full), `${basename(f)}: final state`);
+    assert.equal(snap(bare), snap(full), `${basename(f)}: final state, no verdicts`);
     assert.deepEqual(quiet.stats(), full.stats());
     assert.deepEqual(obsQuiet, obsFull, `${basename(f)}: observations`);
+    assert.deepEqual(obsBare, obsFull, `${basename(f)}: observations, no verdicts`);
   }
   assert.ok(ioctls > 1000 && others > 1000, `${ioctls} ioctls, ${others} other events compared`);
 });

@@ -24,6 +24,32 @@ import {
 
 const PREFAULT = ioctlByName('KVM_PRE_FAULT_MEMORY')!;
 const U64 = 1n << 64n;
+const CAP_PREFAULT = BigInt(KVM_CAP_PRE_FAULT_MEMORY);
+/** gpa and size up to this are checked in doubles (exact there; BigInt remainders and sums are runtime calls) */
+const SMALL = 2 ** 52;
+
+/** gpa and size are 4 KiB aligned, size > 0 and gpa + size <= 2^64 (the generic argument checks) */
+function wellFormedRange(gpa: bigint, size: bigint): boolean {
+  const g = Number(gpa);
+  const n = Number(size);
+  if (g >= 0 && g <= SMALL && n >= 0 && n <= SMALL) return n > 0 && g % 4096 === 0 && n % 4096 === 0;
+  return size > 0n && gpa % PAGE_4K === 0n && size % PAGE_4K === 0n && gpa + size <= U64;
+}
+
+/** Strings used as map keys, made once per number (a fresh string is hashed at every look-up); bounded. */
+class KeyCache {
+  private readonly m = new Map<number, string>();
+  constructor(private readonly make: (n: number) => string) {}
+  get(n: number): string {
+    let k = this.m.get(n);
+    if (k === undefined) {
+      k = this.make(n);
+      if (this.m.size >= 65536) this.m.clear();
+      this.m.set(n, k);
+    }
+    return k;
+  }
+}
 /** errnos that retrying the same call cannot change (unless the memslots change in between) */
 const PERMANENT = new Set(['EINVAL', 'ENOENT', 'EFAULT', 'EOPNOTSUPP', 'ENOTSUP', 'ENOTTY', 'EBADF', 'EIO']);
 
@@ -42,6 +68,8 @@ interface VmState {
   type: number | undefined;
   /** memslots of address space 0 by id */
   slots: Map<number, Slot>;
+  /** `slots` sorted by gpa, made when first needed after a change */
+  sorted: Slot[] | undefined;
   /** a memslot call with an unrecorded struct succeeded: the memslot picture is unknown */
   slotsUnknown: boolean;
   /** SNP launch finished / TDX finalized */
@@ -57,6 +85,9 @@ interface Pending {
   line: number;
   generation: number;
   vmKey: string;
+  /** the pid part of its key in `pending`, and that part with the call's fd (keys of the pending indexes) */
+  pidPart: string;
+  pidFd: string | undefined;
   gpa?: bigint;
   size?: bigint;
   flags?: bigint;
@@ -156,27 +187,51 @@ export class PrefaultChecker {
 
   // ------------------------------------------------------------------------------------------------------------
 
+  // the key strings, made once each (see KeyCache)
+  private readonly vmKeys = new KeyCache((id) => `vm#${id}`);
+  private readonly pidVmKeys = new KeyCache((pid) => `vm?${pid}`);
+  private readonly pidKeys = new KeyCache((pid) => String(pid));
+  /** pid part -> `${pidPart}:${fd}` by fd */
+  private readonly pidFdKeys = new Map<string, KeyCache>();
+  /** pid part -> `${pidPart}:obj${id}` by reader object id */
+  private readonly objKeys = new Map<string, KeyCache>();
+
   private vmKeyOf(call: IoctlCall, pid: number | null): string {
     const fi = call.fdInfo;
-    if (fi?.kind === 'vm' && fi.objectId !== undefined) return `vm#${fi.objectId}`;
-    if (fi?.vmObjectId !== undefined) return `vm#${fi.vmObjectId}`;
+    if (fi?.kind === 'vm' && fi.objectId !== undefined) return this.vmKeys.get(fi.objectId);
+    if (fi?.vmObjectId !== undefined) return this.vmKeys.get(fi.vmObjectId);
     if (call.source === 'qemu') return 'vm#qemu';
-    return `vm?${pid ?? ''}`;
+    return pid === null ? 'vm?' : this.pidVmKeys.get(pid);
   }
 
   private vm(key: string): VmState {
     let v = this.vms.get(key);
     if (!v) {
-      v = { type: undefined, slots: new Map(), slotsUnknown: false, finalized: false, finalizeUnknown: false, generation: 0 };
+      v = { type: undefined, slots: new Map(), sorted: undefined, slotsUnknown: false, finalized: false, finalizeUnknown: false, generation: 0 };
       this.vms.set(key, v);
     }
     return v;
   }
 
-  private fdKey(call: IoctlCall, pid: number | null): string {
-    if (call.fdInfo?.objectId !== undefined) return `${pid ?? ''}:obj${call.fdInfo.objectId}`;
-    if (call.fd === null) return `${pid ?? ''}:cpu${call.vcpuIndex ?? '?'}`;
-    return `${pid ?? ''}:fd${call.fd}`;
+  /** `${pid ?? ''}`: the pid part of the keys of `pending` */
+  private pidPart(pid: number | null): string {
+    return pid === null ? '' : this.pidKeys.get(pid);
+  }
+
+  /** `${pidPart}:${n}` made once (`caches`: per pid part, one cache per key form) */
+  private subKey(caches: Map<string, KeyCache>, pidPart: string, n: number, infix: string): string {
+    let c = caches.get(pidPart);
+    if (!c) {
+      if (caches.size >= 65536) caches.clear();
+      caches.set(pidPart, (c = new KeyCache((x) => `${pidPart}:${infix}${x}`)));
+    }
+    return c.get(n);
+  }
+
+  private fdKey(call: IoctlCall, pidPart: string): string {
+    if (call.fdInfo?.objectId !== undefined) return this.subKey(this.objKeys, pidPart, call.fdInfo.objectId, 'obj');
+    if (call.fd === null) return `${pidPart}:cpu${call.vcpuIndex ?? '?'}`;
+    return `${pidPart}:fd${call.fd}`;
   }
 
   private closeFd(pid: number | null, fd: number): void {
@@ -184,19 +239,20 @@ export class PrefaultChecker {
       for (const [k, p] of this.pending) if (p.call.fd === fd) this.settle(k, p, undefined);
       return;
     }
-    const keys = this.pendingByPidFd.get(`${pid}:${fd}`);
+    if (!this.pendingByPidFd.size) return;
+    const keys = this.pendingByPidFd.get(this.subKey(this.pidFdKeys, this.pidPart(pid), fd, ''));
     if (keys) for (const k of keys) this.settle(k, this.pending.get(k)!, undefined);
   }
 
   /** `pending.set` for a key that is not in it, with the indexes */
   private addPending(key: string, p: Pending): void {
     this.pending.set(key, p);
-    const pidPart = key.slice(0, key.indexOf(':'));
+    const pidPart = p.pidPart;
     let a = this.pendingByPid.get(pidPart);
     if (!a) this.pendingByPid.set(pidPart, (a = new Set()));
     a.add(key);
-    if (p.call.fd !== null) {
-      const fk = `${pidPart}:${p.call.fd}`;
+    const fk = p.pidFd;
+    if (fk !== undefined) {
       let b = this.pendingByPidFd.get(fk);
       if (!b) this.pendingByPidFd.set(fk, (b = new Set()));
       b.add(key);
@@ -206,14 +262,14 @@ export class PrefaultChecker {
   /** `pending.delete`, with the indexes */
   private removePending(key: string, p: Pending): void {
     if (!this.pending.delete(key)) return;
-    const pidPart = key.slice(0, key.indexOf(':'));
+    const pidPart = p.pidPart;
     const a = this.pendingByPid.get(pidPart);
     if (a) {
       a.delete(key);
       if (!a.size) this.pendingByPid.delete(pidPart);
     }
-    if (p.call.fd !== null) {
-      const fk = `${pidPart}:${p.call.fd}`;
+    const fk = p.pidFd;
+    if (fk !== undefined) {
       const b = this.pendingByPidFd.get(fk);
       if (b) {
         b.delete(key);
@@ -226,7 +282,7 @@ export class PrefaultChecker {
     const name = call.info?.name;
     if (call.fdInfo?.vmType !== undefined && (call.fdInfo.kind === 'vm' || call.fdInfo.vmObjectId !== undefined)) this.vmStateFor(call, pid);
     if (name === 'KVM_CHECK_EXTENSION') {
-      if (call.scalar === BigInt(KVM_CAP_PRE_FAULT_MEMORY)) this.cap = { value: call.ret, range: call.requestRange };
+      if (call.scalar === CAP_PREFAULT) this.cap = { value: call.ret, range: call.requestRange };
       return;
     }
     if (name === 'KVM_SET_USER_MEMORY_REGION' || name === 'KVM_SET_USER_MEMORY_REGION2') {
@@ -262,8 +318,7 @@ export class PrefaultChecker {
     }
   }
 
-  private vmStateFor(call: IoctlCall, pid: number | null): VmState {
-    const key = this.vmKeyOf(call, pid);
+  private vmStateFor(call: IoctlCall, pid: number | null, key = this.vmKeyOf(call, pid)): VmState {
     const v = this.vm(key);
     if (v.type === undefined && call.fdInfo?.vmType !== undefined) v.type = call.fdInfo.vmType;
     return v;
@@ -285,6 +340,7 @@ export class PrefaultChecker {
     const id = Number(slotRaw & 0xffffn);
     if (size === 0n) v.slots.delete(id);
     else v.slots.set(id, { id, gpa, size, flags: Number(flags ?? 0n) });
+    v.sorted = undefined;
   }
 
   private encryptOp(call: IoctlCall, pid: number | null): void {
@@ -304,7 +360,7 @@ export class PrefaultChecker {
   private prefault(call: IoctlCall, line: number, pid: number | null): void {
     const req = call.requestRange;
     const vmKey = this.vmKeyOf(call, pid);
-    const vm = this.vmStateFor(call, pid);
+    const vm = this.vmStateFor(call, pid, vmKey);
 
     // --- stale names
     for (const s of call.staleNames) {
@@ -376,19 +432,22 @@ export class PrefaultChecker {
       else this.unrecorded = { range: call.arg?.range ?? req, count: 1 };
     } else {
       this.argChecks(call, gpa, size, flags);
-      if (!blocked && seenCreated && gpa !== undefined && size !== undefined && size > 0n && gpa % PAGE_4K === 0n && size % PAGE_4K === 0n && gpa + size <= U64 && (flags ?? 0n) === 0n) {
+      if (!blocked && seenCreated && gpa !== undefined && size !== undefined && (flags ?? 0n) === 0n && wellFormedRange(gpa, size)) {
         this.rangeChecks(call, vm, gpa, size);
       }
     }
 
     // --- retry protocol: settle the previous call on this vCPU, then remember this one
-    const key = this.fdKey(call, pid);
+    const pidPart = this.pidPart(pid);
+    const key = this.fdKey(call, pidPart);
     const prev = this.pending.get(key);
     const cur: Pending = {
       call,
       line,
       generation: vm.generation,
       vmKey,
+      pidPart,
+      pidFd: call.fd !== null ? this.subKey(this.pidFdKeys, pidPart, call.fd, '') : undefined,
       gpa,
       size,
       flags,
@@ -407,8 +466,9 @@ export class PrefaultChecker {
     const req = call.requestRange;
     // the common case, a well-formed call, needs no range: look them up only for a finding
     const padding = arr(call, 'padding');
-    if ((flags === undefined || flags === 0n) && (gpa === undefined || gpa % PAGE_4K === 0n) && (size === undefined || (size !== 0n && size % PAGE_4K === 0n)) &&
-      (gpa === undefined || size === undefined || gpa + size <= U64) && !(padding && padding.some((p) => p !== 0n && p !== null))) return;
+    if ((flags === undefined || flags === 0n) && !(padding && padding.some((p) => p !== 0n && p !== null)) &&
+      (gpa !== undefined && size !== undefined ? wellFormedRange(gpa, size)
+        : (gpa === undefined || gpa % PAGE_4K === 0n) && (size === undefined || (size !== 0n && size % PAGE_4K === 0n)))) return;
     const gpaR = fieldRange(call, 'gpa');
     const sizeR = fieldRange(call, 'size');
     const flagsR = fieldRange(call, 'flags');
@@ -468,7 +528,7 @@ export class PrefaultChecker {
     if (vm.slotsUnknown) return;
     const kind = call.fdInfo?.kind;
     if (kind === 'vm' || kind === 'system') return; // the call fails before the range matters
-    const slots = [...vm.slots.values()].sort((a, b) => (a.gpa < b.gpa ? -1 : a.gpa > b.gpa ? 1 : 0));
+    const slots = (vm.sorted ??= [...vm.slots.values()].sort((a, b) => (a.gpa < b.gpa ? -1 : a.gpa > b.gpa ? 1 : 0)));
     const at = (a: bigint) => slots.find((s) => s.gpa <= a && a < s.gpa + s.size);
     const first = at(gpa);
     if (first && gpa + size <= first.gpa + first.size && (first.flags & KVM_MEM_LOG_DIRTY_PAGES) === 0) return; // inside one plain memslot: nothing to say

@@ -243,6 +243,14 @@ class CowPidSets {
   }
 }
 
+/**
+ * The model event of the last reader event converted (by any adapter): the CLI's one reading converts every event
+ * twice (the inference's adapter, then the replayer's). It depends on the reader event alone, and neither the
+ * model nor the replayer changes model events, so the second conversion takes the first's.
+ */
+let lastEv: TraceEvent | undefined;
+let lastMe: ModelEvent | undefined;
+
 /** converted events of a reader event that gives the model nothing (shared; never changed) */
 const NO_EVENTS: ModelEvent[] = Object.freeze([]) as unknown as ModelEvent[];
 
@@ -311,11 +319,15 @@ export class ModelEventAdapter {
       case 'qemu': {
         const c = ev.ioctl;
         if (!c || c.request === null) return NO_EVENTS;
+        if (ev === lastEv) return [lastMe!];
         const vcpu = ev.name === 'kvm_vcpu_ioctl';
-        return [{
+        const me: ModelEvent = {
           op: 'ioctl', pid: ev.pid ?? 0, cpuIndex: vcpu ? (c.vcpuIndex ?? ev.cpuIndex ?? 0) : undefined, vmIoctl: ev.name === 'kvm_vm_ioctl' || undefined,
           fd: c.fd ?? undefined, request: c.request, arg: callArgOf(c), recorded: c.ret === null && !c.errno ? undefined : recordedOf(c), label: `line ${ev.line + 1}`,
-        }];
+        };
+        lastEv = ev;
+        lastMe = me;
+        return [me];
       }
       default:
         return NO_EVENTS;
@@ -326,7 +338,13 @@ export class ModelEventAdapter {
     if (c.request === null || c.fd === null) return NO_EVENTS;
     if (!c.info && iocType(c.request) !== KVMIO) return NO_EVENTS;
     const pid = ev.pid ?? 0;
-    const me: ModelEvent = { op: 'ioctl', pid, fd: c.fd, request: c.request, arg: callArgOf(c), recorded: ev.result ? recordedOf(c) : undefined, label: `line ${ev.line + 1}` };
+    let me: ModelEvent;
+    if (ev === lastEv) me = lastMe!;
+    else {
+      me = { op: 'ioctl', pid, fd: c.fd, request: c.request, arg: callArgOf(c), recorded: ev.result ? recordedOf(c) : undefined, label: `line ${ev.line + 1}` };
+      lastEv = ev;
+      lastMe = me;
+    }
     // /dev/kvm opened before the trace (or its open filtered out): the reader knows it from -y or from the
     // calls made on it; an open event tells the model (and the inference pass, which has no model to adopt into)
     const fi = c.fdInfo;
@@ -868,8 +886,8 @@ export class BoundedInference {
   private readonly model: KvmModel;
 
   constructor(private readonly settings: ProfileSettings, private readonly perKind = 8) {
-    // quiet: the inference reads the observations, not the outcomes
-    this.model = new KvmModel({ profile: resolveProfile(settings), onObservation: (o) => this.observe(o), quiet: true });
+    // the inference reads the observations, not the outcomes: quiet, no verdicts
+    this.model = new KvmModel({ profile: resolveProfile(settings), onObservation: (o) => this.observe(o), quiet: true, verdicts: false });
   }
 
   /** How many observations are kept so far: `result()` can only change when this does. */

@@ -221,7 +221,7 @@ export function inferFromObservations(observations: readonly Observation[], sett
  */
 export function inferProfile(events: Iterable<ModelEvent>, settings?: ProfileSettings): Inference {
   const observations: Observation[] = [];
-  const m = new KvmModel({ profile: resolveProfile(settings), onObservation: (o) => observations.push(o), quiet: true });
+  const m = new KvmModel({ profile: resolveProfile(settings), onObservation: (o) => observations.push(o), quiet: true, verdicts: false });
   for (const ev of events) m.apply(ev);
   return inferFromObservations(observations, settings);
 }

@@ -38,6 +38,11 @@ export interface KvmModelOptions {
    * inference). Default false.
    */
   quiet?: boolean;
+  /**
+   * Compare results with the recorded ones (`verdict`, `verdictWhy`; default true). False for a model run for its
+   * observations only (the inference): the state follows the recorded results all the same.
+   */
+  verdicts?: boolean;
 }
 
 /**
@@ -331,10 +336,13 @@ export class KvmModel {
    * close's why and verdict). Clones keep it. The results of ioctls are the same either way.
    */
   quiet: boolean;
+  /** see KvmModelOptions.verdicts */
+  private readonly verdicts: boolean;
 
   constructor(opts: KvmModelOptions = {}) {
     this.observe = opts.onObservation;
     this.quiet = opts.quiet ?? false;
+    this.verdicts = opts.verdicts ?? true;
     const p = opts.profile;
     this.profile = p && 'source' in p ? (p as ResolvedProfile) : resolveProfile(p as ProfileSettings | undefined);
   }
@@ -491,7 +499,7 @@ export class KvmModel {
 
   /** An independent copy: O(size of the state), which stays small (coalesced ranges). */
   clone(): KvmModel {
-    const c = new KvmModel({ profile: this.profile, quiet: this.quiet });
+    const c = new KvmModel({ profile: this.profile, quiet: this.quiet, verdicts: this.verdicts });
     for (const [id, o] of this.objs) c.objs.set(id, cloneObj(o));
     c.fds = this.fds.clone();
     c.mmOf = this.mmOf.clone();
@@ -883,7 +891,7 @@ export class KvmModel {
     const out = o as Outcome;
     out.assumptions = ctx.notes ? [...base, ...ctx.notes] : (base as string[]);
     if (out.certainty !== 'unknown') out.certainty = ctx.unknown ? 'unknown' : ctx.dims & this.defaultMask || ctx.stateAssumed ? 'assumed' : out.certainty;
-    if (rec) this.setVerdict(out, rec, partial);
+    if (rec && this.verdicts) this.setVerdict(out, rec, partial);
     return out;
   }
 
