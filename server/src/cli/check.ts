@@ -65,15 +65,25 @@ export async function check(argv: string[]): Promise<number> {
   let errors = 0;
   const all: FileFinding[] = [];
   const counts = { error: 0, warning: 0, information: 0, hint: 0 };
+  // text lines go out in pieces of about 64 KiB (a write per line cost a system call per finding), written
+  // before anything else goes to stderr, so that both keep their order on a terminal
+  let pending = '';
+  const flushText = () => {
+    if (pending) writeAllSync(1, pending);
+    pending = '';
+  };
   const emit = (f: FileFinding) => {
     counts[f.severity]++;
     if (f.severity === 'error') errors++;
-    if (format === 'text') writeAllSync(1, formatText(f) + '\n');
-    else all.push(f);
+    if (format === 'text') {
+      pending += formatText(f) + '\n';
+      if (pending.length > 1 << 16) flushText();
+    } else all.push(f);
   };
   let rst: DocChecker | undefined | null = null;
   const progress = process.stderr.isTTY && format === 'text';
   for (const file of args.positional) {
+    flushText();
     if (/\.rst$/i.test(file)) {
       if (rst === null) rst = await docChecker();
       let text: string;
@@ -91,6 +101,7 @@ export async function check(argv: string[]): Promise<number> {
       try {
         for (const f of rst(text, file)) emit({ ...f, file });
       } catch (e) {
+        flushText();
         process.stderr.write(`kvm-lens check: ${file}: the api.rst checker failed: ${(e as Error).message}\n`);
         ioError = true;
       }
@@ -114,11 +125,13 @@ export async function check(argv: string[]): Promise<number> {
       });
       for (const i of idx) emit(held[i]!);
     } catch (e) {
+      flushText();
       if (progress) process.stderr.write('\r\x1b[K');
       process.stderr.write(`kvm-lens check: ${file}: ${(e as NodeJS.ErrnoException).message}\n`);
       ioError = true;
     }
   }
+  flushText();
   if (format === 'json') {
     writeAllSync(1, JSON.stringify({ findings: all.map(toJson), summary: { files: args.positional.length, ...counts } }, null, 2) + '\n');
   } else if (format === 'sarif') {
