@@ -140,6 +140,21 @@ interface Slice {
   calls: Map<number, ReplayedCall>;
   /** event index by first line (and resumed line) */
   byLine: Map<number, number>;
+  /** the replay where the page starts, when that is after the chunk's start (`snapshotBefore`) */
+  pageStart?: PageStart;
+}
+
+/**
+ * A chunk's replay stopped before line `line` (every event emitted so far starts before it): the reader's state,
+ * copies of the model and the adapter, the assumed threads, and the last event replayed (none: undefined).
+ */
+interface PageStart {
+  line: number;
+  reader: ReaderState;
+  model: KvmModel;
+  adapter: ModelEventAdapter;
+  threads: Map<number, string>;
+  last: TraceEvent | undefined;
 }
 
 /** Slices cover whole pages of this many lines: hovers on nearby lines and a scrolled screen hit the same slice. */
@@ -742,10 +757,13 @@ export class TraceAnalysis {
     const { reader, rp, cp } = this.resume(k, (e) => q.push(e));
     const calls = new Map<number, ReplayedCall>();
     const byLine = new Map<number, number>();
+    let last: TraceEvent | undefined;
+    let pageStart: PageStart | undefined;
     const drain = () => {
       for (let i = 0; i < q.length; i++) {
         const ev = q[i]!;
         const r = rp.event(ev);
+        last = ev;
         const resumed = ev.kind === 'syscall' && ev.joined ? ev.joined.resumedLine : -1;
         if ((ev.line < lo || ev.line > hi) && (resumed < lo || resumed > hi)) continue;
         kept.push(ev);
@@ -764,11 +782,16 @@ export class TraceAnalysis {
       // events of lines up to `hi` are all out once line hi + lag is read (and never after the chunk's end)
       const end = Math.min(this.chunkEnd(k), hi + cp.lag + 1);
       for (let l = cp.line; l < end; l++) {
+        if (l === lo && l > cp.line) {
+          // a hover on a call of this page asks for the model before it next (snapshotBefore): from here, not
+          // from the chunk's start
+          pageStart = { line: l, reader: reader.saveState(), model: rp.model.clone(), adapter: rp.adapter.clone(), threads: new Map(rp.assumedThreads), last };
+        }
         reader.pushLine(this.lineText(l));
         if (q.length) drain();
       }
     }
-    const s: Slice = { chunk: k, from: lo, to: hi, events: kept, calls, byLine };
+    const s: Slice = { chunk: k, from: lo, to: hi, events: kept, calls, byLine, pageStart };
     this.slices.push(s);
     this.cachedEvents += kept.length;
     while (this.slices.length > 1 && (this.slices.length > this.maxSlices || this.cachedEvents > this.maxEvents)) {
@@ -902,6 +925,62 @@ export class TraceAnalysis {
       return k > 0 ? this.stateAt(cp.line - 1) : { line: null, snapshot: rp.model.snapshot() };
     }
     return { line: last.line, snapshot: rp.model.snapshot(), call: ioctlOf(last) ? call : undefined };
+  }
+
+  /**
+   * The model's state before the event on `line`: `stateAt(line - 1).snapshot`. When a slice of the chunk that
+   * stateAt would replay was read lately (the hover of a call reads its page first), the replay goes on from that
+   * page's start instead of the chunk's: the same events in the same order, from copies of the same model.
+   */
+  snapshotBefore(line: number): Snapshot {
+    const target = line - 1;
+    // the chunk stateAt picks
+    let lo = 0;
+    let hi = this.checkpoints.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.checkpoints[mid]!.line <= target) lo = mid + 1;
+      else hi = mid;
+    }
+    let k = lo - 1;
+    while (k >= 0 && this.checkpoints[k]!.minLine < 0) k--;
+    let from: PageStart | undefined;
+    if (k >= 0 && target >= 0) {
+      for (const s of this.slices) {
+        const p = s.pageStart;
+        if (s.chunk === k && p && p.line <= target + 1 && (!from || p.line > from.line)) from = p;
+      }
+    }
+    if (!from) return this.stateAt(target).snapshot;
+    let last = from.last;
+    let past = false;
+    const q: TraceEvent[] = [];
+    const reader = new TraceReader({ event: (e) => q.push(e) }, { fileName: this.fileName }, cloneReaderState(from.reader));
+    const rp = new Replayer({ profile: this.profile }, from.model.clone(), from.adapter.clone(), new Map(from.threads));
+    const drain = () => {
+      for (let i = 0; i < q.length && !past; i++) {
+        const ev = q[i]!;
+        if (ev.line > target) past = true;
+        else {
+          rp.event(ev);
+          last = ev;
+        }
+      }
+      q.length = 0;
+    };
+    // as stateAt: past the chunk's end if need be
+    const stop = Math.min(this.lines, Math.max(target + 1, this.chunkEnd(k)) + this.per);
+    for (let l = from.line; l < stop && !past; l++) {
+      reader.pushLine(this.lineText(l));
+      if (q.length) drain();
+    }
+    if (!past && stop >= this.lines) {
+      reader.end();
+      drain();
+    }
+    // nothing of this chunk at or before the line: stateAt goes back a chunk
+    if (!last) return this.stateAt(target).snapshot;
+    return rp.model.snapshot();
   }
 
   /** The fd token under a position, with what the reader knows of it. */

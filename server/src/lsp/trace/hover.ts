@@ -33,7 +33,7 @@ export async function traceHover(doc: TextDocument, params: HoverParams, ctx: Se
   const size = r.call.before?.size;
   if (r.request === 'KVM_PRE_FAULT_MEMORY' && typeof gpa === 'bigint' && typeof size === 'bigint') {
     // which memslots the range meets, from the model's state before the call
-    const st = a.stateAt(ev.line - 1);
+    const st = { snapshot: a.snapshotBefore(ev.line) };
     // the model's VM of this vCPU fd (the model names its objects itself)
     const procs = st.snapshot.processes;
     let entry = procs.find((p) => p.pid === (r.pid ?? 0))?.fds.find((f) => f.fd === r.fd);
