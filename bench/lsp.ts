@@ -89,16 +89,33 @@ async function requestStats(client: LspClient, uri: string, text: string, sample
   const syms: number[] = [];
   let nLens = 0;
   let nSyms = 0;
+  let lastLenses: unknown;
+  let lastSyms: unknown;
   const few = Math.max(5, Math.round(samples / 10));
   for (let i = 0; i < few; i++) {
     const [a, l] = await timed(() => client.codeLenses(uri));
     lens.push(a);
     nLens = l?.length ?? 0;
+    lastLenses = l;
     const [b, s] = await timed(() => client.documentSymbols(uri));
     syms.push(b);
     nSyms = s?.length ?? 0;
+    lastSyms = s;
   }
-  return { hover: summarize(hover), inlay: summarize(inlay), lens: summarize(lens), syms: summarize(syms), hints: hints / samples, nLens, nSyms };
+  // what the answers weigh: the outline of a big trace is cut above 2,500 symbols (lsp/trace/documentSymbols.ts)
+  let allSyms = 0;
+  const walk = (list: unknown) => {
+    for (const x of (list as { children?: unknown[] }[] | null) ?? []) {
+      allSyms++;
+      walk(x.children);
+    }
+  };
+  walk(lastSyms);
+  const bytes = (x: unknown) => JSON.stringify(x ?? null).length;
+  return {
+    hover: summarize(hover), inlay: summarize(inlay), lens: summarize(lens), syms: summarize(syms), hints: hints / samples, nLens, nSyms,
+    allSyms, symsBytes: bytes(lastSyms), lensBytes: bytes(lastLenses),
+  };
 }
 
 function addRequestRows(report: Report, G: string, what: string, s: Awaited<ReturnType<typeof requestStats>>): void {
@@ -106,8 +123,8 @@ function addRequestRows(report: Report, G: string, what: string, s: Awaited<Retu
     report.add({ group: G, name: `${what}: ${name} p50 / p99`, value: st.p99, unit: 'ms (p99)', baseline: `p50 ${fmt(st.p50)} ms`, target: 'p99 <= 50 ms', verdict: verdict(st.p99 <= 50), note: `${note}; n=${st.n}, max ${fmt(st.max)} ms`, extra: st });
   row('hover', s.hover, 'on names spread over the file');
   row(`inlay hints, ${SCREEN} lines`, s.inlay, `${fmt(s.hints)} hints a screen`);
-  row('code lens', s.lens, `${s.nLens} lenses`);
-  row('document symbols', s.syms, `${s.nSyms} top-level symbols`);
+  row('code lens', s.lens, `${s.nLens} lenses, ${fmt(s.lensBytes / 1e6)} MB of JSON`);
+  row('document symbols', s.syms, `${s.nSyms} top-level symbols, ${s.allSyms} in all, ${fmt(s.symsBytes / 1e6)} MB of JSON`);
 }
 
 export async function benchLsp(report: Report, opts: { samples: number }): Promise<void> {
