@@ -160,13 +160,16 @@ export interface AfterReaderResult {
   inferMs: number;
   replayMs: number;
   checkMs: number;
+  /** the CLI's one reading: the inference (its own adapter) and the replay, both per event */
+  oneMs: number;
 }
 
 /**
  * The work after the reader on a trace file, as the CLI passes do it: the file is read in 64 KiB chunks (the
  * reader's `modelOnly` delivery) and after each chunk one pass runs over that chunk's events; only the pass
  * is timed. Passes: the profile inference (adapter + BoundedInference), the replay (Replayer.event), and the
- * replay with the pre-fault checks (the check command's second pass).
+ * replay with the pre-fault checks (the check command's second pass), and the inference and the replay together per
+ * event (what `kvm-lens replay` and `check` do in their one reading).
  */
 export function benchAfterReader(file: string, reps = 3): AfterReaderResult {
   const chunks = (onBatch: (evs: TraceEvent[]) => void): void => {
@@ -213,6 +216,7 @@ export function benchAfterReader(file: string, reps = 3): AfterReaderResult {
   let inferMs = Infinity;
   let replayMs = Infinity;
   let checkMs = Infinity;
+  let oneMs = Infinity;
   let findings = 0;
   for (let r = 0; r < reps; r++) {
     const inf = new BoundedInference(settings);
@@ -231,8 +235,17 @@ export function benchAfterReader(file: string, reps = 3): AfterReaderResult {
       rp2.event(e);
     }));
     chk.end();
+    const inf2 = new BoundedInference(settings);
+    const conv2 = new ModelEventAdapter();
+    const rp3 = new Replayer({ profile });
+    oneMs = Math.min(oneMs, timed((e) => {
+      const m = conv2.convert(e);
+      for (let i = 0; i < m.length; i++) inf2.apply(m[i]!);
+      rp3.event(e);
+    }));
+    inf2.result();
   }
-  return { kvmCalls, inferMs, replayMs, checkMs };
+  return { kvmCalls, inferMs, replayMs, checkMs, oneMs };
 }
 
 if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--replay') {
@@ -246,6 +259,7 @@ if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--re
   console.log(`| inference (adapter + BoundedInference) | ${r.inferMs.toFixed(1)} | ${us(r.inferMs)} |`);
   console.log(`| replay (Replayer.event) | ${r.replayMs.toFixed(1)} | ${us(r.replayMs)} |`);
   console.log(`| replay + pre-fault checks | ${r.checkMs.toFixed(1)} | ${us(r.checkMs)} |`);
+  console.log(`| inference + replay per event (one reading) | ${r.oneMs.toFixed(1)} | ${us(r.oneMs)} |`);
 } else if (import.meta.url === `file://${process.argv[1]}`) {
   const n = Number(process.argv[2] ?? 1_000_000);
   const r = benchEmulator(n);

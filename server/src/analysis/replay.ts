@@ -475,7 +475,7 @@ export interface ResultView {
   after: Record<string, string | null> | null;
 }
 
-/** One replayed KVM call. */
+/** One replayed KVM call (`args`, `recorded` and `expected` may be made when first read). */
 export interface ReplayedCall {
   eventIndex: number;
   /** 0-based */
@@ -519,8 +519,13 @@ function resultViewOfRecorded(c: IoctlCall): ResultView {
   return { ret: c.ret === null ? null : Number(c.ret), errno: c.errno ?? null, after: any ? after : null };
 }
 
+/** the outcome predicts something (else its view, `expected`, is null) */
+function hasPrediction(o: Outcome): boolean {
+  return !(o.certainty === 'unknown' && o.ret === null);
+}
+
 function resultViewOfOutcome(o: Outcome): ResultView | null {
-  if (o.certainty === 'unknown' && o.ret === null) return null;
+  if (!hasPrediction(o)) return null;
   let after: Record<string, string | null> | null = null;
   const a = o.after;
   if (a) {
@@ -532,6 +537,57 @@ function resultViewOfOutcome(o: Outcome): ResultView | null {
     }
   }
   return { ret: o.ret, errno: o.errno, after };
+}
+
+/**
+ * A replayed call. `args`, `recorded` and `expected` (hex strings of every value) are made when first read: the
+ * check command and the editor's replay pass read them for mismatches only. They are made from the call and the
+ * outcome, which do not change after the call is replayed, so when they are made does not matter.
+ */
+class Replayed implements ReplayedCall {
+  explanations?: string[];
+  #args: Record<string, string | string[] | null> | null | undefined = undefined;
+  #recorded: ResultView | undefined = undefined;
+  #expected: ResultView | null | undefined = undefined;
+
+  constructor(
+    public eventIndex: number,
+    public line: number,
+    public pid: number | null,
+    public fd: number | null,
+    public fdKind: CallFdKind,
+    public request: string,
+    public verdict: ReplayVerdict,
+    public modelVerdict: Verdict | undefined,
+    public why: string,
+    public outcome: Outcome,
+    public call: IoctlCall,
+    public resultRange: Range | undefined,
+    public range: Range,
+  ) {}
+
+  get args(): Record<string, string | string[] | null> | null {
+    if (this.#args === undefined) this.#args = argsView(this.call);
+    return this.#args;
+  }
+  set args(v: Record<string, string | string[] | null> | null) {
+    this.#args = v;
+  }
+
+  get recorded(): ResultView {
+    return (this.#recorded ??= resultViewOfRecorded(this.call));
+  }
+  set recorded(v: ResultView) {
+    this.#recorded = v;
+  }
+
+  get expected(): ResultView | null {
+    if (this.#expected === undefined) this.#expected = resultViewOfOutcome(this.outcome);
+    return this.#expected;
+  }
+  set expected(v: ResultView | null) {
+    this.#expected = v;
+  }
 }
 
 export function argsView(c: IoctlCall): Record<string, string | string[] | null> | null {
@@ -742,8 +798,6 @@ export class Replayer {
       const m = /^thread (\d+) assumed to belong to process (\d+)/.exec(a);
       if (m) this.assumedThreads.set(Number(m[1]), m[2]!);
     }
-    const recorded = resultViewOfRecorded(c);
-    const expected = resultViewOfOutcome(o);
     let verdict: ReplayVerdict;
     let why = o.why;
     switch (o.verdict) {
@@ -752,7 +806,7 @@ export class Replayer {
         break;
       case 'possible':
         // explained by an event the trace does not show; with no prediction at all it stays unknown
-        verdict = expected ? 'match' : 'unknown';
+        verdict = hasPrediction(o) ? 'match' : 'unknown';
         if (o.verdictWhy) why = `${o.verdictWhy}. ${why}`;
         break;
       case 'mismatch':
@@ -776,24 +830,10 @@ export class Replayer {
         (c.errno === 'EIO' ? 'EIO is what a forked child gets on its parent\'s VM and vCPU fds (another mm): the fork is probably not in the trace (strace -e trace= without clone/fork).' : 'The recorded result suggests it is another process.');
     }
     const kind = c.fdInfo?.kind ?? (o.fdKind as string);
-    return {
-      eventIndex: ev.index,
-      line: ev.line,
-      pid: ev.pid,
-      fd: c.fd,
-      fdKind: fdKindView(kind === 'unknown' && o.fdKind !== 'unknown' ? o.fdKind : kind),
-      request: requestLabel(c),
-      args: argsView(c),
-      recorded,
-      expected,
-      verdict,
-      modelVerdict: o.verdict,
-      why,
-      outcome: o,
-      call: c,
-      resultRange: ev.kind === 'syscall' && ev.result ? ev.result.range : undefined,
-      range: ev.range,
-    };
+    return new Replayed(
+      ev.index, ev.line, ev.pid, c.fd, fdKindView(kind === 'unknown' && o.fdKind !== 'unknown' ? o.fdKind : kind), requestLabel(c),
+      verdict, o.verdict, why, o, c, ev.kind === 'syscall' && ev.result ? ev.result.range : undefined, ev.range,
+    );
   }
 
   /** Which single profile change gives the recorded result? Re-runs the window under each alternative. */
