@@ -432,6 +432,8 @@ export class TraceAnalysis {
   private readonly far: { line: number; chunk: number }[] = [];
   private readonly maxSlices: number;
   private readonly maxEvents: number;
+  /** 1 for the pages (PAGE lines) where a KVM_PRE_FAULT_MEMORY call starts (pass 1) */
+  private readonly prefaultPages: Uint8Array;
   private readonly fileName: string | undefined;
 
   /** Analyse synchronously (tests, small traces). */
@@ -445,6 +447,7 @@ export class TraceAnalysis {
     this.starts = lineStarts(text);
     // a final newline does not start a line
     this.lines = text.length === 0 ? 0 : text.endsWith('\n') ? this.starts.length - 1 : this.starts.length;
+    this.prefaultPages = new Uint8Array(Math.ceil(this.lines / PAGE) + 1);
     if (!deferred) for (const _ of this.run(opts, Infinity, () => false));
   }
 
@@ -658,6 +661,7 @@ export class TraceAnalysis {
     const c = ioctlOf(ev);
     if (!c) return;
     const name = c.info?.name;
+    if (name === 'KVM_PRE_FAULT_MEMORY' && ev.line >= 0 && ev.line < this.lines) this.prefaultPages[Math.floor(ev.line / PAGE)] = 1;
     if ((name === 'KVM_CREATE_VM' || name === 'KVM_CREATE_VCPU') && ev.kind === 'syscall' && ev.fdEffect?.op === 'create' && ev.fdEffect.info?.objectId !== undefined) {
       this.addObject(name === 'KVM_CREATE_VM' ? 'vm' : 'vcpu', ev.fdEffect.info, ev, c, true);
     }
@@ -782,9 +786,9 @@ export class TraceAnalysis {
       // events of lines up to `hi` are all out once line hi + lag is read (and never after the chunk's end)
       const end = Math.min(this.chunkEnd(k), hi + cp.lag + 1);
       for (let l = cp.line; l < end; l++) {
-        if (l === lo && l > cp.line) {
-          // a hover on a call of this page asks for the model before it next (snapshotBefore): from here, not
-          // from the chunk's start
+        if (l === lo && l > cp.line && this.prefaultPages[lo / PAGE] === 1) {
+          // a hover on a pre-fault call of this page asks for the model before it next (snapshotBefore): from
+          // here, not from the chunk's start (only pages with such a call: the copies cost a tenth of a read)
           pageStart = { line: l, reader: reader.saveState(), model: rp.model.clone(), adapter: rp.adapter.clone(), threads: new Map(rp.assumedThreads), last };
         }
         reader.pushLine(this.lineText(l));
