@@ -350,12 +350,12 @@ export class TraceReader implements StreamingTraceReader {
     // quickDropped's conditions
     if (s.carry || s.inSummary) return false;
     if (this.forced === undefined ? !s.straceMode || s.qemuMode : this.forced !== 'strace' && this.forced !== 'capture') return false;
-    DROPPED_LINE.lastIndex = at;
-    if (!DROPPED_LINE.test(chunk) || DROPPED_LINE.lastIndex !== nl) return false;
-    // an `<unfinished ...>` start is not a complete call
+    // an `<unfinished ...>` start is not a complete call (tested first: the regex would read it all and backtrack)
     let e = nl;
     while (e > at && (chunk.charCodeAt(e - 1) === 32 || chunk.charCodeAt(e - 1) === 9)) e--;
     if (chunk.charCodeAt(e - 1) === 62 && chunk.endsWith('<unfinished ...>', e)) return false;
+    DROPPED_LINE.lastIndex = at;
+    if (!DROPPED_LINE.test(chunk) || DROPPED_LINE.lastIndex !== nl) return false;
     // line1
     s.lineNo++;
     s.stats.lines++;
