@@ -13,7 +13,7 @@ import { checkTraceFile } from '../analysis/traceCheck';
 import { profileSettingsFrom } from '../analysis/replay';
 import { checkApiDoc } from '../analysis/docChecks';
 import { readApiDoc } from '../rst/apiDoc';
-import { formatText, parseArgs, showProgress, writeAllSync, toJson, toSarif, type CheckFormat, type FileFinding } from './format';
+import { formatText, parseArgs, showProgress, writeAllSync, toJson, writeSarif, type CheckFormat, type FileFinding } from './format';
 
 const USAGE = `usage: kvm-lens check FILES... [--format text|json|sarif] [--kernel V] [--arch A] [--tdp on|off|auto] [--host-pages 4k|thp|2m|1g|auto]
   text:  file:line:col: severity: message [CODE]   (one line per finding)
@@ -65,9 +65,10 @@ export async function check(argv: string[]): Promise<number> {
   let errors = 0;
   const all: FileFinding[] = [];
   const counts = { error: 0, warning: 0, information: 0, hint: 0 };
-  // text lines go out in pieces of about 64 KiB (a write per line cost a system call per finding), written
-  // before anything else goes to stderr, so that both keep their order on a terminal
+  // text lines and JSON findings go out in pieces of about 64 KiB (a write per line cost a system call per
+  // finding), written before anything else goes to stderr, so that both keep their order on a terminal
   let pending = '';
+  let jsonCount = 0;
   const flushText = () => {
     if (pending) writeAllSync(1, pending);
     pending = '';
@@ -75,10 +76,13 @@ export async function check(argv: string[]): Promise<number> {
   const emit = (f: FileFinding) => {
     counts[f.severity]++;
     if (f.severity === 'error') errors++;
-    if (format === 'text') {
-      pending += formatText(f) + '\n';
-      if (pending.length > 1 << 16) flushText();
+    if (format === 'text') pending += formatText(f) + '\n';
+    else if (format === 'json') {
+      // JSON.stringify(..., null, 2) of the whole output, written finding by finding: an element of "findings"
+      // sits two levels deep (strings in JSON hold no raw newline, so indenting after each newline is exact)
+      pending += (jsonCount++ ? ',\n    ' : '{\n  "findings": [\n    ') + JSON.stringify(toJson(f), null, 2).replace(/\n/g, '\n    ');
     } else all.push(f);
+    if (pending.length > 1 << 16) flushText();
   };
   let rst: DocChecker | undefined | null = null;
   const progress = process.stderr.isTTY && format === 'text';
@@ -133,9 +137,12 @@ export async function check(argv: string[]): Promise<number> {
   }
   flushText();
   if (format === 'json') {
-    writeAllSync(1, JSON.stringify({ findings: all.map(toJson), summary: { files: args.positional.length, ...counts } }, null, 2) + '\n');
+    // the findings went out as they were emitted: the whole text in one string would fail beyond V8's longest
+    // string (2^29 characters: about 5x10^6 lines of a capture trace) and held it twice
+    const summary = JSON.stringify({ files: args.positional.length, ...counts }, null, 2).replace(/\n/g, '\n  ');
+    writeAllSync(1, (jsonCount ? '\n  ],' : '{\n  "findings": [],') + '\n  "summary": ' + summary + '\n}\n');
   } else if (format === 'sarif') {
-    writeAllSync(1, JSON.stringify(toSarif(all, (f) => pathToFileURL(resolve(f)).toString(), VERSION), null, 2) + '\n');
+    writeSarif(all, (f) => pathToFileURL(resolve(f)).toString(), VERSION, (t) => writeAllSync(1, t));
   }
   if (ioError) return 2;
   return errors > 0 ? 1 : 0;

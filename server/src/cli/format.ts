@@ -47,11 +47,39 @@ export function sarifLevel(s: Severity): 'error' | 'warning' | 'note' {
 
 /** A SARIF 2.1.0 log with one run; `uriOf` turns a file argument into an artifact URI. */
 export function toSarif(findings: FileFinding[], uriOf: (file: string) => string, version: string): Record<string, unknown> {
+  const { log, result } = sarifParts(findings, uriOf, version);
+  (log.runs as Record<string, unknown>[])[0]!.results = findings.map(result);
+  return log;
+}
+
+/**
+ * `JSON.stringify(toSarif(findings, uriOf, version), null, 2) + '\n'`, given to `write` in pieces of about 64 KiB
+ * (the results one by one: the whole text in one string fails beyond V8's longest string).
+ */
+export function writeSarif(findings: FileFinding[], uriOf: (file: string) => string, version: string, write: (s: string) => void): void {
+  const { log, result } = sarifParts(findings, uriOf, version);
+  // the results are the last member of the one run: the log with an empty array, cut there
+  (log.runs as Record<string, unknown>[])[0]!.results = [];
+  const text = JSON.stringify(log, null, 2);
+  const cut = text.lastIndexOf('"results": []');
+  let out = text.slice(0, cut) + '"results": [';
+  for (let i = 0; i < findings.length; i++) {
+    // a result sits four levels deep (strings in JSON hold no raw newline: indenting after each newline is exact)
+    out += (i ? ',\n        ' : '\n        ') + JSON.stringify(result(findings[i]!), null, 2).replace(/\n/g, '\n        ');
+    if (out.length > 1 << 16) {
+      write(out);
+      out = '';
+    }
+  }
+  write(out + (findings.length ? '\n      ]' : ']') + text.slice(cut + '"results": []'.length) + '\n');
+}
+
+function sarifParts(findings: FileFinding[], uriOf: (file: string) => string, version: string): { log: Record<string, unknown>; result: (f: FileFinding) => Record<string, unknown> } {
   const used = [...new Set(findings.map((f) => f.code))].sort();
   const ruleIndex = new Map(used.map((c, i) => [c, i]));
   const artifacts = [...new Set(findings.map((f) => f.file))];
   const artifactIndex = new Map(artifacts.map((a, i) => [a, i]));
-  return {
+  const log = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
     runs: [
@@ -75,50 +103,52 @@ export function toSarif(findings: FileFinding[], uriOf: (file: string) => string
         // columns are counted as LSP counts them
         columnKind: 'utf16CodeUnits',
         artifacts: artifacts.map((a) => ({ location: { uri: uriOf(a) } })),
-        results: findings.map((f) => {
-          const result: Record<string, unknown> = {
-            ruleId: f.code,
-            ruleIndex: ruleIndex.get(f.code),
-            level: sarifLevel(f.severity),
-            message: { text: f.message },
-            locations: [
-              {
-                physicalLocation: {
-                  artifactLocation: { uri: uriOf(f.file), index: artifactIndex.get(f.file) },
-                  region: {
-                    startLine: f.range.start.line + 1,
-                    startColumn: f.range.start.character + 1,
-                    endLine: f.range.end.line + 1,
-                    endColumn: f.range.end.character + 1,
-                  },
-                },
-              },
-            ],
-          };
-          if (f.fixes?.length) {
-            result.fixes = f.fixes.map((x) => ({
-              description: { text: x.title },
-              artifactChanges: [
-                {
-                  artifactLocation: { uri: uriOf(f.file), index: artifactIndex.get(f.file) },
-                  replacements: x.edits.map((e) => ({
-                    deletedRegion: {
-                      startLine: e.range.start.line + 1,
-                      startColumn: e.range.start.character + 1,
-                      endLine: e.range.end.line + 1,
-                      endColumn: e.range.end.character + 1,
-                    },
-                    insertedContent: { text: e.newText },
-                  })),
-                },
-              ],
-            }));
-          }
-          return result;
-        }),
+        results: [] as Record<string, unknown>[],
       },
     ],
   };
+  const result = (f: FileFinding): Record<string, unknown> => {
+    const result: Record<string, unknown> = {
+      ruleId: f.code,
+      ruleIndex: ruleIndex.get(f.code),
+      level: sarifLevel(f.severity),
+      message: { text: f.message },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: uriOf(f.file), index: artifactIndex.get(f.file) },
+            region: {
+              startLine: f.range.start.line + 1,
+              startColumn: f.range.start.character + 1,
+              endLine: f.range.end.line + 1,
+              endColumn: f.range.end.character + 1,
+            },
+          },
+        },
+      ],
+    };
+    if (f.fixes?.length) {
+      result.fixes = f.fixes.map((x) => ({
+        description: { text: x.title },
+        artifactChanges: [
+          {
+            artifactLocation: { uri: uriOf(f.file), index: artifactIndex.get(f.file) },
+            replacements: x.edits.map((e) => ({
+              deletedRegion: {
+                startLine: e.range.start.line + 1,
+                startColumn: e.range.start.character + 1,
+                endLine: e.range.end.line + 1,
+                endColumn: e.range.end.character + 1,
+              },
+              insertedContent: { text: e.newText },
+            })),
+          },
+        ],
+      }));
+    }
+    return result;
+  };
+  return { log, result };
 }
 
 function oneLine(s: string): string {
