@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Src } from '../../server/src/trace/src';
 import { closingParen } from '../../server/src/trace/strace';
-import { parseArgs, parseArgsGeneral, simpleArgsToParen, simpleClose } from '../../server/src/trace/value';
+import { parseArgs, parseArgsGeneral, simpleArgsToParen, simpleClose, simpleFail } from '../../server/src/trace/value';
 import { corpusMissing, traceFiles } from '../fixtures/traces/files';
 
 const BENCH = [join(__dirname, '../../.cache/bench/qemu-10000.strace'), join(__dirname, '../../.cache/bench/capture-30000.strace')];
@@ -37,12 +37,18 @@ function compare(line: string, from: number, to: number, what: string): void {
 
 /**
  * simpleArgsToParen (the reader's one pass over a call's common argument list, up to the `)` it finds): when it
- * answers, its `)` is closingParen's and its fields are parseArgs' up to there. Returns whether it answered.
+ * answers, its `)` is closingParen's and its fields are parseArgs' up to there; when it gives up, closingParen from
+ * where it gave up (simpleFail) finds the `)` closingParen finds from the start. Returns whether it answered.
  */
 function compareToParen(line: string, from: number, what: string): boolean {
   const src = Src.line(line, 7, 3);
   const quick = simpleArgsToParen(src, from);
-  if (!quick) return false;
+  if (!quick) {
+    // closingParen goes on from the argument it could not read, and finds the same `)`
+    assert.ok(simpleFail >= from && simpleFail <= line.length, `${what}: where it gave up`);
+    assert.equal(closingParen(line, simpleFail), closingParen(line, from), `${what}: closing parenthesis from where it gave up`);
+    return false;
+  }
   const close = closingParen(line, from);
   assert.equal(simpleClose, close, `${what}: closing parenthesis`);
   const full = parseArgsGeneral(src, from, close);

@@ -36,7 +36,7 @@ import type {
   Value,
   VcpuDump,
 } from './types';
-import { parseArgs, simpleArgsToParen, simpleClose } from './value';
+import { parseArgs, simpleArgsToParen, simpleClose, simpleFail } from './value';
 
 export const DEFAULT_MAX_LINE = 256 * 1024;
 const MAX_UNREADABLE_REPORTS = 200;
@@ -347,8 +347,8 @@ export class TraceReader implements StreamingTraceReader {
    */
   private droppedLine(chunk: string, at: number, nl: number): boolean {
     const s = this.s;
-    // quickDropped's conditions
-    if (s.carry || s.inSummary) return false;
+    // quickDropped's conditions; and not in a capture (its lines are KVM calls, none dropped)
+    if (s.carry || s.inSummary || s.captureMode) return false;
     if (this.forced === undefined ? !s.straceMode || s.qemuMode : this.forced !== 'strace' && this.forced !== 'capture') return false;
     // an `<unfinished ...>` start is not a complete call (tested first: the regex would read it all and backtrack)
     let e = nl;
@@ -987,7 +987,8 @@ export class TraceReader implements StreamingTraceReader {
     s.lastTarget = null;
     // the arguments that matter are parsed now: a common list is read up to its `)` in one pass
     const quick = matters ? simpleArgsToParen(src, k.argsAt) : null;
-    const close = quick ? simpleClose : closingParen(src.text, k.argsAt);
+    // (when the list is not a common one, closingParen goes on from the argument that is not)
+    const close = quick ? simpleClose : closingParen(src.text, matters ? simpleFail : k.argsAt);
     let ev: SyscallEvent;
     if (close >= 0 && !this.keepGeneric && !matters) {
       // a syscall that changes no fd and is not kept: its arguments are not parsed

@@ -638,6 +638,12 @@ function simpleArgs(src: Src, from: number, to: number): StructField[] | null {
 
 /** where the call closed by the last successful simpleArgsToParen is closed (its `)`) */
 export let simpleClose = -1;
+/**
+ * after a simpleArgsToParen that gave up: where the argument it could not read starts. Everything before it is
+ * simple arguments, `,` and spaces, none of which closingParen acts on: closingParen from there finds what it
+ * finds from the first argument.
+ */
+export let simpleFail = 0;
 
 /**
  * simpleArgs and closingParen in one pass: the common argument list starting at `from` read up to the `)` that
@@ -652,11 +658,13 @@ export function simpleArgsToParen(src: Src, from: number): StructField[] | null 
   const to = t.length;
   const fields: StructField[] = [];
   let i = from;
+  simpleFail = from;
   while (i < to && isSpace(t.charCodeAt(i))) i++;
   // `i < close` of simpleArgs is `t[i] !== ')'` here, at every place it is asked (between arguments, where
   // closingParen is at depth 0 and outside any string or decoration)
   while (i < to && t.charCodeAt(i) !== 41) {
     const fstart = i;
+    simpleFail = fstart;
     let v = simplePrimary(src, i, to);
     if (!v) return null;
     i = simpleEnd;
