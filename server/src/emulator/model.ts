@@ -165,14 +165,25 @@ function normErrno(name: string | undefined): string | undefined {
  * munmap for every two KVM calls. Exported for tests.
  */
 export function hostPageStart(addr: bigint, length: bigint): number {
-  const a = Number(addr);
-  const n = Number(length);
-  return a >= 0 && a <= HOST_SMALL && n >= 0 && n <= HOST_SMALL ? Math.floor(a / 4096) : Number(addr >> 12n);
+  return hostPages(addr, length);
 }
 export function hostPageEnd(addr: bigint, length: bigint): number {
+  hostPages(addr, length);
+  return hostPagesEnd;
+}
+
+/** the end page of the last hostPages() */
+let hostPagesEnd = 0;
+/** the first host page of [addr, addr + length); the end page is left in `hostPagesEnd` (no pair allocated) */
+function hostPages(addr: bigint, length: bigint): number {
   const a = Number(addr);
   const n = Number(length);
-  return a >= 0 && a <= HOST_SMALL && n >= 0 && n <= HOST_SMALL ? Math.floor((a + n + 4095) / 4096) : Number((addr + length + PAGE - 1n) >> 12n);
+  if (a >= 0 && a <= HOST_SMALL && n >= 0 && n <= HOST_SMALL) {
+    hostPagesEnd = Math.floor((a + n + 4095) / 4096);
+    return Math.floor(a / 4096);
+  }
+  hostPagesEnd = Number((addr + length + PAGE - 1n) >> 12n);
+  return Number(addr >> 12n);
 }
 
 /** the characters String.prototype.trim removes (WhiteSpace and LineTerminator) */
@@ -789,8 +800,8 @@ export class KvmModel {
     const mm = this.mm(pid);
     let l = this.unmapped.get(mm);
     if (!l) this.unmapped.set(mm, (l = new IntervalList()));
-    const s = hostPageStart(addr, length);
-    const e = hostPageEnd(addr, length);
+    const s = hostPages(addr, length);
+    const e = hostPagesEnd;
     if (op === 'munmap') l.set(s, e, true);
     else l.remove(s, e);
     if (this.quiet) return QUIET_OUTCOME;
