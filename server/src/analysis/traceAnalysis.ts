@@ -333,10 +333,11 @@ export class FindingStore {
   }
 
   add(f: Finding): void {
-    const base = f.range.start.line;
-    const key = this.byKey ? findingKey(f, base) : undefined;
+    const base = f.range?.start?.line;
+    // a line the pair cannot hold (not a 32-bit integer): the finding is kept as it is
+    const key = this.byKey && typeof base === 'number' && (base | 0) === base ? findingKey(f, base) : undefined;
     let t = key === undefined ? undefined : this.byKey!.get(key);
-    let at = base;
+    let at = key === undefined ? 0 : (base as number);
     if (t === undefined) {
       t = this.templates.length;
       if (key === undefined) {
@@ -387,7 +388,8 @@ export class FindingStore {
 
   /** The range of finding i (a new object). */
   range(i: number): Range {
-    return shifted(this.templates[this.pairs[2 * i]!]!.range, this.pairs[2 * i + 1]!);
+    const t = this.pairs[2 * i]!;
+    return this.kinds[t] === 2 ? this.templates[t]!.range : shifted(this.templates[t]!.range, this.pairs[2 * i + 1]!);
   }
 
   *[Symbol.iterator](): IterableIterator<Finding> {
