@@ -3,10 +3,15 @@
  * passes (inferFileProfile, then replayFile), and `checkTraceFile` the findings of the two passes (inferFileProfile,
  * then replayFile with checks), in their order once sorted by the order it gives with each; over the corpus, own
  * recordings and samples, with and without profile options. Each way the one reading can go must be taken, or the test proves nothing about it:
- * no move of the inferred profile, moves replayed from the kept events, a move after them (a second reading).
+ * no move of the inferred profile, moves replayed from the kept events, a move after them (the file's start read
+ * again up to that event).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   checkTraceFile, inferFileProfile, replayFile, replayFileOnce, type FileReplayOptions, type ReadingStats,
 } from '../../server/src/analysis/traceCheck';
@@ -16,12 +21,12 @@ import { callJson } from '../../server/src/cli/replay';
 import { corpusMissing, traceFiles } from '../fixtures/traces/files';
 
 const OPTIONS: FileReplayOptions[] = [{}, { replay: { tdp: 'off', kernel: '6.16' } }, { replay: { hostPages: 'thp' } }];
-/** kept events: the default, and so few that a profile moving after the first calls needs a second reading */
+/** kept events: the default, and so few that a profile moving after the first calls re-reads the file's start */
 const KEPT = [undefined, 3];
 
-type Way = 'once' | 'restarted' | 'twice';
+type Way = 'once' | 'restarted' | 'reread';
 function way(s: ReadingStats): Way {
-  return s.readings === 2 ? 'twice' : s.restarts ? 'restarted' : 'once';
+  return s.rereads ? 'reread' : s.restarts ? 'restarted' : 'once';
 }
 
 function label(f: string, opts: FileReplayOptions): string {
@@ -31,7 +36,7 @@ function label(f: string, opts: FileReplayOptions): string {
 test('replay: one reading gives the profile and calls of the two passes, whatever the inference decides', (t) => {
   const files = traceFiles();
   assert.ok(files.length > 10, `only ${files.length} trace files`);
-  const ways: Record<Way, number> = { once: 0, restarted: 0, twice: 0 };
+  const ways: Record<Way, number> = { once: 0, restarted: 0, reread: 0 };
   for (const f of files) {
     for (const o of OPTIONS) {
       const fp = inferFileProfile(f, o);
@@ -50,13 +55,13 @@ test('replay: one reading gives the profile and calls of the two passes, whateve
       }
     }
   }
-  assert.ok(ways.once > 0 && ways.restarted > 0 && ways.twice > 0, `ways taken: ${JSON.stringify(ways)}`);
+  assert.ok(ways.once > 0 && ways.restarted > 0 && ways.reread > 0, `ways taken: ${JSON.stringify(ways)}`);
   t.diagnostic(`${files.length} files x ${OPTIONS.length} option sets x ${KEPT.length}: ${JSON.stringify(ways)}${corpusMissing ? ` (${corpusMissing})` : ''}`);
 });
 
 test('check: one reading gives the findings of the two passes, in their order', (t) => {
   const files = traceFiles();
-  const ways: Record<Way, number> = { once: 0, restarted: 0, twice: 0 };
+  const ways: Record<Way, number> = { once: 0, restarted: 0, reread: 0 };
   let replayFindings = 0;
   for (const f of files) {
     for (const o of OPTIONS) {
@@ -74,9 +79,41 @@ test('check: one reading gives the findings of the two passes, in their order', 
       }
     }
   }
-  assert.ok(ways.once > 0 && ways.restarted > 0 && ways.twice > 0, `ways taken: ${JSON.stringify(ways)}`);
+  assert.ok(ways.once > 0 && ways.restarted > 0 && ways.reread > 0, `ways taken: ${JSON.stringify(ways)}`);
   assert.ok(replayFindings > 0, 'no replay finding compared');
   t.diagnostic(`${files.length} files: ${JSON.stringify(ways)}, ${replayFindings} replay findings`);
+});
+
+test('a profile that moves late (after 3,200 events, 300 KB in) re-reads the start of the file as far as that event', () => {
+  const repo = fileURLToPath(new URL('../../', import.meta.url));
+  const qemu = readFileSync(join(repo, 'test/fixtures/traces/qemu.f-tt-yy-kvmvcpu.strace'), 'utf8');
+  const noTdp = readFileSync(join(repo, 'samples/prefault-no-tdp.strace'), 'utf8');
+  const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-once-'));
+  try {
+    const f = join(dir, 'late.strace');
+    writeFileSync(f, qemu.repeat(8) + noTdp);
+    for (const keptEvents of KEPT) {
+      const opts = { keptEvents };
+      const fp = inferFileProfile(f, opts);
+      const want: string[] = [];
+      const s = replayFile(f, fp, (c) => void want.push(JSON.stringify(callJson(c))), undefined);
+      let got: string[] = [];
+      const r = replayFileOnce(f, opts, { call: (c: ReplayedCall) => void got.push(JSON.stringify(callJson(c))), restart: () => void (got = []) });
+      assert.ok(r.stats.rereads > 0, `re-read (${JSON.stringify(r.stats)})`);
+      assert.equal(JSON.stringify(r.fp), JSON.stringify(fp));
+      assert.deepEqual(r.summary, s);
+      assert.deepEqual(got, want);
+      const wantF: string[] = [];
+      replayFile(f, fp, undefined, (x) => void wantF.push(JSON.stringify(x)), undefined, true);
+      const gotF: { f: Finding; order: number }[] = [];
+      const cs = checkTraceFile(f, opts, (x, order) => void gotF.push({ f: x, order }));
+      assert.ok(cs.rereads > 0);
+      gotF.sort((a, b) => a.order - b.order);
+      assert.deepEqual(gotF.map((x) => JSON.stringify(x.f)), wantF);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a setting error comes back before anything is read', () => {

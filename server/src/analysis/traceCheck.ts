@@ -2,9 +2,9 @@
  * Whole-file analysis for the command line, streamed: a trace file is read once in chunks, never held in memory
  * (`replayFileOnce` for `kvm-lens replay`, `checkTraceFile` for `kvm-lens check`). The profile is inferred from the
  * whole trace while the replay runs beside the inference with the profile inferred so far; when that moves, the
- * replay starts over from the first events, which are kept for that (see `OneReading`). The two passes it stands
- * for (`inferFileProfile`, then `replayFile`) are kept: they are what the one reading must equal, and its way out
- * when the profile moves after the kept events.
+ * replay starts over from the first events, which are kept for that, or read again from the file's start up to
+ * where the reading is when the profile moves after them (see `OneReading`). The two passes it stands for
+ * (`inferFileProfile`, then `replayFile`) are kept: they are what the one reading must equal (the tests).
  */
 import type { Finding } from '../common/findings';
 import type { Range } from '../common/range';
@@ -21,7 +21,8 @@ export interface FileReplayOptions {
   replay?: ReplayOptions;
   /**
    * One reading: how many events (the reader's delivered events, from the first) are kept so that the replay can
-   * start over when the inferred profile moves (default `KEPT_EVENTS`). A move after them costs a second reading.
+   * start over when the inferred profile moves (default `KEPT_EVENTS`). A move after them re-reads the
+   * file's start up to the event it is at.
    */
   keptEvents?: number;
 }
@@ -54,13 +55,10 @@ export interface ReplaySummary {
   unknown: number;
 }
 
-/** Progress of a reading: `pass` 2 only for the second reading a late profile move costs. */
-export type PassProgress = StreamProgress & { pass: 1 | 2 };
-
-/** How a one-reading run went (for tests and the bench): readings of the file, replays started over. */
+/** How a one-reading run went (for tests and the bench): replays started over, and how many of them re-read the file's start. */
 export interface ReadingStats {
-  readings: 1 | 2;
   restarts: number;
+  rereads: number;
 }
 
 /** Pass 1: the profile for a trace file (settings first, then what the recorded results show). */
@@ -124,12 +122,27 @@ interface ReplayOut {
 }
 
 /**
+ * The first `upTo` delivered events of a trace file, read again (the reader is deterministic: a reading of the same
+ * text delivers the same events in the same order); the reading stops after the chunk that delivered the last.
+ */
+function rereadPrefix(path: string, upTo: number, each: (ev: TraceEvent, ordinal: number) => void): void {
+  if (upTo <= 0) return;
+  let ord = 0;
+  readTraceFileSync(path, {
+    event: (ev) => {
+      if (ord < upTo) each(ev, ++ord);
+    },
+  }, PASS_READ, undefined, undefined, () => ord >= upTo);
+}
+
+/**
  * The profile inference and the replay in one reading. Fed every delivered event in order (`event`), it runs the
  * inference (`BoundedInference`, its own model) and a `Replayer` with the profile inferred so far. When an
- * observation moves the inferred profile, the replay starts over under the new one from the kept events (the
- * first `keep` events; the model depends on nothing but the events and the profile, so this gives the calls a
- * replay of the whole file under that profile gives). Past the kept events a move cannot start over: the replay
- * stops (`lost`) and the caller reads the file a second time under the final profile (`secondReading`).
+ * observation moves the inferred profile, the replay starts over under the new one: the model depends on nothing
+ * but the events and the profile, so replaying the events so far again gives the calls a replay of the whole
+ * file under that profile gives. The first `keep` events are kept for that (the profile settles within the first
+ * few dozen events of every trace seen); a move after them re-reads the file's start up to the event it is at
+ * (`reread`), and the reading goes on from there.
  */
 class OneReading {
   private readonly conv = new ModelEventAdapter();
@@ -137,15 +150,19 @@ class OneReading {
   private seen = 0;
   private profile: ResolvedProfile;
   private json: string;
-  private rp: Replayer | undefined;
+  private rp: Replayer;
   private kept: TraceEvent[] | undefined = [];
-  /** the profile moved after the kept events: the replay needs a second reading */
-  private lost = false;
   restarts = 0;
+  rereads = 0;
   /** delivered events so far */
   ordinal = 0;
 
-  constructor(settings: ProfileSettings, private readonly keep: number, private readonly out: ReplayOut) {
+  constructor(
+    settings: ProfileSettings,
+    private readonly keep: number,
+    private readonly out: ReplayOut,
+    private readonly reread: (upTo: number, each: (ev: TraceEvent, ordinal: number) => void) => void,
+  ) {
     // the profile the settings alone give (no observation yet)
     this.profile = new BoundedInference(settings).result().profile;
     this.json = JSON.stringify(this.profile);
@@ -166,63 +183,47 @@ class OneReading {
       this.seen = this.inference.observations;
       const p = this.inference.result().profile;
       const j = JSON.stringify(p);
-      if (j !== this.json) this.move(p, j);
+      if (j !== this.json) this.move(p, j, ord - 1);
     }
-    if (this.lost) return;
     const kept = this.kept;
     if (kept) {
       if (kept.length < this.keep) kept.push(ev);
       else this.kept = undefined;
     }
-    const r = this.rp!.event(ev);
+    const r = this.rp.event(ev);
     if (r) this.out.call(r, ord, this.profile);
   }
 
-  /** The inferred profile is now `p`: replay the kept events under it, or give the replay up. */
-  private move(p: ResolvedProfile, json: string): void {
+  /** The inferred profile is now `p`: the replay starts over under it with the first `upTo` events. */
+  private move(p: ResolvedProfile, json: string, upTo: number): void {
     this.profile = p;
     this.json = json;
-    if (this.lost) return;
     this.out.restart();
-    if (!this.kept) {
-      this.lost = true;
-      this.rp = undefined;
-      return;
-    }
     this.restarts++;
     const rp = (this.rp = this.replayer());
+    const each = (ev: TraceEvent, ordinal: number): void => {
+      const r = rp.event(ev);
+      if (r) this.out.call(r, ordinal, p);
+    };
     const kept = this.kept;
-    for (let i = 0; i < kept.length; i++) {
-      const r = rp.event(kept[i]!);
-      if (r) this.out.call(r, i + 1, p);
+    if (kept) {
+      // every event so far is kept
+      for (let i = 0; i < upTo; i++) each(kept[i]!, i + 1);
+    } else {
+      this.rereads++;
+      this.reread(upTo, each);
     }
   }
 
-  /**
-   * After the last event: the final profile, and whether the replay went to the end under it (else the caller
-   * makes a second reading with `secondReading`).
-   */
-  end(): { fp: FileProfile; complete: boolean } {
+  /** After the last event: the final profile (the replay has run under it over every event). */
+  end(): FileProfile {
     const inf = this.inference.result();
     const j = JSON.stringify(inf.profile);
     // result() changes only with the observations, checked at each event: this is a safety net
-    if (j !== this.json) this.move(inf.profile, j);
+    if (j !== this.json) this.move(inf.profile, j, this.ordinal);
     this.kept = undefined;
-    return { fp: { profile: inf.profile, reasons: inf.reasons, conflicts: inf.conflicts, settingErrors: [] }, complete: !this.lost };
+    return { profile: inf.profile, reasons: inf.reasons, conflicts: inf.conflicts, settingErrors: [] };
   }
-}
-
-/** The replay alone under `profile`, a second reading of the file; `onCall` as in `ReplayOut.call`. */
-function secondReading(path: string, profile: ResolvedProfile, out: ReplayOut, onProgress?: (p: PassProgress) => void): void {
-  const rp = new Replayer({ profile }, new KvmModel({ profile }), new ModelEventAdapter());
-  let ord = 0;
-  readTraceFileSync(path, {
-    event: (ev) => {
-      ord++;
-      const r = rp.event(ev);
-      if (r) out.call(r, ord, profile);
-    },
-  }, PASS_READ, onProgress && ((p) => onProgress({ ...p, pass: 2 })));
 }
 
 /** Where `replayFileOnce` sends the calls: a function, or a sink told when the calls given so far are void. */
@@ -234,18 +235,18 @@ export type CallSink = ((r: ReplayedCall) => void) | { call(r: ReplayedCall): vo
  * given so far are void; the replay starts over under the new profile). The calls given since the last restart
  * are those `replayFile` gives with `fp` (a function sink cannot be told of restarts: it gets every replay's
  * calls). `summary` counts them; it is null only when the options have errors (`fp.settingErrors`), found
- * before anything is read. A profile that moves after `opts.keptEvents` events costs a second reading.
+ * before anything is read. A profile that moves after `opts.keptEvents` events re-reads the file's start.
  */
 export function replayFileOnce(
   path: string,
   opts: FileReplayOptions,
   sink: CallSink,
-  onProgress?: (p: PassProgress) => void,
+  onProgress?: (p: StreamProgress) => void,
 ): { fp: FileProfile; summary: ReplaySummary | null; stats: ReadingStats } {
   const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
   if (errors.length) {
     const before = new BoundedInference(settings).result();
-    return { fp: { profile: before.profile, reasons: before.reasons, conflicts: before.conflicts, settingErrors: errors }, summary: null, stats: { readings: 1, restarts: 0 } };
+    return { fp: { profile: before.profile, reasons: before.reasons, conflicts: before.conflicts, settingErrors: errors }, summary: null, stats: { restarts: 0, rereads: 0 } };
   }
   const onCall = typeof sink === 'function' ? sink : (r: ReplayedCall) => sink.call(r);
   let summary: ReplaySummary = { calls: 0, match: 0, mismatch: 0, unknown: 0 };
@@ -260,11 +261,10 @@ export function replayFileOnce(
       if (typeof sink !== 'function') sink.restart();
     },
   };
-  const one = new OneReading(settings, opts.keptEvents ?? KEPT_EVENTS, out);
-  readTraceFileSync(path, { event: (ev) => one.event(ev) }, PASS_READ, onProgress && ((p) => onProgress({ ...p, pass: 1 })));
-  const { fp, complete } = one.end();
-  if (!complete) secondReading(path, fp.profile, out, onProgress);
-  return { fp, summary, stats: { readings: complete ? 1 : 2, restarts: one.restarts } };
+  const one = new OneReading(settings, opts.keptEvents ?? KEPT_EVENTS, out, (upTo, each) => rereadPrefix(path, upTo, each));
+  readTraceFileSync(path, { event: (ev) => one.event(ev) }, PASS_READ, onProgress);
+  const fp = one.end();
+  return { fp, summary, stats: { restarts: one.restarts, rereads: one.rereads } };
 }
 
 /**
@@ -276,7 +276,7 @@ export function replayFileOnce(
  * inference's reasons. Sorted by `order` (a stable sort; equal orders come in order), the findings are those of
  * the two passes in their order. Throws on I/O errors and on option errors (before reading).
  */
-export function checkTraceFile(path: string, opts: FileReplayOptions, onFinding: (f: Finding, order: number) => void, onProgress?: (p: PassProgress) => void): ReadingStats {
+export function checkTraceFile(path: string, opts: FileReplayOptions, onFinding: (f: Finding, order: number) => void, onProgress?: (p: StreamProgress) => void): ReadingStats {
   const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
   for (const e of errors) throw new Error(e);
   // order = 4 x event ordinal + phase: 0 the check findings of that event, 1 its replay findings, 2 the reader
@@ -306,7 +306,7 @@ export function checkTraceFile(path: string, opts: FileReplayOptions, onFinding:
       replayedOrder = [];
     },
   };
-  const one = new OneReading(settings, opts.keptEvents ?? KEPT_EVENTS, out);
+  const one = new OneReading(settings, opts.keptEvents ?? KEPT_EVENTS, out, (upTo, each) => rereadPrefix(path, upTo, each));
   readTraceFileSync(path, {
     event: (ev) => {
       ord++;
@@ -316,20 +316,16 @@ export function checkTraceFile(path: string, opts: FileReplayOptions, onFinding:
       phase = 2;
     },
     finding: now,
-  }, PASS_READ, onProgress && ((p) => onProgress({ ...p, pass: 1 })));
+  }, PASS_READ, onProgress);
   ord++;
   phase = 3;
   checker.end();
-  const { fp, complete } = one.end();
-  if (!complete) {
-    out.restart();
-    secondReading(path, fp.profile, out, onProgress);
-  }
+  const fp = one.end();
   if (firstRange) {
     // before the replay findings of the first call
     onFinding(profileFinding(fp.profile, fp.reasons, firstRange), firstOrder);
     if (fp.conflicts.length) onFinding(conflictFinding(fp.conflicts, firstRange), firstOrder);
   }
   for (let i = 0; i < replayed.length; i++) onFinding(replayed[i]!, replayedOrder[i]!);
-  return { readings: complete ? 1 : 2, restarts: one.restarts };
+  return { restarts: one.restarts, rereads: one.rereads };
 }

@@ -119,7 +119,7 @@ export async function check(argv: string[]): Promise<number> {
       checkTraceFile(file, { replay }, (f, o) => {
         order.push(o);
         held.push({ ...f, file });
-      }, progress ? (p) => showProgress(file, p.bytes, p.total, p.pass === 1 ? 'checks' : '2/2 replay') : undefined);
+      }, progress ? (p) => showProgress(file, p.bytes, p.total, 'checks') : undefined);
       if (progress) process.stderr.write('\r\x1b[K');
       const idx = held.map((_, i) => i);
       idx.sort((a, b) => {

@@ -233,7 +233,7 @@ export async function replay(argv: string[]): Promise<number> {
         spool!.reset();
         line = lines();
       },
-    }, tty ? (p) => showProgress(file, p.bytes, p.total, p.pass === 1 ? 'replay' : '2/2 replay') : undefined);
+    }, tty ? (p) => showProgress(file, p.bytes, p.total, 'replay') : undefined);
     fp = once.fp;
     summary = once.summary;
   } catch (e) {
