@@ -372,11 +372,16 @@ export class TraceReader implements StreamingTraceReader {
     if (i - d0 > 15) pid = Number(chunk.slice(d0, i));
     // quickDropped
     const format = this.forced === 'capture' || s.captureMode ? 'capture' : 'strace';
-    this.flushHeld();
-    if (!s.qemuMode) s.straceMode = true;
-    this.resolvePid(pid);
-    s.lastTarget = null;
-    this.holdDropped(format);
+    try {
+      this.flushHeld();
+      if (!s.qemuMode) s.straceMode = true;
+      this.resolvePid(pid);
+      s.lastTarget = null;
+      this.holdDropped(format);
+    } catch (e) {
+      // as pushLine: a bug (or a sink that throws) must not stop reading
+      this.finding('TRC101', lineRange(s.lineNo - 1, 0, Math.min(nl - at, 10000)), `line not read (internal error: ${(e as Error).message})`);
+    }
     return true;
   }
 
