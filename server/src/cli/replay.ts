@@ -55,82 +55,6 @@ export function callJson(r: ReplayedCall): Record<string, unknown> {
   };
 }
 
-/** What JSON.stringify escapes in a string (quote, backslash, control characters) or may (surrogates). */
-const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-function jsonString(s: string): string {
-  return JSON_ESCAPED.test(s) ? JSON.stringify(s) : '"' + s + '"';
-}
-
-/** JSON of a number or null; undefined for anything else (the caller then uses JSON.stringify). */
-function jsonNumber(n: unknown): string | undefined {
-  if (n === null) return 'null';
-  if (typeof n === 'number') return Number.isFinite(n) ? '' + n : 'null';
-  return undefined;
-}
-
-/** JSON of a plain object of strings, string arrays and nulls (args, after), or null. */
-function jsonFields(o: unknown): string | undefined {
-  if (o === null) return 'null';
-  if (typeof o !== 'object' || o === undefined || Object.getPrototypeOf(o) !== Object.prototype) return undefined;
-  const rec = o as Record<string, unknown>;
-  const keys = Object.keys(rec);
-  let s = '{';
-  let sep = '';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    const v = rec[k];
-    let t: string;
-    if (v === null) t = 'null';
-    else if (typeof v === 'string') t = jsonString(v);
-    else if (Array.isArray(v)) {
-      t = '[';
-      for (let j = 0; j < v.length; j++) {
-        const x = v[j];
-        if (typeof x !== 'string') return undefined;
-        t += (j ? ',' : '') + jsonString(x);
-      }
-      t += ']';
-    } else return undefined;
-    s += sep + jsonString(k) + ':' + t;
-    sep = ',';
-  }
-  return s + '}';
-}
-
-function jsonResult(r: ResultView): string | undefined {
-  const ret = jsonNumber(r.ret);
-  const errno = r.errno === null ? 'null' : typeof r.errno === 'string' ? jsonString(r.errno) : undefined;
-  const after = jsonFields(r.after);
-  if (ret === undefined || errno === undefined || after === undefined) return undefined;
-  return '{"ret":' + ret + ',"errno":' + errno + ',"after":' + after + '}';
-}
-
-/**
- * `JSON.stringify(callJson(r))`, written directly for the values a replayed call has (numbers, strings, nulls, flat
- * objects of strings): about half the time of building the object and stringifying it. Anything else (an
- * undefined value, which JSON.stringify would leave out, an object with another prototype) goes through
- * JSON.stringify, so the text is always the same (test/cli/replay-json.test.ts).
- */
-export function callJsonText(r: ReplayedCall): string {
-  const pid = jsonNumber(r.pid);
-  const fd = jsonNumber(r.fd);
-  const args = jsonFields(r.args);
-  const recorded = jsonResult(r.recorded);
-  const expected = r.expected ? jsonResult(r.expected) : 'null';
-  const why = r.explanations?.length ? `${r.why} Would match with: ${r.explanations.join('; ')}.` : r.why;
-  if (
-    typeof r.line !== 'number' || pid === undefined || fd === undefined || typeof r.fdKind !== 'string' || typeof r.request !== 'string' ||
-    args === undefined || recorded === undefined || expected === undefined || typeof r.verdict !== 'string' || typeof why !== 'string'
-  ) {
-    return JSON.stringify(callJson(r));
-  }
-  return (
-    '{"line":' + jsonNumber(r.line + 1) + ',"pid":' + pid + ',"fd":' + fd + ',"fdKind":' + jsonString(r.fdKind) + ',"request":' + jsonString(r.request) +
-    ',"args":' + args + ',"recorded":' + recorded + ',"expected":' + expected + ',"verdict":' + jsonString(r.verdict) + ',"why":' + jsonString(why) + '}'
-  );
-}
-
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
@@ -202,7 +126,7 @@ export async function replay(argv: string[]): Promise<number> {
     if (format !== 'json') return (r) => callText(r) + '\n';
     let first = true;
     return (r) => {
-      const s = (first ? '\n' : ',\n') + callJsonText(r);
+      const s = (first ? '\n' : ',\n') + JSON.stringify(callJson(r));
       first = false;
       return s;
     };
