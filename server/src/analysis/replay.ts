@@ -244,12 +244,26 @@ class CowPidSets {
 }
 
 /**
- * The model event of the last reader event converted (by any adapter): the CLI's one reading converts every event
- * twice (the inference's adapter, then the replayer's). It depends on the reader event alone, and neither the
- * model nor the replayer changes model events, so the second conversion takes the first's.
+ * The model event of the last strace ioctl converted (by any adapter), and what it was made of: the CLI's one
+ * reading converts every event twice (the inference's adapter, then the replayer's). A model event depends on
+ * these values alone, and neither the model nor the replayer changes model events, so a conversion of equal
+ * values takes the last one's. Nothing here holds the reader's event (its line keeps the text it was read from):
+ * the struct values are plain objects of numbers.
  */
-let lastEv: TraceEvent | undefined;
-let lastMe: ModelEvent | undefined;
+const last = {
+  me: undefined as ModelEvent | undefined,
+  pid: 0,
+  line: -1,
+  fd: 0,
+  request: 0,
+  structRecorded: false,
+  before: undefined as FieldValues | undefined,
+  scalar: undefined as bigint | undefined,
+  hasResult: false,
+  ret: null as bigint | null,
+  errno: null as string | null,
+  after: undefined as FieldValues | undefined,
+};
 
 /** converted events of a reader event that gives the model nothing (shared; never changed) */
 const NO_EVENTS: ModelEvent[] = Object.freeze([]) as unknown as ModelEvent[];
@@ -319,15 +333,11 @@ export class ModelEventAdapter {
       case 'qemu': {
         const c = ev.ioctl;
         if (!c || c.request === null) return NO_EVENTS;
-        if (ev === lastEv) return [lastMe!];
         const vcpu = ev.name === 'kvm_vcpu_ioctl';
-        const me: ModelEvent = {
+        return [{
           op: 'ioctl', pid: ev.pid ?? 0, cpuIndex: vcpu ? (c.vcpuIndex ?? ev.cpuIndex ?? 0) : undefined, vmIoctl: ev.name === 'kvm_vm_ioctl' || undefined,
           fd: c.fd ?? undefined, request: c.request, arg: callArgOf(c), recorded: c.ret === null && !c.errno ? undefined : recordedOf(c), label: `line ${ev.line + 1}`,
-        };
-        lastEv = ev;
-        lastMe = me;
-        return [me];
+        }];
       }
       default:
         return NO_EVENTS;
@@ -338,12 +348,27 @@ export class ModelEventAdapter {
     if (c.request === null || c.fd === null) return NO_EVENTS;
     if (!c.info && iocType(c.request) !== KVMIO) return NO_EVENTS;
     const pid = ev.pid ?? 0;
+    const hasResult = !!ev.result;
+    const L = last;
     let me: ModelEvent;
-    if (ev === lastEv) me = lastMe!;
+    if (
+      L.me !== undefined && L.line === ev.line && L.pid === pid && L.fd === c.fd && L.request === c.request && L.structRecorded === c.structRecorded &&
+      L.before === c.before && L.scalar === c.scalar && L.hasResult === hasResult && L.ret === c.ret && L.errno === c.errno && L.after === c.after
+    ) me = L.me;
     else {
-      me = { op: 'ioctl', pid, fd: c.fd, request: c.request, arg: callArgOf(c), recorded: ev.result ? recordedOf(c) : undefined, label: `line ${ev.line + 1}` };
-      lastEv = ev;
-      lastMe = me;
+      me = { op: 'ioctl', pid, fd: c.fd, request: c.request, arg: callArgOf(c), recorded: hasResult ? recordedOf(c) : undefined, label: `line ${ev.line + 1}` };
+      L.me = me;
+      L.line = ev.line;
+      L.pid = pid;
+      L.fd = c.fd;
+      L.request = c.request;
+      L.structRecorded = c.structRecorded;
+      L.before = c.before;
+      L.scalar = c.scalar;
+      L.hasResult = hasResult;
+      L.ret = c.ret;
+      L.errno = c.errno;
+      L.after = c.after;
     }
     // /dev/kvm opened before the trace (or its open filtered out): the reader knows it from -y or from the
     // calls made on it; an open event tells the model (and the inference pass, which has no model to adopt into)
