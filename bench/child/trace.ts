@@ -9,17 +9,17 @@
  *   floor-stream  createReadStream (64 KiB) + TextDecoder + split into lines: readTraceFile's method, no parsing
  *   floor-sync    readSync (64 KiB) + StringDecoder + split into lines: readTraceFileSync's method (the CLI's), no parsing
  *   read          readTraceFile: the streaming reader, every event to a counting sink
- *   read-model    readTraceFileSync with modelOnly: the reading each pass of the CLI does (no model, no checks)
- *   replay        what `kvm-lens replay` does without printing: replayFileOnce (inference and replay in one reading),
- *                 then replayFile (pass 2) only when the inferred profile is not the one the options give
- *   check         what `kvm-lens check` does without printing: profile + reader, pre-fault and replay findings
+ *   read-model    readTraceFileSync with modelOnly: the CLI's reading (no model, no checks)
+ *   replay        what `kvm-lens replay` does without printing: replayFileOnce (inference and replay in one reading)
+ *   check         what `kvm-lens check` does without printing: checkTraceFile (reader, pre-fault and replay findings,
+ *                 in one reading)
  *
  * Prints one JSON line: { mode, ms, lines, events, calls, findings, maxRssKiB }.
  */
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { readTraceFile } from '../../server/src/trace/index';
-import { replayFile, replayFileOnce, checkTraceFile } from '../../server/src/analysis/traceCheck';
+import { replayFileOnce, checkTraceFile } from '../../server/src/analysis/traceCheck';
 import { readTraceFileSync } from '../../server/src/analysis/traceSource';
 
 async function floorStream(path: string): Promise<{ lines: number; chars: number }> {
@@ -100,17 +100,18 @@ async function main(): Promise<void> {
       break;
     }
     case 'replay': {
-      // as `kvm-lens replay`: one reading when the inferred profile is the one the options give, else a second
+      // as `kvm-lens replay`: the inference and the replay in one reading (the replay starts over from the kept
+      // events when the inferred profile moves; a move after them re-reads the file's start up to that event)
       const once = replayFileOnce(path!, {}, () => undefined);
-      const t1 = performance.now();
-      const s = once.summary ?? replayFile(path!, once.fp, undefined, undefined);
-      Object.assign(out, { calls: s.calls, match: s.match, mismatch: s.mismatch, unknown: s.unknown, onePass: once.summary !== null, pass1Ms: t1 - t0, pass2Ms: performance.now() - t1 });
+      const s = once.summary;
+      if (!s) throw new Error('replayFileOnce gave no summary (option errors?)');
+      Object.assign(out, { calls: s.calls, match: s.match, mismatch: s.mismatch, unknown: s.unknown, restarts: once.stats.restarts, rereads: once.stats.rereads });
       break;
     }
     case 'check': {
       let findings = 0;
-      checkTraceFile(path!, {}, () => void findings++);
-      Object.assign(out, { findings });
+      const stats = checkTraceFile(path!, {}, () => void findings++);
+      Object.assign(out, { findings, restarts: stats.restarts, rereads: stats.rereads });
       break;
     }
     default:
