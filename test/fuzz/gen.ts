@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CORPUS = join(ROOT, '..', 'shared', 'corpus');
+import { CORPUS } from '../fixtures/traces/files';
 
 function filesUnder(dir: string, test: (name: string) => boolean, max = 200): string[] {
   const out: string[] = [];

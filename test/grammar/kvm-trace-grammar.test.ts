@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, GRAMMAR_FILE, ROOT, scopesOf, tokenize, unscoped, type TokenizedLine } from './tokenize';
 
-const CORPUS = join(ROOT, '..', 'shared', 'corpus');
+import { CORPUS, corpusMissing } from '../fixtures/traces/files';
 const CAPTURES = join(ROOT, 'test', 'fixtures', 'captures');
 const SAMPLES = join(ROOT, 'samples');
 const TRACES = join(ROOT, 'test', 'fixtures', 'traces');
@@ -46,7 +46,7 @@ test('the JSON grammar is generated from syntaxes/kvm-trace.grammar.mjs and up t
   assert.equal(g.scopeName, 'source.kvm-trace');
 });
 
-test('every line of the real corpus and of our captures is scoped', { skip: existsSync(CORPUS) ? false : `no corpus at ${CORPUS}` }, async () => {
+test('every line of the real corpus and of our captures is scoped', { skip: corpusMissing }, async () => {
   const files = [...filesUnder(CORPUS), ...filesUnder(CAPTURES), ...filesUnder(TRACES).filter((f) => /\.(strace(\.\d+)?|log)$/.test(f)), ...filesUnder(SAMPLES).filter((f) => /\.(strace|trace|log|capture)$/.test(f))];
   assert.ok(files.length >= 20, `only ${files.length} files`);
   let lines = 0;

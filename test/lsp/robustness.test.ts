@@ -15,7 +15,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { LspClient, ensureServerBuilt, SERVER, ROOT, uriOf } from './helpers';
 
-const CORPUS = join(ROOT, '..', 'shared', 'corpus');
+import { CORPUS } from '../fixtures/traces/files';
 
 /** Real strace lines to build traces from (the corpus when present, else a few lines written here). */
 function realLines(): string[] {

@@ -4,15 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { SyscallEvent, TraceEvent } from '../../server/src/trace';
 import { readAndCheck } from '../fixtures/traces/invariants';
 
-const corpus = process.env.KVMLENS_CORPUS ?? fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
-const present = existsSync(corpus);
-const skip = present ? false : `the shared corpus is not here (${corpus}); set KVMLENS_CORPUS to read it`;
+import { CORPUS as corpus, corpusMissing as skip } from '../fixtures/traces/files';
 
 function files(): string[] {
   const out: string[] = [];
