@@ -886,9 +886,8 @@ export class TraceAnalysis {
     return undefined;
   }
 
-  /** Model state after the last event that starts on or before `line`. */
-  stateAt(line: number): { line: number | null; snapshot: Snapshot; call?: ReplayedCall } {
-    // the chunk of `line`, or the last one before it that emitted events
+  /** The chunk whose replay holds the state at `line`: the last one starting at or before it that emitted events (-1: none). */
+  private chunkOfState(line: number): number {
     let lo = 0;
     let hi = this.checkpoints.length;
     while (lo < hi) {
@@ -898,13 +897,17 @@ export class TraceAnalysis {
     }
     let k = lo - 1;
     while (k >= 0 && this.checkpoints[k]!.minLine < 0) k--;
-    if (k < 0 || line < 0) return { line: null, snapshot: new KvmModel({ profile: this.profile }).snapshot() };
-    // replay from the chunk's checkpoint up to the first event that starts after the line
-    let last: TraceEvent | undefined;
+    return k;
+  }
+
+  /**
+   * Reads chunk `k` on from `fromLine` with `reader` (whose events go to `q`) and replays with `rp` every event
+   * that starts on or before `line`; past the chunk's end if need be (the event of its last line is held until
+   * the next line comes, or the end). Returns the last event replayed and its result (`last` when none).
+   */
+  private replayTo(k: number, fromLine: number, line: number, reader: TraceReader, q: TraceEvent[], rp: Replayer, last: TraceEvent | undefined): { last: TraceEvent | undefined; call: ReplayedCall | undefined } {
     let call: ReplayedCall | undefined;
     let past = false;
-    const q: TraceEvent[] = [];
-    const { reader, rp, cp } = this.resume(k, (e) => q.push(e));
     const drain = () => {
       for (let i = 0; i < q.length && !past; i++) {
         const ev = q[i]!;
@@ -916,9 +919,8 @@ export class TraceAnalysis {
       }
       q.length = 0;
     };
-    // past the chunk's end if need be: the event of its last line is held until the next line comes (or the end)
     const stop = Math.min(this.lines, Math.max(line + 1, this.chunkEnd(k)) + this.per);
-    for (let l = cp.line; l < stop && !past; l++) {
+    for (let l = fromLine; l < stop && !past; l++) {
       reader.pushLine(this.lineText(l));
       if (q.length) drain();
     }
@@ -926,6 +928,17 @@ export class TraceAnalysis {
       reader.end();
       drain();
     }
+    return { last, call };
+  }
+
+  /** Model state after the last event that starts on or before `line`. */
+  stateAt(line: number): { line: number | null; snapshot: Snapshot; call?: ReplayedCall } {
+    const k = this.chunkOfState(line);
+    if (k < 0 || line < 0) return { line: null, snapshot: new KvmModel({ profile: this.profile }).snapshot() };
+    // replay from the chunk's checkpoint up to the first event that starts after the line
+    const q: TraceEvent[] = [];
+    const { reader, rp, cp } = this.resume(k, (e) => q.push(e));
+    const { last, call } = this.replayTo(k, cp.line, line, reader, q, rp, undefined);
     if (!last) {
       // nothing of this chunk is at or before the line: the state at the chunk's start
       return k > 0 ? this.stateAt(cp.line - 1) : { line: null, snapshot: rp.model.snapshot() };
@@ -940,16 +953,7 @@ export class TraceAnalysis {
    */
   snapshotBefore(line: number): Snapshot {
     const target = line - 1;
-    // the chunk stateAt picks
-    let lo = 0;
-    let hi = this.checkpoints.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.checkpoints[mid]!.line <= target) lo = mid + 1;
-      else hi = mid;
-    }
-    let k = lo - 1;
-    while (k >= 0 && this.checkpoints[k]!.minLine < 0) k--;
+    const k = this.chunkOfState(target);
     let from: PageStart | undefined;
     if (k >= 0 && target >= 0) {
       for (const s of this.slices) {
@@ -958,32 +962,10 @@ export class TraceAnalysis {
       }
     }
     if (!from) return this.stateAt(target).snapshot;
-    let last = from.last;
-    let past = false;
     const q: TraceEvent[] = [];
     const reader = new TraceReader({ event: (e) => q.push(e) }, { fileName: this.fileName }, cloneReaderState(from.reader));
     const rp = new Replayer({ profile: this.profile }, from.model.clone(), from.adapter.clone(), new Map(from.threads));
-    const drain = () => {
-      for (let i = 0; i < q.length && !past; i++) {
-        const ev = q[i]!;
-        if (ev.line > target) past = true;
-        else {
-          rp.event(ev);
-          last = ev;
-        }
-      }
-      q.length = 0;
-    };
-    // as stateAt: past the chunk's end if need be
-    const stop = Math.min(this.lines, Math.max(target + 1, this.chunkEnd(k)) + this.per);
-    for (let l = from.line; l < stop && !past; l++) {
-      reader.pushLine(this.lineText(l));
-      if (q.length) drain();
-    }
-    if (!past && stop >= this.lines) {
-      reader.end();
-      drain();
-    }
+    const { last } = this.replayTo(k, from.line, target, reader, q, rp, from.last);
     // nothing of this chunk at or before the line: stateAt goes back a chunk
     if (!last) return this.stateAt(target).snapshot;
     return rp.model.snapshot();
