@@ -283,3 +283,62 @@ test('the whole-line regex path on mutated dropped calls equals the line-by-line
   }
   assert.ok(matched > 1000, `only ${matched} mutated lines matched the whole-line regex`);
 });
+
+/**
+ * How many lines a modelOnly read of `text` (pushed whole, as readTrace does) took through deliveredLine (the
+ * head of a call that matters read in place), and how many of these it built itself (not through call()).
+ */
+function deliveredLines(text: string, opts: ReadOptions = {}): { whole: number; fast: number } {
+  const r = new TraceReader({ event: () => {} }, { ...opts, modelOnly: true });
+  r.push(text);
+  r.end();
+  const c = r as unknown as { deliveredWhole: number; deliveredFast: number };
+  return { whole: c.deliveredWhole, fast: c.deliveredFast };
+}
+
+test('calls that matter read in place (deliveredLine) equal the line-by-line path, over the corpus, fixtures, samples and bench files', (t) => {
+  const benchDir = join(__dirname, '../../.cache/bench');
+  const bench = ['qemu-10000.strace', 'capture-10000.strace', 'vcpu-100000.strace'].map((f) => join(benchDir, f)).filter((f) => existsSync(f));
+  const files = [...traceFiles(), ...bench];
+  if (files.length === 0) return t.skip('no trace files found');
+  let n = 0;
+  let fast = 0;
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    const d = deliveredLines(text, { fileName: f });
+    n += d.whole;
+    fast += d.fast;
+    sameByLine(text, { fileName: f }, f);
+  }
+  assert.ok(n > 300 && fast > 200, `only ${n} lines took deliveredLine (${fast} built by it): it was not exercised`);
+  t.diagnostic(`${n} lines taken by deliveredLine, ${fast} of them built by it`);
+});
+
+test('deliveredLine on mutated calls that matter equals the line-by-line path and a full read', () => {
+  const base = [
+    '100 12:00:00.000001 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f41ea63f000 <0.000069>',
+    '[pid  101] 12:00:01 ioctl(3</dev/kvm<char 10:232>>, KVM_CREATE_VM, 0) = 4<anon_inode:kvm-vm> <0.000539>',
+    '101 ioctl(4<anon_inode:kvm-vm>, KVM_SET_USER_MEMORY_REGION, {slot=0, flags=0, guest_phys_addr=0, memory_size=4096, userspace_addr=0x7f00} <unfinished ...>',
+    '100 close(3</etc/ld.so.cache>) = 0',
+    '100 12:00:00.5 openat(AT_FDCWD</x>, "/dev/kvm", O_RDWR|O_CLOEXEC) = 5</dev/kvm<char 10:232>> <0.000020>',
+    '100 munmap(0x7f41ea634000, 43019) = -1 EINVAL (Invalid argument)',
+    '[pid 7<qemu>] 1700000000.000001 dup2(3, 9) = 9',
+  ];
+  const inserts = [')', '(', '"', '<', '>', '[', ']', '{', ' ', ',', '=', '?', 'x', '_', '0x', '-', ':', '.', '1', ' <unfinished ...>', '\r', '\t', 'strace: Process 7 attached', '<... ioctl resumed>', '\x1b'];
+  let taken = 0;
+  let fast = 0;
+  for (const line of base) {
+    for (let k = 0; k <= line.length; k++) {
+      for (const ins of inserts) {
+        const l = line.slice(0, k) + ins + line.slice(k);
+        const text = ['100 ioctl(3</dev/kvm>, KVM_GET_API_VERSION, 0) = 12', l, '101 <... ioctl resumed>) = 0', '100 futex(0x7f12, FUTEX_WAKE_PRIVATE, 1) = 0', ''].join('\n');
+        const d = deliveredLines(text);
+        taken += d.whole;
+        fast += d.fast;
+        sameByLine(text, {}, JSON.stringify(l));
+      }
+    }
+    same(line + '\n', {}, JSON.stringify(line));
+  }
+  assert.ok(taken > 3000 && fast > 2000, `only ${taken} mutated lines took deliveredLine (${fast} built by it)`);
+});
