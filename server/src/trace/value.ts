@@ -594,38 +594,10 @@ function simpleArgs(src: Src, from: number, to: number): StructField[] | null {
   while (i < to && isSpace(t.charCodeAt(i))) i++;
   while (i < to) {
     const fstart = i;
-    let v = simplePrimary(src, i, to);
+    const v = simpleField(src, i, to);
     if (!v) return null;
     i = simpleEnd;
-    let c = i < to ? t.charCodeAt(i) : -1;
-    if (c === 60 /* < */ && (v.kind === 'int' || v.kind === 'name')) {
-      const e = skipDecoration(t, i, to);
-      if (e <= i) return null;
-      let de = e;
-      if (t.startsWith('(deleted)', de)) de += 9;
-      v.decoration = { text: t.slice(i + 1, e - 1) + t.slice(e, de), range: src.range(i, de) };
-      i = de;
-      c = i < to ? t.charCodeAt(i) : -1;
-    } else if (c === 124 /* | */ && v.kind !== 'string' && (i + 1 < to ? t.charCodeAt(i + 1) : -1) !== 124) {
-      const parts: Value[] = [v];
-      while (i < to && t.charCodeAt(i) === 124 && (i + 1 < to ? t.charCodeAt(i + 1) : -1) !== 124) {
-        const p = simplePrimary(src, i + 1, to);
-        if (!p || p.kind === 'string') return null;
-        parts.push(p);
-        i = simpleEnd;
-      }
-      let value: bigint | undefined = 0n;
-      for (const p of parts) {
-        const n = p.kind === 'int' ? p.value : p.kind === 'name' ? p.value : undefined;
-        if (n === undefined) {
-          value = undefined;
-          break;
-        }
-        value |= n;
-      }
-      v = { kind: 'flags', parts, operator: '|', value, range: src.range(fstart, i), text: t.slice(fstart, i) };
-      c = i < to ? t.charCodeAt(i) : -1;
-    }
+    const c = i < to ? t.charCodeAt(i) : -1;
     if (c !== 44 /* , */ && c !== -1) return null;
     fields.push({ value: v, range: src.rangeOr(fstart, i, v.range) });
     if (c === -1) break;
@@ -665,38 +637,10 @@ export function simpleArgsToParen(src: Src, from: number): StructField[] | null 
   while (i < to && t.charCodeAt(i) !== 41) {
     const fstart = i;
     simpleFail = fstart;
-    let v = simplePrimary(src, i, to);
+    const v = simpleField(src, i, to);
     if (!v) return null;
     i = simpleEnd;
-    let c = i < to ? t.charCodeAt(i) : -1;
-    if (c === 60 /* < */ && (v.kind === 'int' || v.kind === 'name')) {
-      const e = skipDecoration(t, i, to);
-      if (e <= i) return null;
-      let de = e;
-      if (t.startsWith('(deleted)', de)) de += 9;
-      v.decoration = { text: t.slice(i + 1, e - 1) + t.slice(e, de), range: src.range(i, de) };
-      i = de;
-      c = i < to ? t.charCodeAt(i) : -1;
-    } else if (c === 124 /* | */ && v.kind !== 'string' && (i + 1 < to ? t.charCodeAt(i + 1) : -1) !== 124) {
-      const parts: Value[] = [v];
-      while (i < to && t.charCodeAt(i) === 124 && (i + 1 < to ? t.charCodeAt(i + 1) : -1) !== 124) {
-        const p = simplePrimary(src, i + 1, to);
-        if (!p || p.kind === 'string') return null;
-        parts.push(p);
-        i = simpleEnd;
-      }
-      let value: bigint | undefined = 0n;
-      for (const p of parts) {
-        const n = p.kind === 'int' ? p.value : p.kind === 'name' ? p.value : undefined;
-        if (n === undefined) {
-          value = undefined;
-          break;
-        }
-        value |= n;
-      }
-      v = { kind: 'flags', parts, operator: '|', value, range: src.range(fstart, i), text: t.slice(fstart, i) };
-      c = i < to ? t.charCodeAt(i) : -1;
-    }
+    const c = i < to ? t.charCodeAt(i) : -1;
     if (c === 41) {
       fields.push({ value: v, range: src.rangeOr(fstart, i, v.range) });
       break;
@@ -713,7 +657,47 @@ export function simpleArgsToParen(src: Src, from: number): StructField[] | null 
   return fields;
 }
 
-/** where the last simplePrimary ended */
+/**
+ * One simple argument at `fstart`: a simplePrimary with its -y decoration, or simple primaries joined by `|`
+ * (flags); null for anything else. Sets `simpleEnd` to where it ends.
+ */
+function simpleField(src: Src, fstart: number, to: number): Value | null {
+  const t = src.text;
+  let v = simplePrimary(src, fstart, to);
+  if (!v) return null;
+  let i = simpleEnd;
+  const c = i < to ? t.charCodeAt(i) : -1;
+  if (c === 60 /* < */ && (v.kind === 'int' || v.kind === 'name')) {
+    const e = skipDecoration(t, i, to);
+    if (e <= i) return null;
+    let de = e;
+    if (t.startsWith('(deleted)', de)) de += 9;
+    v.decoration = { text: t.slice(i + 1, e - 1) + t.slice(e, de), range: src.range(i, de) };
+    simpleEnd = de;
+  } else if (c === 124 /* | */ && v.kind !== 'string' && (i + 1 < to ? t.charCodeAt(i + 1) : -1) !== 124) {
+    const parts: Value[] = [v];
+    while (i < to && t.charCodeAt(i) === 124 && (i + 1 < to ? t.charCodeAt(i + 1) : -1) !== 124) {
+      const p = simplePrimary(src, i + 1, to);
+      if (!p || p.kind === 'string') return null;
+      parts.push(p);
+      i = simpleEnd;
+    }
+    let value: bigint | undefined = 0n;
+    for (const p of parts) {
+      const n = p.kind === 'int' ? p.value : p.kind === 'name' ? p.value : undefined;
+      if (n === undefined) {
+        value = undefined;
+        break;
+      }
+      value |= n;
+    }
+    v = { kind: 'flags', parts, operator: '|', value, range: src.range(fstart, i), text: t.slice(fstart, i) };
+    simpleEnd = i;
+  }
+  return v;
+}
+
+/** where the last simplePrimary or simpleField ended */
 let simpleEnd = 0;
 
 /** An int, a name, NULL or a plain closed string at i (what Parser.primary gives), or null. */
