@@ -5,7 +5,9 @@
  * Built once per analysis (one document version and replay settings) and answered from that cache: the editor
  * asks again on every scroll and edit. A trace with thousands of VMs has tens of thousands of lenses; above
  * RESOLVE_OVER they are sent without their commands (a third of the bytes), with `data` naming the document,
- * its version and the object, and the editor resolves the visible ones (`codeLens/resolve`, resolveCodeLens).
+ * its version and the object, and the editor resolves the visible ones (`codeLens/resolve`, resolveCodeLens);
+ * and each object gets one lens instead of two (its counts, then "Replay to here", whose action it takes: the
+ * replay panel at that line): half the lenses for the editor to hold, place and ask about.
  */
 import type { CodeLens, CodeLensParams, Command } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
@@ -16,8 +18,11 @@ import { analysisFor } from './cache';
 /** More lenses than this are resolved lazily. */
 export const RESOLVE_OVER = 1000;
 
-/** What an unresolved lens carries: [document key, document version, object id, 0 = counts / 1 = replay to here]. */
-export type TraceLensData = [doc: number, version: number, object: number, which: 0 | 1];
+/** Which lens of an object: its counts, "Replay to here", or both in one (traces with more than RESOLVE_OVER lenses). */
+type Which = 0 | 1 | 2;
+
+/** What an unresolved lens carries: [document key, document version, object id, which (0 counts, 1 replay to here, 2 both)]. */
+export type TraceLensData = [doc: number, version: number, object: number, which: Which];
 
 const built = new WeakMap<TraceAnalysis, { uri: string; lenses: CodeLens[] }>();
 
@@ -33,23 +38,21 @@ function docKey(uri: string): number {
   return k;
 }
 
-function lensCommand(a: TraceAnalysis, o: KvmObject, which: 0 | 1, uri: string): Command {
+function lensCommand(a: TraceAnalysis, o: KvmObject, which: Which, uri: string): Command {
   if (which === 1) return { title: 'Replay to here', command: 'kvmLens.replayToHere', arguments: [uri, o.line] };
   const counts = `${a.objectLabel(o)}: ${o.calls} call${o.calls === 1 ? '' : 's'}, ${o.mismatches} mismatch${o.mismatches === 1 ? '' : 'es'}`;
+  if (which === 2) return { title: `${counts} · Replay to here`, command: 'kvmLens.replayToHere', arguments: [uri, o.line] };
   return { title: counts, command: 'kvmLens.replayTrace', arguments: [uri] };
 }
 
-/** Two lenses per VM or vCPU created in the trace; resolved, or with `data` when there are more than RESOLVE_OVER. */
+/** Two lenses per VM or vCPU created in the trace, resolved; above RESOLVE_OVER one per object, with `data`. */
 export function objectLenses(a: TraceAnalysis, uri: string, version: number, resolveOver = RESOLVE_OVER): CodeLens[] {
   const created: KvmObject[] = [];
   for (const o of a.objects.values()) if (o.created) created.push(o);
   const out: CodeLens[] = [];
   if (2 * created.length > resolveOver) {
     const k = docKey(uri);
-    for (const o of created) {
-      out.push({ range: o.selectionRange, data: [k, version, o.objectId, 0] satisfies TraceLensData });
-      out.push({ range: o.selectionRange, data: [k, version, o.objectId, 1] satisfies TraceLensData });
-    }
+    for (const o of created) out.push({ range: o.selectionRange, data: [k, version, o.objectId, 2] satisfies TraceLensData });
     return out;
   }
   for (const o of created) {
@@ -70,7 +73,7 @@ export async function traceCodeLenses(doc: TextDocument, _params: CodeLensParams
 }
 
 function isTraceLensData(d: unknown): d is TraceLensData {
-  return Array.isArray(d) && d.length === 4 && d.every((x) => typeof x === 'number') && (d[3] === 0 || d[3] === 1);
+  return Array.isArray(d) && d.length === 4 && d.every((x) => typeof x === 'number') && (d[3] === 0 || d[3] === 1 || d[3] === 2);
 }
 
 /**
