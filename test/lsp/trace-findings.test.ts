@@ -12,7 +12,7 @@ import { comparePositions } from '../../server/src/common/range';
 import { FindingStore, TraceAnalysis } from '../../server/src/analysis/traceAnalysis';
 import { PrefaultChecker } from '../../server/src/analysis/prefaultChecks';
 import { readWholeTrace } from '../../server/src/analysis/traceSource';
-import { LineRange } from '../../server/src/trace/src';
+import { LineRange } from '../../server/src/common/range';
 import { traceFiles } from '../fixtures/traces/files';
 import { SAMPLES } from './helpers';
 

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { readTrace, type SyscallEvent, type TraceEvent } from '../../server/src/trace';
-import { cloneValue, LineRange, Src } from '../../server/src/trace/src';
+import { LineRange } from '../../server/src/common/range';
+import { cloneValue, Src } from '../../server/src/trace/src';
 import { parseArgs } from '../../server/src/trace/value';
 import { CORPUS, traceFiles } from '../fixtures/traces/files';
 

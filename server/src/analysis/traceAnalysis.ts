@@ -19,7 +19,7 @@
  */
 import type { Finding, Fix, RelatedInfo } from '../common/findings';
 import type { Range, Position } from '../common/range';
-import { comparePositions, containsPosition } from '../common/range';
+import { comparePositions, containsPosition, PackedRange } from '../common/range';
 import { KvmModel, type ResolvedProfile, type Snapshot } from '../emulator/index';
 import { VM_TYPES } from '../kvm/vm';
 import { cloneState, TraceReader, type ReaderState } from '../trace/reader';
@@ -177,36 +177,6 @@ function lineStarts(text: string): Uint32Array {
     out[n++] = i + 1;
   }
   return out.subarray(0, n);
-}
-
-/**
- * A range kept for the life of an analysis (objects, memslots, processes: thousands on a capture trace): four
- * numbers in one object; its positions are new objects at each read (nobody assigns to them), and JSON gives
- * the plain shape. A plain range is three objects (120 bytes), a reader's range once read four (176).
- */
-export class PackedRange implements Range {
-  constructor(
-    readonly startLine: number,
-    readonly startCharacter: number,
-    readonly endLine: number,
-    readonly endCharacter: number,
-  ) {}
-
-  static of(r: Range): PackedRange {
-    return r instanceof PackedRange ? r : new PackedRange(r.start.line, r.start.character, r.end.line, r.end.character);
-  }
-
-  get start(): Position {
-    return { line: this.startLine, character: this.startCharacter };
-  }
-
-  get end(): Position {
-    return { line: this.endLine, character: this.endCharacter };
-  }
-
-  toJSON(): Range {
-    return { start: this.start, end: this.end };
-  }
 }
 
 /** A range moved by `d` lines (a plain object: JSON, deep equality and assignment as the reader's ranges). */

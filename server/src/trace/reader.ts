@@ -13,7 +13,8 @@ import { CowMap } from '../common/cow';
 import { buildIoctl, exitReasonFromDump, numberOf, resolveRequest } from './ioctl';
 import { kernelFields, parseFtraceLine } from './kernel';
 import { parseQemuLine } from './qemu';
-import { cloneValue, LineRange, Src, stripEscapes } from './src';
+import { LineRange } from '../common/range';
+import { cloneValue, Src, stripEscapes } from './src';
 import { classifyLine, closingParen, newPrefixScan, parsePrefix, parseResult, plainResultAt, scanPrefix, splitCall, type LineKind, type Prefix, type PrefixScan } from './strace';
 import type {
   EventBase,

@@ -5,7 +5,7 @@
  * (an `<unfinished ...>` call and its `<... resumed>` end). Offsets in `text` map to (line, column)
  * through segments; a segment may carry a column map when escapes were stripped from it.
  */
-import type { Position, Range } from '../common/range';
+import { LineRange, type Position, type Range } from '../common/range';
 
 export interface Segment {
   /** offset in `text` where this segment starts */
@@ -15,52 +15,6 @@ export interface Segment {
   col: number;
   /** column of each char of the segment in the original line (when escapes were stripped); length = segment length + 1 */
   map?: Int32Array;
-}
-
-/**
- * A range on one line that keeps its three numbers and builds its `start` and `end` positions on first read
- * (then keeps them). The reader makes one per token (names, arguments, values, results, prefixes) and most are
- * never read: the CLI reads the few that findings report, the editor those under the cursor. One object instead
- * of three per range is less work for the reader and for the garbage collector.
- *
- * It reads like a plain `Range` (the positions can be assigned), and JSON gives the same object (`toJSON`).
- * The numbers are own properties, so deep equality between two of them compares them; a plain `Range` literal is
- * not deep-equal to one (another prototype): tests compare through JSON (`plainTrace` in the tests).
- */
-export class LineRange implements Range {
-  /** the positions, once read or assigned (one slot for both: a field is 8 bytes on every range) */
-  #r: Range | undefined = undefined;
-  constructor(
-    readonly line: number,
-    readonly from: number,
-    readonly to: number,
-  ) {}
-
-  /** static: a private instance method would add a brand slot to every range */
-  static #built(r: LineRange): Range {
-    return (r.#r ??= { start: { line: r.line, character: r.from }, end: { line: r.line, character: r.to } });
-  }
-
-  get start(): Position {
-    return LineRange.#built(this).start;
-  }
-
-  set start(p: Position) {
-    LineRange.#built(this).start = p;
-  }
-
-  get end(): Position {
-    return LineRange.#built(this).end;
-  }
-
-  set end(p: Position) {
-    LineRange.#built(this).end = p;
-  }
-
-  toJSON(): Range {
-    const r = LineRange.#built(this);
-    return { start: r.start, end: r.end };
-  }
 }
 
 /**

@@ -5,7 +5,7 @@
  *
  * Positions: every Range is LSP-shaped (0-based line, UTF-16 column) and points into the ORIGINAL text
  * (colour escapes, CRLF and prefixes included), so features can point at the token. The ranges of tokens on one
- * plain line are `LineRange`s (trace/src.ts): they read, assign and serialise (JSON) like plain ranges and build
+ * plain line are `LineRange`s (common/range.ts): they read, assign and serialise (JSON) like plain ranges and build
  * their positions on first read; copy events with JSON or `cloneValue`, not `structuredClone` (which keeps only
  * the numbers of a LineRange).
  */
