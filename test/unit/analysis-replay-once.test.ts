@@ -13,12 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  checkTraceFile, inferFileProfile, replayFile, replayFileOnce, type FileReplayOptions, type ReadingStats,
+  checkTraceFile, replayFileOnce, type FileReplayOptions, type ReadingStats,
 } from '../../server/src/analysis/traceCheck';
 import type { ReplayedCall } from '../../server/src/analysis/replay';
 import type { Finding } from '../../server/src/common/findings';
 import { callJson } from '../../server/src/cli/replay';
 import { corpusMissing, traceFiles } from '../fixtures/traces/files';
+import { inferFileProfile, replayFile } from '../fixtures/traces/twoPasses';
 
 const OPTIONS: FileReplayOptions[] = [{}, { replay: { tdp: 'off', kernel: '6.16' } }, { replay: { hostPages: 'thp' } }];
 /** kept events: the default, and so few that a profile moving after the first calls re-reads the file's start */
@@ -67,7 +68,7 @@ test('check: one reading gives the findings of the two passes, in their order', 
     for (const o of OPTIONS) {
       const fp = inferFileProfile(f, o);
       const want: string[] = [];
-      replayFile(f, fp, undefined, (x) => void want.push(JSON.stringify(x)), undefined, true);
+      replayFile(f, fp, undefined, (x) => void want.push(JSON.stringify(x)), true);
       for (const keptEvents of KEPT) {
         const opts = { ...o, keptEvents };
         const got: { f: Finding; order: number }[] = [];
@@ -104,7 +105,7 @@ test('a profile that moves late (after 3,200 events, 300 KB in) re-reads the sta
       assert.deepEqual(r.summary, s);
       assert.deepEqual(got, want);
       const wantF: string[] = [];
-      replayFile(f, fp, undefined, (x) => void wantF.push(JSON.stringify(x)), undefined, true);
+      replayFile(f, fp, undefined, (x) => void wantF.push(JSON.stringify(x)), true);
       const gotF: { f: Finding; order: number }[] = [];
       const cs = checkTraceFile(f, opts, (x, order) => void gotF.push({ f: x, order }));
       assert.ok(cs.rereads > 0);

@@ -3,8 +3,9 @@
  * (`replayFileOnce` for `kvm-lens replay`, `checkTraceFile` for `kvm-lens check`). The profile is inferred from the
  * whole trace while the replay runs beside the inference with the profile inferred so far; when that moves, the
  * replay starts over from the first events, which are kept for that, or read again from the file's start up to
- * where the reading is when the profile moves after them (see `OneReading`). The two passes it stands for
- * (`inferFileProfile`, then `replayFile`) are kept: they are what the one reading must equal (the tests).
+ * where the reading is when the profile moves after them (see `OneReading`). What it must equal, the two passes
+ * it stands for (infer the profile over the whole file, then replay under it), is written in the tests
+ * (test/fixtures/traces/twoPasses.ts).
  */
 import type { Finding } from '../common/findings';
 import type { Range } from '../common/range';
@@ -46,7 +47,7 @@ export interface FileProfile {
  * read, futex, brk, ... are checked, not built). The delivered events, their indexes and the reader's findings
  * are those of a full read.
  */
-const PASS_READ: ReadOptions = { modelOnly: true };
+export const PASS_READ: ReadOptions = { modelOnly: true };
 
 export interface ReplaySummary {
   calls: number;
@@ -59,58 +60,6 @@ export interface ReplaySummary {
 export interface ReadingStats {
   restarts: number;
   rereads: number;
-}
-
-/** Pass 1: the profile for a trace file (settings first, then what the recorded results show). */
-export function inferFileProfile(path: string, opts: FileReplayOptions, onProgress?: (p: StreamProgress) => void): FileProfile {
-  const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
-  const conv = new ModelEventAdapter();
-  const inference = new BoundedInference(settings);
-  readTraceFileSync(path, {
-    event: (ev) => {
-      const mevs = conv.convert(ev);
-      for (let i = 0; i < mevs.length; i++) inference.apply(mevs[i]!);
-    },
-  }, PASS_READ, onProgress);
-  const inf = inference.result();
-  return { profile: inf.profile, reasons: inf.reasons, conflicts: inf.conflicts, settingErrors: errors };
-}
-
-/**
- * Pass 2: replay a trace file; `onCall` gets every KVM call, `onFinding` the reader findings and the replay
- * findings (KVM2xx) in order. Returns the summary.
- */
-export function replayFile(
-  path: string,
-  fp: FileProfile,
-  onCall: ((r: ReplayedCall) => void) | undefined,
-  onFinding: ((f: Finding) => void) | undefined,
-  onProgress?: (p: StreamProgress) => void,
-  checks = false,
-): ReplaySummary {
-  const summary: ReplaySummary = { calls: 0, match: 0, mismatch: 0, unknown: 0 };
-  const rp = new Replayer({ profile: fp.profile }, new KvmModel({ profile: fp.profile }), new ModelEventAdapter());
-  const checker = checks && onFinding ? new PrefaultChecker(onFinding) : undefined;
-  let first: Range | undefined;
-  const event = (ev: TraceEvent): void => {
-    checker?.event(ev);
-    const r = rp.event(ev);
-    if (!r) return;
-    if (!first) {
-      first = r.call.requestRange;
-      if (onFinding) {
-        onFinding(profileFinding(fp.profile, fp.reasons, first));
-        if (fp.conflicts.length) onFinding(conflictFinding(fp.conflicts, first));
-      }
-    }
-    summary.calls++;
-    summary[r.verdict]++;
-    if (r.verdict === 'mismatch' && onFinding) onFinding(mismatchFinding(r, fp.profile));
-    onCall?.(r);
-  };
-  readTraceFileSync(path, onFinding ? { event, finding: onFinding } : { event }, PASS_READ, onProgress);
-  checker?.end();
-  return summary;
 }
 
 /** Where the calls of the replay go. */
@@ -233,7 +182,7 @@ export type CallSink = ((r: ReplayedCall) => void) | { call(r: ReplayedCall): vo
  * The profile inference and the replay in one reading of the file (see `OneReading`): `sink` gets the calls of
  * the replay under the profile inferred so far, and a `restart` whenever the inferred profile moves (the calls
  * given so far are void; the replay starts over under the new profile). The calls given since the last restart
- * are those `replayFile` gives with `fp` (a function sink cannot be told of restarts: it gets every replay's
+ * are those a replay of the whole file under `fp` gives (a function sink cannot be told of restarts: it gets every replay's
  * calls). `summary` counts them; it is null only when the options have errors (`fp.settingErrors`), found
  * before anything is read. A profile that moves after `opts.keptEvents` events re-reads the file's start.
  */
@@ -270,7 +219,7 @@ export function replayFileOnce(
 /**
  * Every finding of a trace file: reader (TRC), pre-fault checks (KVM1xx), replay (KVM2xx), in one reading (see
  * `OneReading`; a second one only when the profile moves after the kept events). `onFinding` gets each finding
- * with its place in the order the two passes give them (pass 2 of `replayFile` with checks): reader and check
+ * with its place in the order the two passes give them (a replay of the whole file under the final profile, with the checks): reader and check
  * findings as they come, the replay's after the reading (under the final profile), placed after the check
  * findings of their event; the profile (KVM202) and conflict (KVM203) findings at the first KVM call with the final
  * inference's reasons. Sorted by `order` (a stable sort; equal orders come in order), the findings are those of
