@@ -15,7 +15,7 @@ import { kernelFields, parseFtraceLine } from './kernel';
 import { parseQemuLine } from './qemu';
 import { LineRange } from '../common/range';
 import { cloneValue, Src, stripEscapes } from './src';
-import { classifyLine, closingParen, newPrefixScan, parsePrefix, parseResult, plainResultAt, scanPrefix, splitCall, type LineKind, type Prefix, type PrefixScan } from './strace';
+import { classifyLine, closingParen, newPrefixScan, parsePrefix, parseResult, plainResultAt, scanPrefix, splitCall, type LineKind, type Prefix } from './strace';
 import type {
   EventBase,
   ExitEvent,
@@ -263,9 +263,6 @@ export class TraceReader implements StreamingTraceReader {
   private heldKept: TraceEvent | null = null;
   /** what the chunk tests (chunkFlags) say of the line being read; 0 for lines pushed alone or joined */
   private lineFlags = 0;
-  /** lines read by deliveredLine, and of these the ones it built itself (tests: the paths are taken) */
-  private deliveredWhole = 0;
-  private deliveredFast = 0;
 
   constructor(
     private readonly sink: TraceSink,
@@ -311,7 +308,7 @@ export class TraceReader implements StreamingTraceReader {
     for (;;) {
       const nl = chunk.indexOf('\n', start);
       if (nl < 0) break;
-      if (whole && nl - start <= this.maxLine && this.partial.length === 0 && !this.skippingLong && (this.droppedLine(chunk, start, nl) || this.deliveredLine(chunk, start, nl))) {
+      if (whole && nl - start <= this.maxLine && this.partial.length === 0 && !this.skippingLong && this.droppedLine(chunk, start, nl)) {
         start = nl + 1;
         continue;
       }
@@ -385,109 +382,6 @@ export class TraceReader implements StreamingTraceReader {
     } catch (e) {
       // as pushLine: a bug (or a sink that throws) must not stop reading
       this.finding('TRC101', lineRange(s.lineNo - 1, 0, Math.min(nl - at, 10000)), `line not read (internal error: ${(e as Error).message})`);
-    }
-    return true;
-  }
-
-  /**
-   * `modelOnly`: a line chunk[at, nl) that starts with the head of a call that matters (the pid column, `N ` or
-   * `[pid N] `, a -t/-tt time or none, a name in MATTERS and its `(`; anything else, -ttt, -r, -n, -i or comms,
-   * takes line1) read as line1 reads it, with the prefix scan (scanPrefix's reading of that head) filled from
-   * this test instead of line1's and quickDropped's tests and scans. A complete call whose arguments
-   * simpleArgsToParen reads and whose result parseResult reads with no finding is built here as call() builds it
-   * (the same calls in the same order); any other takes call(). False: read it as any other line.
-   */
-  private deliveredLine(chunk: string, at: number, nl: number): boolean {
-    const s = this.s;
-    // quickDropped's conditions (and those under which line1 tries no QEMU line first)
-    if (s.carry || s.inSummary) return false;
-    if (this.forced === undefined ? !s.straceMode || s.qemuMode : this.forced !== 'strace' && this.forced !== 'capture') return false;
-    // line1 cuts a `\r` off the line
-    if (chunk.charCodeAt(nl - 1) === 13) return false;
-    // the head (the name looked up once, as call() looks it up) and scanPrefix's reading of it, in chunk
-    // positions: the pid column, the time, the body (the name)
-    let i = at;
-    if (chunk.charCodeAt(i) === 91) {
-      if (!chunk.startsWith('[pid ', i)) return false;
-      i += 5;
-      while (chunk.charCodeAt(i) === 32) i++;
-    }
-    const pidAt = i;
-    let pid = 0;
-    for (let c = chunk.charCodeAt(i); c >= 48 && c <= 57; c = chunk.charCodeAt(++i)) pid = pid * 10 + (c - 48);
-    const pidEnd = i;
-    if (i === pidAt) return false;
-    if (pidAt !== at) {
-      if (chunk.charCodeAt(i) !== 93) return false;
-      i++;
-    }
-    if (chunk.charCodeAt(i) !== 32) return false;
-    while (chunk.charCodeAt(i) === 32) i++;
-    let hmsAt = -1;
-    let hmsEnd = -1;
-    if (isDigit(chunk.charCodeAt(i))) {
-      // HH:MM:SS[.frac] and spaces, or no match (a name does not start with a digit)
-      if (!(isDigit(chunk.charCodeAt(i + 1)) && chunk.charCodeAt(i + 2) === 58 && isDigit(chunk.charCodeAt(i + 3)) && isDigit(chunk.charCodeAt(i + 4)) && chunk.charCodeAt(i + 5) === 58 && isDigit(chunk.charCodeAt(i + 6)) && isDigit(chunk.charCodeAt(i + 7)))) return false;
-      hmsAt = i;
-      i += 8;
-      if (chunk.charCodeAt(i) === 46 && isDigit(chunk.charCodeAt(i + 1))) {
-        i++;
-        while (isDigit(chunk.charCodeAt(i))) i++;
-      }
-      if (chunk.charCodeAt(i) !== 32) return false;
-      hmsEnd = i;
-      while (chunk.charCodeAt(i) === 32) i++;
-    }
-    const nameAt = i;
-    const nameStop = nameEnd(chunk, i);
-    if (nameStop === i || chunk.charCodeAt(nameStop) !== 40) return false;
-    const name = chunk.slice(nameAt, nameStop);
-    const kind = nameKind(name);
-    if ((kind & K_MATTERS) === 0) return false;
-    const argsAt = nameStop + 1;
-    if (argsAt > nl) return false;
-    this.deliveredWhole++;
-    if (pidEnd - pidAt > 15) pid = Number(chunk.slice(pidAt, pidEnd));
-    // quickDropped: complete, or the start of an unfinished call
-    let e = nl;
-    while (e > at && (chunk.charCodeAt(e - 1) === 32 || chunk.charCodeAt(e - 1) === 9)) e--;
-    const unfinished = chunk.charCodeAt(e - 1) === 62 && chunk.endsWith('<unfinished ...>', e);
-    // line1
-    const lineNo = s.lineNo++;
-    s.stats.lines++;
-    s.stats.chars += nl - at + 1;
-    try {
-      const t = chunk.slice(at, nl);
-      setScan(this.scan, pid, pidAt, pidEnd, hmsAt, hmsEnd, nameAt, at);
-      const src = Src.line(t, lineNo, 0, undefined);
-      const whole = new LineRange(lineNo, 0, t.length);
-      const prefix = parsePrefix(src, this.scan);
-      const at1 = argsAt - at;
-      if (!unfinished) {
-        const quick = simpleArgsToParen(src, at1);
-        const res = quick ? parseResult(src, simpleClose + 1) : null;
-        if (quick && res && res.ok && res.result !== null && !res.cut) {
-          // call() for a complete call that matters whose arguments and result are read, with no finding
-          this.deliveredFast++;
-          this.flushHeld();
-          if (!s.qemuMode) s.straceMode = true;
-          const { base, key } = this.base(prefix, lineNo, whole);
-          const nameRange = src.range(nameAt - at, at1 - 1);
-          s.lastTarget = null;
-          const ev = mkSyscall(base, base.range, name, nameRange, quick, res.result);
-          if (res.duration) ev.duration = res.duration;
-          this.completeSyscall(ev, key, kind);
-          return true;
-        }
-      }
-      // the rest of line1, and call()
-      const k: LineKind = { kind: 'call', prefix, name, nameAt: nameAt - at, argsAt: at1, state: unfinished ? 'unfinished' : 'complete' };
-      this.flushHeld();
-      if (!s.qemuMode) s.straceMode = true;
-      this.call(k as Extract<LineKind, { kind: 'call' }>, src, lineNo, whole);
-    } catch (err) {
-      // as pushLine
-      this.finding('TRC101', lineRange(s.lineNo - 1, 0, Math.min(nl - at, 10000)), `line not read (internal error: ${(err as Error).message})`);
     }
     return true;
   }
@@ -1548,21 +1442,6 @@ function mkLazySyscall(b: EventBase, name: string, nameRange: Range, src: Src, f
   Object.defineProperty(ev, 'args', LAZY_ARGS);
   (ev as SyscallEvent).result = result;
   return withBase(b, ev as SyscallEvent);
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
-/** A prefix scan of a pid column, a -t/-tt time or none and the body, at positions less `off` (deliveredLine). */
-function setScan(p: PrefixScan, pid: number, pidAt: number, pidEnd: number, hmsAt: number, hmsEnd: number, bodyAt: number, off: number): void {
-  p.commAt = p.commEnd = p.epochAt = p.epochEnd = p.relAt = p.relEnd = p.sysAt = p.sysEnd = p.ipAt = p.ipEnd = -1;
-  p.pid = pid;
-  p.pidAt = pidAt - off;
-  p.pidEnd = pidEnd - off;
-  p.hmsAt = hmsAt < 0 ? -1 : hmsAt - off;
-  p.hmsEnd = hmsEnd < 0 ? -1 : hmsEnd - off;
-  p.bodyAt = bodyAt - off;
 }
 
 function mkSyscall(b: EventBase, range: Range, name: string, nameRange: Range, args: StructField[], result: SyscallResult | null): SyscallEvent {
