@@ -4,7 +4,8 @@
  * then replayFile with checks), in their order once sorted by the order it gives with each; over the corpus, own
  * recordings and samples, with and without profile options. Each way the one reading can go must be taken, or the test proves nothing about it:
  * no move of the inferred profile, moves replayed from the kept events, a move after them (the file's start read
- * again up to that event).
+ * again up to that event). So must each way the inference can go: on the replay's model (shared) throughout, shared
+ * until the profile moves, shared until an event the two adapters may convert apart, never shared.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,8 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  checkTraceFile, replayFileOnce, type FileReplayOptions, type ReadingStats,
+  checkTraceFile, PASS_READ, replayFileOnce, type FileReplayOptions, type ReadingStats,
 } from '../../server/src/analysis/traceCheck';
+import { readTraceFileSync } from '../../server/src/analysis/traceSource';
 import type { ReplayedCall } from '../../server/src/analysis/replay';
 import type { Finding } from '../../server/src/common/findings';
 import { callJson } from '../../server/src/cli/replay';
@@ -30,6 +32,20 @@ function way(s: ReadingStats): Way {
   return s.rereads ? 'reread' : s.restarts ? 'restarted' : 'once';
 }
 
+type Sharing = 'throughout' | 'until a move' | 'until an adoption' | 'never';
+function sharing(s: ReadingStats, events: number): Sharing {
+  if (!s.sharedEvents) return 'never';
+  if (s.sharedEvents === events) return 'throughout';
+  return s.restarts ? 'until a move' : 'until an adoption';
+}
+
+/** delivered events of a file (the readings' ordinals count them) */
+function eventCount(f: string): number {
+  let n = 0;
+  readTraceFileSync(f, { event: () => void n++ }, PASS_READ);
+  return n;
+}
+
 function label(f: string, opts: FileReplayOptions): string {
   return `${f} ${JSON.stringify(opts)}`;
 }
@@ -38,7 +54,9 @@ test('replay: one reading gives the profile and calls of the two passes, whateve
   const files = traceFiles();
   assert.ok(files.length > 10, `only ${files.length} trace files`);
   const ways: Record<Way, number> = { once: 0, restarted: 0, reread: 0 };
+  const shares: Record<Sharing, number> = { throughout: 0, 'until a move': 0, 'until an adoption': 0, never: 0 };
   for (const f of files) {
+    const events = eventCount(f);
     for (const o of OPTIONS) {
       const fp = inferFileProfile(f, o);
       const want: ReplayedCall[] = [];
@@ -49,6 +67,7 @@ test('replay: one reading gives the profile and calls of the two passes, whateve
         let got: ReplayedCall[] = [];
         const r = replayFileOnce(f, opts, { call: (c: ReplayedCall) => void got.push(c), restart: () => void (got = []) });
         ways[way(r.stats)]++;
+        shares[sharing(r.stats, events)]++;
         assert.equal(JSON.stringify(r.fp), JSON.stringify(fp), `${label(f, opts)}: profile`);
         assert.deepEqual(r.summary, s, `${label(f, opts)}: summary`);
         assert.equal(got.length, want.length, `${label(f, opts)}: calls`);
@@ -57,7 +76,8 @@ test('replay: one reading gives the profile and calls of the two passes, whateve
     }
   }
   assert.ok(ways.once > 0 && ways.restarted > 0 && ways.reread > 0, `ways taken: ${JSON.stringify(ways)}`);
-  t.diagnostic(`${files.length} files x ${OPTIONS.length} option sets x ${KEPT.length}: ${JSON.stringify(ways)}${corpusMissing ? ` (${corpusMissing})` : ''}`);
+  assert.ok(shares.throughout > 0 && shares['until a move'] > 0 && shares['until an adoption'] > 0 && shares.never > 0, `sharing: ${JSON.stringify(shares)}`);
+  t.diagnostic(`${files.length} files x ${OPTIONS.length} option sets x ${KEPT.length}: ${JSON.stringify(ways)}, sharing ${JSON.stringify(shares)}${corpusMissing ? ` (${corpusMissing})` : ''}`);
 });
 
 test('check: one reading gives the findings of the two passes, in their order', (t) => {
@@ -101,6 +121,8 @@ test('a profile that moves late (after 3,200 events, 300 KB in) re-reads the sta
       let got: string[] = [];
       const r = replayFileOnce(f, opts, { call: (c: ReplayedCall) => void got.push(JSON.stringify(callJson(c))), restart: () => void (got = []) });
       assert.ok(r.stats.rereads > 0, `re-read (${JSON.stringify(r.stats)})`);
+      // the move comes while the inference still reads the replay's model: it takes that model over
+      assert.ok(r.stats.sharedEvents > 3200, `shared until the move (${JSON.stringify(r.stats)})`);
       assert.equal(JSON.stringify(r.fp), JSON.stringify(fp));
       assert.deepEqual(r.summary, s);
       assert.deepEqual(got, want);

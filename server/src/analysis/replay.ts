@@ -948,11 +948,24 @@ export class BoundedInference {
    * the leaf): a signature string per observation cost a concatenation and the hashing of a fresh string
    */
   private readonly counts = new Map<unknown, unknown>();
-  private readonly model: KvmModel;
+  private model: KvmModel | undefined;
+  /** the profile the inference's model runs under (its observations do not depend on it) */
+  readonly modelProfile: ResolvedProfile;
+  /** keeps an observation: the observer of the inference's model (see `takeModel`) */
+  readonly observer = (o: Observation): void => this.observe(o);
 
   constructor(private readonly settings: ProfileSettings, private readonly perKind = 8) {
-    // the inference reads the observations, not the outcomes: quiet, no verdicts
-    this.model = new KvmModel({ profile: resolveProfile(settings), onObservation: (o) => this.observe(o), quiet: true, verdicts: false });
+    this.modelProfile = resolveProfile(settings);
+  }
+
+  /**
+   * Go on with `m` as the inference's model: a model under `modelProfile` that has applied exactly the model
+   * events given to this inference so far (through `apply` or by its owner, with `observer` as its observer while
+   * it did). `apply` feeds it from now on.
+   */
+  takeModel(m: KvmModel): void {
+    m.setObserver(this.observer);
+    this.model = m;
   }
 
   /** How many observations are kept so far: `result()` can only change when this does. */
@@ -984,7 +997,8 @@ export class BoundedInference {
   }
 
   apply(ev: ModelEvent): void {
-    this.model.apply(ev);
+    // the inference reads the observations, not the outcomes: quiet, no verdicts
+    (this.model ??= new KvmModel({ profile: this.modelProfile, onObservation: this.observer, quiet: true, verdicts: false })).apply(ev);
   }
 
   result(): Inference {

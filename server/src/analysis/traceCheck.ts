@@ -60,6 +60,8 @@ export interface ReplaySummary {
 export interface ReadingStats {
   restarts: number;
   rereads: number;
+  /** events the inference took from the replay's model instead of converting and applying them itself (see OneReading.shared) */
+  sharedEvents: number;
 }
 
 /** Where the calls of the replay go. */
@@ -94,8 +96,18 @@ function rereadPrefix(path: string, upTo: number, each: (ev: TraceEvent, ordinal
  * (`reread`), and the reading goes on from there.
  */
 class OneReading {
-  private readonly conv = new ModelEventAdapter();
+  private conv = new ModelEventAdapter();
   private readonly inference: BoundedInference;
+  /**
+   * The inference and the replay share one model (the replay's): while the replay's profile is the one the
+   * inference's model runs under and no event has been converted differently by the two adapters (see
+   * `mayConvertApart`), the replay's model is in the state the inference's model would be in, and its
+   * observations are those the inference's model would make (the model's state and observations do not depend on
+   * the verdicts). Each event is then converted and applied once instead of twice. The sharing ends before the
+   * first event that may be converted apart, or at the first move of the profile: the inference goes on with a
+   * model and an adapter of its own from there.
+   */
+  private shared: boolean;
   private seen = 0;
   private profile: ResolvedProfile;
   private json: string;
@@ -103,6 +115,7 @@ class OneReading {
   private kept: TraceEvent[] | undefined = [];
   restarts = 0;
   rereads = 0;
+  sharedEvents = 0;
   /** delivered events so far */
   ordinal = 0;
 
@@ -116,30 +129,64 @@ class OneReading {
     this.profile = new BoundedInference(settings).result().profile;
     this.json = JSON.stringify(this.profile);
     this.inference = new BoundedInference(settings);
+    this.shared = JSON.stringify(this.inference.modelProfile) === this.json;
     this.rp = this.replayer();
+    if (this.shared) this.rp.model.setObserver(this.inference.observer);
   }
 
   private replayer(): Replayer {
     return new Replayer({ profile: this.profile }, new KvmModel({ profile: this.profile }), new ModelEventAdapter());
   }
 
+  /**
+   * The sharing ends (see `shared`): the inference goes on from the replay's model and adapter as they are
+   * (before the current event). `model`: the replay's model, handed over when the replay drops it (a move);
+   * otherwise a copy of it.
+   */
+  private unshare(model?: KvmModel): void {
+    this.shared = false;
+    const m = model ?? this.rp.model.clone();
+    if (!model) this.rp.model.setObserver(undefined);
+    this.inference.takeModel(m);
+    // an adapter that adopts nothing, in the replay's adapter's state (their states differ only in what adoption reads)
+    this.conv = this.rp.adapter.clone();
+  }
+
   event(ev: TraceEvent): void {
     const ord = ++this.ordinal;
-    const mevs = this.conv.convert(ev);
-    for (let i = 0; i < mevs.length; i++) this.inference.apply(mevs[i]!);
-    // the inferred profile can only change when an observation is kept (rare after the first calls)
-    if (this.inference.observations !== this.seen) {
-      this.seen = this.inference.observations;
-      const p = this.inference.result().profile;
-      const j = JSON.stringify(p);
-      if (j !== this.json) this.move(p, j, ord - 1);
+    if (this.shared && mayConvertApart(ev)) this.unshare();
+    if (!this.shared) {
+      const mevs = this.conv.convert(ev);
+      for (let i = 0; i < mevs.length; i++) this.inference.apply(mevs[i]!);
+      // the inferred profile can only change when an observation is kept (rare after the first calls)
+      if (this.inference.observations !== this.seen) {
+        this.seen = this.inference.observations;
+        const p = this.inference.result().profile;
+        const j = JSON.stringify(p);
+        if (j !== this.json) this.move(p, j, ord - 1);
+      }
     }
     const kept = this.kept;
     if (kept) {
       if (kept.length < this.keep) kept.push(ev);
       else this.kept = undefined;
     }
-    const r = this.rp.event(ev);
+    let r = this.rp.event(ev);
+    if (this.shared) this.sharedEvents++;
+    if (this.shared && this.inference.observations !== this.seen) {
+      // this event's observations came from the replay's model, which has applied it under the profile before
+      this.seen = this.inference.observations;
+      const p = this.inference.result().profile;
+      const j = JSON.stringify(p);
+      if (j !== this.json) {
+        // the model, with this event applied, is the inference's from here; the replay of this event is void:
+        // it starts over from the events before it and replays this one under the new profile
+        this.unshare(this.rp.model);
+        this.sharedEvents--;
+        this.move(p, j, ord - 1);
+        r = this.rp.event(ev);
+      }
+    }
     if (r) this.out.call(r, ord, this.profile);
   }
 
@@ -175,6 +222,18 @@ class OneReading {
   }
 }
 
+/**
+ * May the replay's adapter (which adopts fds into its model) convert `ev` into other model events than the
+ * inference's (which adopts nothing)? Only an ioctl on an fd the reader knows but did not see created or duplicated:
+ * one the replay's adapter may adopt, or a /dev/kvm fd whose synthetic open it leaves out when its model knows the
+ * fd (see `ModelEventAdapter.ioctlEvent`).
+ */
+function mayConvertApart(ev: TraceEvent): boolean {
+  if (ev.kind !== 'syscall') return false;
+  const fi = ev.ioctl?.fdInfo;
+  return !!fi && fi.source !== 'created' && fi.source !== 'dup' && fi.kind !== 'unknown' && fi.kind !== 'other';
+}
+
 /** Where `replayFileOnce` sends the calls: a function, or a sink told when the calls given so far are void. */
 export type CallSink = ((r: ReplayedCall) => void) | { call(r: ReplayedCall): void; restart(): void };
 
@@ -195,7 +254,7 @@ export function replayFileOnce(
   const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
   if (errors.length) {
     const before = new BoundedInference(settings).result();
-    return { fp: { profile: before.profile, reasons: before.reasons, conflicts: before.conflicts, settingErrors: errors }, summary: null, stats: { restarts: 0, rereads: 0 } };
+    return { fp: { profile: before.profile, reasons: before.reasons, conflicts: before.conflicts, settingErrors: errors }, summary: null, stats: { restarts: 0, rereads: 0, sharedEvents: 0 } };
   }
   const onCall = typeof sink === 'function' ? sink : (r: ReplayedCall) => sink.call(r);
   let summary: ReplaySummary = { calls: 0, match: 0, mismatch: 0, unknown: 0 };
@@ -213,7 +272,7 @@ export function replayFileOnce(
   const one = new OneReading(settings, opts.keptEvents ?? KEPT_EVENTS, out, (upTo, each) => rereadPrefix(path, upTo, each));
   readTraceFileSync(path, { event: (ev) => one.event(ev) }, PASS_READ, onProgress);
   const fp = one.end();
-  return { fp, summary, stats: { restarts: one.restarts, rereads: one.rereads } };
+  return { fp, summary, stats: { restarts: one.restarts, rereads: one.rereads, sharedEvents: one.sharedEvents } };
 }
 
 /**
@@ -276,5 +335,5 @@ export function checkTraceFile(path: string, opts: FileReplayOptions, onFinding:
     if (fp.conflicts.length) onFinding(conflictFinding(fp.conflicts, firstRange), firstOrder);
   }
   for (let i = 0; i < replayed.length; i++) onFinding(replayed[i]!, replayedOrder[i]!);
-  return { restarts: one.restarts, rereads: one.rereads };
+  return { restarts: one.restarts, rereads: one.rereads, sharedEvents: one.sharedEvents };
 }

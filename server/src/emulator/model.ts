@@ -358,6 +358,14 @@ export class KvmModel {
     this.profile = p && 'source' in p ? (p as ResolvedProfile) : resolveProfile(p as ProfileSettings | undefined);
   }
 
+  /**
+   * Where observations go from now on (undefined: nowhere). Clones never inherit it: a clone that should observe
+   * is given its observer here.
+   */
+  setObserver(fn: ((o: Observation) => void) | undefined): void {
+    this.observe = fn;
+  }
+
   /** Change the profile (e.g. after inference). Existing state stays. */
   setProfile(p: ResolvedProfile): void {
     this.profile = p;
