@@ -6,6 +6,10 @@
 import type { Connection, TextDocuments, CancellationToken } from 'vscode-languageserver';
 import type * as lsp from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { LazyJsonArray } from './jsonStream';
+
+/** What a language's diagnostics give: an array, or one made an element at a time as it is sent */
+export type DiagnosticList = lsp.Diagnostic[] | LazyJsonArray<lsp.Diagnostic>;
 
 export type DocKind = 'trace' | 'rst';
 
@@ -44,7 +48,8 @@ export interface ServerContext {
 type Handler<P, R> = (doc: TextDocument, params: P, ctx: ServerContext, token: CancellationToken) => R | Promise<R>;
 
 export interface LanguageFeatures {
-  diagnostics?: (doc: TextDocument, ctx: ServerContext, token: CancellationToken) => lsp.Diagnostic[] | Promise<lsp.Diagnostic[]>;
+  /** a LazyJsonArray (lsp/jsonStream.ts) is made one diagnostic at a time while it is written (trace diagnostics) */
+  diagnostics?: (doc: TextDocument, ctx: ServerContext, token: CancellationToken) => DiagnosticList | Promise<DiagnosticList>;
   hover?: Handler<lsp.HoverParams, lsp.Hover | null>;
   definition?: Handler<lsp.DefinitionParams, lsp.Location[] | null>;
   references?: Handler<lsp.ReferenceParams, lsp.Location[] | null>;

@@ -6,7 +6,7 @@ import {
   ResponseError,
   TextDocuments, TextDocumentSyncKind, DidChangeConfigurationNotification, CancellationTokenSource,
   ShowMessageNotification, MessageType,
-  type Connection, type InitializeParams, type InitializeResult,
+  type Connection, type Diagnostic, type InitializeParams, type InitializeResult,
 } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { fileURLToPath } from 'node:url';
@@ -99,7 +99,9 @@ export function startServer(connection: Connection): void {
       const diagnostics = await f(doc, ctx, source.token);
       if (source.token.isCancellationRequested || documents.get(uri)?.version !== version) return;
       const off = new Set(settings.disabledRules);
-      await connection.sendDiagnostics({ uri, version, diagnostics: diagnostics.filter((d) => !off.has(String(d.code))) });
+      // a LazyJsonArray stays lazy (filtered as it is made): the writer sends it in pieces (lsp/transport.ts)
+      const kept = off.size ? diagnostics.filter((d: Diagnostic) => !off.has(String(d.code))) : diagnostics;
+      await connection.sendDiagnostics({ uri, version, diagnostics: kept as Diagnostic[] });
     } catch (e) {
       if (!isCancellation(e)) connection.console.error(`kvm-lens: diagnostics failed for ${uri}: ${(e as Error)?.stack ?? e}`);
     } finally {

@@ -21,9 +21,10 @@ import { randomBytes } from 'node:crypto';
 import { Socket, createConnection as netConnect } from 'node:net';
 import { format } from 'node:util';
 import {
-  AbstractMessageReader, Disposable, StreamMessageWriter, SocketMessageWriter, createConnection, ProposedFeatures,
+  AbstractMessageReader, AbstractMessageWriter, Disposable, createConnection, ProposedFeatures,
   type Connection, type DataCallback, type Message, type MessageReader, type MessageWriter,
 } from 'vscode-languageserver/node';
+import { JsonPieces } from './jsonStream';
 
 const CR = 13;
 const LF = 10;
@@ -611,6 +612,134 @@ export class IncrementalMessageReader extends AbstractMessageReader implements M
   }
 }
 
+/** The writable side the writer needs (a Node stream: process.stdout, a socket, a PassThrough in tests). */
+export interface WritableByteStream {
+  write(chunk: Uint8Array, callback?: (error?: Error | null) => void): boolean;
+  once(event: 'drain' | 'close' | 'error', listener: (...args: any[]) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (e: Error) => void): unknown;
+  off(event: string, listener: (...args: any[]) => void): unknown;
+  end(): unknown;
+}
+
+export interface StreamingWriterOptions {
+  /** characters of JSON made and written at a time (default 64 Ki) */
+  pieceChars?: number;
+  /** work at most this long in one turn of the event loop before yielding (default 5 ms) */
+  sliceMs?: number;
+}
+
+/**
+ * A MessageWriter for a byte stream that never holds a big message whole (vscode-jsonrpc's writer holds its
+ * `JSON.stringify` and the Buffer of it at once). A message is `JSON.stringify(message)`, as before, framed by
+ * `Content-Length` as before; one of at most `pieceChars` characters (nearly all) is written as vscode-jsonrpc
+ * writes it. A longer one, or one holding a `LazyJsonArray` (lsp/jsonStream.ts: e.g. a trace's diagnostics made
+ * one at a time), is made twice in pieces: a first pass counts its UTF-8 bytes, the second writes the pieces, each
+ * as a Buffer of its own, waiting for `drain` when the stream asks to, and giving the event loop a turn after
+ * `sliceMs` of work. So the text is never whole, and neither is a lazy array: its elements die young. Messages go
+ * out in the order they were given, one after the other.
+ *
+ * The second pass must give the bytes the first counted (a lazy array's contract). Should it not, the frame is
+ * kept whole anyway (cut, or padded with spaces, to its Content-Length; the error is reported): the stream stays
+ * readable for the messages after it.
+ */
+export class StreamingMessageWriter extends AbstractMessageWriter implements MessageWriter {
+  private queue: Promise<void> = Promise.resolve();
+  private errorCount = 0;
+  private readonly pieceChars: number;
+  private readonly sliceMs: number;
+
+  constructor(private readonly out: WritableByteStream, options: StreamingWriterOptions = {}) {
+    super();
+    this.pieceChars = Math.max(16, options.pieceChars ?? 64 * 1024);
+    this.sliceMs = Math.max(0, options.sliceMs ?? 5);
+    out.on('error', (e: Error) => this.fireError(e));
+    out.on('close', () => this.fireClose());
+  }
+
+  write(msg: Message): Promise<void> {
+    const run = this.queue.then(() => this.send(msg));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  end(): void {
+    this.out.end();
+  }
+
+  private async send(msg: Message): Promise<void> {
+    let pieces: JsonPieces | undefined;
+    try {
+      pieces = JsonPieces.of(msg, this.pieceChars);
+      if (!pieces) throw new TypeError('message has no JSON text');
+    } catch (e) {
+      this.fireError(e as Error);
+      throw e;
+    }
+    let last: Promise<void> = Promise.resolve();
+    const put = (b: Uint8Array): boolean => {
+      let ok = true;
+      last = new Promise<void>((resolve, reject) => {
+        ok = this.out.write(b, (error) => (error ? reject(error) : resolve()));
+      });
+      // the outcome is awaited at the end; an error before then is not unhandled
+      last.catch(() => {});
+      return ok;
+    };
+    try {
+      const one = pieces.single;
+      if (one !== undefined) {
+        const body = Buffer.from(one, 'utf8');
+        put(Buffer.from(`Content-Length: ${body.byteLength}\r\n\r\n`, 'ascii'));
+        put(body);
+        await last;
+        return;
+      }
+      let deadline = performance.now() + this.sliceMs;
+      const turn = async () => {
+        if (performance.now() < deadline) return;
+        await new Promise<void>((r) => setImmediate(r));
+        deadline = performance.now() + this.sliceMs;
+      };
+      let total = 0;
+      for (const p of pieces) {
+        total += Buffer.byteLength(p, 'utf8');
+        await turn();
+      }
+      put(Buffer.from(`Content-Length: ${total}\r\n\r\n`, 'ascii'));
+      let written = 0;
+      for (const p of pieces) {
+        let b = Buffer.from(p, 'utf8');
+        if (written + b.byteLength > total) b = b.subarray(0, total - written);
+        written += b.byteLength;
+        if (b.byteLength && !put(b)) await this.drained();
+        await turn();
+      }
+      if (written < total) put(Buffer.alloc(total - written, 0x20));
+      if (written !== total) this.fireError(new Error(`a streamed message gave ${written} bytes, not the ${total} counted first (kept at ${total})`), msg, this.errorCount);
+      await last;
+    } catch (e) {
+      this.errorCount++;
+      this.fireError(e as Error, msg, this.errorCount);
+      throw e;
+    }
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.out.off('drain', done);
+        this.out.off('close', done);
+        this.out.off('error', done);
+        resolve();
+      };
+      this.out.once('drain', done);
+      this.out.once('close', done);
+      this.out.once('error', done);
+    });
+  }
+}
+
 /**
  * KVM_LENS_TRANSPORT (tests, diagnosis): `jsonrpc` reads with vscode-jsonrpc's own StreamMessageReader; else
  * comma-separated `name=number` overrides of IncrementalReaderOptions (`streamMin=0,bigString=16,pieceBytes=64`).
@@ -663,11 +792,11 @@ export function createServerConnection(argv: string[] = process.argv, env: NodeJ
   let writer: MessageWriter;
   if (t.kind === 'stdio') {
     reader = new IncrementalMessageReader(process.stdin, options);
-    writer = new StreamMessageWriter(process.stdout);
+    writer = new StreamingMessageWriter(process.stdout);
   } else {
     const socket: Socket = t.kind === 'pipe' ? netConnect(t.name) : netConnect(t.port, '127.0.0.1');
     reader = new IncrementalMessageReader(socket, options);
-    writer = new SocketMessageWriter(socket);
+    writer = new StreamingMessageWriter(socket);
   }
   reader.observe = (m) => {
     if ((m as { method?: unknown }).method === 'shutdown') shutdown = true;

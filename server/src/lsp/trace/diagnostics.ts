@@ -2,35 +2,27 @@
 import type { CancellationToken, Diagnostic } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ServerContext } from '../languages';
-import { throwIfCancelled, yieldToEventLoop } from '../limits';
-import { analysisFor, SLICE_MS } from './cache';
+import { LazyJsonArray } from '../jsonStream';
+import { throwIfCancelled } from '../limits';
+import { analysisFor } from './cache';
 import { toDiagnostic } from './convert';
-
-/** Findings converted between two looks at the clock. */
-const CHECK_EVERY = 256;
 
 /**
  * The token is cancelled on a newer version or a close: the analysis itself stops then (cache.ts); a run
  * cancelled for another reason (settings) answers nothing, so nothing stale is published.
  *
- * The findings are rebuilt one at a time from the analysis' compact store and converted in turns of at most
- * SLICE_MS, as the analysis runs: 18,003 findings of a capture trace took 100-150 ms of CPU in one turn.
+ * The diagnostics are a LazyJsonArray: each is rebuilt from the analysis' compact store (traceAnalysis.ts
+ * FindingStore) and converted when the writer reaches it (lsp/transport.ts StreamingMessageWriter, in turns of a
+ * few ms, twice: once to count the bytes, once to write them), and dropped at once. Built as one array, the
+ * 18,003 diagnostics of a capture trace lived through the turns of their conversion and were then a 7.5 MB string
+ * and its 7 MiB Buffer at once.
  */
-export async function traceDiagnostics(doc: TextDocument, ctx: ServerContext, token?: CancellationToken): Promise<Diagnostic[]> {
+export async function traceDiagnostics(doc: TextDocument, ctx: ServerContext, token?: CancellationToken): Promise<LazyJsonArray<Diagnostic>> {
   throwIfCancelled(token);
   const a = await analysisFor(doc, ctx);
   throwIfCancelled(token);
-  // one finding rebuilt at a time (the analysis keeps them compactly: traceAnalysis.ts FindingStore)
-  const out: Diagnostic[] = new Array(a.findingCount);
-  let i = 0;
-  let deadline = performance.now() + SLICE_MS;
-  for (const f of a.eachFinding()) {
-    out[i++] = toDiagnostic(f, doc.uri);
-    if (i % CHECK_EVERY === 0 && performance.now() >= deadline) {
-      await yieldToEventLoop();
-      throwIfCancelled(token);
-      deadline = performance.now() + SLICE_MS;
-    }
-  }
-  return out;
+  const uri = doc.uri;
+  return new LazyJsonArray(function* () {
+    for (const f of a.eachFinding()) yield toDiagnostic(f, uri);
+  });
 }
