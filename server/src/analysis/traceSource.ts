@@ -7,7 +7,8 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { Finding } from '../common/findings';
 import type { ReadOptions, TraceEvent, TraceSink } from '../trace/types';
-import { TraceReader } from '../trace/reader';
+import { DEFAULT_MAX_LINE, TraceReader } from '../trace/reader';
+import { readChunksInWorker } from './parallelRead';
 
 export interface WholeRead {
   events: TraceEvent[];
@@ -29,10 +30,19 @@ export interface StreamProgress {
 }
 
 /**
+ * When readTraceFileSync reads in a worker thread (analysis/parallelRead.ts): regular files of `minBytes` or more
+ * (below, starting the thread costs more than it saves). `KVM_LENS_PARALLEL=0` in the environment turns it off;
+ * tests lower `minBytes` to take that path on small files.
+ */
+export const parallelReading = { minBytes: 8 << 20, enabled: process.env.KVM_LENS_PARALLEL !== '0' };
+
+/**
  * Read a file in 64 KiB chunks into a sink (the CLI's passes): events and findings reach the sink in order, as
  * the reader makes them; only the current chunk's events are alive (they die young: with 1 MiB chunks they were
  * promoted to the old generation and the replay spent most of its time in major GCs, 3.6x slower, 3x the peak
  * RSS). Throws only for I/O errors (open/read). `stop` ends the reading early (the events of a file's start).
+ * A big regular file is read, decoded and tested by chunk in a worker thread while this thread reads its lines
+ * (`readChunksInWorker`; same chunks, same events and findings); if the worker cannot be used, in this thread.
  */
 export function readTraceFileSync(
   path: string,
@@ -45,11 +55,29 @@ export function readTraceFileSync(
 ): void {
   const fd = openSync(path, 'r');
   try {
-    const total = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    const total = st.size;
     const reader = new TraceReader(sink, { fileName: path, ...opts });
+    let bytes = 0;
+    if (parallelReading.enabled && st.isFile() && total >= parallelReading.minBytes) {
+      const how = readChunksInWorker(
+        path,
+        { chunkBytes, maxLine: Math.max(1024, opts.maxLineLength ?? DEFAULT_MAX_LINE), modelOnly: opts.modelOnly ?? false },
+        (c) => {
+          bytes += c.bytes;
+          reader.pushTested(c.text, c.flags, c.shapes);
+          onProgress?.({ bytes, total });
+          return stop?.() ?? false;
+        },
+        (rest) => {
+          if (rest) reader.push(rest);
+          reader.end();
+        },
+      );
+      if (how !== null) return;
+    }
     const buf = Buffer.allocUnsafe(chunkBytes);
     const dec = new StringDecoder('utf8');
-    let bytes = 0;
     for (;;) {
       const n = readSync(fd, buf, 0, chunkBytes, null);
       if (n <= 0) break;

@@ -261,8 +261,12 @@ export class TraceReader implements StreamingTraceReader {
   private quickCall: { name: string; nameAt: number; argsAt: number; state: 'complete' | 'unfinished' } | null = null;
   /** the held event, when completeSyscall knew it to be one that matters (flushHeld delivers it without a look-up) */
   private heldKept: TraceEvent | null = null;
-  /** what the chunk tests (chunkFlags) say of the line being read; 0 for lines pushed alone or joined */
+  /** what the chunk tests (chunkTests) say of the line being read; 0 for lines pushed alone or joined */
   private lineFlags = 0;
+  /** pushTested: the starts of the chunk's lines droppedShape accepts (undefined: droppedLine tests them) */
+  private shapes: Int32Array | undefined = undefined;
+  /** the first entry of `shapes` not passed yet */
+  private shapeAt = 0;
 
   constructor(
     private readonly sink: TraceSink,
@@ -300,11 +304,28 @@ export class TraceReader implements StreamingTraceReader {
   }
 
   push(chunk: string): void {
-    let start = 0;
     // tests of the whole chunk, once, instead of one per line: no NUL or suspect control char (no binary
     // line), no escape (nothing to strip), no strace message written into a line
-    const flags = chunkFlags(chunk);
+    this.pushChunk(chunk, chunkTests(chunk, SUSPECT), undefined);
+  }
+
+  /**
+   * `push` with the chunk's tests made elsewhere (the CLI's parallel reading, analysis/parallelRead.ts, makes them
+   * in a worker thread): `flags` = what `chunkTests(chunk, SUSPECT_SOURCE)` gives, `shapes` = the starts, in
+   * ascending order, of the chunk's lines (those ending with a newline in it) that `droppedShape` accepts, tested
+   * only for a `modelOnly` reading of a chunk whose flags are all set (null otherwise). The same events, findings
+   * and state as `push(chunk)`.
+   */
+  pushTested(chunk: string, flags: number, shapes: Int32Array | null): void {
+    this.pushChunk(chunk, flags, shapes ?? NO_SHAPES);
+  }
+
+  /** `shapes` undefined: droppedLine tests the lines itself */
+  private pushChunk(chunk: string, flags: number, shapes: Int32Array | undefined): void {
+    let start = 0;
     const whole = this.modelOnly && (flags & (CLEAN | NO_ESC | NO_MSG)) === (CLEAN | NO_ESC | NO_MSG);
+    this.shapes = shapes;
+    this.shapeAt = 0;
     for (;;) {
       const nl = chunk.indexOf('\n', start);
       if (nl < 0) break;
@@ -351,12 +372,16 @@ export class TraceReader implements StreamingTraceReader {
     // quickDropped's conditions; and not in a capture (its lines are KVM calls, none dropped)
     if (s.carry || s.inSummary || s.captureMode) return false;
     if (this.forced === undefined ? !s.straceMode || s.qemuMode : this.forced !== 'strace' && this.forced !== 'capture') return false;
-    // an `<unfinished ...>` start is not a complete call (tested first: the regex would read it all and backtrack)
-    let e = nl;
-    while (e > at && (chunk.charCodeAt(e - 1) === 32 || chunk.charCodeAt(e - 1) === 9)) e--;
-    if (chunk.charCodeAt(e - 1) === 62 && chunk.endsWith('<unfinished ...>', e)) return false;
-    DROPPED_LINE.lastIndex = at;
-    if (!DROPPED_LINE.test(chunk) || DROPPED_LINE.lastIndex !== nl) return false;
+    const shapes = this.shapes;
+    if (shapes === undefined) {
+      if (!droppedShape(chunk, at, nl, DROPPED_LINE)) return false;
+    } else {
+      // tested by the worker: `shapes` lists the lines droppedShape accepts
+      let h = this.shapeAt;
+      while (h < shapes.length && shapes[h]! < at) h++;
+      this.shapeAt = h;
+      if (h === shapes.length || shapes[h] !== at) return false;
+    }
     // line1
     s.lineNo++;
     s.stats.lines++;
@@ -1468,18 +1493,37 @@ function fdArg(v: Value | undefined): number | null {
 const CLEAN = 1;
 const NO_ESC = 2;
 const NO_MSG = 4;
-/** What holds for every line of a chunk: CLEAN (isBinary false, no SUSPECT char), NO_ESC (no `\x1b`), NO_MSG. */
-function chunkFlags(chunk: string): number {
+const NO_SHAPES = new Int32Array(0);
+/**
+ * What holds for every line of a chunk: CLEAN (1: isBinary false, no SUSPECT char), NO_ESC (2: no `\x1b`), NO_MSG
+ * (4: no `strace: Process `). Self-contained (no name from outside; the parallel reading's worker runs its source).
+ */
+export function chunkTests(chunk: string, suspect: RegExp): number {
   let f = 0;
-  if (chunk.indexOf('\0') < 0 && !SUSPECT.test(chunk)) f |= CLEAN;
-  if (chunk.indexOf('\x1b') < 0) f |= NO_ESC;
-  if (chunk.indexOf('strace: Process ') < 0) f |= NO_MSG;
+  if (chunk.indexOf('\0') < 0 && !suspect.test(chunk)) f |= 1;
+  if (chunk.indexOf('\x1b') < 0) f |= 2;
+  if (chunk.indexOf('strace: Process ') < 0) f |= 4;
   return f;
+}
+
+/**
+ * The line chunk[at, nl) has a dropped call's shape: not an `<unfinished ...>` start (tested first: the regex would
+ * read it all and backtrack) and `dropped` (DROPPED_LINE, sticky) matches it whole. What droppedLine tests of the
+ * text; self-contained (the parallel reading's worker runs its source).
+ */
+export function droppedShape(chunk: string, at: number, nl: number, dropped: RegExp): boolean {
+  let e = nl;
+  while (e > at && (chunk.charCodeAt(e - 1) === 32 || chunk.charCodeAt(e - 1) === 9)) e--;
+  if (chunk.charCodeAt(e - 1) === 62 && chunk.endsWith('<unfinished ...>', e)) return false;
+  dropped.lastIndex = at;
+  return dropped.test(chunk) && dropped.lastIndex === nl;
 }
 
 /** NUL bytes, or many replacement characters / control characters: not a text line. */
 // eslint-disable-next-line no-control-regex
 const SUSPECT = /[\x01-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\ufffd]/;
+/** SUSPECT's source, for chunkTests in the parallel reading's worker */
+export const SUSPECT_SOURCE = SUSPECT.source;
 function isBinary(text: string): boolean {
   if (text.indexOf('\0') >= 0) return true;
   if (!SUSPECT.test(text)) return false;

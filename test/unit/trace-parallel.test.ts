@@ -1,0 +1,185 @@
+/**
+ * The CLI's reading on two cores (analysis/parallelRead.ts): readTraceFileSync with the chunks read, decoded and
+ * tested in a worker thread must give what the same reading in this thread gives: every event (JSON), every
+ * finding, the progress reports, and where a `stop` ends it; and the CLI's passes on top of it (replay calls,
+ * check findings) the same results, including the restarts and the re-read of a file's start. Over the corpus,
+ * own recordings and samples, mutated and binary files, and chunks small enough that unfinished/resumed pairs,
+ * lines and UTF-8 characters are cut across chunks and batches. Every parallel reading must have taken the worker
+ * (it falls back silently when it cannot start): the test fails otherwise.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parallelReading, readTraceFileSync } from '../../server/src/analysis/traceSource';
+import { parallelStats } from '../../server/src/analysis/parallelRead';
+import { checkTraceFile, PASS_READ, replayFileOnce, type FileReplayOptions } from '../../server/src/analysis/traceCheck';
+import type { ReplayedCall } from '../../server/src/analysis/replay';
+import { callJson } from '../../server/src/cli/replay';
+import type { ReadOptions } from '../../server/src/trace/types';
+import { corpusMissing, traceFiles } from '../fixtures/traces/files';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+interface Reading {
+  out: string[];
+  progress: string[];
+}
+
+/** Run `f` with the parallel reading on for every file (true) or off (false). */
+function withParallel<T>(on: boolean, f: () => T): T {
+  const saved = { ...parallelReading };
+  parallelReading.enabled = on;
+  parallelReading.minBytes = 0;
+  try {
+    return f();
+  } finally {
+    Object.assign(parallelReading, saved);
+  }
+}
+
+/** Everything a reading gives, in order, as JSON lines. */
+function read(path: string, opts: ReadOptions, chunkBytes: number | undefined, stopAfter?: number): Reading {
+  const out: string[] = [];
+  const progress: string[] = [];
+  let chunks = 0;
+  readTraceFileSync(
+    path,
+    { event: (e) => void out.push(JSON.stringify(e)), finding: (f) => void out.push('finding ' + JSON.stringify(f)) },
+    opts,
+    (p) => {
+      chunks++;
+      progress.push(`${p.bytes}/${p.total}`);
+    },
+    chunkBytes,
+    stopAfter === undefined ? undefined : () => chunks >= stopAfter,
+  );
+  return { out, progress };
+}
+
+/** The parallel reading of `path` equals the in-thread one and took the worker; returns the dropped lines the worker found. */
+function same(path: string, opts: ReadOptions, chunkBytes: number | undefined, what: string, stopAfter?: number): number {
+  const want = withParallel(false, () => read(path, opts, chunkBytes, stopAfter));
+  const before = { ...parallelStats };
+  const got = withParallel(true, () => read(path, opts, chunkBytes, stopAfter));
+  assert.equal(parallelStats.started, before.started + 1, `${what}: the worker was not used`);
+  assert.equal(parallelStats.fellBack, before.fellBack, `${what}: fell back to this thread`);
+  assert.deepEqual(got.progress, want.progress, `${what}: progress`);
+  assert.equal(got.out.length, want.out.length, `${what}: events + findings`);
+  for (let i = 0; i < want.out.length; i++) assert.equal(got.out[i], want.out[i], `${what}: item ${i}`);
+  return parallelStats.shapes - before.shapes;
+}
+
+test('parallel reading: the same events, findings and progress as in one thread, over the corpus, recordings and samples', (t) => {
+  const files = traceFiles();
+  assert.ok(files.length > 10, `only ${files.length} trace files`);
+  let shapes = 0;
+  for (const f of files) {
+    shapes += same(f, PASS_READ, undefined, `${f} modelOnly`);
+    // small chunks: lines, unfinished/resumed pairs and UTF-8 sequences cut across chunks and batches
+    shapes += same(f, PASS_READ, 1531, `${f} modelOnly, 1531-byte chunks`);
+    same(f, {}, 4093, `${f} full, 4093-byte chunks`);
+  }
+  // the worker's part of the quick path (the dropped calls' lines) was exercised, not only the chunk tests
+  assert.ok(shapes > 1000, `only ${shapes} dropped lines found by the worker`);
+  t.diagnostic(`${files.length} files, ${shapes} dropped lines found by the worker${corpusMissing ? ` (${corpusMissing})` : ''}`);
+});
+
+test('parallel reading: mutated and binary files, long lines, cut pairs', () => {
+  const qemu = readFileSync(join(REPO, 'test/fixtures/traces/qemu.f-tt-yy-kvmvcpu.strace'), 'utf8');
+  const lines = qemu.split('\n');
+  const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-parallel-'));
+  try {
+    const cases: [string, string | Buffer][] = [
+      // a NUL and control characters in one line: that chunk is tested line by line in the reader
+      ['binary line', lines.slice(0, 400).join('\n') + '\n\0\x01\x02\x03\x04\x05garbage\x06\x07\n' + lines.slice(400).join('\n')],
+      // raw bytes that are not UTF-8 (U+FFFD after decoding) and a multi-byte character on every line
+      ['invalid UTF-8', Buffer.concat([Buffer.from(lines.slice(0, 300).join('\n') + '\n'), Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0x0a]), Buffer.from(lines.slice(300).map((l, i) => (i % 7 ? l : l + ' /* é€😀 */')).join('\n'))])],
+      // colour escapes and an strace message written into a half-printed call
+      ['escapes and embedded messages', lines.map((l, i) => (i % 50 === 10 ? `\x1b[1m${l}\x1b[0m` : i % 97 === 5 ? l.replace(/\(/, '(strace: Process 4242 attached\n') : l)).join('\n')],
+      // CRLF line ends, and no newline at the end
+      ['CRLF', lines.join('\r\n').replace(/\r\n$/, '')],
+      // a line beyond 4x the longest read line (its head read, the rest skipped) and one just under the cap
+      ['long lines', lines.slice(0, 200).join('\n') + '\n' + lines[5] + ' ' + 'x'.repeat(1_200_000) + '\n' + lines.slice(200, 400).join('\n') + '\n' + 'y'.repeat(300_000) + '\n' + lines.slice(400).join('\n')],
+      // every other line cut in two
+      ['truncated lines', lines.map((l, i) => (i % 2 ? l.slice(0, Math.floor(l.length / 2)) : l)).join('\n')],
+      // unfinished starts of dropped calls whose ends come thousands of lines later
+      ['far resumed', (() => {
+        const out: string[] = [];
+        for (let i = 0; i < 3000; i++) {
+          out.push(`${100 + (i % 40)} futex(0x7f${i.toString(16)}, FUTEX_WAIT_PRIVATE, 0, NULL <unfinished ...>`);
+          out.push(lines[i % lines.length]!);
+          if (i >= 40) out.push(`${100 + ((i - 40) % 40)} <... futex resumed>) = ${i % 3 ? 0 : '-1 EAGAIN (Resource temporarily unavailable)'}`);
+        }
+        return out.join('\n') + '\n';
+      })()],
+    ];
+    for (const [name, text] of cases) {
+      const f = join(dir, `${name.replace(/\W+/g, '-')}.strace`);
+      writeFileSync(f, text);
+      for (const chunk of [undefined, 997, 8191]) {
+        same(f, PASS_READ, chunk, `${name}, modelOnly, chunks ${chunk ?? 'default'}`);
+        same(f, {}, chunk, `${name}, full, chunks ${chunk ?? 'default'}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('parallel reading: a stop after some chunks ends it where the in-thread reading ends', () => {
+  const f = join(REPO, 'test/fixtures/traces/qemu.f-tt-yy-kvmvcpu.strace');
+  for (const stopAfter of [1, 3, 8, 9, 17, 40]) same(f, PASS_READ, 2048, `stop after ${stopAfter} chunks`, stopAfter);
+});
+
+test('parallel reading: replay and check (restarts, the re-read of the start) give what they give in one thread', () => {
+  const qemu = readFileSync(join(REPO, 'test/fixtures/traces/qemu.f-tt-yy-kvmvcpu.strace'), 'utf8');
+  const noTdp = readFileSync(join(REPO, 'samples/prefault-no-tdp.strace'), 'utf8');
+  const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-parallel-'));
+  try {
+    // a profile that moves after 3,200 events: the file's start is read again (in a worker of its own)
+    const late = join(dir, 'late.strace');
+    writeFileSync(late, qemu.repeat(8) + noTdp);
+    const files = [late, join(REPO, 'samples/prefault-mistakes.strace'), join(REPO, 'test/fixtures/captures/qemu-boot.strace')];
+    const ways = { restarts: 0, rereads: 0 };
+    for (const f of files) {
+      for (const keptEvents of [undefined, 3]) {
+        const opts: FileReplayOptions = { keptEvents };
+        const run = () => {
+          let calls: string[] = [];
+          const r = replayFileOnce(f, opts, { call: (c: ReplayedCall) => void calls.push(JSON.stringify(callJson(c))), restart: () => void (calls = []) });
+          const findings: { f: string; order: number }[] = [];
+          const cs = checkTraceFile(f, opts, (x, order) => void findings.push({ f: JSON.stringify(x), order }));
+          return { calls, fp: JSON.stringify(r.fp), summary: r.summary, stats: r.stats, findings, cs };
+        };
+        const want = withParallel(false, run);
+        const before = parallelStats.started;
+        const got = withParallel(true, run);
+        const readings = 2 + want.stats.rereads + want.cs.rereads;
+        assert.equal(parallelStats.started - before, readings, `${f}: readings in a worker`);
+        assert.equal(got.fp, want.fp, `${f}: profile`);
+        assert.deepEqual(got.summary, want.summary, `${f}: summary`);
+        assert.deepEqual(got.stats, want.stats, `${f}: reading stats`);
+        assert.deepEqual(got.cs, want.cs, `${f}: check stats`);
+        assert.deepEqual(got.calls, want.calls, `${f}: calls`);
+        assert.deepEqual(got.findings, want.findings, `${f}: findings`);
+        ways.restarts += want.stats.restarts;
+        ways.rereads += want.stats.rereads;
+      }
+    }
+    assert.ok(ways.restarts > 0 && ways.rereads > 0, `restarts and re-reads taken: ${JSON.stringify(ways)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('parallel reading: small files and non-files are read in this thread; a missing file throws as before', () => {
+  const f = join(REPO, 'samples/prefault-session.strace');
+  const before = parallelStats.started;
+  read(f, PASS_READ, undefined); // below parallelReading.minBytes
+  assert.equal(parallelStats.started, before);
+  const missing = join(tmpdir(), 'kvm-lens-no-such-file.strace');
+  assert.throws(() => withParallel(true, () => read(missing, PASS_READ, undefined)), /ENOENT/);
+});
