@@ -451,7 +451,6 @@ export class TraceAnalysis {
    * done (pass 1 counts lines 0..n, pass 2 n..2n); it also yields once between the passes.
    */
   private *run(opts: TraceAnalysisOptions, every: number, due: () => boolean): Generator<number> {
-    // --- pass 1: reader findings, checks, objects, inference
     // the same check gives the same message in every process of a trace: one string for all of them
     const messages = new Map<string, string>();
     const keep = (list: FindingStore, f: Finding) => {
@@ -460,6 +459,14 @@ export class TraceAnalysis {
       else f.message = m;
       list.add(f);
     };
+    // two generators: what pass 1 holds (its reader, checker, adapter and inference model, with the state of every
+    // process of the trace) is garbage once it is done, not kept alive by the frame of pass 2
+    yield* this.pass1(opts, every, due, keep);
+    yield* this.pass2(opts, every, due, keep);
+  }
+
+  /** Pass 1: reader findings, checks, objects, inference. */
+  private *pass1(opts: TraceAnalysisOptions, every: number, due: () => boolean, keep: (list: FindingStore, f: Finding) => void): Generator<number> {
     const checker = new PrefaultChecker((f) => keep(this.checkStore, f));
     const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
     this.settingErrors = errors;
@@ -488,8 +495,10 @@ export class TraceAnalysis {
     this.inferenceReasons = inf.reasons;
     this.conflicts = inf.conflicts;
     yield this.lines;
+  }
 
-    // --- pass 2: replay with checkpoints
+  /** Pass 2: replay with checkpoints. */
+  private *pass2(opts: TraceAnalysisOptions, every: number, due: () => boolean, keep: (list: FindingStore, f: Finding) => void): Generator<number> {
     const adapter = new ModelEventAdapter();
     const rp = new Replayer({ profile: this.profile }, new KvmModel({ profile: this.profile }), adapter);
     const q2: TraceEvent[] = [];
