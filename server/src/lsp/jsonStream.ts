@@ -19,10 +19,14 @@
  */
 import { randomBytes } from 'node:crypto';
 
-/** Lazy arrays met while a skeleton is stringified (undefined: toJSON gives the whole array). */
-let collecting: LazyJsonArray<unknown>[] | undefined;
-/** A marker no message text holds by chance: 128 random bits. */
-const TOKEN = `kvm-lens-lazy-array:${randomBytes(16).toString('hex')}:`;
+/**
+ * `collecting`: the lazy arrays met while a skeleton is stringified (undefined: toJSON gives the whole array);
+ * `token`: a marker no message text holds by chance (128 random bits). Kept on globalThis, so that two copies of
+ * this module (a bundle and a test loading the sources) agree.
+ */
+const STATE: { collecting: LazyJsonArray<unknown>[] | undefined; token: string } = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('kvm-lens.jsonStream')
+] ??= { collecting: undefined, token: `kvm-lens-lazy-array:${randomBytes(16).toString('hex')}:` }) as never;
 
 export class LazyJsonArray<T> implements Iterable<T> {
   /** `make` gives the elements, the same ones (same JSON) at each call. */
@@ -46,9 +50,10 @@ export class LazyJsonArray<T> implements Iterable<T> {
   }
 
   toJSON(): unknown {
-    if (collecting) {
-      collecting.push(this as LazyJsonArray<unknown>);
-      return TOKEN + (collecting.length - 1);
+    const found = STATE.collecting;
+    if (found) {
+      found.push(this as LazyJsonArray<unknown>);
+      return STATE.token + (found.length - 1);
     }
     return this.toArray();
   }
@@ -69,21 +74,21 @@ export class JsonPieces implements Iterable<string> {
 
   /** `undefined` when `JSON.stringify(value)` gives no text (undefined, a function). */
   static of(value: unknown, pieceChars = 64 * 1024): JsonPieces | undefined {
-    const outer = collecting;
+    const outer = STATE.collecting;
     const found: LazyJsonArray<unknown>[] = [];
-    collecting = found;
+    STATE.collecting = found;
     let skeleton: string | undefined;
     try {
       skeleton = JSON.stringify(value);
     } finally {
-      collecting = outer;
+      STATE.collecting = outer;
     }
     if (skeleton === undefined) return undefined;
     const parts: string[] = [];
     let from = 0;
     for (let i = 0; i < found.length; i++) {
       // the marker as JSON.stringify wrote it (nothing in it needs escaping); markers come in the order toJSON was called
-      const quoted = `"${TOKEN}${i}"`;
+      const quoted = `"${STATE.token}${i}"`;
       const at = skeleton.indexOf(quoted, from);
       if (at < 0) throw new Error('lazy array marker not found in the skeleton');
       parts.push(skeleton.slice(from, at));

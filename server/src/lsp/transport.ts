@@ -708,15 +708,17 @@ export class StreamingMessageWriter extends AbstractMessageWriter implements Mes
       }
       put(Buffer.from(`Content-Length: ${total}\r\n\r\n`, 'ascii'));
       let written = 0;
+      let made = 0;
       for (const p of pieces) {
         let b = Buffer.from(p, 'utf8');
+        made += b.byteLength;
         if (written + b.byteLength > total) b = b.subarray(0, total - written);
         written += b.byteLength;
         if (b.byteLength && !put(b)) await this.drained();
         await turn();
       }
       if (written < total) put(Buffer.alloc(total - written, 0x20));
-      if (written !== total) this.fireError(new Error(`a streamed message gave ${written} bytes, not the ${total} counted first (kept at ${total})`), msg, this.errorCount);
+      if (made !== total) this.fireError(new Error(`a streamed message gave ${made} bytes, not the ${total} counted first (sent as ${total})`), msg, this.errorCount);
       await last;
     } catch (e) {
       this.errorCount++;
