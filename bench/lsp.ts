@@ -5,7 +5,8 @@
  * under 50 MB); the event-loop stalls while a big trace loads (the server's own: bench/child/loopStall.cjs
  * preloaded into it notes every turn over 20 ms; and the latency of a cheap request sent every 10 ms during the
  * load, which also waits for the 44 MB message to cross the pipe behind which it is queued); the server's memory
- * (VmHWM/VmRSS from /proc).
+ * (VmHWM/VmRSS from /proc), and for the capture family what each MB of trace costs (the slope between a 3x10^4- and
+ * the 10^5-line trace, each loaded in a fresh server) apart from what any load costs once.
  *
  * Environment (for comparing builds and profiling; none is needed for a normal run):
  *   KVM_LENS_BENCH_SERVER=path      another server bundle than dist/server.js (e.g. a build of an older tree)
@@ -174,11 +175,48 @@ export async function benchLsp(report: Report, opts: { samples: number }): Promi
   else if (part('vcpu')) await benchTraceDoc(report, G, vcpu, 1_000_000, opts.samples);
   const cap = captureFamily();
   // 100,000 lines (9 MB): at 500,000 lines (46 MB, 400,000 KVM calls) the server gave no diagnostics within 10 min (bench/FINDINGS.md)
-  if (cap && part('capture')) await benchTraceDoc(report, G, cap, 100_000, opts.samples);
+  if (cap && part('capture')) {
+    const big = await benchTraceDoc(report, G, cap, 100_000, opts.samples);
+    // what grows with the trace, apart from what a server pays once (optimised code, the compilers' memory): the
+    // same load on a smaller trace of the same family in a fresh server; the slope between the two is per MB
+    const small = await loadGrowth(cap, 30_000);
+    if (big && small && big.mib > small.mib) {
+      const slope = (big.growth - small.growth) / (big.mib - small.mib);
+      report.add({
+        group: G, name: `${cap.name} trace: server memory per MB of trace (slope, 30,000 -> 100,000 lines)`, value: slope, unit: 'x trace size',
+        baseline: `fixed ${fmt(big.growth - slope * big.mib)} MiB`,
+        note: `peak RSS - idle RSS: ${fmt(small.growth)} MiB for ${fmt(small.mib)} MiB (30,000 lines), ${fmt(big.growth)} MiB for ${fmt(big.mib)} MiB (100,000 lines), each in a fresh server; the slope is what each MB of trace costs, the rest ("fixed") what the load costs whatever the size (V8's optimised code and its compiler threads' memory, the heap's first growth); the target row above counts both`,
+        extra: { small, big, slope },
+      });
+    }
+  }
+}
+
+/** Peak RSS over idle when a trace of `lines` lines loads in a fresh server (as benchTraceDoc, without the requests). */
+async function loadGrowth(fam: TraceFamily, lines: number): Promise<{ growth: number; mib: number } | undefined> {
+  const tr = makeTrace(fam, lines);
+  const client = await LspClient.start({ timeoutMs: 600_000, workDoneProgress: true, serverPath: SERVER_PATH });
+  try {
+    const samplePath = join(ROOT, 'samples', 'prefault-session.strace');
+    const small = uriOf(samplePath);
+    await client.openText(small, existsSync(samplePath) ? readFileSync(samplePath, 'utf8') : 'ioctl(3, KVM_GET_API_VERSION, 0) = 12\n', 'kvm-trace');
+    await client.diagnostics(small);
+    await client.hover(small, 2, 10);
+    const idle = procStatus(client.proc.pid!);
+    const uri = uriOf(tr.path);
+    await client.openText(uri, readFileSync(tr.path, 'utf8'), 'kvm-trace');
+    await client.diagnostics(uri);
+    const loaded = procStatus(client.proc.pid!);
+    return { growth: (loaded.hwmKiB - idle.rssKiB) / 1024, mib: tr.bytes / 2 ** 20 };
+  } catch {
+    return undefined;
+  } finally {
+    await client.stop();
+  }
 }
 
 /** Open a big trace in a fresh server: first diagnostics, stalls while it loads, memory, request latencies. */
-async function benchTraceDoc(report: Report, G: string, fam: TraceFamily, lines: number, samples: number): Promise<void> {
+async function benchTraceDoc(report: Report, G: string, fam: TraceFamily, lines: number, samples: number): Promise<{ growth: number; mib: number } | undefined> {
   const tr = makeTrace(fam, lines);
   const what = `${fam.name} trace, ${lines.toLocaleString('en')} lines`;
   report.note(`LSP ${what}: ${fam.description}; ${lines} lines = ${fmt(tr.bytes / 1e6)} MB, under the 50 MB above which VS Code stops syncing a file to extensions (larger traces get TRC190 and the CLI)`);
@@ -194,6 +232,7 @@ async function benchTraceDoc(report: Report, G: string, fam: TraceFamily, lines:
     delete process.env.KVM_LENS_LOOP_LOG;
   }
   let window: [number, number] | undefined;
+  let result: { growth: number; mib: number } | undefined;
   let editWindow: [number, number, number, number] | undefined;
   try {
     const text = readFileSync(tr.path, 'utf8');
@@ -242,6 +281,7 @@ async function benchTraceDoc(report: Report, G: string, fam: TraceFamily, lines:
       extra: { ...stall, progress, afterSend: after },
     });
     const growth = (loaded.hwmKiB - idle.rssKiB) / 1024;
+    result = { growth, mib: tr.bytes / 2 ** 20 };
     report.add({
       group: G, name: `${what}: server memory (peak RSS - idle RSS)`, value: growth / (tr.bytes / 2 ** 20), unit: 'x trace size',
       baseline: `${fmt(growth)} MiB for ${fmt(tr.bytes / 2 ** 20)} MiB`, target: '< 3x', verdict: verdict(growth / (tr.bytes / 2 ** 20) < 3),
@@ -303,4 +343,5 @@ async function benchTraceDoc(report: Report, G: string, fam: TraceFamily, lines:
     }
   }
   rmSync(logDir, { recursive: true, force: true });
+  return result;
 }
