@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parallelReading, readTraceFileSync } from '../../server/src/analysis/traceSource';
 import { parallelStats } from '../../server/src/analysis/parallelRead';
+import { pairsChecked } from '../../server/src/trace/reader';
 import { checkTraceFile, PASS_READ, replayFileOnce, type FileReplayOptions } from '../../server/src/analysis/traceCheck';
 import type { ReplayedCall } from '../../server/src/analysis/replay';
 import { callJson } from '../../server/src/cli/replay';
@@ -28,17 +29,25 @@ interface Reading {
   progress: string[];
 }
 
-/** Run `f` with the parallel reading on for every file (true) or off (false). */
-function withParallel<T>(on: boolean, f: () => T): T {
+/**
+ * Run `f` with the parallel reading on for every file (true) or off (false); with it on, the worker takes each file
+ * over after `inThreadChunks` chunks read in this thread (and the first chunk after them that ends on an ASCII byte).
+ */
+function withParallel<T>(on: boolean, f: () => T, inThreadChunks = 0): T {
   const saved = { ...parallelReading };
   parallelReading.enabled = on;
   parallelReading.minBytes = 0;
+  parallelReading.waitMs = 20_000;
+  parallelReading.inThreadChunks = inThreadChunks;
   try {
     return f();
   } finally {
     Object.assign(parallelReading, saved);
   }
 }
+
+/** JSON with bigints (struct fields, results) as `123n` */
+const json = (x: unknown): string => JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
 
 /** Everything a reading gives, in order, as JSON lines. */
 function read(path: string, opts: ReadOptions, chunkBytes: number | undefined, stopAfter?: number): Reading {
@@ -47,7 +56,7 @@ function read(path: string, opts: ReadOptions, chunkBytes: number | undefined, s
   let chunks = 0;
   readTraceFileSync(
     path,
-    { event: (e) => void out.push(JSON.stringify(e)), finding: (f) => void out.push('finding ' + JSON.stringify(f)) },
+    { event: (e) => void out.push(json(e)), finding: (f) => void out.push('finding ' + json(f)) },
     opts,
     (p) => {
       chunks++;
@@ -60,12 +69,15 @@ function read(path: string, opts: ReadOptions, chunkBytes: number | undefined, s
 }
 
 /** The parallel reading of `path` equals the in-thread one and took the worker; returns the dropped lines the worker found. */
-function same(path: string, opts: ReadOptions, chunkBytes: number | undefined, what: string, stopAfter?: number): number {
+function same(path: string, opts: ReadOptions, chunkBytes: number | undefined, what: string, stopAfter?: number, inThreadChunks = 0): number {
   const want = withParallel(false, () => read(path, opts, chunkBytes, stopAfter));
   const before = { ...parallelStats };
-  const got = withParallel(true, () => read(path, opts, chunkBytes, stopAfter));
-  assert.equal(parallelStats.started, before.started + 1, `${what}: the worker was not used`);
-  assert.equal(parallelStats.fellBack, before.fellBack, `${what}: fell back to this thread`);
+  const got = withParallel(true, () => read(path, opts, chunkBytes, stopAfter), inThreadChunks);
+  assert.equal(parallelStats.started, before.started + 1, `${what}: no worker started`);
+  // (a stop before the hand-over, or a file read whole before it, leaves it unused)
+  if (stopAfter === undefined || stopAfter > inThreadChunks + 1) assert.equal(parallelStats.handedOff, before.handedOff + 1, `${what}: the worker was not handed the file`);
+  // (a sink that throws is caught by the reader as a TRC101 "internal error": nothing would be compared then)
+  assert.ok(!want.out.some((l) => l.includes('internal error')), `${what}: the reading failed`);
   assert.deepEqual(got.progress, want.progress, `${what}: progress`);
   assert.equal(got.out.length, want.out.length, `${what}: events + findings`);
   for (let i = 0; i < want.out.length; i++) assert.equal(got.out[i], want.out[i], `${what}: item ${i}`);
@@ -84,6 +96,7 @@ test('parallel reading: the same events, findings and progress as in one thread,
   }
   // the worker's part of the quick path (the dropped calls' lines) was exercised, not only the chunk tests
   assert.ok(shapes > 1000, `only ${shapes} dropped lines found by the worker`);
+  assert.ok(parallelStats.hintedLines > 1000 && pairsChecked.count > 100, `worker prefixes ${parallelStats.hintedLines}, pairs ${pairsChecked.count}`);
   t.diagnostic(`${files.length} files, ${shapes} dropped lines found by the worker${corpusMissing ? ` (${corpusMissing})` : ''}`);
 });
 
@@ -123,7 +136,55 @@ test('parallel reading: mutated and binary files, long lines, cut pairs', () => 
         same(f, PASS_READ, chunk, `${name}, modelOnly, chunks ${chunk ?? 'default'}`);
         same(f, {}, chunk, `${name}, full, chunks ${chunk ?? 'default'}`);
       }
+      // handed over after some chunks read here (later when a chunk ends inside a UTF-8 character)
+      for (const inThread of [1, 4]) same(f, PASS_READ, 997, `${name}, modelOnly, handed over after ${inThread} chunks`, undefined, inThread);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('parallel reading: mutated prefixes, unfinished starts and resumed ends (the worker reads prefixes and checks pairs)', () => {
+  const base: [string, string][] = [
+    ['1234 12:00:00.000001 futex(0x7f00, FUTEX_WAIT_PRIVATE, 0, NULL <unfinished ...>', '1234 12:00:00.000002 <... futex resumed>) = 0'],
+    ['[pid  1234] 1700000000.123456 read(3</dev/x>, "ab\\"c", 4 <unfinished ...>', '[pid  1234] 1700000000.123457 <... read resumed>"abc", 4) = 3'],
+    ['1234 ppoll([{fd=3, events=POLLIN}], 1, {tv_sec=1, tv_nsec=0}, NULL, 8 <unfinished ...>  ', '1234 <... ppoll resumed>) = 1 ([{fd=3, revents=POLLIN}], left {tv_sec=0, tv_nsec=99})'],
+  ];
+  const delivered = [
+    '1234 12:00:00.000003 ioctl(5</dev/kvm>, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) = 1',
+    '[pid  1234] mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000',
+    '1234 1700000000.123458 close(7) = 0',
+  ];
+  const inserts = [' ', '(', ')', '<', '>', '"', '[', ']', '{', '}', ',', '=', '?', '_', '1', 'a', '.', ':', '\t', '/', '*', '-', '\\', '\r'];
+  const mutations = (line: string): string[] => {
+    const out: string[] = [];
+    for (let at = 0; at <= line.length; at++) for (const c of inserts) out.push(line.slice(0, at) + c + line.slice(at));
+    return out;
+  };
+  const lines = ['1234 execve("/bin/x", ["x"], 0x7ffc /* 0 vars */) = 0'];
+  // blocks of 5 pids: each pair's lines of one pid, the pairs of other pids in between
+  let k = 0;
+  const block = (ls: string[]) => {
+    const p = String(1000 + (k++ % 5));
+    lines.push(...ls.map((l) => l.replace(/1234/g, p)));
+  };
+  // a call of another process between the two lines of a pair
+  const between = (d: string) => d.replace(/1234/g, '999');
+  for (const [start, end] of base) {
+    for (const m of mutations(start)) block([m, between(delivered[k % 3]!), end]);
+    for (const m of mutations(end)) block([start, between(delivered[k % 3]!), m]);
+  }
+  for (const d of delivered) for (const m of mutations(d)) lines.push(m);
+  const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-parallel-'));
+  try {
+    const f = join(dir, 'mutated-pairs.strace');
+    writeFileSync(f, lines.join('\n') + '\n');
+    const hinted = parallelStats.hintedLines;
+    const checked = pairsChecked.count;
+    for (const chunk of [undefined, 4099]) same(f, PASS_READ, chunk, `${lines.length} mutated lines, chunks ${chunk ?? 'default'}`);
+    // the worker's prefixes and pair checks were used
+    assert.ok(parallelStats.hintedLines - hinted > 10_000, `${parallelStats.hintedLines - hinted} lines read with the worker's prefix`);
+    assert.ok(pairsChecked.count - checked > 1_000, `${pairsChecked.count - checked} pairs checked by the worker`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -131,7 +192,10 @@ test('parallel reading: mutated and binary files, long lines, cut pairs', () => 
 
 test('parallel reading: a stop after some chunks ends it where the in-thread reading ends', () => {
   const f = join(REPO, 'test/fixtures/traces/qemu.f-tt-yy-kvmvcpu.strace');
-  for (const stopAfter of [1, 3, 8, 9, 17, 40]) same(f, PASS_READ, 2048, `stop after ${stopAfter} chunks`, stopAfter);
+  for (const stopAfter of [1, 3, 8, 9, 17, 40]) {
+    same(f, PASS_READ, 2048, `stop after ${stopAfter} chunks`, stopAfter);
+    same(f, PASS_READ, 2048, `stop after ${stopAfter} chunks, 2 read here`, stopAfter, 2);
+  }
 });
 
 test('parallel reading: replay and check (restarts, the re-read of the start) give what they give in one thread', () => {
@@ -155,10 +219,10 @@ test('parallel reading: replay and check (restarts, the re-read of the start) gi
           return { calls, fp: JSON.stringify(r.fp), summary: r.summary, stats: r.stats, findings, cs };
         };
         const want = withParallel(false, run);
-        const before = parallelStats.started;
+        const before = parallelStats.handedOff;
         const got = withParallel(true, run);
         const readings = 2 + want.stats.rereads + want.cs.rereads;
-        assert.equal(parallelStats.started - before, readings, `${f}: readings in a worker`);
+        assert.equal(parallelStats.handedOff - before, readings, `${f}: readings in a worker`);
         assert.equal(got.fp, want.fp, `${f}: profile`);
         assert.deepEqual(got.summary, want.summary, `${f}: summary`);
         assert.deepEqual(got.stats, want.stats, `${f}: reading stats`);
@@ -179,6 +243,10 @@ test('parallel reading: small files and non-files are read in this thread; a mis
   const f = join(REPO, 'samples/prefault-session.strace');
   const before = parallelStats.started;
   read(f, PASS_READ, undefined); // below parallelReading.minBytes
+  assert.equal(parallelStats.started, before);
+  // a FIFO or a device is read here whatever its size
+  const fifo = '/dev/null';
+  withParallel(true, () => read(fifo, PASS_READ, undefined));
   assert.equal(parallelStats.started, before);
   const missing = join(tmpdir(), 'kvm-lens-no-such-file.strace');
   assert.throws(() => withParallel(true, () => read(missing, PASS_READ, undefined)), /ENOENT/);

@@ -8,11 +8,13 @@
  * `receiveMessageOnPort`). The worker runs the source of self-contained functions (`new Worker(src, { eval: true })`),
  * so it works from the esbuild bundles and from TypeScript run by tsx alike, with no file of its own.
  *
- * `readChunksInWorker` gives null when the worker cannot be used (no worker_threads, it failed to start, or it sent
- * nothing for `START_TIMEOUT_MS`): nothing was given to `each` then, and the caller reads in its own thread.
+ * The worker starts while the caller reads the file's first chunks itself (starting a thread takes ~30 ms); once it
+ * runs, the caller hands it the rest of the file at the end of a chunk that ends on an ASCII byte (the decoder then
+ * holds no partial character: the worker's fresh decoder gives the same strings). A worker that never gets ready
+ * (it cannot start) leaves the whole file to the caller: the same reading.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort as NodeMessagePort } from 'node:worker_threads';
-import { chunkTests, droppedShape, DROPPED_LINE, SUSPECT_SOURCE } from '../trace/reader';
+import { chunkTests, droppedShape, DROPPED_LINE, HINT_INTS, LINE_PREFIX, PAIR_END, PAIR_JOINED, PAIR_START, SUSPECT_SOURCE } from '../trace/reader';
 
 /** One chunk as the worker read it: `bytes` read by readSync, `text` their decoding, the reader's tests on it. */
 export interface TestedChunk {
@@ -21,6 +23,8 @@ export interface TestedChunk {
   flags: number;
   /** the starts of the lines `droppedShape` accepts (modelOnly readings of chunks whose flags are all set), or null */
   shapes: Int32Array | null;
+  /** the pending starts and `resumed` ends of calls not built (TraceReader.pushTested's `hints`), or null */
+  hints: Int32Array | null;
 }
 
 export interface WorkerReadOptions {
@@ -42,15 +46,17 @@ interface Batch {
 /** chunks per message, and messages posted and not yet taken before the worker waits (~4 MiB of text ahead) */
 const BATCH_CHUNKS = 8;
 const MAX_AHEAD = 8;
-/** no first message within this time: the worker is not used (the caller reads in its own thread) */
-const START_TIMEOUT_MS = 10_000;
-/** no message within this time once the worker runs: it is taken as dead (the reading throws) */
+/** no message within this time once the worker reads: it is taken as dead (the reading throws) */
 const STALL_TIMEOUT_MS = 120_000;
 
-// ctl: Int32Array over a SharedArrayBuffer
+// ctl: Int32Array over a SharedArrayBuffer; the offset to start from is a Float64 after it
 const POSTED = 0; // messages the worker posted (it adds one after each postMessage)
 const TAKEN = 1; // messages the caller took
-const STOP = 2; // set by the caller: the worker stops at its next chunk
+const STOP = 2; // set by the caller: the worker stops (at its next chunk, or before it starts)
+const READY = 3; // set by the worker when it runs and waits for GO
+const GO = 4; // set by the caller, after the offset: read from there
+const CTL_INTS = 6;
+const OFFSET_AT = CTL_INTS * 4; // byte offset of the Float64 start offset
 
 /**
  * The worker's body (self-contained: it runs from its source; `tests` are chunkTests and droppedShape, `req` is the
@@ -58,7 +64,11 @@ const STOP = 2; // set by the caller: the worker stops at its next chunk
  * not taken yet.
  */
 function workerBody(
-  wd: { path: string; chunkBytes: number; maxLine: number; modelOnly: boolean; dropped: string; suspect: string; ctl: SharedArrayBuffer; port: NodeMessagePort; batchChunks: number; maxAhead: number },
+  wd: {
+    path: string; chunkBytes: number; maxLine: number; modelOnly: boolean; dropped: string; suspect: string;
+    linePrefix: string; pairStart: string; pairEnd: string; pairJoined: string; hintInts: number;
+    ctl: SharedArrayBuffer; offsetAt: number; port: NodeMessagePort; batchChunks: number; maxAhead: number;
+  },
   tests: { chunkTests: (chunk: string, suspect: RegExp) => number; droppedShape: (chunk: string, at: number, nl: number, dropped: RegExp) => boolean },
   req: (id: string) => unknown,
 ): void {
@@ -68,6 +78,71 @@ function workerBody(
   const port = wd.port;
   const dropped = new RegExp(wd.dropped, 'y');
   const suspect = new RegExp(wd.suspect);
+  const linePrefix = new RegExp(wd.linePrefix, 'yd');
+  const pairStart = new RegExp(wd.pairStart, 'yd');
+  const pairEnd = new RegExp(wd.pairEnd, 'yd');
+  const pairJoined = new RegExp(wd.pairJoined);
+  /** per pid, the last pending start of a call not built seen: its number, name and args text */
+  const open = new Map<number, { id: number; name: string; args: string }>();
+  let nextPair = 0;
+  let hints = new Int32Array(1024 * wd.hintInts);
+  let nh = 0;
+  /** the line text[at, nl) (not one of droppedShape): its prefix as scanPrefix reads it, and whether it is a pending
+   * start or `resumed` end of a call not built (see LINE_PREFIX, PAIR_START, PAIR_END in trace/reader.ts) */
+  const lineHint = (text: string, at: number, nl: number): void => {
+    const c = text.charCodeAt(at);
+    if (!((c >= 48 && c <= 57) || c === 91)) return;
+    linePrefix.lastIndex = at;
+    const pre = linePrefix.exec(text);
+    if (!pre) return;
+    const pidDigits = pre.indices![1] ?? pre.indices![2]!;
+    if (pidDigits[1] - pidDigits[0] > 9) return;
+    const pid = Number(text.slice(pidDigits[0], pidDigits[1]));
+    const hms = pre.indices![3];
+    const epoch = pre.indices![4];
+    const bodyAt = linePrefix.lastIndex;
+    let pair = -1;
+    if (text.charCodeAt(bodyAt) === 60) {
+      pairEnd.lastIndex = at;
+      const m = pairEnd.exec(text);
+      // quickResumed: a name of at most 66 chars, no `<unfinished ...>` after `resumed>`
+      if (m && pairEnd.lastIndex === nl && m[3]!.length <= 66 && m[4]!.indexOf('<unfinished ...>') < 0) {
+        const o = open.get(pid);
+        if (o !== undefined && o.name === m[3]) {
+          open.delete(pid);
+          const joined = o.args + m[4];
+          if (joined.indexOf('<unfinished ...>') < 0 && pairJoined.test(joined)) pair = o.id;
+        }
+      }
+    } else if (text.charCodeAt(nl - 1) === 62 || text.charCodeAt(nl - 1) === 32 || text.charCodeAt(nl - 1) === 9) {
+      pairStart.lastIndex = at;
+      const m = pairStart.exec(text);
+      if (m && pairStart.lastIndex === nl) {
+        const argsAt = m.indices![3]![1] + 1;
+        // as quickDropped: the args end at the last `<unfinished ...>`, spaces before it dropped
+        let end = text.lastIndexOf('<unfinished ...>', nl);
+        while (end > argsAt && text.charCodeAt(end - 1) === 32) end--;
+        pair = nextPair++;
+        open.set(pid, { id: pair, name: m[3]!, args: text.slice(argsAt, Math.max(argsAt, end)) });
+      }
+    }
+    if (nh + wd.hintInts > hints.length) {
+      const more = new Int32Array(hints.length * 2);
+      more.set(hints);
+      hints = more;
+    }
+    hints[nh] = at;
+    hints[nh + 1] = pid;
+    hints[nh + 2] = bodyAt - at;
+    hints[nh + 3] = pair;
+    hints[nh + 4] = pidDigits[0] - at;
+    hints[nh + 5] = pidDigits[1] - at;
+    hints[nh + 6] = hms ? hms[0] - at : -1;
+    hints[nh + 7] = hms ? hms[1] - at : -1;
+    hints[nh + 8] = epoch ? epoch[0] - at : -1;
+    hints[nh + 9] = epoch ? epoch[1] - at : -1;
+    nh += wd.hintInts;
+  };
   const all = 1 | 2 | 4;
   let posted = 0;
   const post = (b: Batch, transfer: ArrayBuffer[]): void => {
@@ -78,6 +153,15 @@ function workerBody(
   };
   let fd = -1;
   try {
+    // ready: wait until the caller says where to start (or stops)
+    Atomics.store(ctl, 3, 1);
+    Atomics.notify(ctl, 3);
+    while (Atomics.load(ctl, 4) === 0) {
+      if (Atomics.load(ctl, 2) !== 0) return;
+      Atomics.wait(ctl, 4, 0, 1000);
+    }
+    if (Atomics.load(ctl, 2) !== 0) return;
+    let pos = new Float64Array(wd.ctl, wd.offsetAt, 1)[0]!;
     fd = fs.openSync(wd.path, 'r');
     const buf = Buffer.allocUnsafe(wd.chunkBytes);
     const dec = new StringDecoder('utf8');
@@ -86,29 +170,38 @@ function workerBody(
     let transfer: ArrayBuffer[] = [];
     for (;;) {
       if (Atomics.load(ctl, 2) !== 0) return;
-      const n = fs.readSync(fd, buf, 0, wd.chunkBytes, null);
+      const n = fs.readSync(fd, buf, 0, wd.chunkBytes, pos);
       if (n <= 0) break;
+      pos += n;
       const text = dec.write(buf.subarray(0, n));
       const flags = tests.chunkTests(text, suspect);
       let found: Int32Array | null = null;
+      let pairs: Int32Array | null = null;
       if (wd.modelOnly && flags === all) {
         let k = 0;
+        nh = 0;
         let start = 0;
         for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-          if (nl - start <= wd.maxLine && tests.droppedShape(text, start, nl, dropped)) {
-            if (k === shapes.length) {
-              const more = new Int32Array(k * 2);
-              more.set(shapes);
-              shapes = more;
-            }
-            shapes[k++] = start;
+          if (nl - start <= wd.maxLine) {
+            if (tests.droppedShape(text, start, nl, dropped)) {
+              if (k === shapes.length) {
+                const more = new Int32Array(k * 2);
+                more.set(shapes);
+                shapes = more;
+              }
+              shapes[k++] = start;
+            } else lineHint(text, start, nl);
           }
           start = nl + 1;
         }
         found = shapes.slice(0, k);
         transfer.push(found.buffer as ArrayBuffer);
+        if (nh > 0) {
+          pairs = hints.slice(0, nh);
+          transfer.push(pairs.buffer as ArrayBuffer);
+        }
       }
-      chunks.push({ text, bytes: n, flags, shapes: found });
+      chunks.push({ text, bytes: n, flags, shapes: found, hints: pairs });
       if (chunks.length >= wd.batchChunks) {
         // at most maxAhead messages not taken yet
         for (let taken = Atomics.load(ctl, 1); posted - taken >= wd.maxAhead; taken = Atomics.load(ctl, 1)) {
@@ -139,79 +232,99 @@ function source(): string {
   ].join('\n'));
 }
 
-/** How readings went (tests assert that the parallel path was taken). */
-export const parallelStats = { started: 0, fellBack: 0, chunks: 0, shapes: 0 };
+/**
+ * How readings went (tests assert that the parallel path was taken; on globalThis: tsx may load this file twice,
+ * for ESM and CJS importers, and both must count here).
+ */
+export const parallelStats: { started: number; handedOff: number; chunks: number; shapes: number; hintedLines: number } = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('kvm-lens.parallelStats')
+] ??= { started: 0, handedOff: 0, chunks: 0, shapes: 0, hintedLines: 0 }) as typeof parallelStats;
 
 /**
- * Read `path` in a worker thread: `each` gets every chunk in order and returns true to stop the reading there;
- * `done` gets the decoder's rest when the file was read to its end. Returns 'read' or 'stopped', or null when the
- * worker could not be used (nothing was given to `each`). Throws the worker's I/O errors (as readSync would).
+ * A worker thread that reads a file's chunks from an offset the caller gives once it is `ready`
+ * (see the file's head).
  */
-export function readChunksInWorker(
-  path: string,
-  opts: WorkerReadOptions,
-  each: (c: TestedChunk) => boolean,
-  done: (rest: string) => void,
-): 'read' | 'stopped' | null {
-  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics?.wait !== 'function') return null;
-  const ctl = new Int32Array(new SharedArrayBuffer(16));
-  let channel: MessageChannel;
-  let worker: Worker;
-  try {
-    channel = new MessageChannel();
-    worker = new Worker(source(), {
-      eval: true,
-      workerData: {
-        path,
-        chunkBytes: opts.chunkBytes,
-        maxLine: opts.maxLine,
-        modelOnly: opts.modelOnly,
-        dropped: DROPPED_LINE.source,
-        suspect: SUSPECT_SOURCE,
-        ctl: ctl.buffer,
-        port: channel.port2,
-        batchChunks: BATCH_CHUNKS,
-        maxAhead: MAX_AHEAD,
-      },
-      transferList: [channel.port2],
-      stdout: false,
-      stderr: false,
-    });
-  } catch {
-    parallelStats.fellBack++;
-    return null;
+export class ChunkWorker {
+  private readonly ctl: Int32Array;
+  private readonly port: NodeMessagePort;
+  private closed = false;
+
+  private constructor(private readonly worker: Worker, shared: SharedArrayBuffer, port: NodeMessagePort) {
+    this.ctl = new Int32Array(shared, 0, CTL_INTS);
+    this.port = port;
   }
-  worker.unref();
-  // an error of the worker's own (it failed to start) is seen through the missing messages: no unhandled 'error'
-  worker.on('error', () => undefined);
-  const port = channel.port1;
-  let taken = 0;
-  let started = false;
-  const finish = (): void => {
-    Atomics.store(ctl, STOP, 1);
-    Atomics.notify(ctl, TAKEN);
-    port.close();
-    void worker.terminate().catch(() => undefined);
-  };
-  try {
+
+  /** Start a worker for `path`; null when no worker can be made (the caller reads alone). */
+  static start(path: string, opts: WorkerReadOptions): ChunkWorker | null {
+    if (typeof SharedArrayBuffer !== 'function' || typeof Atomics?.wait !== 'function') return null;
+    const shared = new SharedArrayBuffer(OFFSET_AT + 8);
+    try {
+      const channel = new MessageChannel();
+      const worker = new Worker(source(), {
+        eval: true,
+        workerData: {
+          path,
+          chunkBytes: opts.chunkBytes,
+          maxLine: opts.maxLine,
+          modelOnly: opts.modelOnly,
+          dropped: DROPPED_LINE.source,
+          suspect: SUSPECT_SOURCE,
+          pairStart: PAIR_START.source,
+          pairEnd: PAIR_END.source,
+          pairJoined: PAIR_JOINED.source,
+          linePrefix: LINE_PREFIX.source,
+          hintInts: HINT_INTS,
+          ctl: shared,
+          offsetAt: OFFSET_AT,
+          port: channel.port2,
+          batchChunks: BATCH_CHUNKS,
+          maxAhead: MAX_AHEAD,
+        },
+        transferList: [channel.port2],
+      });
+      worker.unref();
+      // a worker that fails before it is ready is never handed the file: nothing to report
+      worker.on('error', () => undefined);
+      parallelStats.started++;
+      return new ChunkWorker(worker, shared, channel.port1);
+    } catch {
+      return null;
+    }
+  }
+
+  /** The worker runs and waits for its start. */
+  get ready(): boolean {
+    return Atomics.load(this.ctl, READY) !== 0;
+  }
+
+  /** Wait until the worker is ready, at most `ms`; whether it is. */
+  waitReady(ms: number): boolean {
+    const until = performance.now() + ms;
+    for (let left = ms; !this.ready && left > 0; left = until - performance.now()) Atomics.wait(this.ctl, READY, 0, left);
+    return this.ready;
+  }
+
+  /**
+   * Hand the file from byte `offset` (a chunk end after which the caller's decoder holds nothing) to the worker:
+   * `each` gets every chunk in order and returns true to stop there; `done` gets the decoder's rest at the end of
+   * the file. Throws the worker's I/O errors (as readSync would) and when it sends nothing for STALL_TIMEOUT_MS.
+   */
+  readFrom(offset: number, each: (c: TestedChunk) => boolean, done: (rest: string) => void): 'read' | 'stopped' {
+    const ctl = this.ctl;
+    new Float64Array(ctl.buffer, OFFSET_AT, 1)[0] = offset;
+    Atomics.store(ctl, GO, 1);
+    Atomics.notify(ctl, GO);
+    parallelStats.handedOff++;
+    let taken = 0;
     for (;;) {
-      const got = receiveMessageOnPort(port);
+      const got = receiveMessageOnPort(this.port);
       if (!got) {
         const posted = Atomics.load(ctl, POSTED);
         if (posted > taken) continue; // posted before it was counted: there now
-        const limit = started ? STALL_TIMEOUT_MS : START_TIMEOUT_MS;
-        if (Atomics.wait(ctl, POSTED, posted, limit) === 'timed-out' && Atomics.load(ctl, POSTED) === posted) {
-          if (!started) {
-            parallelStats.fellBack++;
-            return null;
-          }
+        if (Atomics.wait(ctl, POSTED, posted, STALL_TIMEOUT_MS) === 'timed-out' && Atomics.load(ctl, POSTED) === posted) {
           throw new Error(`trace reading: the reading thread sent nothing for ${STALL_TIMEOUT_MS / 1000} s`);
         }
         continue;
-      }
-      if (!started) {
-        started = true;
-        parallelStats.started++;
       }
       taken++;
       Atomics.store(ctl, TAKEN, taken);
@@ -229,6 +342,7 @@ export function readChunksInWorker(
         for (const c of b.chunks) {
           parallelStats.chunks++;
           if (c.shapes) parallelStats.shapes += c.shapes.length;
+          if (c.hints) parallelStats.hintedLines += c.hints.length / HINT_INTS;
           if (each(c)) return 'stopped';
         }
       }
@@ -237,7 +351,16 @@ export function readChunksInWorker(
         return 'read';
       }
     }
-  } finally {
-    finish();
+  }
+
+  /** Stop the worker (wherever it is) and let it go. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    Atomics.store(this.ctl, STOP, 1);
+    Atomics.notify(this.ctl, GO);
+    Atomics.notify(this.ctl, TAKEN);
+    this.port.close();
+    void this.worker.terminate().catch(() => undefined);
   }
 }

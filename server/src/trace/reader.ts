@@ -74,6 +74,83 @@ interface Pending {
   cloneFlags?: string;
 }
 
+/**
+ * quickDropped's pending start of a call not built (modelOnly): the line and where its parts are. Its ranges, the
+ * args' Src and its base are made on first read (most starts end in quickResumed, which reads only the args' text,
+ * and in the parallel reading not even that: its worker checked the pair, `pairId`).
+ */
+class LazyPending implements Pending {
+  stack?: StackFrame[];
+  cloneFlags?: string;
+  private made: Pending | undefined;
+
+  constructor(
+    public key: number,
+    public name: string,
+    readonly format: TraceFormat,
+    private readonly pid: number | null,
+    private readonly text: string,
+    public startLine: number,
+    private readonly nameAt: number,
+    private readonly argsEnd: number,
+    /** the parallel reading's number for this start (its worker checked a `resumed` line against it), or -1 */
+    readonly pairId: number,
+  ) {}
+
+  /** what quickDropped made of the start before it was lazy (the same objects, made once) */
+  private get m(): Pending {
+    if (this.made) return this.made;
+    const lineNo = this.startLine;
+    const argsAt = this.nameAt + this.name.length + 1;
+    const whole = new LineRange(lineNo, 0, this.text.length);
+    return (this.made = {
+      key: this.key,
+      name: this.name,
+      nameRange: new LineRange(lineNo, this.nameAt, this.nameAt + this.name.length),
+      args: Src.line(this.text.slice(argsAt, Math.max(argsAt, this.argsEnd)), lineNo, argsAt),
+      base: { index: 0, format: this.format, line: lineNo, range: whole, pid: this.pid },
+      start: whole.start,
+      end: whole.end,
+      startLine: lineNo,
+    });
+  }
+
+  get nameRange(): Range {
+    return this.m.nameRange;
+  }
+  get args(): Src {
+    return this.m.args;
+  }
+  get base(): EventBase {
+    return this.m.base;
+  }
+  get start(): Position {
+    return this.m.start;
+  }
+  get end(): Position {
+    return this.m.end;
+  }
+
+  /** a plain copy (spreads and clones see no getters) */
+  plain(): Pending {
+    const p: Pending = { ...this.m, key: this.key, name: this.name, startLine: this.startLine };
+    if (this.stack) p.stack = this.stack.slice();
+    if (this.cloneFlags !== undefined) p.cloneFlags = this.cloneFlags;
+    return p;
+  }
+}
+
+/**
+ * `resumed` lines whose join with their start the parallel reading's worker checked (tests: that path was taken;
+ * on globalThis: tsx may load this file twice, for ESM and CJS importers, and both must count here).
+ */
+export const pairsChecked: { count: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('kvm-lens.pairsChecked')] ??= { count: 0 }) as { count: number };
+
+/** A pending start as a plain object (LazyPending's fields are getters). */
+function plainPending(p: Pending): Pending {
+  return p instanceof LazyPending ? p.plain() : p;
+}
+
 /** Everything the reader remembers between lines (cloned for editor checkpoints). */
 export interface ReaderState {
   lineNo: number;
@@ -154,7 +231,7 @@ export function cloneState(s: ReaderState): ReaderState {
   return {
     ...s,
     fds: s.fds.clone(),
-    pending: new Map([...s.pending].map(([k, p]) => [k, { ...p, stack: p.stack?.slice() }])),
+    pending: new Map([...s.pending].map(([k, p]) => [k, p instanceof LazyPending ? p.plain() : { ...p, stack: p.stack?.slice() }])),
     clonePending: new Set(s.clonePending),
     held: s.held ? cloneValue(s.held) : null,
     live: s.live.clone(),
@@ -220,7 +297,7 @@ for (const n of MATTERS) (MATTERS_BY_LENGTH[n.length] ??= new Set()).add(n);
  * with `[...]` and one nested `<...>`; comments; `[...]` and `{...}` two deep), and a result plainResultAt
  * accepts; no `\r`. Anything else (and `<unfinished ...>` ends, tested apart) takes quickDropped or the full path.
  */
-export const DROPPED_LINE = ((): RegExp => {
+const DROPPED_PARTS = ((): { prefix: string; pidPrefix: string; name: string; args: string; result: string } => {
   const plain = '[^"/<()\\[\\]{}\\n\\r]';
   const str = '"(?:[^"\\\\\\n\\r]|\\\\[^\\n\\r])*"';
   const dn = '[^<>\\[\\]\\n\\r]';
@@ -231,11 +308,36 @@ export const DROPPED_LINE = ((): RegExp => {
   const special1 = `(?:${str}|${deco}|${comment}|${brackets(special0)})`;
   const special2 = `(?:${str}|${deco}|${comment}|${brackets(special1)})`;
   const args = `${plain}*(?:${special2}${plain}*)*`;
-  const prefix = '(?:\\d+ +|\\[pid +\\d+\\] +)(?:\\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)? +|\\d+\\.\\d+ +)?';
+  const time = '(?:\\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)? +|\\d+\\.\\d+ +)?';
+  const prefix = `(?:\\d+ +|\\[pid +\\d+\\] +)${time}`;
+  // the same, the pid's digits as group 1 or 2
+  const pidPrefix = `(?:(\\d+) +|\\[pid +(\\d+)\\] +)${time}`;
   const name = `(?!(?:${[...MATTERS].join('|')})\\()[A-Za-z0-9?][A-Za-z0-9_?]*`;
-  const result = '\\) *= *(?:\\?|-?(?:0[xX][0-9a-fA-F]+|\\d+)(?![0-9a-fA-FxX<]))[^\\n\\r]*(?=\\n)';
-  return new RegExp(`${prefix}${name}\\(${args}${result}`, 'y');
+  const result = '\\) *= *(?:\\?|-?(?:0[xX][0-9a-fA-F]+|\\d+)(?![0-9a-fA-FxX<]))[^\\n\\r]*';
+  return { prefix, pidPrefix, name, args, result };
 })();
+export const DROPPED_LINE = new RegExp(`${DROPPED_PARTS.prefix}${DROPPED_PARTS.name}\\(${DROPPED_PARTS.args}${DROPPED_PARTS.result}(?=\\n)`, 'y');
+/**
+ * For the parallel reading's worker (analysis/parallelRead.ts), in the same terms as DROPPED_LINE: a whole line
+ * (sticky, up to its newline) that quickDropped reads as the `<unfinished ...>` start of a call not built
+ * (`PAIR_START`: pid digits as group 1 or 2, the name as group 3), or as a `resumed` end of such a call (`PAIR_END`:
+ * pid, name as group 3, the rest after `resumed>` as group 4; quickResumed also wants the name at most 66 chars
+ * and no `<unfinished ...>` in the rest); and a joined text (a start's args + an end's rest) in which
+ * closingParen's first top-level `)` is followed by a result plainResultAt accepts (`PAIR_JOINED`, whole string),
+ * what quickResumed tests of it. `d` flags: the worker reads the groups' places.
+ */
+export const PAIR_START = new RegExp(`${DROPPED_PARTS.pidPrefix}(${DROPPED_PARTS.name})\\([^\\n\\r]*<unfinished \\.\\.\\.>[ \\t]*(?=\\n)`, 'yd');
+export const PAIR_END = new RegExp(`${DROPPED_PARTS.pidPrefix}<\\.\\.\\. (${DROPPED_PARTS.name.replace('\\(', ' resumed>')}) resumed>([^\\n\\r]*)(?=\\n)`, 'yd');
+export const PAIR_JOINED = new RegExp(`^${DROPPED_PARTS.args}${DROPPED_PARTS.result}$`);
+/**
+ * The prefix of a line as scanPrefix reads it, for the parallel reading's worker (sticky, `d`): a pid column (`N `
+ * or `[pid N] `: digits as group 1 or 2), a -t/-tt time (group 3) or -ttt time (group 4) or none, and a body that
+ * starts with a letter, `_`, `?` or `<` (never a digit: a time the regex engine backed off from would be one; and
+ * no `(` or `[` of the -r, -n or -i columns, which the regex does not read).
+ */
+export const LINE_PREFIX = /(?:(\d+) +|\[pid +(\d+)\] +)(?:(\d\d:\d\d:\d\d(?:\.\d+)?) +|(\d+\.\d+) +)?(?=[A-Za-z_?<])/dy;
+/** numbers per line in pushTested's `hints` */
+export const HINT_INTS = 10;
 /** strace's own messages (as classifyLine tells them) */
 const STRACE_MSG = /^(?:\S*\/)?strace: /;
 
@@ -267,6 +369,15 @@ export class TraceReader implements StreamingTraceReader {
   private shapes: Int32Array | undefined = undefined;
   /** the first entry of `shapes` not passed yet */
   private shapeAt = 0;
+  /**
+   * pushTested: what the parallel reading's worker found of the chunk's lines (those LINE_PREFIX reads), HINT_INTS
+   * numbers per line by line start: [line start, then scanPrefix's pid, bodyAt, pair number (PAIR_START: the
+   * start of a call not built; PAIR_END: an end whose join with that start it checked; or -1), pidAt, pidEnd,
+   * hmsAt, hmsEnd, epochAt, epochEnd] (the other prefix columns absent)
+   */
+  private hints: Int32Array | null = null;
+  /** the index in `hints` of the line being read, or -1 */
+  private hintAt = -1;
 
   constructor(
     private readonly sink: TraceSink,
@@ -316,16 +427,18 @@ export class TraceReader implements StreamingTraceReader {
    * only for a `modelOnly` reading of a chunk whose flags are all set (null otherwise). The same events, findings
    * and state as `push(chunk)`.
    */
-  pushTested(chunk: string, flags: number, shapes: Int32Array | null): void {
-    this.pushChunk(chunk, flags, shapes ?? NO_SHAPES);
+  pushTested(chunk: string, flags: number, shapes: Int32Array | null, hints: Int32Array | null = null): void {
+    this.pushChunk(chunk, flags, shapes ?? NO_SHAPES, hints);
   }
 
   /** `shapes` undefined: droppedLine tests the lines itself */
-  private pushChunk(chunk: string, flags: number, shapes: Int32Array | undefined): void {
+  private pushChunk(chunk: string, flags: number, shapes: Int32Array | undefined, hints: Int32Array | null = null): void {
     let start = 0;
     const whole = this.modelOnly && (flags & (CLEAN | NO_ESC | NO_MSG)) === (CLEAN | NO_ESC | NO_MSG);
     this.shapes = shapes;
     this.shapeAt = 0;
+    this.hints = whole ? hints : null;
+    let hint = 0;
     for (;;) {
       const nl = chunk.indexOf('\n', start);
       if (nl < 0) break;
@@ -346,7 +459,14 @@ export class TraceReader implements StreamingTraceReader {
         this.pushLine(line);
       } else {
         this.lineFlags = flags;
+        const hs = this.hints;
+        if (hs !== null) {
+          const at = start - piece.length - 1;
+          while (hint < hs.length && hs[hint]! < at) hint += HINT_INTS;
+          if (hint < hs.length && hs[hint] === at) this.hintAt = hint;
+        }
         this.pushLine(piece);
+        this.hintAt = -1;
         this.lineFlags = 0;
       }
     }
@@ -659,12 +779,30 @@ export class TraceReader implements StreamingTraceReader {
     if (!((c0 >= 48 && c0 <= 57) || (c0 >= 97 && c0 <= 122) || c0 === 95 || (c0 === 91 && t.startsWith('[pid ')))) return false;
     if (c0 === 115 && STRACE_MSG.test(t)) return false;
     if (((lf & NO_ESC) === 0 && t.indexOf('\x1b') >= 0) || ((lf & NO_MSG) === 0 && t.indexOf('strace: Process ') >= 0)) return false;
+    let i: number;
+    let pid: number | undefined;
+    let pairId = -1;
+    const h = this.hintAt;
     const p = this.scan;
-    scanPrefix(t, p);
+    if (h >= 0) {
+      // the parallel reading's worker read the prefix (a pid column, a -t/-tt/-ttt time or none, then a name or
+      // `<`: what scanPrefix reads of such a line, see LINE_PREFIX)
+      const hs = this.hints!;
+      p.pid = hs[h + 1]!;
+      p.bodyAt = hs[h + 2]!;
+      pairId = hs[h + 3]!;
+      p.pidAt = hs[h + 4]!;
+      p.pidEnd = hs[h + 5]!;
+      p.hmsAt = hs[h + 6]!;
+      p.hmsEnd = hs[h + 7]!;
+      p.epochAt = hs[h + 8]!;
+      p.epochEnd = hs[h + 9]!;
+      p.commAt = p.commEnd = p.relAt = p.relEnd = p.sysAt = p.sysEnd = p.ipAt = p.ipEnd = -1;
+    } else scanPrefix(t, p);
     this.scanned = true;
-    const i = p.bodyAt;
-    const pid = p.pidAt >= 0 ? p.pid : undefined;
-    if (t.charCodeAt(i) === 60 /* < */) return this.quickResumed(t, i, pid);
+    i = p.bodyAt;
+    pid = p.pidAt >= 0 ? p.pid : undefined;
+    if (t.charCodeAt(i) === 60 /* < */) return this.quickResumed(t, i, pid, pairId);
     const j = nameEnd(t, i);
     if (j === i || t.charCodeAt(j) !== 40) return false;
     let e = t.length;
@@ -693,17 +831,7 @@ export class TraceReader implements StreamingTraceReader {
       const argsAt = j + 1;
       let end = t.lastIndexOf('<unfinished ...>');
       while (end > argsAt && t.charCodeAt(end - 1) === 32) end--;
-      const whole = new LineRange(lineNo, 0, t.length);
-      const pend: Pending = {
-        key,
-        name: t.slice(i, j),
-        nameRange: new LineRange(lineNo, i, j),
-        args: Src.line(t.slice(argsAt, Math.max(argsAt, end)), lineNo, argsAt),
-        base: { index: 0, format, line: lineNo, range: whole, pid: this.pidOfKey(key) },
-        start: whole.start,
-        end: whole.end,
-        startLine: lineNo,
-      };
+      const pend = new LazyPending(key, t.slice(i, j), format, this.pidOfKey(key), t, lineNo, i, end, pairId);
       const old = s.pending.get(key);
       if (old) this.emitUnfinished(old, false);
       this.flushHeld();
@@ -725,7 +853,7 @@ export class TraceReader implements StreamingTraceReader {
   }
 
   /** quickDropped for `<... NAME resumed>...` at i: the end of a call not built whose start is pending. */
-  private quickResumed(t: string, i: number, pid: number | undefined): boolean {
+  private quickResumed(t: string, i: number, pid: number | undefined, pairId: number): boolean {
     const s = this.s;
     // classifyLine: /^<\.\.\. ([A-Za-z0-9_?]+) resumed>/ on the 80 chars from i
     if (!t.startsWith('<... ', i)) return false;
@@ -741,13 +869,19 @@ export class TraceReader implements StreamingTraceReader {
     const key = this.resolvePid(pid, name);
     const p = s.pending.get(key);
     if (!p || p.name !== name) return false;
-    const joined = p.args.text + t.slice(restAt);
-    if (joined.indexOf('<unfinished ...>') >= 0) return false;
-    const close = closingParen(joined, 0);
-    if (close < 0 || !plainResultAt(joined, close + 1)) return false;
+    // the parallel reading's worker found this line to end that very start (`pairId`) with what the tests below
+    // accept (the same text: the start's args and this line's rest)
+    const checked = pairId >= 0 && p instanceof LazyPending && p.pairId === pairId;
+    if (checked) pairsChecked.count++;
+    else {
+      const joined = p.args.text + t.slice(restAt);
+      if (joined.indexOf('<unfinished ...>') >= 0) return false;
+      const close = closingParen(joined, 0);
+      if (close < 0 || !plainResultAt(joined, close + 1)) return false;
+    }
     this.unpend(key);
     s.lastTarget = null;
-    this.holdDropped(p.base.format);
+    this.holdDropped(p instanceof LazyPending ? p.format : p.base.format);
     return true;
   }
 
@@ -839,7 +973,8 @@ export class TraceReader implements StreamingTraceReader {
       // a call of the unnamed process still unfinished is this pid's: its `resumed` line will say [pid N]
       if (unnamedPending) {
         this.unpend(UNNAMED_PROCESS);
-        this.pend(pid, { ...unnamedPending, key: pid, base: { ...unnamedPending.base, pid } });
+        const up = plainPending(unnamedPending);
+        this.pend(pid, { ...up, key: pid, base: { ...up.base, pid } });
         if (s.lastTarget?.pending === UNNAMED_PROCESS) s.lastTarget = { pending: pid };
       }
       return;
