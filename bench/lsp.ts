@@ -10,6 +10,7 @@
  *
  * Environment (for comparing builds and profiling; none is needed for a normal run):
  *   KVM_LENS_BENCH_SERVER=path      another server bundle than dist/server.js (e.g. a build of an older tree)
+ *   KVM_LENS_BENCH_EXEC_ARGV='...'  node options of the server instead of the extension's (client/src/serverLaunch.ts)
  *   KVM_LENS_BENCH_LSP_ONLY=a,b     only these parts: rst, vcpu, capture
  *   KVM_LENS_BENCH_CPU_PROF=dir     run the big-trace servers with --cpu-prof, profiles into dir
  *   KVM_LENS_BENCH_LOOP_LOG=file    keep the last big-trace server's loop log (gaps, memory every 50 ms) and load window
@@ -21,9 +22,12 @@ import { Report, verdict, fmt } from './lib/report';
 import { ROOT, apiRstPath, makeTrace, vcpuFamily, captureFamily, type TraceFamily } from './lib/fixtures';
 import { summarize } from './lib/stats';
 import { LspClient, uriOf, ensureServerBuilt } from '../test/lsp/helpers';
+import { SERVER_EXEC_ARGV } from '../client/src/serverLaunch';
 
 const SCREEN = 60;
 const SERVER_PATH = process.env.KVM_LENS_BENCH_SERVER || undefined;
+/** node options of the server: the extension's (client/src/serverLaunch.ts) unless KVM_LENS_BENCH_EXEC_ARGV says */
+const EXEC_ARGV: readonly string[] = process.env.KVM_LENS_BENCH_EXEC_ARGV !== undefined ? process.env.KVM_LENS_BENCH_EXEC_ARGV.split(/\s+/).filter(Boolean) : SERVER_EXEC_ARGV;
 const ONLY = process.env.KVM_LENS_BENCH_LSP_ONLY ? new Set(process.env.KVM_LENS_BENCH_LSP_ONLY.split(',')) : undefined;
 const part = (name: string) => !ONLY || ONLY.has(name);
 const LOOP_PROBE = join(ROOT, 'bench', 'child', 'loopStall.cjs');
@@ -141,7 +145,7 @@ export async function benchLsp(report: Report, opts: { samples: number }): Promi
     /* skipped (KVM_LENS_BENCH_LSP_ONLY) */
   } else if ('error' in doc) report.na(G, 'api.rst', doc.error);
   else {
-    const client = await LspClient.start({ rootPath: join(ROOT, '.cache', 'linux-doc', '6.12'), timeoutMs: 120_000, serverPath: SERVER_PATH });
+    const client = await LspClient.start({ rootPath: join(ROOT, '.cache', 'linux-doc', '6.12'), timeoutMs: 120_000, serverPath: SERVER_PATH, nodeArgs: [...EXEC_ARGV] });
     try {
       const text = readFileSync(doc.path, 'utf8');
       const uri = uriOf(doc.path);
@@ -195,7 +199,7 @@ export async function benchLsp(report: Report, opts: { samples: number }): Promi
 /** Peak RSS over idle when a trace of `lines` lines loads in a fresh server (as benchTraceDoc, without the requests). */
 async function loadGrowth(fam: TraceFamily, lines: number): Promise<{ growth: number; mib: number } | undefined> {
   const tr = makeTrace(fam, lines);
-  const client = await LspClient.start({ timeoutMs: 600_000, workDoneProgress: true, serverPath: SERVER_PATH });
+  const client = await LspClient.start({ timeoutMs: 600_000, workDoneProgress: true, serverPath: SERVER_PATH, nodeArgs: [...EXEC_ARGV] });
   try {
     const samplePath = join(ROOT, 'samples', 'prefault-session.strace');
     const small = uriOf(samplePath);
@@ -223,7 +227,8 @@ async function benchTraceDoc(report: Report, G: string, fam: TraceFamily, lines:
   const logDir = mkdtempSync(join(tmpdir(), 'kvm-lens-bench-'));
   const loopLog = join(logDir, 'loop.json');
   const prof = process.env.KVM_LENS_BENCH_CPU_PROF;
-  const nodeArgs = ['--require', LOOP_PROBE, ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [])];
+  // started as the extension starts it (client/src/serverLaunch.ts), plus the probe
+  const nodeArgs = [...EXEC_ARGV, '--require', LOOP_PROBE, ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [])];
   process.env.KVM_LENS_LOOP_LOG = loopLog; // read by the preloaded probe (the child gets a copy of the environment at spawn)
   let client: LspClient;
   try {

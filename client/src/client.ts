@@ -8,6 +8,7 @@ import {
   type LanguageClientOptions, type ServerOptions,
 } from 'vscode-languageclient/node';
 import { readSettings, SECTION } from './settings';
+import { SERVER_EXEC_ARGV } from './serverLaunch';
 
 export const TRACE_LANGUAGE = 'kvm-trace';
 export const RST_LANGUAGE = 'restructuredtext';
@@ -34,8 +35,9 @@ export function createClient(context: vscode.ExtensionContext, output: vscode.Lo
   // didOpen of a 44 MB trace); over a pipe the server's own reader (server/src/lsp/transport.ts) takes big
   // messages in slices while they arrive.
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.pipe },
-    debug: { module, transport: TransportKind.pipe, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    // node options of the server process (serverLaunch.ts: one V8 worker thread; the bench starts it the same way)
+    run: { module, transport: TransportKind.pipe, options: { execArgv: [...SERVER_EXEC_ARGV] } },
+    debug: { module, transport: TransportKind.pipe, options: { execArgv: [...SERVER_EXEC_ARGV, '--nolazy', '--inspect=6019'] } },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: DOCUMENT_SELECTOR,
