@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parallelReading, readTraceFileSync } from '../../server/src/analysis/traceSource';
 import { parallelStats } from '../../server/src/analysis/parallelRead';
-import { pairsChecked } from '../../server/src/trace/reader';
+import { pairsChecked, TraceReader } from '../../server/src/trace/reader';
 import { checkTraceFile, PASS_READ, replayFileOnce, type FileReplayOptions } from '../../server/src/analysis/traceCheck';
 import type { ReplayedCall } from '../../server/src/analysis/replay';
 import { callJson } from '../../server/src/cli/replay';
@@ -250,4 +250,31 @@ test('parallel reading: small files and non-files are read in this thread; a mis
   assert.equal(parallelStats.started, before);
   const missing = join(tmpdir(), 'kvm-lens-no-such-file.strace');
   assert.throws(() => withParallel(true, () => read(missing, PASS_READ, undefined)), /ENOENT/);
+});
+
+test('a modelOnly reader state saved while quick pending starts wait (built on first read) resumes to the same results', () => {
+  const text = readFileSync(join(REPO, 'test/fixtures/traces/kvmprog.f-tt-T-yy-kvmvcpu.strace'), 'utf8');
+  const lines = text.split('\n');
+  const all = (reader: TraceReader, from: number, out: string[]): void => {
+    for (let i = from; i < lines.length; i++) reader.pushLine(lines[i]!);
+    reader.end();
+  };
+  const want: string[] = [];
+  all(new TraceReader({ event: (e) => void want.push(json(e)), finding: (f) => void want.push(json(f)) }, PASS_READ), 0, want);
+  let saved = 0;
+  const after: number[] = [];
+  for (let i = 1; i < lines.length && after.length < 40; i++) if (/^(?:\[pid +)?\d+\]? +[\d:.]* *(?!ioctl|clone|close|mmap|munmap|open|exit)[a-z_0-9]+\(.*<unfinished \.\.\.>\s*$/.test(lines[i - 1]!)) after.push(i);
+  for (let at = 1; at < lines.length; at += 97) after.push(at);
+  for (const at of after) {
+    const head: string[] = [];
+    const r = new TraceReader({ event: (e) => void head.push(json(e)), finding: (f) => void head.push(json(f)) }, PASS_READ);
+    for (let i = 0; i < at; i++) r.pushLine(lines[i]!);
+    if (/<unfinished \.\.\.>\s*$/.test(lines[at - 1]!)) saved++;
+    // (LazyPending's `plain` copy is what the saved state holds)
+    const state = r.saveState();
+    const tail: string[] = [];
+    all(new TraceReader({ event: (e) => void tail.push(json(e)), finding: (f) => void tail.push(json(f)) }, PASS_READ, state), at, tail);
+    assert.deepEqual([...head, ...tail], want, `state saved after line ${at}`);
+  }
+  assert.ok(saved > 0, 'no state saved right after an unfinished start');
 });

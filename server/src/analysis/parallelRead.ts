@@ -1,11 +1,14 @@
 /**
- * The CLI's reading on two cores: a worker thread reads the file (readSync, the same chunks), decodes it
- * (StringDecoder, the same strings), makes the reader's chunk tests (binary data, escapes, embedded strace
- * messages: `chunkTests`) and finds the lines of dropped calls that the `modelOnly` quick path reads by its regex
- * (`droppedShape`); the calling thread gets each chunk with those results and gives it to its `TraceReader`
- * (`pushTested`), which then skips those tests: the same events, findings and state as `push(chunk)`, with
- * the synchronous API kept (the calling thread blocks in `Atomics.wait` and takes the chunks with
- * `receiveMessageOnPort`). The worker runs the source of self-contained functions (`new Worker(src, { eval: true })`),
+ * The CLI's reading on two cores: a worker thread reads the file (readSync, the same 64 KiB chunks), decodes it
+ * (StringDecoder, the same strings) and does the reader's text-only work on it: the chunk tests (binary data,
+ * escapes, embedded strace messages: `chunkTests`), the lines of complete dropped calls that the `modelOnly` quick
+ * path reads by its regex (`droppedShape`), the prefix of every other line as scanPrefix reads it (LINE_PREFIX),
+ * and the `<unfinished ...>` starts and `resumed` ends of dropped calls, each end checked against the start of
+ * its pid (PAIR_START, PAIR_END, PAIR_JOINED). The calling thread gets each chunk with those results and gives it
+ * to its `TraceReader` (`pushTested`), which skips that work where its state allows the quick path and checks
+ * what it takes over (an end's pair number must be its pending start's): the same events, findings and state as
+ * `push(chunk)`. The API stays synchronous: the calling thread blocks in `Atomics.wait` and takes the chunks with
+ * `receiveMessageOnPort`. The worker runs the source of self-contained functions (`new Worker(src, { eval: true })`),
  * so it works from the esbuild bundles and from TypeScript run by tsx alike, with no file of its own.
  *
  * The worker starts while the caller reads the file's first chunks itself (starting a thread takes ~30 ms); once it
