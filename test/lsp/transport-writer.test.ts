@@ -255,3 +255,30 @@ test('real server over stdio: the diagnostics of a big trace with non-ASCII text
   assert.ok(mine.body.equals(theirs.body), 'the same bytes as vscode-jsonrpc\'s writer');
   assert.ok(mine.hoverAfter, 'the hover sent meanwhile is answered');
 });
+
+test('real server over Node IPC (Node serialises the message): the lazy diagnostics arrive whole, as over stdio', async () => {
+  ensureServerBuilt();
+  const { fork } = await import('node:child_process');
+  const { IPCMessageReader, IPCMessageWriter, createMessageConnection } = await import('vscode-jsonrpc/node');
+  const uri = 'file:///tmp/kvm-lens-ipc-ü.strace';
+  const text = bigTrace(40);
+  const proc = fork(SERVER, ['--node-ipc'], { cwd: ROOT, silent: true });
+  try {
+    const conn = createMessageConnection(new IPCMessageReader(proc), new IPCMessageWriter(proc));
+    const got = new Promise<any>((resolve) => conn.onNotification('textDocument/publishDiagnostics', (p: any) => {
+      if (p.uri === uri) resolve(p);
+    }));
+    conn.onRequest(() => null);
+    conn.listen();
+    await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+    await conn.sendNotification('initialized', {});
+    await conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'kvm-trace', version: 1, text } });
+    const ipc = await got;
+    conn.dispose();
+    const stdio = JSON.parse((await rawDiagnostics(undefined, uri, text)).body.toString('utf8'));
+    assert.ok(Array.isArray(ipc.diagnostics) && ipc.diagnostics.length >= 40);
+    assert.deepEqual(ipc, stdio.params);
+  } finally {
+    proc.kill('SIGKILL');
+  }
+});
