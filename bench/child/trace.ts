@@ -15,6 +15,8 @@
  *                 in one reading)
  *
  * Prints one JSON line: { mode, ms, lines, events, calls, findings, maxRssKiB }.
+ * read-model, replay and check read files of 8 MiB or more on two threads (analysis/parallelRead.ts; `cpuMs` counts
+ * both); `KVM_LENS_PARALLEL=0` in the environment reads them in one thread, as before.
  */
 import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';

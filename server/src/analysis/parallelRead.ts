@@ -81,9 +81,9 @@ function workerBody(
   const port = wd.port;
   const dropped = new RegExp(wd.dropped, 'y');
   const suspect = new RegExp(wd.suspect);
-  const linePrefix = new RegExp(wd.linePrefix, 'yd');
-  const pairStart = new RegExp(wd.pairStart, 'yd');
-  const pairEnd = new RegExp(wd.pairEnd, 'yd');
+  const linePrefix = new RegExp(wd.linePrefix, 'y');
+  const pairStart = new RegExp(wd.pairStart, 'y');
+  const pairEnd = new RegExp(wd.pairEnd, 'y');
   const pairJoined = new RegExp(wd.pairJoined);
   /** per pid, the last pending start of a call not built seen: its number, name and args text */
   const open = new Map<number, { id: number; name: string; args: string }>();
@@ -98,35 +98,40 @@ function workerBody(
     linePrefix.lastIndex = at;
     const pre = linePrefix.exec(text);
     if (!pre) return;
-    const pidDigits = pre.indices![1] ?? pre.indices![2]!;
-    if (pidDigits[1] - pidDigits[0] > 9) return;
-    const pid = Number(text.slice(pidDigits[0], pidDigits[1]));
-    const hms = pre.indices![3];
-    const epoch = pre.indices![4];
+    // where the groups are: `N ` or `[pid  N] `, spaces, the time if any, spaces, the body
+    const digits = pre[1] ?? pre[2]!;
+    if (digits.length > 9) return;
+    const pid = Number(digits);
+    let pidAt = at;
+    if (pre[1] === undefined) for (pidAt = at + 4; text.charCodeAt(pidAt) === 32; pidAt++);
+    const pidEnd = pidAt + digits.length;
+    const time = pre[3] ?? pre[4];
+    let timeAt = -1;
+    if (time !== undefined) for (timeAt = pre[1] === undefined ? pidEnd + 1 : pidEnd; text.charCodeAt(timeAt) === 32; timeAt++);
     const bodyAt = linePrefix.lastIndex;
     let pair = -1;
     if (text.charCodeAt(bodyAt) === 60) {
-      pairEnd.lastIndex = at;
+      pairEnd.lastIndex = bodyAt;
       const m = pairEnd.exec(text);
       // quickResumed: a name of at most 66 chars, no `<unfinished ...>` after `resumed>`
-      if (m && pairEnd.lastIndex === nl && m[3]!.length <= 66 && m[4]!.indexOf('<unfinished ...>') < 0) {
+      if (m && pairEnd.lastIndex === nl && m[1]!.length <= 66 && m[2]!.indexOf('<unfinished ...>') < 0) {
         const o = open.get(pid);
-        if (o !== undefined && o.name === m[3]) {
+        if (o !== undefined && o.name === m[1]) {
           open.delete(pid);
-          const joined = o.args + m[4];
+          const joined = o.args + m[2];
           if (joined.indexOf('<unfinished ...>') < 0 && pairJoined.test(joined)) pair = o.id;
         }
       }
     } else if (text.charCodeAt(nl - 1) === 62 || text.charCodeAt(nl - 1) === 32 || text.charCodeAt(nl - 1) === 9) {
-      pairStart.lastIndex = at;
+      pairStart.lastIndex = bodyAt;
       const m = pairStart.exec(text);
       if (m && pairStart.lastIndex === nl) {
-        const argsAt = m.indices![3]![1] + 1;
+        const argsAt = bodyAt + m[1]!.length + 1;
         // as quickDropped: the args end at the last `<unfinished ...>`, spaces before it dropped
         let end = text.lastIndexOf('<unfinished ...>', nl);
         while (end > argsAt && text.charCodeAt(end - 1) === 32) end--;
         pair = nextPair++;
-        open.set(pid, { id: pair, name: m[3]!, args: text.slice(argsAt, Math.max(argsAt, end)) });
+        open.set(pid, { id: pair, name: m[1]!, args: text.slice(argsAt, Math.max(argsAt, end)) });
       }
     }
     if (nh + wd.hintInts > hints.length) {
@@ -138,12 +143,12 @@ function workerBody(
     hints[nh + 1] = pid;
     hints[nh + 2] = bodyAt - at;
     hints[nh + 3] = pair;
-    hints[nh + 4] = pidDigits[0] - at;
-    hints[nh + 5] = pidDigits[1] - at;
-    hints[nh + 6] = hms ? hms[0] - at : -1;
-    hints[nh + 7] = hms ? hms[1] - at : -1;
-    hints[nh + 8] = epoch ? epoch[0] - at : -1;
-    hints[nh + 9] = epoch ? epoch[1] - at : -1;
+    hints[nh + 4] = pidAt - at;
+    hints[nh + 5] = pidEnd - at;
+    hints[nh + 6] = pre[3] !== undefined ? timeAt - at : -1;
+    hints[nh + 7] = pre[3] !== undefined ? timeAt + time!.length - at : -1;
+    hints[nh + 8] = pre[4] !== undefined ? timeAt - at : -1;
+    hints[nh + 9] = pre[4] !== undefined ? timeAt + time!.length - at : -1;
     nh += wd.hintInts;
   };
   const all = 1 | 2 | 4;

@@ -297,7 +297,7 @@ for (const n of MATTERS) (MATTERS_BY_LENGTH[n.length] ??= new Set()).add(n);
  * with `[...]` and one nested `<...>`; comments; `[...]` and `{...}` two deep), and a result plainResultAt
  * accepts; no `\r`. Anything else (and `<unfinished ...>` ends, tested apart) takes quickDropped or the full path.
  */
-const DROPPED_PARTS = ((): { prefix: string; pidPrefix: string; name: string; args: string; result: string } => {
+const DROPPED_PARTS = ((): { prefix: string; name: string; args: string; result: string } => {
   const plain = '[^"/<()\\[\\]{}\\n\\r]';
   const str = '"(?:[^"\\\\\\n\\r]|\\\\[^\\n\\r])*"';
   const dn = '[^<>\\[\\]\\n\\r]';
@@ -310,32 +310,31 @@ const DROPPED_PARTS = ((): { prefix: string; pidPrefix: string; name: string; ar
   const args = `${plain}*(?:${special2}${plain}*)*`;
   const time = '(?:\\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)? +|\\d+\\.\\d+ +)?';
   const prefix = `(?:\\d+ +|\\[pid +\\d+\\] +)${time}`;
-  // the same, the pid's digits as group 1 or 2
-  const pidPrefix = `(?:(\\d+) +|\\[pid +(\\d+)\\] +)${time}`;
   const name = `(?!(?:${[...MATTERS].join('|')})\\()[A-Za-z0-9?][A-Za-z0-9_?]*`;
   const result = '\\) *= *(?:\\?|-?(?:0[xX][0-9a-fA-F]+|\\d+)(?![0-9a-fA-FxX<]))[^\\n\\r]*';
-  return { prefix, pidPrefix, name, args, result };
+  return { prefix, name, args, result };
 })();
 export const DROPPED_LINE = new RegExp(`${DROPPED_PARTS.prefix}${DROPPED_PARTS.name}\\(${DROPPED_PARTS.args}${DROPPED_PARTS.result}(?=\\n)`, 'y');
 /**
- * For the parallel reading's worker (analysis/parallelRead.ts), in the same terms as DROPPED_LINE: a whole line
- * (sticky, up to its newline) that quickDropped reads as the `<unfinished ...>` start of a call not built
- * (`PAIR_START`: pid digits as group 1 or 2, the name as group 3), or as a `resumed` end of such a call (`PAIR_END`:
- * pid, name as group 3, the rest after `resumed>` as group 4; quickResumed also wants the name at most 66 chars
- * and no `<unfinished ...>` in the rest); and a joined text (a start's args + an end's rest) in which
- * closingParen's first top-level `)` is followed by a result plainResultAt accepts (`PAIR_JOINED`, whole string),
- * what quickResumed tests of it. `d` flags: the worker reads the groups' places.
+ * For the parallel reading's worker (analysis/parallelRead.ts), in the same terms as DROPPED_LINE, from where
+ * LINE_PREFIX ends (sticky, up to the line's newline): the body of a line that quickDropped reads as the
+ * `<unfinished ...>` start of a call not built (`PAIR_START`: the name as group 1), or as a `resumed` end of such
+ * a call (`PAIR_END`: the name as group 1, the rest after `resumed>` as group 2; quickResumed also wants the name
+ * at most 66 chars and no `<unfinished ...>` in the rest); and a joined text (a start's args + an end's rest) in
+ * which closingParen's first top-level `)` is followed by a result plainResultAt accepts (`PAIR_JOINED`, whole
+ * string), what quickResumed tests of it.
  */
-export const PAIR_START = new RegExp(`${DROPPED_PARTS.pidPrefix}(${DROPPED_PARTS.name})\\([^\\n\\r]*<unfinished \\.\\.\\.>[ \\t]*(?=\\n)`, 'yd');
-export const PAIR_END = new RegExp(`${DROPPED_PARTS.pidPrefix}<\\.\\.\\. (${DROPPED_PARTS.name.replace('\\(', ' resumed>')}) resumed>([^\\n\\r]*)(?=\\n)`, 'yd');
+export const PAIR_START = new RegExp(`(${DROPPED_PARTS.name})\\([^\\n\\r]*<unfinished \\.\\.\\.>[ \\t]*(?=\\n)`, 'y');
+export const PAIR_END = new RegExp(`<\\.\\.\\. (${DROPPED_PARTS.name.replace('\\(', ' resumed>')}) resumed>([^\\n\\r]*)(?=\\n)`, 'y');
 export const PAIR_JOINED = new RegExp(`^${DROPPED_PARTS.args}${DROPPED_PARTS.result}$`);
 /**
- * The prefix of a line as scanPrefix reads it, for the parallel reading's worker (sticky, `d`): a pid column (`N `
- * or `[pid N] `: digits as group 1 or 2), a -t/-tt time (group 3) or -ttt time (group 4) or none, and a body that
+ * The prefix of a line as scanPrefix reads it, for the parallel reading's worker (sticky): a pid column (`N ` or
+ * `[pid N] `: digits as group 1 or 2), a -t/-tt time (group 3) or -ttt time (group 4) or none, and a body that
  * starts with a letter, `_`, `?` or `<` (never a digit: a time the regex engine backed off from would be one; and
- * no `(` or `[` of the -r, -n or -i columns, which the regex does not read).
+ * no `(` or `[` of the -r, -n or -i columns, which the regex does not read). DROPPED_LINE's prefix, pid and time
+ * captured.
  */
-export const LINE_PREFIX = /(?:(\d+) +|\[pid +(\d+)\] +)(?:(\d\d:\d\d:\d\d(?:\.\d+)?) +|(\d+\.\d+) +)?(?=[A-Za-z_?<])/dy;
+export const LINE_PREFIX = /(?:(\d+) +|\[pid +(\d+)\] +)(?:(\d\d:\d\d:\d\d(?:\.\d+)?) +|(\d+\.\d+) +)?(?=[A-Za-z_?<])/y;
 /** numbers per line in pushTested's `hints` */
 export const HINT_INTS = 10;
 /** strace's own messages (as classifyLine tells them) */
