@@ -282,3 +282,34 @@ test('real server over Node IPC (Node serialises the message): the lazy diagnost
     proc.kill('SIGKILL');
   }
 });
+
+test('StreamingMessageWriter: an element that throws while written still ends its frame; the next message is read', async () => {
+  const out = new PassThrough();
+  const w = new StreamingMessageWriter(out, { pieceChars: 32, sliceMs: 1 });
+  const errors: Error[] = [];
+  w.onError(([e]) => void errors.push(e));
+  let walk = 0;
+  const bad = new LazyJsonArray(function* () {
+    const second = walk++ > 0;
+    for (let i = 0; i < 20; i++) {
+      if (second && i === 10) throw new Error('element 10 cannot be made');
+      yield `élément ${i}`;
+    }
+  });
+  await assert.rejects(w.write({ jsonrpc: '2.0', method: 'm', params: { x: bad } } as any), /element 10/);
+  // one that throws in the first pass: nothing of it is written
+  await assert.rejects(w.write({ jsonrpc: '2.0', method: 'm', params: { x: new LazyJsonArray(() => { throw new Error('never'); }) } } as any), /never/);
+  await w.write({ jsonrpc: '2.0', id: 7, result: 'next' } as any);
+  out.end();
+  const back: any[] = [];
+  const reader = new StreamMessageReader(out);
+  reader.onError(() => back.push('parse error'));
+  await new Promise<void>((resolve) => {
+    reader.listen((m) => {
+      back.push(m);
+      if ((m as any).id === 7) resolve();
+    });
+  });
+  assert.deepEqual(back, ['parse error', { jsonrpc: '2.0', id: 7, result: 'next' }]);
+  assert.equal(errors.length, 2);
+});

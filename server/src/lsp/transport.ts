@@ -645,6 +645,7 @@ export interface StreamingWriterOptions {
  */
 export class StreamingMessageWriter extends AbstractMessageWriter implements MessageWriter {
   private queue: Promise<void> = Promise.resolve();
+  private closed = false;
   private errorCount = 0;
   private readonly pieceChars: number;
   private readonly sliceMs: number;
@@ -654,7 +655,10 @@ export class StreamingMessageWriter extends AbstractMessageWriter implements Mes
     this.pieceChars = Math.max(16, options.pieceChars ?? 64 * 1024);
     this.sliceMs = Math.max(0, options.sliceMs ?? 5);
     out.on('error', (e: Error) => this.fireError(e));
-    out.on('close', () => this.fireClose());
+    out.on('close', () => {
+      this.closed = true;
+      this.fireClose();
+    });
   }
 
   write(msg: Message): Promise<void> {
@@ -709,15 +713,23 @@ export class StreamingMessageWriter extends AbstractMessageWriter implements Mes
       put(Buffer.from(`Content-Length: ${total}\r\n\r\n`, 'ascii'));
       let written = 0;
       let made = 0;
-      for (const p of pieces) {
-        let b = Buffer.from(p, 'utf8');
-        made += b.byteLength;
-        if (written + b.byteLength > total) b = b.subarray(0, total - written);
-        written += b.byteLength;
-        if (b.byteLength && !put(b)) await this.drained();
-        await turn();
+      let failed: unknown;
+      try {
+        for (const p of pieces) {
+          if (this.closed) throw new Error('the stream closed while a message was written');
+          let b = Buffer.from(p, 'utf8');
+          made += b.byteLength;
+          if (written + b.byteLength > total) b = b.subarray(0, total - written);
+          written += b.byteLength;
+          if (b.byteLength && !put(b)) await this.drained();
+          await turn();
+        }
+      } catch (e) {
+        // an element that throws only the second time: the frame is still completed below
+        failed = e;
       }
-      if (written < total) put(Buffer.alloc(total - written, 0x20));
+      if (written < total && !this.closed) put(Buffer.alloc(total - written, 0x20));
+      if (failed !== undefined) throw failed;
       if (made !== total) this.fireError(new Error(`a streamed message gave ${made} bytes, not the ${total} counted first (sent as ${total})`), msg, this.errorCount);
       await last;
     } catch (e) {
