@@ -4,6 +4,7 @@
  * The one place that knows the reader's entry points (server/src/trace/reader.ts).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import type { Finding } from '../common/findings';
 import type { ReadOptions, TraceEvent, TraceSink } from '../trace/types';
@@ -31,12 +32,13 @@ export interface StreamProgress {
 
 /**
  * When readTraceFileSync uses a worker thread (analysis/parallelRead.ts): regular files of `minBytes` or more
- * (below, the thread costs more than it saves). `KVM_LENS_PARALLEL=0` in the environment turns it off. Tests lower
+ * (below, the thread costs more than it saves), on a machine with more than one core (on one, the worker would
+ * only add its work to the same core). `KVM_LENS_PARALLEL=0` in the environment turns it off. Tests lower
  * `minBytes` and set `waitMs` (wait that long for the worker before reading anything, so that small files are
  * read by it too; 0: this thread reads until the worker is ready) and `inThreadChunks` (the chunks this thread reads
  * before it may hand the file over).
  */
-export const parallelReading = { minBytes: 8 << 20, enabled: process.env.KVM_LENS_PARALLEL !== '0', waitMs: 0, inThreadChunks: 0 };
+export const parallelReading = { minBytes: 8 << 20, enabled: process.env.KVM_LENS_PARALLEL !== '0' && availableParallelism() > 1, waitMs: 0, inThreadChunks: 0 };
 
 /**
  * Read a file in 64 KiB chunks into a sink (the CLI's passes): events and findings reach the sink in order, as
