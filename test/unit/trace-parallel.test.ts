@@ -14,8 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parallelReading, readTraceFileSync } from '../../server/src/analysis/traceSource';
-import { parallelStats } from '../../server/src/analysis/parallelRead';
-import { pairsChecked, TraceReader } from '../../server/src/trace/reader';
+import { chunkReaderSources, makeChunkReader, parallelStats } from '../../server/src/analysis/parallelRead';
+import { chunkTests, droppedShape, HINT_INTS, isDropped, pairsChecked, TraceReader } from '../../server/src/trace/reader';
+import { closingParen, newPrefixScan, plainResultAt, scanPrefix } from '../../server/src/trace/strace';
 import { checkTraceFile, PASS_READ, replayFileOnce, type FileReplayOptions } from '../../server/src/analysis/traceCheck';
 import type { ReplayedCall } from '../../server/src/analysis/replay';
 import { callJson } from '../../server/src/cli/replay';
@@ -144,7 +145,12 @@ test('parallel reading: mutated and binary files, long lines, cut pairs', () => 
   }
 });
 
-test('parallel reading: mutated prefixes, unfinished starts and resumed ends (the worker reads prefixes and checks pairs)', () => {
+/**
+ * Pairs of unfinished starts and resumed ends of dropped calls and delivered calls under -tt, -ttt, `[pid N]`,
+ * each with one of 24 chars inserted at every position (a block per mutation, 5 pids in turn, a call of another
+ * process between the two lines of a pair).
+ */
+function mutatedPairLines(): string[] {
   const base: [string, string][] = [
     ['1234 12:00:00.000001 futex(0x7f00, FUTEX_WAIT_PRIVATE, 0, NULL <unfinished ...>', '1234 12:00:00.000002 <... futex resumed>) = 0'],
     ['[pid  1234] 1700000000.123456 read(3</dev/x>, "ab\\"c", 4 <unfinished ...>', '[pid  1234] 1700000000.123457 <... read resumed>"abc", 4) = 3'],
@@ -175,6 +181,11 @@ test('parallel reading: mutated prefixes, unfinished starts and resumed ends (th
     for (const m of mutations(end)) block([start, between(delivered[k % 3]!), m]);
   }
   for (const d of delivered) for (const m of mutations(d)) lines.push(m);
+  return lines;
+}
+
+test('parallel reading: mutated prefixes, unfinished starts and resumed ends (the worker reads prefixes and checks pairs)', () => {
+  const lines = mutatedPairLines();
   const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-parallel-'));
   try {
     const f = join(dir, 'mutated-pairs.strace');
@@ -277,4 +288,50 @@ test('a modelOnly reader state saved while quick pending starts wait (built on f
     assert.deepEqual([...head, ...tail], want, `state saved after line ${at}`);
   }
   assert.ok(saved > 0, 'no state saved right after an unfinished start');
+});
+
+test("the worker's line prefixes are scanPrefix's, and the pairs it checks are those quickResumed accepts", () => {
+  const texts: [string, string][] = traceFiles().map((f) => [f, readFileSync(f, 'utf8')]);
+  texts.push(['mutated pairs', mutatedPairLines().join('\n') + '\n']);
+  let prefixes = 0;
+  let checked = 0;
+  for (const [what, text] of texts) {
+    // the whole text as one chunk (a chunk with binary data, escapes or strace messages gets no hints)
+    const read = makeChunkReader(chunkReaderSources({ modelOnly: true, maxLine: 256 * 1024 }), { chunkTests, droppedShape });
+    const { hints } = read(text);
+    if (!hints) continue;
+    const lineAt = (at: number) => text.slice(at, text.indexOf('\n', at));
+    const starts = new Map<number, string>();
+    const scan = newPrefixScan();
+    for (let h = 0; h < hints.length; h += HINT_INTS) {
+      const line = lineAt(hints[h]!);
+      scanPrefix(line, scan);
+      const got: Record<string, number | undefined> = { pid: hints[h + 1], bodyAt: hints[h + 2], pidAt: hints[h + 4], pidEnd: hints[h + 5], hmsAt: hints[h + 6], hmsEnd: hints[h + 7], epochAt: hints[h + 8], epochEnd: hints[h + 9] };
+      const want = { pid: scan.pid, bodyAt: scan.bodyAt, pidAt: scan.pidAt, pidEnd: scan.pidEnd, hmsAt: scan.hmsAt, hmsEnd: scan.hmsEnd, epochAt: scan.epochAt, epochEnd: scan.epochEnd };
+      assert.deepEqual(got, want, `${what}: prefix of ${JSON.stringify(line)}`);
+      assert.deepEqual([scan.commAt, scan.relAt, scan.sysAt, scan.ipAt], [-1, -1, -1, -1], `${what}: columns of ${JSON.stringify(line)}`);
+      prefixes++;
+      const pair = hints[h + 3]!;
+      if (pair < 0) continue;
+      const body = line.slice(scan.bodyAt);
+      if (!body.startsWith('<')) {
+        // a start: a dropped call's `<unfinished ...>` line; its args as quickDropped keeps them
+        const name = /^[A-Za-z0-9_?]+/.exec(body)![0];
+        assert.ok(isDropped(name) && /<unfinished \.\.\.>[ \t]*$/.test(line), `${what}: start ${JSON.stringify(line)}`);
+        const argsAt = scan.bodyAt + name.length + 1;
+        let end = line.lastIndexOf('<unfinished ...>');
+        while (end > argsAt && line.charCodeAt(end - 1) === 32) end--;
+        starts.set(pair, name + '\0' + line.slice(argsAt, Math.max(argsAt, end)));
+        continue;
+      }
+      // an end the worker checked against start `pair`: what quickResumed tests of the joined text holds
+      const [name, args] = starts.get(pair)!.split('\0') as [string, string];
+      assert.ok(body.startsWith(`<... ${name} resumed>`), `${what}: end ${JSON.stringify(line)} of ${name}`);
+      const joined = args + body.slice(name.length + 14);
+      const close = closingParen(joined, 0);
+      assert.ok(joined.indexOf('<unfinished ...>') < 0 && close >= 0 && plainResultAt(joined, close + 1), `${what}: checked pair ${JSON.stringify(joined)}`);
+      checked++;
+    }
+  }
+  assert.ok(prefixes > 10_000 && checked > 1_000, `${prefixes} prefixes, ${checked} checked pairs compared`);
 });

@@ -61,34 +61,59 @@ const GO = 4; // set by the caller, after the offset: read from there
 const CTL_INTS = 6;
 const OFFSET_AT = CTL_INTS * 4; // byte offset of the Float64 start offset
 
+/** What the worker's chunk reading needs: the reader's regexes as sources (they cross to the worker as strings). */
+export interface ChunkReaderSources {
+  modelOnly: boolean;
+  maxLine: number;
+  dropped: string;
+  suspect: string;
+  linePrefix: string;
+  pairStart: string;
+  pairEnd: string;
+  pairJoined: string;
+  hintInts: number;
+}
+
+export function chunkReaderSources(opts: Pick<WorkerReadOptions, 'modelOnly' | 'maxLine'>): ChunkReaderSources {
+  return {
+    modelOnly: opts.modelOnly,
+    maxLine: opts.maxLine,
+    dropped: DROPPED_LINE.source,
+    suspect: SUSPECT_SOURCE,
+    linePrefix: LINE_PREFIX.source,
+    pairStart: PAIR_START.source,
+    pairEnd: PAIR_END.source,
+    pairJoined: PAIR_JOINED.source,
+    hintInts: HINT_INTS,
+  };
+}
+
+/** The tests of one chunk the worker makes for TraceReader.pushTested. */
+export interface ChunkTests {
+  flags: number;
+  shapes: Int32Array | null;
+  hints: Int32Array | null;
+}
+
 /**
- * The worker's body (self-contained: it runs from its source; `tests` are chunkTests and droppedShape, `req` is the
- * worker's `require`). Reads as readTraceFileSync reads, posts batches of tested chunks, waits when MAX_AHEAD are
- * not taken yet.
+ * The worker's reading of the chunks of one file, in order (it keeps the pending starts it saw, by pid):
+ * self-contained (no name from outside: it runs from its source in the worker; the tests call it in their thread);
+ * `tests` are trace/reader.ts' chunkTests and droppedShape.
  */
-function workerBody(
-  wd: {
-    path: string; chunkBytes: number; maxLine: number; modelOnly: boolean; dropped: string; suspect: string;
-    linePrefix: string; pairStart: string; pairEnd: string; pairJoined: string; hintInts: number;
-    ctl: SharedArrayBuffer; offsetAt: number; port: NodeMessagePort; batchChunks: number; maxAhead: number;
-  },
+export function makeChunkReader(
+  src: ChunkReaderSources,
   tests: { chunkTests: (chunk: string, suspect: RegExp) => number; droppedShape: (chunk: string, at: number, nl: number, dropped: RegExp) => boolean },
-  req: (id: string) => unknown,
-): void {
-  const fs = req('node:fs') as typeof import('node:fs');
-  const { StringDecoder } = req('node:string_decoder') as typeof import('node:string_decoder');
-  const ctl = new Int32Array(wd.ctl);
-  const port = wd.port;
-  const dropped = new RegExp(wd.dropped, 'y');
-  const suspect = new RegExp(wd.suspect);
-  const linePrefix = new RegExp(wd.linePrefix, 'y');
-  const pairStart = new RegExp(wd.pairStart, 'y');
-  const pairEnd = new RegExp(wd.pairEnd, 'y');
-  const pairJoined = new RegExp(wd.pairJoined);
+): (text: string) => ChunkTests {
+  const dropped = new RegExp(src.dropped, 'y');
+  const suspect = new RegExp(src.suspect);
+  const linePrefix = new RegExp(src.linePrefix, 'y');
+  const pairStart = new RegExp(src.pairStart, 'y');
+  const pairEnd = new RegExp(src.pairEnd, 'y');
+  const pairJoined = new RegExp(src.pairJoined);
   /** per pid, the last pending start of a call not built seen: its number, name and args text */
   const open = new Map<number, { id: number; name: string; args: string }>();
   let nextPair = 0;
-  let hints = new Int32Array(1024 * wd.hintInts);
+  let hints = new Int32Array(1024 * src.hintInts);
   let nh = 0;
   /** the line text[at, nl) (not one of droppedShape): its prefix as scanPrefix reads it, and whether it is a pending
    * start or `resumed` end of a call not built (see LINE_PREFIX, PAIR_START, PAIR_END in trace/reader.ts) */
@@ -134,7 +159,7 @@ function workerBody(
         open.set(pid, { id: pair, name: m[1]!, args: text.slice(argsAt, Math.max(argsAt, end)) });
       }
     }
-    if (nh + wd.hintInts > hints.length) {
+    if (nh + src.hintInts > hints.length) {
       const more = new Int32Array(hints.length * 2);
       more.set(hints);
       hints = more;
@@ -149,9 +174,53 @@ function workerBody(
     hints[nh + 7] = pre[3] !== undefined ? timeAt + time!.length - at : -1;
     hints[nh + 8] = pre[4] !== undefined ? timeAt - at : -1;
     hints[nh + 9] = pre[4] !== undefined ? timeAt + time!.length - at : -1;
-    nh += wd.hintInts;
+    nh += src.hintInts;
   };
-  const all = 1 | 2 | 4;
+  let shapes = new Int32Array(1024);
+  return (text: string): ChunkTests => {
+    const flags = tests.chunkTests(text, suspect);
+    let found: Int32Array | null = null;
+    let pairs: Int32Array | null = null;
+    if (src.modelOnly && flags === (1 | 2 | 4)) {
+      let k = 0;
+      nh = 0;
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+        if (nl - start <= src.maxLine) {
+          if (tests.droppedShape(text, start, nl, dropped)) {
+            if (k === shapes.length) {
+              const more = new Int32Array(k * 2);
+              more.set(shapes);
+              shapes = more;
+            }
+            shapes[k++] = start;
+          } else lineHint(text, start, nl);
+        }
+        start = nl + 1;
+      }
+      found = shapes.slice(0, k);
+      if (nh > 0) pairs = hints.slice(0, nh);
+    }
+    return { flags, shapes: found, hints: pairs };
+  };
+}
+
+/**
+ * The worker's body (self-contained: it runs from its source; `tests` are chunkTests and droppedShape, `makeChunk`
+ * makeChunkReader, `req` the worker's `require`). Reads as readTraceFileSync reads, posts batches of tested chunks,
+ * waits when MAX_AHEAD are not taken yet.
+ */
+function workerBody(
+  wd: ChunkReaderSources & { path: string; chunkBytes: number; ctl: SharedArrayBuffer; offsetAt: number; port: NodeMessagePort; batchChunks: number; maxAhead: number },
+  tests: { chunkTests: (chunk: string, suspect: RegExp) => number; droppedShape: (chunk: string, at: number, nl: number, dropped: RegExp) => boolean },
+  makeChunk: typeof makeChunkReader,
+  req: (id: string) => unknown,
+): void {
+  const fs = req('node:fs') as typeof import('node:fs');
+  const { StringDecoder } = req('node:string_decoder') as typeof import('node:string_decoder');
+  const ctl = new Int32Array(wd.ctl);
+  const port = wd.port;
+  const readChunk = makeChunk(wd, tests);
   let posted = 0;
   const post = (b: Batch, transfer: ArrayBuffer[]): void => {
     port.postMessage(b, transfer);
@@ -173,7 +242,6 @@ function workerBody(
     fd = fs.openSync(wd.path, 'r');
     const buf = Buffer.allocUnsafe(wd.chunkBytes);
     const dec = new StringDecoder('utf8');
-    let shapes = new Int32Array(1024);
     let chunks: TestedChunk[] = [];
     let transfer: ArrayBuffer[] = [];
     for (;;) {
@@ -182,34 +250,10 @@ function workerBody(
       if (n <= 0) break;
       pos += n;
       const text = dec.write(buf.subarray(0, n));
-      const flags = tests.chunkTests(text, suspect);
-      let found: Int32Array | null = null;
-      let pairs: Int32Array | null = null;
-      if (wd.modelOnly && flags === all) {
-        let k = 0;
-        nh = 0;
-        let start = 0;
-        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-          if (nl - start <= wd.maxLine) {
-            if (tests.droppedShape(text, start, nl, dropped)) {
-              if (k === shapes.length) {
-                const more = new Int32Array(k * 2);
-                more.set(shapes);
-                shapes = more;
-              }
-              shapes[k++] = start;
-            } else lineHint(text, start, nl);
-          }
-          start = nl + 1;
-        }
-        found = shapes.slice(0, k);
-        transfer.push(found.buffer as ArrayBuffer);
-        if (nh > 0) {
-          pairs = hints.slice(0, nh);
-          transfer.push(pairs.buffer as ArrayBuffer);
-        }
-      }
-      chunks.push({ text, bytes: n, flags, shapes: found, hints: pairs });
+      const t = readChunk(text);
+      if (t.shapes) transfer.push(t.shapes.buffer as ArrayBuffer);
+      if (t.hints) transfer.push(t.hints.buffer as ArrayBuffer);
+      chunks.push({ text, bytes: n, flags: t.flags, shapes: t.shapes, hints: t.hints });
       if (chunks.length >= wd.batchChunks) {
         // at most maxAhead messages not taken yet
         for (let taken = Atomics.load(ctl, 1); posted - taken >= wd.maxAhead; taken = Atomics.load(ctl, 1)) {
@@ -236,7 +280,8 @@ function source(): string {
   return (workerSource ??= [
     'const __name = (f) => f;',
     `const tests = { chunkTests: ${String(chunkTests)}, droppedShape: ${String(droppedShape)} };`,
-    `(${String(workerBody)})(require('node:worker_threads').workerData, tests, require);`,
+    `const makeChunkReader = ${String(makeChunkReader)};`,
+    `(${String(workerBody)})(require('node:worker_threads').workerData, tests, makeChunkReader, require);`,
   ].join('\n'));
 }
 
@@ -271,17 +316,9 @@ export class ChunkWorker {
       const worker = new Worker(source(), {
         eval: true,
         workerData: {
+          ...chunkReaderSources(opts),
           path,
           chunkBytes: opts.chunkBytes,
-          maxLine: opts.maxLine,
-          modelOnly: opts.modelOnly,
-          dropped: DROPPED_LINE.source,
-          suspect: SUSPECT_SOURCE,
-          pairStart: PAIR_START.source,
-          pairEnd: PAIR_END.source,
-          pairJoined: PAIR_JOINED.source,
-          linePrefix: LINE_PREFIX.source,
-          hintInts: HINT_INTS,
           ctl: shared,
           offsetAt: OFFSET_AT,
           port: channel.port2,
