@@ -9,7 +9,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -334,4 +335,30 @@ test("the worker's line prefixes are scanPrefix's, and the pairs it checks are t
     }
   }
   assert.ok(prefixes > 10_000 && checked > 1_000, `${prefixes} prefixes, ${checked} checked pairs compared`);
+});
+
+test('the bundled CLI (dist/cli.js) reads a big trace on two threads, with the output of one', (t) => {
+  const cli = join(REPO, 'dist/cli.js');
+  if (!existsSync(cli)) return t.skip('dist/cli.js is not built (npm run build)');
+  const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-parallel-'));
+  try {
+    // over parallelReading.minBytes (8 MiB): a real QEMU recording repeated
+    const qemu = readFileSync(join(REPO, 'test/fixtures/traces/qemu.f-tt-yy-kvmvcpu.strace'), 'utf8');
+    const f = join(dir, 'big.strace');
+    writeFileSync(f, qemu.repeat(Math.ceil((9 << 20) / qemu.length)));
+    // the worker's counters (on globalThis) to stderr once the command is done
+    const script = `const { main } = require(${JSON.stringify(cli)}); main(process.argv.slice(1)).then((c) => { process.stderr.write('\\n' + JSON.stringify(globalThis[Symbol.for('kvm-lens.parallelStats')] ?? null) + '\\n'); process.exitCode = c; });`;
+    for (const args of [['replay', '--format', 'json', f], ['check', f]]) {
+      const two = spawnSync(process.execPath, ['-e', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+      const one = spawnSync(process.execPath, ['-e', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, KVM_LENS_PARALLEL: '0' } });
+      const stats = (r: typeof two) => JSON.parse(r.stderr.trim().split('\n').pop()!) as { handedOff: number; shapes: number; hintedLines: number } | null;
+      assert.equal(two.status, one.status, `${args[0]}: exit code`);
+      assert.ok(two.stdout.length > 100 && two.stdout === one.stdout, `${args[0]}: the same output`);
+      const s2 = stats(two);
+      assert.ok(s2 && s2.handedOff === 1 && s2.hintedLines > 1000, `${args[0]}: the worker was used (${JSON.stringify(s2)})`);
+      assert.ok((stats(one)?.handedOff ?? 0) === 0, `${args[0]}: KVM_LENS_PARALLEL=0 reads in one thread`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
