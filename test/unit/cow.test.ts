@@ -127,6 +127,25 @@ describe('CowMap (common/cow.ts)', () => {
     run(3, 20000, (r) => [0, 15, 16, 255, 256, 257, 4095, 4096, 65535, 65536][r(10)]! + r(3));
   });
 
+  test('the directory shared by clones: chunks made and emptied on every side, around the look-up index size', () => {
+    // 2 keys in each of 6-14 chunks: chunks are emptied and made again often, the directory crosses the 8 chunks
+    // above which a look-up uses an index, on maps that share it with their clones
+    run(5, 30000, (r) => r(6 + r(9)) * 256 + r(2), 24);
+    run(6, 30000, (r) => (r(3) === 0 ? r(40) : r(3)) * 256 + r(2) + 7, 24);
+    // a clone of a map over many chunks, written on both sides at chunks made after the clone
+    const a = new CowMap<number>();
+    for (let i = 0; i < 20; i++) a.set(i * 256, i);
+    const b = a.clone();
+    for (let i = 20; i < 30; i++) b.set(i * 256, i);
+    a.delete(5 * 256);
+    a.set(100 * 256, 100);
+    assert.equal(a.get(25 * 256), undefined);
+    assert.equal(b.get(5 * 256), 5);
+    assert.equal(b.get(100 * 256), undefined);
+    assert.deepEqual([...a].map(([k]) => k / 256), [...[...Array(20).keys()].filter((i) => i !== 5), 100]);
+    assert.deepEqual([...b].map(([k]) => k / 256), [...Array(30).keys()]);
+  });
+
   test('keys that are not small integers (bad input) are kept exactly, in the same order', () => {
     // 1.5 and 1, 2^32 + 1 and 1, -1 and 2^32 - 1 would share a place in the trie
     const odd = [1, 1.5, 2 ** 32 + 1, -1, 2 ** 32 - 1, 2 ** 40, NaN, 0, -0.5, 1e300, 257, 2 ** 32 + 257];

@@ -2,7 +2,8 @@
  * A map from small non-negative integers (pids) to values, cheap to clone: the keys are split in chunks of
  * 256 consecutive numbers, and a chunk in 16 leaves of 16 keys (a two-level trie). A clone shares every chunk;
  * the first write to a shared chunk copies the chunk's 16 leaf pointers, the first write to a shared leaf copies
- * that leaf (path copying). A clone costs O(number of chunks), a write at most O(16 + 16). For state that grows
+ * that leaf (path copying). A clone costs O(1) (it shares the directory too: the first write after it copies the
+ * directory's chunk pointers), a write at most O(chunks + 16 + 16). For state that grows
  * with the processes a trace has seen (pid -> mm, thread links, pids seen) and is checkpointed often: the editor
  * clones every such map at each of its checkpoints, and the map then writes to the chunk of the current pids;
  * copying that chunk whole (a Map of up to 256 entries, ~5 KB) was most of the checkpoints' memory on a trace of
@@ -32,23 +33,29 @@ function regular(k: number): boolean {
   return k >= 0 && k <= 0xffffffff && Math.floor(k) === k;
 }
 
+/** owner marks: a map owns the chunks marked with its mark; clone() gives both sides new marks (so neither owns a shared chunk) */
+let marks = 0;
+
 class Chunk<V> {
   /** 16 leaves; undefined = no key there */
   leaves: (Leaf | undefined)[];
-  /** leaves this chunk may change in place (bit i: leaf i; set only while the chunk is owned by one map) */
+  /** leaves this chunk may change in place (bit i: leaf i; read only while the chunk is owned by one map) */
   ownedLeaves = 0;
   count = 0;
   /** the next insertion stamp */
   stamp = 1;
   /** keys that are not regular(): value and stamp, exactly */
   odd: Map<number, [V, number]> | undefined;
+  /** the mark of the map that may change this chunk in place */
+  mark: number;
 
-  constructor(leaves?: (Leaf | undefined)[]) {
+  constructor(mark: number, leaves?: (Leaf | undefined)[]) {
+    this.mark = mark;
     this.leaves = leaves ?? new Array(16).fill(undefined);
   }
 
-  copy(): Chunk<V> {
-    const c = new Chunk<V>(this.leaves.slice());
+  copy(mark: number): Chunk<V> {
+    const c = new Chunk<V>(mark, this.leaves.slice());
     c.count = this.count;
     c.stamp = this.stamp;
     if (this.odd) c.odd = new Map(this.odd);
@@ -86,18 +93,86 @@ class Chunk<V> {
   }
 }
 
+/** A directory's chunk numbers in the order the chunks were made; shared by clones until a chunk comes or goes. */
+interface Keys {
+  readonly cks: number[];
+  /** chunk number -> place in `cks`, made on first look-up when there are more than SCAN chunks */
+  index: Map<number, number> | undefined;
+}
+/** up to this many chunks a look-up scans the chunk numbers; beyond, it uses an index */
+const SCAN = 8;
+
 export class CowMap<V> {
-  private chunks = new Map<number, Chunk<V>>();
-  /** chunks this instance may change in place (not shared with a clone) */
-  private owned = new Set<number>();
+  /**
+   * The directory: chunk numbers (`keys`, in the order the chunks were made, as a Map's keys) and, at the same
+   * places, the chunks (`chunks`). Two plain arrays rather than a Map: a clone shares both, and copies only the
+   * chunk pointers (a few words) on its first write, the numbers only when a chunk comes or goes; a Map and an
+   * ownership Set per clone were ~0.7 KB for each pid-keyed map at every checkpoint of the editor.
+   */
+  private keys: Keys;
+  private chunks: Chunk<V>[];
+  /** `keys` / `chunks` may be changed in place (not shared with a clone) */
+  private keysOwned: boolean;
+  private chunksOwned: boolean;
+  /** chunks marked with this may be changed in place */
+  private mark = ++marks;
+  /** the place of the last chunk looked up (most look-ups hit the chunk of the previous one) */
+  private last = 0;
   private count = 0;
+
+  /** (`of`: the map a clone starts as, sharing its directory) */
+  constructor(of?: CowMap<V>) {
+    if (of === undefined) {
+      this.keys = { cks: [], index: undefined };
+      this.chunks = [];
+      this.keysOwned = this.chunksOwned = true;
+    } else {
+      this.keys = of.keys;
+      this.chunks = of.chunks;
+      this.keysOwned = this.chunksOwned = false;
+      this.count = of.count;
+      this.last = of.last;
+    }
+  }
 
   get size(): number {
     return this.count;
   }
 
+  /** the place of chunk `ck` in the directory, or -1 */
+  private place(ck: number): number {
+    const keys = this.keys;
+    const cks = keys.cks;
+    if (cks[this.last] === ck) return this.last;
+    const n = cks.length;
+    let at = -1;
+    if (n <= SCAN) {
+      for (let i = 0; i < n; i++) {
+        if (cks[i] === ck) {
+          at = i;
+          break;
+        }
+      }
+    } else {
+      let index = keys.index;
+      if (index === undefined) {
+        index = new Map();
+        for (let i = 0; i < n; i++) index.set(cks[i]!, i);
+        keys.index = index;
+      }
+      at = index.get(ck) ?? -1;
+    }
+    if (at >= 0) this.last = at;
+    return at;
+  }
+
+  private chunkOf(ck: number): Chunk<V> | undefined {
+    const at = this.place(ck);
+    return at < 0 ? undefined : this.chunks[at];
+  }
+
   get(k: number): V | undefined {
-    const c = this.chunks.get(k >>> SHIFT);
+    const c = this.chunkOf(k >>> SHIFT);
     if (c === undefined) return undefined;
     if (!regular(k)) return c.odd?.get(k)?.[0];
     const l = c.leaves[(k >>> LEAF_SHIFT) & LEAF_MASK];
@@ -105,23 +180,44 @@ export class CowMap<V> {
   }
 
   has(k: number): boolean {
-    const c = this.chunks.get(k >>> SHIFT);
+    const c = this.chunkOf(k >>> SHIFT);
     if (c === undefined) return false;
     if (!regular(k)) return c.odd?.has(k) ?? false;
     const l = c.leaves[(k >>> LEAF_SHIFT) & LEAF_MASK];
     return l !== undefined && l[STAMPS + (k & LEAF_MASK)] !== 0;
   }
 
+  private ownChunks(): Chunk<V>[] {
+    if (!this.chunksOwned) {
+      this.chunks = this.chunks.slice();
+      this.chunksOwned = true;
+    }
+    return this.chunks;
+  }
+
+  private ownKeys(): number[] {
+    if (!this.keysOwned) {
+      this.keys = { cks: this.keys.cks.slice(), index: undefined };
+      this.keysOwned = true;
+    }
+    return this.keys.cks;
+  }
+
   private writable(ck: number): Chunk<V> {
-    let c = this.chunks.get(ck);
-    if (c === undefined) {
-      c = new Chunk<V>();
-      this.chunks.set(ck, c);
-      this.owned.add(ck);
-    } else if (!this.owned.has(ck)) {
-      c = c.copy();
-      this.chunks.set(ck, c);
-      this.owned.add(ck);
+    const at = this.place(ck);
+    if (at < 0) {
+      const c = new Chunk<V>(this.mark);
+      const cks = this.ownKeys();
+      this.ownChunks().push(c);
+      cks.push(ck);
+      this.keys.index?.set(ck, cks.length - 1);
+      this.last = cks.length - 1;
+      return c;
+    }
+    let c = this.chunks[at]!;
+    if (c.mark !== this.mark) {
+      c = c.copy(this.mark);
+      this.ownChunks()[at] = c;
     }
     return c;
   }
@@ -129,7 +225,7 @@ export class CowMap<V> {
   set(k: number, v: V): this {
     const ck = k >>> SHIFT;
     if (!regular(k)) {
-      const cur = this.chunks.get(ck)?.odd?.get(k);
+      const cur = this.chunkOf(ck)?.odd?.get(k);
       if (cur && cur[0] === v) return this;
       const c = this.writable(ck);
       c.odd ??= new Map();
@@ -143,7 +239,7 @@ export class CowMap<V> {
     }
     const li = (k >>> LEAF_SHIFT) & LEAF_MASK;
     const j = k & LEAF_MASK;
-    const cur = this.chunks.get(ck)?.leaves[li];
+    const cur = this.chunkOf(ck)?.leaves[li];
     if (cur !== undefined && cur[STAMPS + j] !== 0 && cur[j] === v) return this;
     const c = this.writable(ck);
     const l = c.writableLeaf(li);
@@ -184,23 +280,29 @@ export class CowMap<V> {
     c.count--;
     this.count--;
     if (c.count === 0) {
-      this.chunks.delete(ck);
-      this.owned.delete(ck);
+      // the chunk goes; a chunk made again for these keys comes last (a Map's order)
+      const at = this.place(ck);
+      const cks = this.ownKeys();
+      cks.splice(at, 1);
+      this.ownChunks().splice(at, 1);
+      this.keys.index = undefined;
+      this.last = 0;
     }
     return true;
   }
 
-  /** An independent copy sharing every chunk with this one (both copy a chunk, then a leaf, on their next write to it). */
+  /** An independent copy sharing its directory and every chunk with this one (both copy on their next write). */
   clone(): CowMap<V> {
-    const c = new CowMap<V>();
-    c.chunks = new Map(this.chunks);
-    c.count = this.count;
-    this.owned.clear();
+    const c = new CowMap<V>(this);
+    this.keysOwned = this.chunksOwned = false;
+    this.mark = ++marks;
     return c;
   }
 
   *entries(): IterableIterator<[number, V]> {
-    for (const [ck, c] of this.chunks) yield* c.entries(ck * 256);
+    const cks = this.keys.cks.slice();
+    const chunks = this.chunks.slice();
+    for (let i = 0; i < cks.length; i++) yield* chunks[i]!.entries(cks[i]! * 256);
   }
 
   [Symbol.iterator](): IterableIterator<[number, V]> {
