@@ -100,6 +100,20 @@ async function drainSlowly(out: PassThrough, until: () => boolean, pauseMs: numb
   return Buffer.concat(got);
 }
 
+/** What vscode-jsonrpc's reader makes of `out`, up to the message with id `lastId`: messages, and 'parse error' for a frame that is not JSON. */
+async function readBack(out: PassThrough, lastId: number): Promise<any[]> {
+  const back: any[] = [];
+  const reader = new StreamMessageReader(out);
+  reader.onError(() => back.push('parse error'));
+  await new Promise<void>((resolve) => {
+    reader.listen((m) => {
+      back.push(m);
+      if ((m as any).id === lastId) resolve();
+    });
+  });
+  return back;
+}
+
 function expectedFrame(msg: unknown): Buffer {
   const body = Buffer.from(JSON.stringify(msg), 'utf8');
   return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'ascii'), body]);
@@ -147,15 +161,7 @@ test('StreamingMessageWriter: a lazy array that breaks its contract (other eleme
   await w.write({ jsonrpc: '2.0', method: 'm', params: { x: growing } } as any);
   await w.write({ jsonrpc: '2.0', id: 9, result: 'after' } as any);
   out.end();
-  const back: any[] = [];
-  const reader = new StreamMessageReader(out);
-  reader.onError(() => back.push('parse error'));
-  await new Promise<void>((resolve) => {
-    reader.listen((m) => {
-      back.push(m);
-      if ((m as any).id === 9) resolve();
-    });
-  });
+  const back = await readBack(out, 9);
   // the first frame was padded with spaces (still JSON), the second cut (a parse error), the third is intact
   assert.deepEqual(back[0], { jsonrpc: '2.0', method: 'm', params: { x: ['b'] } });
   assert.equal(back[back.length - 1].result, 'after');
@@ -301,15 +307,7 @@ test('StreamingMessageWriter: an element that throws while written still ends it
   await assert.rejects(w.write({ jsonrpc: '2.0', method: 'm', params: { x: new LazyJsonArray(() => { throw new Error('never'); }) } } as any), /never/);
   await w.write({ jsonrpc: '2.0', id: 7, result: 'next' } as any);
   out.end();
-  const back: any[] = [];
-  const reader = new StreamMessageReader(out);
-  reader.onError(() => back.push('parse error'));
-  await new Promise<void>((resolve) => {
-    reader.listen((m) => {
-      back.push(m);
-      if ((m as any).id === 7) resolve();
-    });
-  });
+  const back = await readBack(out, 7);
   assert.deepEqual(back, ['parse error', { jsonrpc: '2.0', id: 7, result: 'next' }]);
   assert.equal(errors.length, 2);
 });
