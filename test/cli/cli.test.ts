@@ -125,6 +125,25 @@ test('replay: usage and I/O errors exit 2', () => {
   assert.equal(run('replay', 'samples/no-such-file.strace').code, 2);
 });
 
+test('replay: binary data in the trace is said on stderr, the text around it is still replayed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-cli-'));
+  const f = join(dir, 'with-binary.strace');
+  const text = readFileSync(join(ROOT, 'samples/prefault-session.strace'));
+  const junk = Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0xff, 0xfe, 0x0a, 0x00, 0x01, 0x02, 0x0a]);
+  writeFileSync(f, Buffer.concat([text, junk, text]));
+  const clean = run('replay', 'samples/prefault-session.strace');
+  assert.equal(clean.err, '', 'a text trace gets nothing on stderr');
+  const r = run('replay', f);
+  assert.equal(r.code, clean.code, r.err);
+  const lines = text.toString('utf8').split('\n').length - 1;
+  assert.match(r.err, new RegExp(`^kvm-lens replay: .*with-binary\\.strace:${lines + 1}:1: binary data .*\\[TRC104\\]; the lines that are text were replayed`));
+  const calls = (out: string) => Number(/^(\d+) KVM calls/m.exec(out)?.[1]);
+  assert.equal(calls(r.out), 2 * calls(clean.out), r.out);
+  const json = run('replay', f, '--format', 'json');
+  assert.match(json.err, /\[TRC104\]/);
+  assert.doesNotThrow(() => JSON.parse(json.out), 'stdout stays one JSON document');
+});
+
 test('replay and check stream: a trace far larger than a small heap goes through', () => {
   // 10 MB of pre-fault calls and KVM_RUNs; the heap is capped at 32 MB (holding the events would need ~500 MB)
   const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-cli-'));

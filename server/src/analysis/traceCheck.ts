@@ -244,12 +244,14 @@ export type CallSink = ((r: ReplayedCall) => void) | { call(r: ReplayedCall): vo
  * are those a replay of the whole file under `fp` gives (a function sink cannot be told of restarts: it gets every replay's
  * calls). `summary` counts them; it is null only when the options have errors (`fp.settingErrors`), found
  * before anything is read. A profile that moves after `opts.keptEvents` events re-reads the file's start.
+ * `onReaderFinding` gets the reader's findings (TRC) of the reading.
  */
 export function replayFileOnce(
   path: string,
   opts: FileReplayOptions,
   sink: CallSink,
   onProgress?: (p: StreamProgress) => void,
+  onReaderFinding?: (f: Finding) => void,
 ): { fp: FileProfile; summary: ReplaySummary | null; stats: ReadingStats } {
   const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
   if (errors.length) {
@@ -270,7 +272,7 @@ export function replayFileOnce(
     },
   };
   const one = new OneReading(settings, opts.keptEvents ?? KEPT_EVENTS, out, (upTo, each) => rereadPrefix(path, upTo, each));
-  readTraceFileSync(path, { event: (ev) => one.event(ev) }, PASS_READ, onProgress);
+  readTraceFileSync(path, { event: (ev) => one.event(ev), finding: onReaderFinding }, PASS_READ, onProgress);
   const fp = one.end();
   return { fp, summary, stats: { restarts: one.restarts, rereads: one.rereads, sharedEvents: one.sharedEvents } };
 }

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeProfile } from '../emulator/index';
 import { formatResult, type ReplayedCall, type ResultView } from '../analysis/replay';
+import type { Finding } from '../common/findings';
 import { replayFileOnce, type FileProfile, type ReplaySummary } from '../analysis/traceCheck';
 import { parseArgs, showProgress, writeAllSync } from './format';
 
@@ -146,6 +147,8 @@ export async function replay(argv: string[]): Promise<number> {
   // One reading (replayFileOnce): the calls go to a spool file while the profile is inferred, and follow the
   // header once it is known; when the inferred profile moves, the replay starts over and so does the spool.
   let spool: Spool | undefined;
+  /** the reader's binary-data finding: the replay says so on stderr (it replays what text there is) */
+  let binary: Finding | undefined;
   let summary: ReplaySummary | null;
   let fp: FileProfile;
   try {
@@ -157,7 +160,9 @@ export async function replay(argv: string[]): Promise<number> {
         spool!.reset();
         line = lines();
       },
-    }, tty ? (p) => showProgress(file, p.bytes, p.total, 'replay') : undefined);
+    }, tty ? (p) => showProgress(file, p.bytes, p.total, 'replay') : undefined, (f) => {
+      if (f.code === 'TRC104') binary ??= f;
+    });
     fp = once.fp;
     summary = once.summary;
   } catch (e) {
@@ -188,6 +193,10 @@ export async function replay(argv: string[]): Promise<number> {
   }
   clearProgress();
   out.write(buf);
+  if (binary) {
+    const at = binary.range.start;
+    process.stderr.write(`kvm-lens replay: ${file}:${at.line + 1}:${at.character + 1}: ${binary.message} [${binary.code}]; the lines that are text were replayed (\`kvm-lens check\` lists what was not read)\n`);
+  }
   return summary.mismatch > 0 ? 1 : 0;
 }
 
