@@ -9,6 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,6 +135,35 @@ test('a profile that moves late (after 3,200 events, 300 KB in) re-reads the sta
       gotF.sort((a, b) => a.order - b.order);
       assert.deepEqual(gotF.map((x) => JSON.stringify(x.f)), wantF);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a late move on a pipe (no start to read again) is an error that says so, not a replay of the wrong events', async (t) => {
+  const repo = fileURLToPath(new URL('../../', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-once-'));
+  try {
+    const f = join(dir, 'late.strace');
+    writeFileSync(f, readFileSync(join(repo, 'test/fixtures/traces/qemu.f-tt-yy-kvmvcpu.strace'), 'utf8').repeat(8) + readFileSync(join(repo, 'samples/prefault-no-tdp.strace'), 'utf8'));
+    const fifo = join(dir, 'pipe');
+    if (spawnSync('mkfifo', [fifo]).status !== 0) {
+      t.skip('mkfifo is not available here');
+      return;
+    }
+    for (const run of [
+      () => checkTraceFile(fifo, { keptEvents: 3 }, () => undefined),
+      () => replayFileOnce(fifo, { keptEvents: 3 }, () => undefined),
+    ]) {
+      // the writer is another process: this thread blocks in readSync on the pipe
+      const writer = spawn('sh', ['-c', 'cat "$0" > "$1"', f, fifo], { stdio: 'ignore' });
+      const exited = new Promise((resolve) => writer.on('close', resolve));
+      assert.throws(run, /moved at event \d+.*not a regular file/);
+      writer.kill();
+      await exited;
+    }
+    // the same file, read from a regular file, re-reads its start (the test above checks what that gives)
+    assert.ok(checkTraceFile(f, { keptEvents: 3 }, () => undefined).rereads > 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -7,6 +7,7 @@
  * it stands for (infer the profile over the whole file, then replay under it), is written in the tests
  * (test/fixtures/traces/twoPasses.ts).
  */
+import { statSync } from 'node:fs';
 import type { Finding } from '../common/findings';
 import type { Range } from '../common/range';
 import { KvmModel, type ProfileSettings, type ResolvedProfile } from '../emulator/index';
@@ -78,6 +79,10 @@ interface ReplayOut {
  */
 function rereadPrefix(path: string, upTo: number, each: (ev: TraceEvent, ordinal: number) => void): void {
   if (upTo <= 0) return;
+  // a pipe or a terminal gives what comes next, not the start again: say so rather than replay the wrong events
+  if (!statSync(path).isFile()) {
+    throw new Error(`the inferred profile moved at event ${upTo + 1}, after the events kept for the replay to start over from, so the file would be read again from its start, but it is not a regular file (a pipe?): save the trace to a file first`);
+  }
   let ord = 0;
   readTraceFileSync(path, {
     event: (ev) => {
@@ -116,6 +121,12 @@ class OneReading {
   restarts = 0;
   rereads = 0;
   sharedEvents = 0;
+  /**
+   * Why the reading must stop (a re-reading of the file's start that failed): the reader reports what its sink
+   * throws as a finding at the line and reads on, so the error is kept here, the reading is stopped after the
+   * chunk (`stop`) and the caller throws it.
+   */
+  failed: Error | undefined;
   /** delivered events so far */
   ordinal = 0;
 
@@ -153,6 +164,7 @@ class OneReading {
   }
 
   event(ev: TraceEvent): void {
+    if (this.failed) return;
     const ord = ++this.ordinal;
     if (this.shared && mayConvertApart(ev)) this.unshare();
     if (!this.shared) {
@@ -207,7 +219,11 @@ class OneReading {
       for (let i = 0; i < upTo; i++) each(kept[i]!, i + 1);
     } else {
       this.rereads++;
-      this.reread(upTo, each);
+      try {
+        this.reread(upTo, each);
+      } catch (e) {
+        this.failed = e instanceof Error ? e : new Error(String(e));
+      }
     }
   }
 
@@ -244,7 +260,8 @@ export type CallSink = ((r: ReplayedCall) => void) | { call(r: ReplayedCall): vo
  * are those a replay of the whole file under `fp` gives (a function sink cannot be told of restarts: it gets every replay's
  * calls). `summary` counts them; it is null only when the options have errors (`fp.settingErrors`), found
  * before anything is read. A profile that moves after `opts.keptEvents` events re-reads the file's start.
- * `onReaderFinding` gets the reader's findings (TRC) of the reading.
+ * `onReaderFinding` gets the reader's findings (TRC) of the reading. Throws on I/O errors, and when the start
+ * must be read again from a file that is not a regular file (a pipe gives what comes next, not its start).
  */
 export function replayFileOnce(
   path: string,
@@ -272,7 +289,8 @@ export function replayFileOnce(
     },
   };
   const one = new OneReading(settings, opts.keptEvents ?? KEPT_EVENTS, out, (upTo, each) => rereadPrefix(path, upTo, each));
-  readTraceFileSync(path, { event: (ev) => one.event(ev), finding: onReaderFinding }, PASS_READ, onProgress);
+  readTraceFileSync(path, { event: (ev) => one.event(ev), finding: onReaderFinding }, PASS_READ, onProgress, undefined, () => one.failed !== undefined);
+  if (one.failed) throw one.failed;
   const fp = one.end();
   return { fp, summary, stats: { restarts: one.restarts, rereads: one.rereads, sharedEvents: one.sharedEvents } };
 }
@@ -284,7 +302,8 @@ export function replayFileOnce(
  * findings as they come, the replay's after the reading (under the final profile), placed after the check
  * findings of their event; the profile (KVM202) and conflict (KVM203) findings at the first KVM call with the final
  * inference's reasons. Sorted by `order` (a stable sort; equal orders come in order), the findings are those of
- * the two passes in their order. Throws on I/O errors and on option errors (before reading).
+ * the two passes in their order. Throws on I/O errors and on option errors (before reading), and as
+ * `replayFileOnce` does when the start of a pipe would be read again.
  */
 export function checkTraceFile(path: string, opts: FileReplayOptions, onFinding: (f: Finding, order: number) => void, onProgress?: (p: StreamProgress) => void): ReadingStats {
   const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
@@ -326,7 +345,8 @@ export function checkTraceFile(path: string, opts: FileReplayOptions, onFinding:
       phase = 2;
     },
     finding: now,
-  }, PASS_READ, onProgress);
+  }, PASS_READ, onProgress, undefined, () => one.failed !== undefined);
+  if (one.failed) throw one.failed;
   ord++;
   phase = 3;
   checker.end();
