@@ -10,10 +10,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   checkTraceFile, PASS_READ, replayFileOnce, type FileReplayOptions, type ReadingStats,
 } from '../../server/src/analysis/traceCheck';
@@ -21,7 +20,7 @@ import { readTraceFileSync } from '../../server/src/analysis/traceSource';
 import type { ReplayedCall } from '../../server/src/analysis/replay';
 import type { Finding } from '../../server/src/common/findings';
 import { callJson } from '../../server/src/cli/replay';
-import { corpusMissing, traceFiles } from '../fixtures/traces/files';
+import { corpusMissing, lateMoveTrace, traceFiles } from '../fixtures/traces/files';
 import { inferFileProfile, replayFile } from '../fixtures/traces/twoPasses';
 
 const OPTIONS: FileReplayOptions[] = [{}, { replay: { tdp: 'off', kernel: '6.16' } }, { replay: { hostPages: 'thp' } }];
@@ -107,13 +106,10 @@ test('check: one reading gives the findings of the two passes, in their order', 
 });
 
 test('a profile that moves late (after 3,200 events, 300 KB in) re-reads the start of the file as far as that event', () => {
-  const repo = fileURLToPath(new URL('../../', import.meta.url));
-  const qemu = readFileSync(join(repo, 'test/fixtures/traces/qemu.f-tt-yy-kvmvcpu.strace'), 'utf8');
-  const noTdp = readFileSync(join(repo, 'samples/prefault-no-tdp.strace'), 'utf8');
   const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-once-'));
   try {
     const f = join(dir, 'late.strace');
-    writeFileSync(f, qemu.repeat(8) + noTdp);
+    writeFileSync(f, lateMoveTrace());
     for (const keptEvents of KEPT) {
       const opts = { keptEvents };
       const fp = inferFileProfile(f, opts);
@@ -141,11 +137,10 @@ test('a profile that moves late (after 3,200 events, 300 KB in) re-reads the sta
 });
 
 test('a late move on a pipe (no start to read again) is an error that says so, not a replay of the wrong events', async (t) => {
-  const repo = fileURLToPath(new URL('../../', import.meta.url));
   const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-once-'));
   try {
     const f = join(dir, 'late.strace');
-    writeFileSync(f, readFileSync(join(repo, 'test/fixtures/traces/qemu.f-tt-yy-kvmvcpu.strace'), 'utf8').repeat(8) + readFileSync(join(repo, 'samples/prefault-no-tdp.strace'), 'utf8'));
+    writeFileSync(f, lateMoveTrace());
     const fifo = join(dir, 'pipe');
     if (spawnSync('mkfifo', [fifo]).status !== 0) {
       t.skip('mkfifo is not available here');

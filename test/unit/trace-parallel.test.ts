@@ -22,7 +22,7 @@ import { checkTraceFile, PASS_READ, replayFileOnce, type FileReplayOptions } fro
 import type { ReplayedCall } from '../../server/src/analysis/replay';
 import { callJson } from '../../server/src/cli/replay';
 import type { ReadOptions } from '../../server/src/trace/types';
-import { corpusMissing, traceFiles } from '../fixtures/traces/files';
+import { corpusMissing, lateMoveTrace, traceFiles } from '../fixtures/traces/files';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -211,13 +211,11 @@ test('parallel reading: a stop after some chunks ends it where the in-thread rea
 });
 
 test('parallel reading: replay and check (restarts, the re-read of the start) give what they give in one thread', () => {
-  const qemu = readFileSync(join(REPO, 'test/fixtures/traces/qemu.f-tt-yy-kvmvcpu.strace'), 'utf8');
-  const noTdp = readFileSync(join(REPO, 'samples/prefault-no-tdp.strace'), 'utf8');
   const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-parallel-'));
   try {
     // a profile that moves after 3,200 events: the file's start is read again (in a worker of its own)
     const late = join(dir, 'late.strace');
-    writeFileSync(late, qemu.repeat(8) + noTdp);
+    writeFileSync(late, lateMoveTrace());
     const files = [late, join(REPO, 'samples/prefault-mistakes.strace'), join(REPO, 'test/fixtures/captures/qemu-boot.strace')];
     const ways = { restarts: 0, rereads: 0 };
     for (const f of files) {
