@@ -2,10 +2,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureServerBuilt, ROOT } from '../lsp/helpers';
+import { lateMoveTrace } from '../fixtures/traces/files';
 
 const BIN = join(ROOT, 'bin', 'kvm-lens.js');
 function run(...args: string[]) {
@@ -165,4 +166,49 @@ test('replay and check stream: a trace far larger than a small heap goes through
   assert.match(tail, new RegExp(`"calls":${2 * n + 9},"match":${n + 9},"mismatch":0,"unknown":${n}`));
   const c = spawnSync(process.execPath, ['--max-old-space-size=32', join(ROOT, 'dist/cli.js'), 'check', f], { encoding: 'utf8' });
   assert.equal(c.status, 0, c.stderr.slice(0, 2000));
+});
+
+test('replay and check read a pipe, `-` and /dev/stdin: the same answers as from the file, even when the profile moves late', (t) => {
+  // lateMoveTrace: the profile moves after the events the one reading keeps, so the trace's start is read again;
+  // a pipe cannot give it again, the CLI reads a temporary copy (removed: the private TMPDIR stays empty)
+  const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-cli-pipe-'));
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp);
+  const f = join(dir, 'late.strace');
+  const text = lateMoveTrace();
+  writeFileSync(f, text);
+  const env = { ...process.env, TMPDIR: tmp };
+  const cli = (args: string[], input?: string) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env, input, maxBuffer: 1 << 28 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  const asName = (s: string, name: string) => s.split(f).join(name);
+  for (const args of [['replay', '--format', 'json'], ['replay'], ['check'], ['check', '--format', 'json']]) {
+    const want = cli([...args, f]);
+    assert.ok(want.code === 0 || want.code === 1, want.err);
+    if (args[0] === 'replay') assert.match(want.out, /TDP off/, 'the late session moved the profile to TDP off');
+    for (const [arg, name] of [['-', '<stdin>'], ['/dev/stdin', '/dev/stdin']] as const) {
+      const got = cli([...args, arg], text);
+      assert.equal(got.code, want.code, `${args.join(' ')} ${arg}: ${got.err}`);
+      assert.equal(got.err, asName(want.err, name));
+      assert.equal(got.out, asName(want.out, name), `${args.join(' ')} ${arg}`);
+    }
+    const fifo = join(dir, 'pipe');
+    if (spawnSync('mkfifo', [fifo]).status !== 0) {
+      t.diagnostic('mkfifo is not available here: the named-pipe case is not run');
+      continue;
+    }
+    // another process writes the pipe; the CLI copies what comes until the writer closes it
+    const r = spawnSync('sh', ['-c', 'f=$1; p=$2; shift 2; cat "$f" > "$p" & exec "$@"', 'sh', f, fifo, process.execPath, BIN, ...args, fifo], { cwd: ROOT, encoding: 'utf8', env, maxBuffer: 1 << 28 });
+    rmSync(fifo);
+    assert.equal(r.status, want.code, r.stderr);
+    assert.equal(r.stdout, asName(want.out, fifo), `${args.join(' ')} on a named pipe`);
+  }
+  assert.deepEqual(readdirSync(tmp), [], 'no temporary copy left behind');
+  // a directory is not a trace; a pipe that gives nothing is an empty trace
+  const d = cli(['replay', dir]);
+  assert.equal(d.code, 2);
+  assert.match(d.err, /is a directory/);
+  const empty = cli(['check', '-'], '');
+  assert.equal(empty.code, 0, empty.err);
 });

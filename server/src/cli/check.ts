@@ -13,6 +13,7 @@ import { checkTraceFile } from '../analysis/traceCheck';
 import { profileSettingsFrom } from '../analysis/replay';
 import { checkApiDoc } from '../analysis/docChecks';
 import { readApiDoc } from '../rst/apiDoc';
+import { openTraceInput, STDIN_ARG } from './input';
 import { formatText, parseArgs, showProgress, writeAllSync, toJson, writeSarif, type CheckFormat, type FileFinding } from './format';
 
 const USAGE = `usage: kvm-lens check FILES... [--format text|json|sarif] [--kernel V] [--arch A] [--tdp on|off|auto] [--host-pages 4k|thp|2m|1g|auto]
@@ -87,6 +88,7 @@ export async function check(argv: string[]): Promise<number> {
   let rst: DocChecker | undefined | null = null;
   const progress = process.stderr.isTTY && format === 'text';
   for (const file of args.positional) {
+    const name = file === STDIN_ARG ? '<stdin>' : file;
     flushText();
     if (/\.rst$/i.test(file)) {
       if (rst === null) rst = await docChecker();
@@ -116,10 +118,16 @@ export async function check(argv: string[]): Promise<number> {
       // order checkTraceFile gives)
       const held: FileFinding[] = [];
       const order: number[] = [];
-      checkTraceFile(file, { replay }, (f, o) => {
-        order.push(o);
-        held.push({ ...f, file });
-      }, progress ? (p) => showProgress(file, p.bytes, p.total, 'checks') : undefined);
+      // a pipe or `-` is copied to a temporary file first: the one reading may read the trace's start again
+      const input = openTraceInput(file, progress ? (n) => process.stderr.write(`\r\x1b[K${name}: reading ${(n / 1048576).toFixed(0)} MiB`) : undefined);
+      try {
+        checkTraceFile(input.path, { replay }, (f, o) => {
+          order.push(o);
+          held.push({ ...f, file: name });
+        }, progress ? (p) => showProgress(name, p.bytes, p.total, 'checks') : undefined);
+      } finally {
+        input.close();
+      }
       if (progress) process.stderr.write('\r\x1b[K');
       const idx = held.map((_, i) => i);
       idx.sort((a, b) => {
@@ -131,7 +139,7 @@ export async function check(argv: string[]): Promise<number> {
     } catch (e) {
       flushText();
       if (progress) process.stderr.write('\r\x1b[K');
-      process.stderr.write(`kvm-lens check: ${file}: ${(e as NodeJS.ErrnoException).message}\n`);
+      process.stderr.write(`kvm-lens check: ${name}: ${(e as NodeJS.ErrnoException).message}\n`);
       ioError = true;
     }
   }

@@ -11,6 +11,7 @@ commands:
                                                  replay a trace through the KVM model
   capture [-o FILE] -- COMMAND ARGS...           run a VMM and record its KVM ioctls with decoded structs
   help                                           this text
+a trace FILE may be a pipe, /dev/stdin or - (standard input)
 `;
 
 type Command = (argv: string[]) => Promise<number>;

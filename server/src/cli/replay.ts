@@ -8,17 +8,19 @@
  * call by call, so a trace of any size replays in bounded memory. On a terminal, a progress line goes to stderr.
  * Exit status: 0 no mismatch, 1 at least one mismatch, 2 usage or I/O error.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeProfile } from '../emulator/index';
-import { formatResult, type ReplayedCall, type ResultView } from '../analysis/replay';
+import { formatResult, type ReplayedCall, type ReplayOptions, type ResultView } from '../analysis/replay';
 import type { Finding } from '../common/findings';
 import { replayFileOnce, type FileProfile, type ReplaySummary } from '../analysis/traceCheck';
 import { parseArgs, showProgress, writeAllSync } from './format';
+import { openTraceInput, STDIN_ARG, type TraceInput } from './input';
 
 const USAGE = `usage: kvm-lens replay FILE [--format text|json] [--kernel 6.18] [--arch x86_64] [--tdp on|off|auto] [--host-pages 4k|thp|2m|1g|auto]
   Each option defaults to auto: inferred from the recorded results where they show it, else assumed.
+  FILE may be a pipe, /dev/stdin or - (standard input).
 exit status: 0 every call matches or is unknown, 1 a mismatch, 2 usage or I/O error
 `;
 
@@ -94,20 +96,32 @@ export async function replay(argv: string[]): Promise<number> {
     process.stderr.write(`kvm-lens replay: give exactly one trace file\n${USAGE}`);
     return 2;
   }
-  const file = args.positional[0]!;
+  const arg = args.positional[0]!;
   const replayOpts = {
     kernel: args.options.get('--kernel'),
     arch: args.options.get('--arch'),
     tdp: args.options.get('--tdp'),
     hostPages: args.options.get('--host-pages'),
   };
+  const tty = process.stderr.isTTY;
+  // a pipe or `-` is copied to a temporary file first: the one reading may read the trace's start again
+  let input: TraceInput;
   try {
-    if (!statSync(file).isFile()) throw new Error('not a regular file');
+    input = openTraceInput(arg, tty ? (n) => process.stderr.write(`\r\x1b[K${arg === STDIN_ARG ? '<stdin>' : arg}: reading ${(n / 1048576).toFixed(0)} MiB`) : undefined);
   } catch (e) {
-    process.stderr.write(`kvm-lens replay: ${file}: ${(e as Error).message}\n`);
+    if (tty) process.stderr.write('\r\x1b[K');
+    process.stderr.write(`kvm-lens replay: ${arg === STDIN_ARG ? '<stdin>' : arg}: ${(e as Error).message}\n`);
     return 2;
   }
-  const tty = process.stderr.isTTY;
+  try {
+    return replayInput(input, format, replayOpts, tty);
+  } finally {
+    input.close();
+  }
+}
+
+function replayInput(input: TraceInput, format: string, replayOpts: ReplayOptions, tty: boolean): number {
+  const file = input.name;
   const clearProgress = () => {
     if (tty) process.stderr.write('\r\x1b[K');
   };
@@ -154,7 +168,7 @@ export async function replay(argv: string[]): Promise<number> {
   try {
     spool = new Spool();
     let line = lines();
-    const once = replayFileOnce(file, { replay: replayOpts }, {
+    const once = replayFileOnce(input.path, { replay: replayOpts }, {
       call: (r: ReplayedCall) => spool!.write(line(r)),
       restart: () => {
         spool!.reset();
