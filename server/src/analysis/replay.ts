@@ -18,7 +18,7 @@ import { rule } from '../common/rules';
 import { KVMIO, requestHex } from '../kvm/ioctls';
 import { inferFromObservations, type Inference } from '../emulator/infer';
 import {
-  KvmModel, KERNEL_VERSIONS, HOST_BACKINGS, describeProfile, resolveProfile, type Observation,
+  KvmModel, KERNEL_VERSIONS, HOST_BACKINGS, describeProfile, profilesMayPart, requestMayPart, resolveProfile, type Observation,
   type AdoptInfo, type CallArg, type FdKind as ModelFdKind, type ModelEvent, type Outcome, type Profile, type ProfileKey, type ProfileSettings,
   type RecordedResult, type ResolvedProfile, type Verdict,
 } from '../emulator/index';
@@ -190,6 +190,21 @@ function flagNames(v: Value | undefined): string[] {
   }
   if (v.kind === 'inout') return flagNames(v.before);
   return [];
+}
+
+/**
+ * May the model events of reader event `ev` leave a model under profile `a` in another state than one under `b`
+ * (see emulator `profilesMayPart`: what later results and observations read)? Only the ioctl a reader event
+ * carries can (a synthetic /dev/kvm open before it reads no profile). For the CLI's one reading: while no event
+ * may, the replay's model (profile `a`) makes the observations the inference's model (`b`) would.
+ */
+export function mayPartModels(ev: TraceEvent, a: ResolvedProfile, b: ResolvedProfile): boolean {
+  if (ev.kind !== 'syscall' && ev.kind !== 'qemu') return false;
+  const c = ev.ioctl;
+  if (!c || c.request === null || !requestMayPart(c.request, a, b)) return false;
+  // the ioctl model event's request, argument and recorded result as the adapter makes them (see convert)
+  const recorded = ev.kind === 'syscall' ? (ev.result ? recordedOf(c) : undefined) : c.ret === null && !c.errno ? undefined : recordedOf(c);
+  return profilesMayPart({ op: 'ioctl', request: c.request, arg: callArgOf(c), recorded }, a, b);
 }
 
 /** What the adapter needs of a model: to ask what an fd is, and to adopt one seen mid-run. */
@@ -959,14 +974,30 @@ export class BoundedInference {
   }
 
   /**
-   * Go on with `m` as the inference's model: a model under `modelProfile` that has applied exactly the model
-   * events given to this inference so far (through `apply` or by its owner, with `observer` as its observer while
-   * it did). `apply` feeds it from now on.
+   * Go on with `m` as the inference's model: a model in the state a model under `modelProfile` would be in after
+   * exactly the model events given to this inference so far (through `apply` or by its owner, with `observer` as
+   * its observer while it did): under `modelProfile` itself, or under a profile no event so far could part from it
+   * (see `mayPartModels`). It runs under `modelProfile`, without verdicts, from now on; `apply` feeds it.
    */
   takeModel(m: KvmModel): void {
     m.setObserver(this.observer);
+    m.setProfile(this.modelProfile);
+    m.setVerdicts(false);
     this.model = m;
+    this.released = false;
   }
+
+  /**
+   * Drop the inference's model: its owner feeds `observer` from a model in the state this one is in (see
+   * `takeModel`) until it gives one back with `takeModel`; `apply` is not called meanwhile.
+   */
+  releaseModel(): void {
+    this.model?.setObserver(undefined);
+    this.model = undefined;
+    this.released = true;
+  }
+
+  private released = false;
 
   /** How many observations are kept so far: `result()` can only change when this does. */
   get observations(): number {
@@ -997,6 +1028,8 @@ export class BoundedInference {
   }
 
   apply(ev: ModelEvent): void {
+    // after releaseModel, a model made here would start from nothing: the owner's error, not the trace's
+    if (this.released) throw new Error('BoundedInference.apply after releaseModel() without takeModel()');
     // the inference reads the observations, not the outcomes: quiet, no verdicts
     (this.model ??= new KvmModel({ profile: this.modelProfile, onObservation: this.observer, quiet: true, verdicts: false })).apply(ev);
   }

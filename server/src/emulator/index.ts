@@ -34,5 +34,5 @@ export * from './types';
 export {
   DEFAULT_PROFILE, resolveProfile, exactProfile, assumptionText, describeProfile, profileValues, hasPrefault, hostLevel, kernelAtLeast,
 } from './profile';
-export { KvmModel, QUIET_OUTCOME, type KvmModelOptions } from './model';
+export { KvmModel, QUIET_OUTCOME, profilesMayPart, requestMayPart, type KvmModelOptions } from './model';
 export { inferProfile, inferFromObservations, type Inference, type ProfileCandidate } from './infer';

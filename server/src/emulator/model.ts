@@ -97,6 +97,69 @@ const POSSIBLE_NONE_EAGAIN = Object.freeze([P_EINTR, P_EAGAIN]) as PossibleResul
 const POSSIBLE_PROGRESS = Object.freeze([P_EINTR, P_DELETED, P_PARTIAL]) as PossibleResult[];
 const POSSIBLE_PROGRESS_EAGAIN = Object.freeze([P_EINTR, P_EAGAIN, P_DELETED, P_PARTIAL]) as PossibleResult[];
 
+/**
+ * Can applying `ev` leave two models that were in one state, one under profile `a` and one under `b`, in different
+ * states? "State" is everything a later result or observation reads: fds, processes, objects, memslots, memory
+ * attributes, the pre-fault gate, learned answers; not the stage-2 map (`maps`: written by pre-faults at the
+ * profile's levels, read only by snapshots and by a pre-fault's "already mapped" shortcut, which writes the same).
+ * While it answers false for every event, a model under `a` makes the observations a model under `b` would make
+ * (the inference reads them: see analysis/replay.ts `mayPartModels`). Conservative: true when unsure.
+ *
+ * Why these: events other than ioctls read no profile. On x86_64 (both profiles) an ioctl's state change follows
+ * its recorded result, except where a profile-dependent check decides it:
+ * - KVM_CREATE_VM / _VCPU / _GUEST_MEMFD without a recorded result (the prediction decides what is created);
+ * - KVM_SET_USER_MEMORY_REGION(2): a refusal (some checks read the kernel version) applies the slot only on a
+ *   recorded 0, an accepted call unless the recorded result is negative, a deletion (size 0) always;
+ * - KVM_SET_MEMORY_ATTRIBUTES: applied on a recorded 0 by 6.18 (ENOTTY followed) and not before (unknown).
+ * Pre-fault changes the gate only when it is unknown, which x86 answers before (unknown result); capability
+ * answers are learned from the recorded results on a path the arch alone decides. Any other arch: every ioctl.
+ */
+export function profilesMayPart(ev: ModelEvent, a: ResolvedProfile, b: ResolvedProfile): boolean {
+  if (ev.op !== 'ioctl' || a === b) return false;
+  let same = true;
+  for (const k of PROFILE_KEYS) if (a[k] !== b[k]) same = false;
+  if (same || !requestMayPart(ev.request, a, b)) return false;
+  if (a.arch !== 'x86_64' || b.arch !== 'x86_64') return true;
+  const rec = ev.recorded;
+  switch (ev.request >>> 0) {
+    case R.CREATE_VM:
+    case R.CREATE_VCPU:
+    case R.CREATE_GUEST_MEMFD:
+      return rec === undefined;
+    case R.SET_USER_MEMORY_REGION:
+    case R.SET_USER_MEMORY_REGION2: {
+      if (rec === undefined || rec.ret === null) return true;
+      if (rec.ret === 0) return false;
+      if (rec.ret > 0) return true;
+      const size = ev.arg?.kind === 'struct' ? ev.arg.fields.memory_size : undefined;
+      return typeof size !== 'bigint' || size === 0n;
+    }
+    case R.SET_MEMORY_ATTRIBUTES:
+      return rec === undefined || rec.ret === null || rec.ret >= 0;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Can an ioctl of this request part two models under profiles `a` and `b` (see `profilesMayPart`) for some
+ * argument and recorded result? A quick test before the model event is made; true when the profiles are equal too.
+ */
+export function requestMayPart(request: number, a: ResolvedProfile, b: ResolvedProfile): boolean {
+  if (a.arch !== 'x86_64' || b.arch !== 'x86_64') return true;
+  switch (request >>> 0) {
+    case R.CREATE_VM:
+    case R.CREATE_VCPU:
+    case R.CREATE_GUEST_MEMFD:
+    case R.SET_USER_MEMORY_REGION:
+    case R.SET_USER_MEMORY_REGION2:
+    case R.SET_MEMORY_ATTRIBUTES:
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** request -> its text (name or strace's _IOC form), memoized */
 const opNames = new Map<number, string>();
 function opName(request: number): string {
@@ -348,7 +411,7 @@ export class KvmModel {
    */
   quiet: boolean;
   /** see KvmModelOptions.verdicts */
-  private readonly verdicts: boolean;
+  private verdicts: boolean;
 
   constructor(opts: KvmModelOptions = {}) {
     this.observe = opts.onObservation;
@@ -364,6 +427,11 @@ export class KvmModel {
    */
   setObserver(fn: ((o: Observation) => void) | undefined): void {
     this.observe = fn;
+  }
+
+  /** Compare results with the recorded ones from now on, or not (see KvmModelOptions.verdicts). Clones keep it. */
+  setVerdicts(on: boolean): void {
+    this.verdicts = on;
   }
 
   /** Change the profile (e.g. after inference). Existing state stays. */
