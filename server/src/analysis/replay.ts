@@ -214,45 +214,74 @@ export interface AdoptTarget {
 }
 
 /**
- * pid -> a set of small integers (fd numbers), cheap to clone: the pids sit in `CowMap` chunks, and a pid's set
- * is copied on its first change after a clone (`mine`: the sets this instance made since, and may change).
+ * A pid and an fd as one small integer (pid * 256 + fd: pid < 2^22, Linux's largest pid_max, and fd < 256), which a
+ * CowMap keeps in its leaf as it is; any other pair as a pair.
+ */
+function packPidFd(pid: number, fd: number): number | readonly [number, number] {
+  return pid >= 0 && pid < 2 ** 22 && (pid | 0) === pid && fd >= 0 && fd < 256 && (fd | 0) === fd ? pid * 256 + fd : [pid, fd];
+}
+
+/** fd numbers kept as bits of a number (0..29: a small integer, never a heap number) */
+const LOW_FDS = 30;
+
+/**
+ * pid -> a set of small integers (fd numbers), cheap to clone: the pids sit in `CowMap` chunks; fds 0..29 (nearly
+ * every fd of a KVM program) are bits of one number per pid, which a write replaces (nothing to copy after a clone,
+ * no Set per pid); other fds are in a Set per pid, copied on its first change after a clone (`mine`: the sets this
+ * instance made since, and may change).
  */
 class CowPidSets {
-  private map = new CowMap<Set<number>>();
+  private low = new CowMap<number>();
+  private high = new CowMap<Set<number>>();
   private mine = new Set<number>();
 
   has(pid: number, x: number): boolean {
-    const s = this.map.get(pid);
+    if (x >= 0 && x < LOW_FDS && (x | 0) === x) return ((this.low.get(pid) ?? 0) & (1 << x)) !== 0;
+    const s = this.high.get(pid);
     return s !== undefined && s.has(x);
   }
 
   add(pid: number, x: number): void {
-    let s = this.map.get(pid);
+    if (x >= 0 && x < LOW_FDS && (x | 0) === x) {
+      const b = this.low.get(pid) ?? 0;
+      if (!(b & (1 << x))) this.low.set(pid, b | (1 << x));
+      return;
+    }
+    let s = this.high.get(pid);
     if (s?.has(x)) return;
     if (!s) s = new Set();
     else if (!this.mine.has(pid)) s = new Set(s);
     s.add(x);
-    this.map.set(pid, s);
+    this.high.set(pid, s);
     this.mine.add(pid);
   }
 
   delete(pid: number, x: number): void {
-    let s = this.map.get(pid);
+    if (x >= 0 && x < LOW_FDS && (x | 0) === x) {
+      const b = this.low.get(pid);
+      if (b === undefined || !(b & (1 << x))) return;
+      const n = b & ~(1 << x);
+      if (n === 0) this.low.delete(pid);
+      else this.low.set(pid, n);
+      return;
+    }
+    let s = this.high.get(pid);
     if (!s || !s.has(x)) return;
     if (s.size === 1) {
-      this.map.delete(pid);
+      this.high.delete(pid);
       this.mine.delete(pid);
       return;
     }
     if (!this.mine.has(pid)) s = new Set(s);
     s.delete(x);
-    this.map.set(pid, s);
+    this.high.set(pid, s);
     this.mine.add(pid);
   }
 
   clone(): CowPidSets {
     const c = new CowPidSets();
-    c.map = this.map.clone();
+    c.low = this.low.clone();
+    c.high = this.high.clone();
     this.mine.clear();
     return c;
   }
@@ -297,8 +326,11 @@ const CONVERTED = new Set([
  * not O(every fd and process the trace has shown), so checkpoints taking a clone each stay small.
  */
 export class ModelEventAdapter {
-  /** VM object id (reader) -> [pid, fd] of a VM fd seen, to tell the model which VM an adopted vCPU is of */
-  private vmFds = new CowMap<readonly [number, number]>();
+  /**
+   * VM object id (reader) -> pid and fd of a VM fd seen, to tell the model which VM an adopted vCPU is of: one
+   * small integer (`packPidFd`) for nearly every pair, else the pair
+   */
+  private vmFds = new CowMap<number | readonly [number, number]>();
   /** pid -> fds adopted into the model: their objects existed before the trace */
   private adoptedFds = new CowPidSets();
   /** reader VM object ids adopted (created before the trace: memslots from before are unknown) */
@@ -484,14 +516,15 @@ export class ModelEventAdapter {
     // an fd created in another process: this pid is most likely a thread whose clone the trace does not show;
     // the model attaches such threads to that process itself
     if (this.createdFds.has(c.fd) && !this.owners.has(pid, c.fd)) return;
-    if (fi.kind === 'vm' && fi.objectId !== undefined && !this.vmFds.has(fi.objectId)) this.vmFds.set(fi.objectId, [pid, c.fd]);
+    if (fi.kind === 'vm' && fi.objectId !== undefined && !this.vmFds.has(fi.objectId)) this.vmFds.set(fi.objectId, packPidFd(pid, c.fd));
     if (fi.source === 'created' || fi.source === 'dup') return;
     if (fi.kind === 'unknown' || fi.kind === 'other') return;
     // a kind guessed from the request alone is not established by a call that failed (EIO from another mm,
     // EBADF, ENOTTY): adopt it only on a call that succeeded
     if (fi.source === 'inferred' && (c.ret === null || c.ret < 0n)) return;
     if (model.fdKind(pid, c.fd) !== 'unknown') return;
-    const vmFd = fi.vmObjectId !== undefined ? this.vmFds.get(fi.vmObjectId) : undefined;
+    const packed = fi.vmObjectId !== undefined ? this.vmFds.get(fi.vmObjectId) : undefined;
+    const vmFd = packed === undefined ? undefined : typeof packed === 'number' ? [Math.floor(packed / 256), packed % 256] : packed;
     this.adoptedFds.add(pid, c.fd);
     const vmId = fi.kind === 'vm' ? fi.objectId : fi.vmObjectId;
     if (vmId !== undefined && (fi.kind === 'vm' || !vmFd)) this.adoptedVms.set(vmId, true);

@@ -160,6 +160,24 @@ export function requestMayPart(request: number, a: ResolvedProfile, b: ResolvedP
   }
 }
 
+/** a KVM_CHECK_EXTENSION answer learned from the trace (see KvmModel.checkExtension); `note`, `why`: its texts, made when first used */
+interface LearnedCap {
+  ret: number;
+  label: string | undefined;
+  note?: string;
+  why?: string;
+}
+
+/**
+ * The key of a learned capability answer: fd kind, VM type and capability, as one number when they are small
+ * integers (every real trace), else as the text `kind:type:cap` (strings and numbers never collide in a Map).
+ */
+function capKey(kind: 'system' | 'vm', vm: { type: number } | undefined, cap: number): string | number {
+  const t = vm ? vm.type : -1;
+  if (cap >= 0 && cap < 2 ** 20 && Number.isInteger(cap) && t >= -1 && t < 1023 && Number.isInteger(t)) return ((kind === 'vm' ? 1024 : 0) + t + 1) * 2 ** 20 + cap;
+  return `${kind}:${vm ? vm.type : ''}:${cap}`;
+}
+
 /** request -> its text (name or strace's _IOC form), memoized */
 const opNames = new Map<number, string>();
 function opName(request: number): string {
@@ -383,12 +401,13 @@ export class KvmModel {
   /** fd tables per process, with a count per object of the entries that refer to it (see collect()) */
   private fds = new FdTables<FdEntry, string>({ refKey: (e) => e.obj, dropEmpty: true });
   private objs = new Map<string, Obj>();
-  /** pid -> mm id (threads share their leader's) */
+  /**
+   * pid -> mm id (threads share their leader's), for every pid the model has heard of (its own mm when it has no
+   * other): one map for both (after a checkpoint's clone, a new process writes one chunk instead of two)
+   */
   private mmOf = new CowMap<number>();
   /** pid -> leader pid whose fd table it uses (threads) */
   private threadOf = new CowMap<number>();
-  /** pids the model has heard of */
-  private knownPids = new CowMap<true>();
   /** per mm: host pages (hva >> 12) known to be unmapped */
   private unmapped = new Map<number, IntervalList<true>>();
   private counter = 0;
@@ -472,7 +491,7 @@ export class KvmModel {
         case 'exit':
           this.fdGen++;
           this.fds.exit(ev.pid);
-          this.knownPids.set(ev.pid, true);
+          this.know(ev.pid);
           this.taskExit(ev.pid);
           if (this.quiet) return QUIET_OUTCOME;
           return this.plain('exit', `process ${ev.pid} exited: its fd table is dropped (objects no fd holds any more are freed)`);
@@ -507,7 +526,7 @@ export class KvmModel {
    * else the most recent VM of the process is used, else a VM is adopted too (type `info.vmType`, default 0).
    */
   adopt(pid: number, fd: number, kind: FdKind, info: AdoptInfo = {}): void {
-    this.knownPids.set(pid, true);
+    this.know(pid);
     const vmFor = (): VmObj => {
       const viaFd = info.vmFd !== undefined ? this.entryObj(pid, info.vmFd) : undefined;
       if (viaFd?.kind === 'vm') return viaFd;
@@ -594,7 +613,6 @@ export class KvmModel {
     c.leaderGone = new Set(this.leaderGone);
     c.vmCount = this.vmCount;
     c.threadOf = this.threadOf.clone();
-    c.knownPids = this.knownPids.clone();
     for (const [mm, l] of this.unmapped) c.unmapped.set(mm, l.clone());
     c.counter = this.counter;
     c.vmOrder = this.vmOrder.slice();
@@ -631,6 +649,11 @@ export class KvmModel {
     return this.mmOf.get(pid) ?? pid;
   }
 
+  /** the model has heard of `pid` (its mm stays what it is: its own unless set) */
+  private know(pid: number): void {
+    if (!this.mmOf.has(pid)) this.mmOf.set(pid, pid);
+  }
+
   /** pid uses mm `m` from now on; counts the live threads of each mm */
   private setMm(pid: number, m: number): void {
     const old = this.mmOf.get(pid);
@@ -652,7 +675,8 @@ export class KvmModel {
    */
   private taskExit(pid: number): void {
     const m = this.mm(pid);
-    this.mmOf.delete(pid);
+    // still heard of, with no mm but its own (a pid seen again is a new task)
+    this.mmOf.set(pid, pid);
     this.threadOf.delete(pid);
     if (m !== pid) this.mmThreadGone(m);
     else if (this.mmThreads.has(m)) this.leaderGone.add(m);
@@ -761,8 +785,8 @@ export class KvmModel {
    * other process: assume it is a thread of that process (strace -f traces often miss the clone).
    */
   private resolvePid(pid: number, fd: number | undefined, ctx: Ctx): void {
-    if (this.knownPids.has(pid)) return;
-    this.knownPids.set(pid, true);
+    if (this.mmOf.has(pid)) return;
+    this.know(pid);
     if (fd === undefined || this.fds.get(pid, fd)) return;
     const owners = new Set<number>();
     for (const [p, f] of this.fds.entries()) if (f === fd) owners.add(p);
@@ -794,7 +818,7 @@ export class KvmModel {
   }
 
   private open(pid: number, path: string, rec: RecordedResult | undefined, fdHint?: number): Outcome {
-    this.knownPids.set(pid, true);
+    this.know(pid);
     const ctx = new Ctx();
     if (rec && (rec.ret === null || rec.ret < 0)) {
       if (this.quiet) return QUIET_OUTCOME;
@@ -850,8 +874,8 @@ export class KvmModel {
   }
 
   private fork(parent: number, child: number): Outcome {
-    this.knownPids.set(parent, true);
-    this.knownPids.set(child, true);
+    this.know(parent);
+    this.know(child);
     this.fdGen++;
     this.fds.fork(parent, child);
     this.setMm(child, child);
@@ -861,8 +885,8 @@ export class KvmModel {
   }
 
   private thread(parent: number, child: number): Outcome {
-    this.knownPids.set(parent, true);
-    this.knownPids.set(child, true);
+    this.know(parent);
+    this.know(child);
     const leader = this.threadOf.get(parent) ?? parent;
     this.fdGen++;
     this.fds.thread(leader, child);
@@ -1081,7 +1105,7 @@ export class KvmModel {
       pid = input.pid ?? 0;
       if (pid === this.lastPid && input.fd === this.lastFd && this.fdGen === this.lastGen) obj = this.lastObj;
       else {
-        if (!this.knownPids.has(pid)) this.resolvePid(pid, input.fd, ctx);
+        if (!this.mmOf.has(pid)) this.resolvePid(pid, input.fd, ctx);
         obj = this.entryObj(pid, input.fd);
         this.lastPid = pid;
         this.lastFd = input.fd;
@@ -1275,11 +1299,12 @@ export class KvmModel {
       return ok(1, 'private-memory VMs have a single address space (no SMM)');
     }
     // the same question asked earlier in the trace, on the same kind of fd (and VM type), has the same answer
-    const key = `${kind}:${vm ? vm.type : ''}:${cap}`;
+    const key = capKey(kind, vm, cap);
     const seen = this.learnedCaps.get(key);
     if (seen) {
-      ctx.note(`learned from ${seen.label ?? 'an earlier call'} in the trace`);
-      return ok(seen.ret, `${name} = ${seen.ret} on this host: the same call earlier in the trace answered so`);
+      // the texts depend on the entry alone: made once (QEMU asks the same capabilities in every process)
+      ctx.note((seen.note ??= `learned from ${seen.label ?? 'an earlier call'} in the trace`));
+      return ok(seen.ret, (seen.why ??= `${name} = ${seen.ret} on this host: the same call earlier in the trace answered so`));
     }
     if (rec && rec.ret !== null && rec.ret >= 0 && this.learnedCaps.size < 10000) this.learnedCaps.set(key, { ret: rec.ret, label: this.label });
     return this.finish(this.unknownOutcome(op, `${name}: depends on the hardware, the kernel config or version beyond what the model knows`, kind), ctx, rec);
@@ -1289,7 +1314,7 @@ export class KvmModel {
   /** KVM_CHECK_EXTENSION(KVM_CAP_MAX_VCPU_ID) as recorded */
   private learnedMaxVcpuIds: number | undefined;
   /** KVM_CHECK_EXTENSION answers recorded for caps the model cannot derive, by fd kind, VM type and cap */
-  private learnedCaps = new Map<string, { ret: number; label: string | undefined }>();
+  private learnedCaps = new Map<string | number, LearnedCap>();
 
   // --- object creation ------------------------------------------------------------------------------------------
 
