@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import {
-  KvmModel, exactProfile, profilesMayPart, requestMayPart,
+  KvmModel, exactProfile, inferFromObservations, profilesMayPart, requestMayPart,
   type CallArg, type ModelEvent, type Observation, type Profile, type ResolvedProfile,
 } from '../../server/src/emulator/index';
 import { ioctlByName } from '../../server/src/kvm/index';
@@ -77,6 +77,48 @@ test('models under two profiles stay in one state while no event may part them',
   }
   assert.ok(together > 10_000 && parted > 100, `together ${together}, parted ${parted}`);
   t.diagnostic(`${files.length} files x ${PAIRS.length} profile pairs: ${together} events applied to both, ${parted} started again`);
+});
+
+test('the inference reading a model under another profile until an event may part them concludes what its own model does', (t) => {
+  const files = traceFiles();
+  if (!files.length) return t.skip('no trace files here');
+  let shared = 0;
+  for (const f of files) {
+    const { events } = readWholeTrace(readFileSync(f, 'utf8'));
+    const conv = new ModelEventAdapter();
+    const mevs: ModelEvent[] = events.flatMap((e) => conv.convert(e));
+    for (const [a, b] of [...PAIRS, ...PAIRS.map(([x, y]): [ResolvedProfile, ResolvedProfile] => [y, x])]) {
+      // its own model: under b throughout
+      const own: Observation[] = [];
+      const mb = new KvmModel({ profile: b, quiet: true, verdicts: false, onObservation: (o) => own.push(o) });
+      for (const me of mevs) mb.apply(me);
+      // the replay's model under a, until an event may part them: from there a copy of it under b (OneReading)
+      const got: Observation[] = [];
+      let m = new KvmModel({ profile: a, quiet: true, onObservation: (o) => got.push(o) });
+      let apart = false;
+      for (const me of mevs) {
+        if (!apart && profilesMayPart(me, a, b)) {
+          apart = true;
+          const c = m.clone();
+          c.setProfile(b);
+          c.setVerdicts(false);
+          c.setObserver((o) => got.push(o));
+          m = c;
+        }
+        if (!apart) shared++;
+        m.apply(me);
+      }
+      const where = `${basename(f)} ${JSON.stringify([a.kernel, a.arch, a.tdp, a.host])} vs ${JSON.stringify([b.kernel, b.arch, b.tdp, b.host])}`;
+      assert.equal(JSON.stringify(got, big), JSON.stringify(own, big), `${where}: observations`);
+      for (const settings of [{}, { tdp: 'off' as const }, { kernel: '6.16-6.17' as const }]) {
+        const x = inferFromObservations(got, settings);
+        const y = inferFromObservations(own, settings);
+        assert.equal(JSON.stringify({ p: x.profile, r: x.reasons, c: x.conflicts }, big), JSON.stringify({ p: y.profile, r: y.reasons, c: y.conflicts }, big), `${where}: inferred ${JSON.stringify(settings)}`);
+      }
+    }
+  }
+  assert.ok(shared > 10_000, `${shared} events read from the model under the other profile`);
+  t.diagnostic(`${files.length} files x ${PAIRS.length * 2} profile pairs: ${shared} events shared`);
 });
 
 test('profilesMayPart: each case it names does part two models, and equal profiles never part', () => {
