@@ -14,7 +14,7 @@ import { KvmModel, type ProfileSettings, type ResolvedProfile } from '../emulato
 import { PrefaultChecker } from './prefaultChecks';
 import type { ReadOptions, TraceEvent } from '../trace/types';
 import {
-  BoundedInference, conflictFinding, mismatchFinding, ModelEventAdapter, profileFinding, profileSettingsFrom, Replayer,
+  BoundedInference, conflictFinding, mayPartModels, mismatchFinding, ModelEventAdapter, profileFinding, profileSettingsFrom, Replayer,
   type ReplayedCall, type ReplayOptions,
 } from './replay';
 import { readTraceFileSync, type StreamProgress } from './traceSource';
@@ -63,6 +63,8 @@ export interface ReadingStats {
   rereads: number;
   /** events the inference took from the replay's model instead of converting and applying them itself (see OneReading.shared) */
   sharedEvents: number;
+  /** moves of the profile after which the inference went back to the replay's model (see OneReading.shared) */
+  reshares: number;
 }
 
 /** Where the calls of the replay go. */
@@ -104,15 +106,21 @@ class OneReading {
   private conv = new ModelEventAdapter();
   private readonly inference: BoundedInference;
   /**
-   * The inference and the replay share one model (the replay's): while the replay's profile is the one the
-   * inference's model runs under and no event has been converted differently by the two adapters (see
-   * `mayConvertApart`), the replay's model is in the state the inference's model would be in, and its
-   * observations are those the inference's model would make (the model's state and observations do not depend on
-   * the verdicts). Each event is then converted and applied once instead of twice. The sharing ends before the
-   * first event that may be converted apart, or at the first move of the profile: the inference goes on with a
-   * model and an adapter of its own from there.
+   * The inference and the replay share one model (the replay's): while no event has been converted differently by
+   * the two adapters (see `mayConvertApart`) and none could part a model under the replay's profile from one
+   * under the inference model's (see replay.ts `mayPartModels`; none can when the two profiles are one), the
+   * replay's model is in the state the inference's model would be in, and its observations are those the
+   * inference's model would make (the model's state and observations do not depend on the verdicts). Each event is
+   * then converted and applied once instead of twice. The sharing ends before the first event that may be
+   * converted apart or part the models: the inference goes on with a model and an adapter of its own from there.
+   * At a move of the profile the replay starts over under the new one; the sharing starts again when no event so
+   * far may be converted apart (`apart`) and none of the events replayed again may part the models.
    */
   private shared: boolean;
+  /** the replay's profile differs from the inference model's (see `shared`) */
+  private differs: boolean;
+  /** an event that may be converted apart by the two adapters has been seen: no sharing from there on */
+  private apart = false;
   private seen = 0;
   private profile: ResolvedProfile;
   private json: string;
@@ -121,6 +129,7 @@ class OneReading {
   restarts = 0;
   rereads = 0;
   sharedEvents = 0;
+  reshares = 0;
   /**
    * Why the reading must stop (a re-reading of the file's start that failed): the reader reports what its sink
    * throws as a finding at the line and reads on, so the error is kept here, the reading is stopped after the
@@ -140,9 +149,15 @@ class OneReading {
     this.profile = new BoundedInference(settings).result().profile;
     this.json = JSON.stringify(this.profile);
     this.inference = new BoundedInference(settings);
-    this.shared = JSON.stringify(this.inference.modelProfile) === this.json;
+    this.differs = JSON.stringify(this.inference.modelProfile) !== this.json;
+    this.shared = true;
     this.rp = this.replayer();
-    if (this.shared) this.rp.model.setObserver(this.inference.observer);
+    this.rp.model.setObserver(this.inference.observer);
+  }
+
+  /** May `ev` part the replay's model from the inference model's (see `shared`)? */
+  private parts(ev: TraceEvent): boolean {
+    return this.differs && mayPartModels(ev, this.profile, this.inference.modelProfile);
   }
 
   private replayer(): Replayer {
@@ -166,7 +181,8 @@ class OneReading {
   event(ev: TraceEvent): void {
     if (this.failed) return;
     const ord = ++this.ordinal;
-    if (this.shared && mayConvertApart(ev)) this.unshare();
+    if (!this.apart && mayConvertApart(ev)) this.apart = true;
+    if (this.shared && (this.apart || this.parts(ev))) this.unshare();
     if (!this.shared) {
       const mevs = this.conv.convert(ev);
       for (let i = 0; i < mevs.length; i++) this.inference.apply(mevs[i]!);
@@ -199,17 +215,32 @@ class OneReading {
         r = this.rp.event(ev);
       }
     }
+    if (this.clean && !this.shared && !this.apart && !this.failed && !this.parts(ev)) {
+      // every event so far, this one included, was replayed under the new profile with no event that may part the
+      // models or be converted apart: the replay's model is in the inference model's state (see `shared`)
+      this.inference.releaseModel();
+      this.rp.model.setObserver(this.inference.observer);
+      this.shared = true;
+      this.reshares++;
+    }
+    this.clean = false;
     if (r) this.out.call(r, ord, this.profile);
   }
+
+  /** the events replayed by the last move (and the event that made it) may not part the models */
+  private clean = false;
 
   /** The inferred profile is now `p`: the replay starts over under it with the first `upTo` events. */
   private move(p: ResolvedProfile, json: string, upTo: number): void {
     this.profile = p;
     this.json = json;
+    this.differs = JSON.stringify(this.inference.modelProfile) !== json;
     this.out.restart();
     this.restarts++;
     const rp = (this.rp = this.replayer());
+    let clean = true;
     const each = (ev: TraceEvent, ordinal: number): void => {
+      if (clean && this.parts(ev)) clean = false;
       const r = rp.event(ev);
       if (r) this.out.call(r, ordinal, p);
     };
@@ -225,6 +256,7 @@ class OneReading {
         this.failed = e instanceof Error ? e : new Error(String(e));
       }
     }
+    this.clean = clean;
   }
 
   /** After the last event: the final profile (the replay has run under it over every event). */
@@ -273,7 +305,7 @@ export function replayFileOnce(
   const { settings, errors } = profileSettingsFrom(opts.replay ?? {});
   if (errors.length) {
     const before = new BoundedInference(settings).result();
-    return { fp: { profile: before.profile, reasons: before.reasons, conflicts: before.conflicts, settingErrors: errors }, summary: null, stats: { restarts: 0, rereads: 0, sharedEvents: 0 } };
+    return { fp: { profile: before.profile, reasons: before.reasons, conflicts: before.conflicts, settingErrors: errors }, summary: null, stats: { restarts: 0, rereads: 0, sharedEvents: 0, reshares: 0 } };
   }
   const onCall = typeof sink === 'function' ? sink : (r: ReplayedCall) => sink.call(r);
   let summary: ReplaySummary = { calls: 0, match: 0, mismatch: 0, unknown: 0 };
@@ -292,7 +324,7 @@ export function replayFileOnce(
   readTraceFileSync(path, { event: (ev) => one.event(ev), finding: onReaderFinding }, PASS_READ, onProgress, undefined, () => one.failed !== undefined);
   if (one.failed) throw one.failed;
   const fp = one.end();
-  return { fp, summary, stats: { restarts: one.restarts, rereads: one.rereads, sharedEvents: one.sharedEvents } };
+  return { fp, summary, stats: { restarts: one.restarts, rereads: one.rereads, sharedEvents: one.sharedEvents, reshares: one.reshares } };
 }
 
 /**
@@ -357,5 +389,5 @@ export function checkTraceFile(path: string, opts: FileReplayOptions, onFinding:
     if (fp.conflicts.length) onFinding(conflictFinding(fp.conflicts, firstRange), firstOrder);
   }
   for (let i = 0; i < replayed.length; i++) onFinding(replayed[i]!, replayedOrder[i]!);
-  return { restarts: one.restarts, rereads: one.rereads, sharedEvents: one.sharedEvents };
+  return { restarts: one.restarts, rereads: one.rereads, sharedEvents: one.sharedEvents, reshares: one.reshares };
 }
