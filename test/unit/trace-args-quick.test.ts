@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Src } from '../../server/src/trace/src';
 import { closingParen } from '../../server/src/trace/strace';
-import { parseArgs, parseArgsGeneral, simpleArgsToParen, simpleClose, simpleFail } from '../../server/src/trace/value';
+import { parseArgs, parseArgsGeneral, scanArgs, simpleArgsFromTokens, simpleArgsToParen, simpleClose, simpleFail } from '../../server/src/trace/value';
 import { corpusMissing, traceFiles } from '../fixtures/traces/files';
 
 const BENCH = [join(__dirname, '../../.cache/bench/qemu-10000.strace'), join(__dirname, '../../.cache/bench/capture-30000.strace')];
@@ -43,6 +43,18 @@ function compare(line: string, from: number, to: number, what: string): void {
 function compareToParen(line: string, from: number, what: string): boolean {
   const src = Src.line(line, 7, 3);
   const quick = simpleArgsToParen(src, from);
+  const answer = { fields: json(quick), close: quick ? simpleClose : undefined, fail: quick ? undefined : simpleFail };
+  // the parallel reading's worker: scanArgs on the line inside a chunk (bounded by the line's end, positions from
+  // its start, a token array that must grow), the fields built from the scan: the same answer
+  for (const [pre, post] of [['', ''], ['1 read(3, "x", 1) = 1\n', '\r\nioctl(3, 4) = 0\n'], ['z', ') = 0, "\n'], ['', '0x1</x>"...|']]) {
+    const chunk = pre + line + post;
+    const st = { out: new Float64Array(4) };
+    scanArgs(chunk, pre.length + from, pre.length + line.length, true, st, 3, pre.length);
+    const got = simpleArgsFromTokens(src, st.out, 3);
+    assert.deepEqual({ fields: json(got), close: got ? simpleClose : undefined, fail: got ? undefined : simpleFail }, answer, `${what}: scanned in ${JSON.stringify([pre, post])}`);
+    if (got) assert.deepStrictEqual(got, quick, `${what}: scanned fields`);
+  }
+  scannedLists++;
   if (!quick) {
     // closingParen goes on from the argument it could not read, and finds the same `)`
     assert.ok(simpleFail >= from && simpleFail <= line.length, `${what}: where it gave up`);
@@ -56,6 +68,9 @@ function compareToParen(line: string, from: number, what: string): boolean {
   assert.equal(json(quick), json(full), `${what}: key order`);
   return true;
 }
+
+/** argument lists compared with their scan (scanArgs + simpleArgsFromTokens) */
+let scannedLists = 0;
 
 test('quick argument lists equal the general parser over real calls', (t) => {
   const fs = files();
@@ -79,6 +94,7 @@ test('quick argument lists equal the general parser over real calls', (t) => {
   // the repository's own recordings alone hold over a thousand calls; the shared corpus and the bench's scaled
   // traces (.cache/bench, present after `npm run bench`) add thousands more when they are here
   assert.ok(n > 1000, `only ${n} calls compared`);
+  assert.ok(scannedLists >= n, `only ${scannedLists} scans compared`);
   t.diagnostic(`${n} calls compared in ${fs.length} files${corpusMissing ? ` (${corpusMissing})` : ''}`);
 });
 

@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parallelReading, readTraceFileSync } from '../../server/src/analysis/traceSource';
-import { chunkReaderSources, makeChunkReader, parallelStats } from '../../server/src/analysis/parallelRead';
-import { chunkTests, droppedShape, HINT_INTS, isDropped, pairsChecked, TraceReader } from '../../server/src/trace/reader';
+import { chunkReaderFunctions, chunkReaderSources, makeChunkReader, parallelStats } from '../../server/src/analysis/parallelRead';
+import { argsScanned, chunkTests, droppedShape, HINT_INTS, isDropped, pairsChecked, TraceReader } from '../../server/src/trace/reader';
 import { closingParen, newPrefixScan, plainResultAt, scanPrefix } from '../../server/src/trace/strace';
 import { checkTraceFile, PASS_READ, replayFileOnce, type FileReplayOptions } from '../../server/src/analysis/traceCheck';
 import type { ReplayedCall } from '../../server/src/analysis/replay';
@@ -99,6 +99,8 @@ test('parallel reading: the same events, findings and progress as in one thread,
   // the worker's part of the quick path (the dropped calls' lines) was exercised, not only the chunk tests
   assert.ok(shapes > 1000, `only ${shapes} dropped lines found by the worker`);
   assert.ok(parallelStats.hintedLines > 1000 && pairsChecked.count > 100, `worker prefixes ${parallelStats.hintedLines}, pairs ${pairsChecked.count}`);
+  // and the delivered calls' arguments it scanned were built from its scans
+  assert.ok(argsScanned.count > 1000, `only ${argsScanned.count} argument lists built from the worker's scans`);
   t.diagnostic(`${files.length} files, ${shapes} dropped lines found by the worker${corpusMissing ? ` (${corpusMissing})` : ''}`);
 });
 
@@ -202,6 +204,40 @@ test('parallel reading: mutated prefixes, unfinished starts and resumed ends (th
   }
 });
 
+test("parallel reading: mutated delivered calls (the worker scans their arguments, the reader builds them)", () => {
+  // delivered calls of every argument kind: decorated fds, names, flags, NULL, strings, negative and hex numbers,
+  // `(deleted)`, a struct the scan gives up on; each with one char inserted at every position, and cut there
+  const calls = [
+    '24876 06:54:24.829637 mmap(NULL, 696656, PROT_READ, MAP_PRIVATE|MAP_DENYWRITE, 3</usr/lib/x86_64-linux-gnu/libpixman-1.so.0.42.2>, 0) = 0x7f41ea589000 <0.000071>',
+    '24876 06:54:24.821542 openat(AT_FDCWD</home/dev/qemu>, "/lib/x86_64-linux-gnu/libpixman-1.so.0", O_RDONLY|O_CLOEXEC) = 3</usr/lib/x86_64-linux-gnu/libpixman-1.so.0.42.2> <0.000016>',
+    '[pid 26070] ioctl(9<anon_inode:kvm-vcpu:0>, KVM_SET_MSRS, 0x7f41c8002010) = 90',
+    '26071 ioctl(11<anon_inode:kvm-vcpu:1>, KVM_SET_REGS, {rax=0, ..., rip=0xfff0, rflags=0x2}) = 0 <0.000017>',
+    '24876 close(3</tmp/x (deleted)>(deleted)) = 0',
+    '24876 munmap(0x7f41ea634000, -43019) = -1 EINVAL (Invalid argument)',
+    '24876 eventfd2(0, EFD_CLOEXEC|EFD_NONBLOCK|0x80) = 5<anon_inode:[eventfd]>',
+    '24876 ioctl(4</dev/kvm<char 10:232>>, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) = 1',
+    '24876 dup2(00000000000000003, 0X1f) = 31',
+  ];
+  const lines: string[] = [];
+  for (const c of calls) {
+    lines.push(c);
+    for (let k = 0; k <= c.length; k++) {
+      for (const ch of [')', '"', '<', '>', '|', ',', ' ', '{', 'x', '0', '\r']) lines.push(c.slice(0, k) + ch + c.slice(k));
+      lines.push(c.slice(0, k));
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-parallel-'));
+  try {
+    const f = join(dir, 'mutated-calls.strace');
+    writeFileSync(f, lines.join('\n') + '\n');
+    const scanned = argsScanned.count;
+    for (const chunk of [undefined, 4099]) same(f, PASS_READ, chunk, `${lines.length} mutated calls, chunks ${chunk ?? 'default'}`);
+    assert.ok(argsScanned.count - scanned > 5_000, `${argsScanned.count - scanned} argument lists built from the worker's scans`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('parallel reading: a stop after some chunks ends it where the in-thread reading ends', () => {
   const f = join(REPO, 'test/fixtures/traces/qemu.f-tt-yy-kvmvcpu.strace');
   for (const stopAfter of [1, 3, 8, 9, 17, 40]) {
@@ -296,7 +332,7 @@ test("the worker's line prefixes are scanPrefix's, and the pairs it checks are t
   let checked = 0;
   for (const [what, text] of texts) {
     // the whole text as one chunk (a chunk with binary data, escapes or strace messages gets no hints)
-    const read = makeChunkReader(chunkReaderSources({ modelOnly: true, maxLine: 256 * 1024 }), { chunkTests, droppedShape });
+    const read = makeChunkReader(chunkReaderSources({ modelOnly: true, maxLine: 256 * 1024 }), chunkReaderFunctions);
     const { hints } = read(text);
     if (!hints) continue;
     const lineAt = (at: number) => text.slice(at, text.indexOf('\n', at));

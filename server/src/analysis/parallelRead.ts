@@ -17,7 +17,8 @@
  * (it cannot start) leaves the whole file to the caller: the same reading.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort as NodeMessagePort } from 'node:worker_threads';
-import { chunkTests, droppedShape, DROPPED_LINE, HINT_INTS, LINE_PREFIX, PAIR_END, PAIR_JOINED, PAIR_START, SUSPECT_SOURCE } from '../trace/reader';
+import { chunkTests, droppedShape, DROPPED_LINE, HINT_INTS, LINE_PREFIX, MATTERS_NAMES, PAIR_END, PAIR_JOINED, PAIR_START, SUSPECT_SOURCE } from '../trace/reader';
+import { makeArgScanner, skipDecoration, skipString } from '../trace/value';
 
 /** One chunk as the worker read it: `bytes` read by readSync, `text` their decoding, the reader's tests on it. */
 export interface TestedChunk {
@@ -28,6 +29,8 @@ export interface TestedChunk {
   shapes: Int32Array | null;
   /** the pending starts and `resumed` ends of calls not built (TraceReader.pushTested's `hints`), or null */
   hints: Int32Array | null;
+  /** the scanned argument lists of the delivered calls (TraceReader.pushTested's `tokens`), or null */
+  tokens: Float64Array | null;
 }
 
 export interface WorkerReadOptions {
@@ -72,6 +75,8 @@ export interface ChunkReaderSources {
   pairEnd: string;
   pairJoined: string;
   hintInts: number;
+  /** the syscalls that are delivered (their arguments are scanned: scanArgs) */
+  matters: string[];
 }
 
 export function chunkReaderSources(opts: Pick<WorkerReadOptions, 'modelOnly' | 'maxLine'>): ChunkReaderSources {
@@ -85,6 +90,7 @@ export function chunkReaderSources(opts: Pick<WorkerReadOptions, 'modelOnly' | '
     pairEnd: PAIR_END.source,
     pairJoined: PAIR_JOINED.source,
     hintInts: HINT_INTS,
+    matters: MATTERS_NAMES,
   };
 }
 
@@ -93,17 +99,27 @@ export interface ChunkTests {
   flags: number;
   shapes: Int32Array | null;
   hints: Int32Array | null;
+  tokens: Float64Array | null;
 }
+
+/** The reader's functions the worker's chunk reading runs (from their source in the worker). */
+export interface ChunkReaderFunctions {
+  chunkTests: (chunk: string, suspect: RegExp) => number;
+  droppedShape: (chunk: string, at: number, nl: number, dropped: RegExp) => boolean;
+  makeArgScanner: typeof makeArgScanner;
+  skipString: typeof skipString;
+  skipDecoration: typeof skipDecoration;
+}
+
+/** The functions makeChunkReader takes, in this thread (tests). */
+export const chunkReaderFunctions: ChunkReaderFunctions = { chunkTests, droppedShape, makeArgScanner, skipString, skipDecoration };
 
 /**
  * The worker's reading of the chunks of one file, in order (it keeps the pending starts it saw, by pid):
  * self-contained (no name from outside: it runs from its source in the worker; the tests call it in their thread);
- * `tests` are trace/reader.ts' chunkTests and droppedShape.
+ * `tests` are trace/reader.ts' chunkTests and droppedShape and trace/value.ts' argument scanner.
  */
-export function makeChunkReader(
-  src: ChunkReaderSources,
-  tests: { chunkTests: (chunk: string, suspect: RegExp) => number; droppedShape: (chunk: string, at: number, nl: number, dropped: RegExp) => boolean },
-): (text: string) => ChunkTests {
+export function makeChunkReader(src: ChunkReaderSources, tests: ChunkReaderFunctions): (text: string) => ChunkTests {
   const dropped = new RegExp(src.dropped, 'y');
   const suspect = new RegExp(src.suspect);
   const linePrefix = new RegExp(src.linePrefix, 'y');
@@ -115,6 +131,32 @@ export function makeChunkReader(
   let nextPair = 0;
   let hints = new Int32Array(1024 * src.hintInts);
   let nh = 0;
+  const matters = new Set(src.matters);
+  const scanArgs = tests.makeArgScanner(tests.skipString, tests.skipDecoration);
+  const toks = { out: new Float64Array(1 << 14) };
+  let nt = 0;
+  /**
+   * a delivered call (a name in `matters`, `(`) at bodyAt of the line text[at, nl), not an `<unfinished ...>` start:
+   * its arguments scanned as the reader's simpleArgsToParen scans them (positions from the line's start) at toks[nt];
+   * returns that offset, or -1
+   */
+  const scanCall = (text: string, at: number, bodyAt: number, nl: number): number => {
+    let j = bodyAt;
+    for (let c = text.charCodeAt(j); (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || (c >= 65 && c <= 90) || c === 63; c = text.charCodeAt(++j));
+    if (j === bodyAt || text.charCodeAt(j) !== 40 || !matters.has(text.slice(bodyAt, j))) return -1;
+    // the line as the reader reads it: without a `\r` before its newline
+    const end = text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    let e = end;
+    while (e > at && (text.charCodeAt(e - 1) === 32 || text.charCodeAt(e - 1) === 9)) e--;
+    if (text.charCodeAt(e - 1) === 62 && text.endsWith('<unfinished ...>', e)) return -1;
+    const o = nt;
+    const next = scanArgs(text, j + 1, end, true, toks, o, at);
+    nt = next < 0 ? o + 2 : next;
+    callArgsAt = j + 1 - at;
+    return o;
+  };
+  /** where the arguments scanned by the last scanCall start, from the line's start */
+  let callArgsAt = -1;
   /** the line text[at, nl) (not one of droppedShape): its prefix as scanPrefix reads it, and whether it is a pending
    * start or `resumed` end of a call not built (see LINE_PREFIX, PAIR_START, PAIR_END in trace/reader.ts) */
   const lineHint = (text: string, at: number, nl: number): void => {
@@ -174,6 +216,10 @@ export function makeChunkReader(
     hints[nh + 7] = pre[3] !== undefined ? timeAt + time!.length - at : -1;
     hints[nh + 8] = pre[4] !== undefined ? timeAt - at : -1;
     hints[nh + 9] = pre[4] !== undefined ? timeAt + time!.length - at : -1;
+    const tok = pair < 0 && text.charCodeAt(bodyAt) !== 60 ? scanCall(text, at, bodyAt, nl) : -1;
+    hints[nh + 10] = tok;
+    // where the arguments start (the reader takes the scan only for the call it reads there)
+    hints[nh + 11] = tok >= 0 ? callArgsAt : -1;
     nh += src.hintInts;
   };
   let shapes = new Int32Array(1024);
@@ -181,9 +227,11 @@ export function makeChunkReader(
     const flags = tests.chunkTests(text, suspect);
     let found: Int32Array | null = null;
     let pairs: Int32Array | null = null;
+    let scanned: Float64Array | null = null;
     if (src.modelOnly && flags === (1 | 2 | 4)) {
       let k = 0;
       nh = 0;
+      nt = 0;
       let start = 0;
       for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
         if (nl - start <= src.maxLine) {
@@ -200,8 +248,9 @@ export function makeChunkReader(
       }
       found = shapes.slice(0, k);
       if (nh > 0) pairs = hints.slice(0, nh);
+      if (nt > 0) scanned = toks.out.slice(0, nt);
     }
-    return { flags, shapes: found, hints: pairs };
+    return { flags, shapes: found, hints: pairs, tokens: scanned };
   };
 }
 
@@ -212,7 +261,7 @@ export function makeChunkReader(
  */
 function workerBody(
   wd: ChunkReaderSources & { path: string; chunkBytes: number; ctl: SharedArrayBuffer; offsetAt: number; port: NodeMessagePort; batchChunks: number; maxAhead: number },
-  tests: { chunkTests: (chunk: string, suspect: RegExp) => number; droppedShape: (chunk: string, at: number, nl: number, dropped: RegExp) => boolean },
+  tests: ChunkReaderFunctions,
   makeChunk: typeof makeChunkReader,
   req: (id: string) => unknown,
 ): void {
@@ -253,7 +302,8 @@ function workerBody(
       const t = readChunk(text);
       if (t.shapes) transfer.push(t.shapes.buffer as ArrayBuffer);
       if (t.hints) transfer.push(t.hints.buffer as ArrayBuffer);
-      chunks.push({ text, bytes: n, flags: t.flags, shapes: t.shapes, hints: t.hints });
+      if (t.tokens) transfer.push(t.tokens.buffer as ArrayBuffer);
+      chunks.push({ text, bytes: n, flags: t.flags, shapes: t.shapes, hints: t.hints, tokens: t.tokens });
       if (chunks.length >= wd.batchChunks) {
         // at most maxAhead messages not taken yet
         for (let taken = Atomics.load(ctl, 1); posted - taken >= wd.maxAhead; taken = Atomics.load(ctl, 1)) {
@@ -279,7 +329,7 @@ function source(): string {
   // tsx (the tests) wraps named functions in `__name(fn, "name")`: defined here as the identity
   return (workerSource ??= [
     'const __name = (f) => f;',
-    `const tests = { chunkTests: ${String(chunkTests)}, droppedShape: ${String(droppedShape)} };`,
+    `const tests = { chunkTests: ${String(chunkTests)}, droppedShape: ${String(droppedShape)}, makeArgScanner: ${String(makeArgScanner)}, skipString: ${String(skipString)}, skipDecoration: ${String(skipDecoration)} };`,
     `const makeChunkReader = ${String(makeChunkReader)};`,
     `(${String(workerBody)})(require('node:worker_threads').workerData, tests, makeChunkReader, require);`,
   ].join('\n'));

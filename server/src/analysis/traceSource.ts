@@ -79,7 +79,7 @@ export function readTraceFileSync(
           bytes,
           (c) => {
             bytes += c.bytes;
-            reader.pushTested(c.text, c.flags, c.shapes, c.hints);
+            reader.pushTested(c.text, c.flags, c.shapes, c.hints, c.tokens);
             onProgress?.({ bytes, total });
             return stop?.() ?? false;
           },

@@ -37,7 +37,7 @@ import type {
   Value,
   VcpuDump,
 } from './types';
-import { parseArgs, simpleArgsToParen, simpleClose, simpleFail } from './value';
+import { parseArgs, simpleArgsFromTokens, simpleArgsToParen, simpleClose, simpleFail } from './value';
 
 export const DEFAULT_MAX_LINE = 256 * 1024;
 const MAX_UNREADABLE_REPORTS = 200;
@@ -145,6 +145,9 @@ class LazyPending implements Pending {
  * on globalThis: tsx may load this file twice, for ESM and CJS importers, and both must count here).
  */
 export const pairsChecked: { count: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('kvm-lens.pairsChecked')] ??= { count: 0 }) as { count: number };
+
+/** Delivered calls whose arguments the parallel reading's worker scanned (tests: that path was taken). */
+export const argsScanned: { count: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('kvm-lens.argsScanned')] ??= { count: 0 }) as { count: number };
 
 /** A pending start as a plain object (LazyPending's fields are getters). */
 function plainPending(p: Pending): Pending {
@@ -336,7 +339,9 @@ export const PAIR_JOINED = new RegExp(`^${DROPPED_PARTS.args}${DROPPED_PARTS.res
  */
 export const LINE_PREFIX = /(?:(\d+) +|\[pid +(\d+)\] +)(?:(\d\d:\d\d:\d\d(?:\.\d+)?) +|(\d+\.\d+) +)?(?=[A-Za-z_?<])/y;
 /** numbers per line in pushTested's `hints` */
-export const HINT_INTS = 10;
+export const HINT_INTS = 12;
+/** MATTERS as a list (the parallel reading's worker scans these calls' arguments) */
+export const MATTERS_NAMES: string[] = [...MATTERS];
 /** strace's own messages (as classifyLine tells them) */
 const STRACE_MSG = /^(?:\S*\/)?strace: /;
 
@@ -372,9 +377,13 @@ export class TraceReader implements StreamingTraceReader {
    * pushTested: what the parallel reading's worker found of the chunk's lines (those LINE_PREFIX reads), HINT_INTS
    * numbers per line by line start: [line start, then scanPrefix's pid, bodyAt, pair number (PAIR_START: the
    * start of a call not built; PAIR_END: an end whose join with that start it checked; or -1), pidAt, pidEnd,
-   * hmsAt, hmsEnd, epochAt, epochEnd] (the other prefix columns absent)
+   * hmsAt, hmsEnd, epochAt, epochEnd] (the other prefix columns absent), then for a complete call of a name in
+   * MATTERS the offset in `tokens` of its arguments scanned by scanArgs (paren mode, from the line's start) and where
+   * they start, else -1, -1
    */
   private hints: Int32Array | null = null;
+  /** pushTested: the scanned argument lists `hints` point at */
+  private tokens: Float64Array | null = null;
   /** the index in `hints` of the line being read, or -1 */
   private hintAt = -1;
 
@@ -426,8 +435,10 @@ export class TraceReader implements StreamingTraceReader {
    * only for a `modelOnly` reading of a chunk whose flags are all set (null otherwise). The same events, findings
    * and state as `push(chunk)`.
    */
-  pushTested(chunk: string, flags: number, shapes: Int32Array | null, hints: Int32Array | null = null): void {
+  pushTested(chunk: string, flags: number, shapes: Int32Array | null, hints: Int32Array | null = null, tokens: Float64Array | null = null): void {
+    this.tokens = tokens;
     this.pushChunk(chunk, flags, shapes ?? NO_SHAPES, hints);
+    this.tokens = null;
   }
 
   /** `shapes` undefined: droppedLine tests the lines itself */
@@ -1150,8 +1161,18 @@ export class TraceReader implements StreamingTraceReader {
       return;
     }
     s.lastTarget = null;
-    // the arguments that matter are parsed now: a common list is read up to its `)` in one pass
-    const quick = matters ? simpleArgsToParen(src, k.argsAt) : null;
+    // the arguments that matter are parsed now: a common list is read up to its `)` in one pass (scanned by the
+    // parallel reading's worker when it read this very line: a plain line, arguments where it found them)
+    let quick: StructField[] | null = null;
+    if (matters) {
+      const h = this.hintAt;
+      const hs = this.hints;
+      const seg = src.segs[0]!;
+      if (h >= 0 && hs !== null && this.tokens !== null && hs[h + 10]! >= 0 && hs[h + 11] === k.argsAt && src.segs.length === 1 && seg.col === 0 && !seg.map) {
+        argsScanned.count++;
+        quick = simpleArgsFromTokens(src, this.tokens, hs[h + 10]!);
+      } else quick = simpleArgsToParen(src, k.argsAt);
+    }
     // (when the list is not a common one, closingParen goes on from the argument that is not)
     const close = quick ? simpleClose : closingParen(src.text, matters ? simpleFail : k.argsAt);
     let ev: SyscallEvent;

@@ -7,8 +7,10 @@
  * -y decorations `3</dev/kvm>`, in/out values `before => after`.
  */
 import { capNumber, EXIT_REASONS, MEMSLOT_FLAGS, STALE_NAMES, VM_TYPE_BY_NAME } from '../kvm';
+import { LineRange } from '../common/range';
 import type { Src } from './src';
 import type { ArrayValue, StructField, Value } from './types';
+import type { Range } from '../common/range';
 
 const MAX_DEPTH = 64;
 
@@ -732,4 +734,325 @@ function simplePrimary(src: Src, i: number, to: number): Value | null {
     return { kind: 'string', value: decodeEscapes(t.slice(i + 1, e - 1)), truncated: false, range: src.range(i, e), text: t.slice(i, e) };
   }
   return null;
+}
+
+/**
+ * simpleArgsToParen's answer (the fields, simpleClose, simpleFail) from a scan already made (`scanArgs` in paren
+ * mode at tk[o], positions relative to src.text): the parallel reading's worker scans the delivered calls'
+ * arguments and the reader builds them here, with no char loop (test/unit/trace-args-quick: the same answer as
+ * simpleArgsToParen on every call).
+ */
+export function simpleArgsFromTokens(src: Src, tk: Float64Array, o: number): StructField[] | null {
+  if (tk[o]! < 0) {
+    simpleFail = tk[o + 1]!;
+    return null;
+  }
+  simpleClose = tk[o + 1]!;
+  return argsFromTokens(src, tk, o);
+}
+
+/** Where scanArgs writes (grown when a list needs more room). */
+export interface ArgTokens {
+  out: Float64Array;
+}
+
+/** scanArgs' token kinds */
+const TK_DEC = 1;
+const TK_HEX = 2;
+const TK_INT = 3;
+const TK_NAME = 4;
+const TK_STRING = 5;
+
+/**
+ * The token scanner of the common argument lists (what simpleArgs and simpleArgsToParen read, with simpleField and
+ * simplePrimary), self-contained: the parallel reading's worker runs its source (analysis/parallelRead.ts), with
+ * the same skipString and skipDecoration.
+ *
+ * `scanArgs(t, from, to, paren, st, o, shift)` reads t[from, to): in paren mode (simpleArgsToParen) up to the `)`
+ * closing the call, else (simpleArgs) up to `to`. Writes at st.out[o]: the number of fields (or -1: not a common
+ * list) and the `)` (or where the argument it could not read starts); then per field [parts, start, end,
+ * decoration `<` or -1, the decoration's `>` + 1, its end with `(deleted)`], each part [kind, start, end, number]
+ * (kind: 1 a decimal and 2 a hex int whose exact value is the number, 3 another int parseIntToken reads, 4 a name,
+ * 5 a closed string, 6 NULL). Positions are written minus `shift`. Returns the index after the last entry, or -1.
+ */
+export function makeArgScanner(
+  skipStr: (text: string, i: number, end: number) => number,
+  skipDeco: (text: string, i: number, end: number) => number,
+): (t: string, from: number, to: number, paren: boolean, st: { out: Float64Array }, o: number, shift: number) => number {
+  const idc = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (c >= 48 && c <= 57);
+  const hexc = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+  const room = (st: { out: Float64Array }, n: number): Float64Array => {
+    if (n > st.out.length) {
+      const m = new Float64Array(Math.max(n, st.out.length * 2));
+      m.set(st.out);
+      st.out = m;
+    }
+    return st.out;
+  };
+  /** parseIntToken's answer on t[i, e): 1/2 with its value written at out[k] (its fast paths), 3 (valid), 0 (not a number) */
+  const intKind = (t: string, i: number, e: number, out: Float64Array, at: number): number => {
+    const len = e - i;
+    const c0 = t.charCodeAt(i);
+    if (len <= 15) {
+      if (c0 >= 49 && c0 <= 57) {
+        let n = 0;
+        let k = i;
+        for (; k < e; k++) {
+          const c = t.charCodeAt(k);
+          if (c < 48 || c > 57) break;
+          n = n * 10 + (c - 48);
+        }
+        if (k === e) {
+          out[at] = n;
+          return 1;
+        }
+      } else if (c0 === 45 && len > 1 && t.charCodeAt(i + 1) >= 49 && t.charCodeAt(i + 1) <= 57) {
+        let n = 0;
+        let k = i + 1;
+        for (; k < e; k++) {
+          const c = t.charCodeAt(k);
+          if (c < 48 || c > 57) break;
+          n = n * 10 + (c - 48);
+        }
+        if (k === e) {
+          out[at] = -n;
+          return 1;
+        }
+      } else if (c0 === 48) {
+        if (len === 1) {
+          out[at] = 0;
+          return 1;
+        }
+        const c1 = t.charCodeAt(i + 1);
+        if (len > 2 && (c1 === 120 || c1 === 88)) {
+          let n = 0;
+          let k = i + 2;
+          for (; k < e; k++) {
+            const c = t.charCodeAt(k);
+            const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+            if (d < 0) break;
+            n = n * 16 + d;
+          }
+          if (k === e) {
+            out[at] = n;
+            return 2;
+          }
+        }
+      }
+    }
+    // parseIntToken's other forms: -?(0[xX]hex+ | digits | 0*hex{8,16} starting with a digit)
+    const a = c0 === 45 ? i + 1 : i;
+    if (a === e) return 0;
+    const s0 = t.charCodeAt(a);
+    const s1 = a + 1 < e ? t.charCodeAt(a + 1) : -1;
+    let allHex = true;
+    let allDigits = true;
+    for (let k = a; k < e; k++) {
+      const c = t.charCodeAt(k);
+      if (c < 48 || c > 57) allDigits = false;
+      if (!hexc(c)) allHex = false;
+    }
+    if (allDigits) return 3;
+    if (s0 === 48 && (s1 === 120 || s1 === 88) && e - a > 2) {
+      let k = a + 2;
+      while (k < e && hexc(t.charCodeAt(k))) k++;
+      if (k === e) return 3;
+    }
+    if (allHex && s0 >= 48 && s0 <= 57) {
+      let lz = a;
+      while (lz < e && t.charCodeAt(lz) === 48) lz++;
+      if (e - a >= 8 && e - lz <= 16) return 3;
+    }
+    return 0;
+  };
+  /** one primary at i (simplePrimary): [kind, start, end, number] at out[k]; its end, or -1 */
+  const primary = (t: string, i: number, to: number, out: Float64Array, k: number, shift: number): number => {
+    const c = i < to ? t.charCodeAt(i) : -1;
+    let kind: number;
+    let e = i + 1;
+    out[k + 3] = 0;
+    if (c === 45 || (c >= 48 && c <= 57)) {
+      while (e < to && idc(t.charCodeAt(e))) e++;
+      kind = intKind(t, i, e, out, k + 3);
+      if (kind === 0) return -1;
+    } else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95) {
+      while (e < to && idc(t.charCodeAt(e))) e++;
+      // a call, or `name=value` (-N): the general parser
+      const next = e < to ? t.charCodeAt(e) : -1;
+      if (next === 40 || next === 61) return -1;
+      kind = e - i === 4 && t.startsWith('NULL', i) ? 6 : 4;
+    } else if (c === 34) {
+      e = skipStr(t, i, to);
+      if (!(e <= to && t.charCodeAt(e - 1) === 34 && e - 1 > i) || t.startsWith('...', e)) return -1;
+      kind = 5;
+    } else return -1;
+    out[k] = kind;
+    out[k + 1] = i - shift;
+    out[k + 2] = e - shift;
+    return e;
+  };
+  return (t, from, to, paren, st, o, shift) => {
+    let out = room(st, o + 2);
+    let i = from;
+    /** where the argument being read starts (simpleArgsToParen's simpleFail) */
+    let fail = from;
+    let n = 0;
+    let k = o + 2;
+    while (i < to && (t.charCodeAt(i) === 32 || t.charCodeAt(i) === 9)) i++;
+    for (;;) {
+      if (i >= to || (paren && t.charCodeAt(i) === 41)) {
+        // between arguments: at `to` (a cut call in paren mode: no `)`), or at the `)`
+        if (paren && i >= to) break;
+        out[o] = n;
+        out[o + 1] = i - shift;
+        return k;
+      }
+      const fstart = i;
+      fail = fstart;
+      out = room(st, k + 10);
+      const f = k;
+      k += 6;
+      let e = primary(t, i, to, out, k, shift);
+      if (e < 0) break;
+      const first = out[k]!;
+      let parts = 1;
+      k += 4;
+      let decoAt = -1;
+      let decoE = -1;
+      let decoDe = -1;
+      const c = e < to ? t.charCodeAt(e) : -1;
+      if (c === 60 /* < */ && first <= 4) {
+        const de0 = skipDeco(t, e, to);
+        if (de0 <= e) break;
+        let de = de0;
+        if (t.startsWith('(deleted)', de)) de += 9;
+        decoAt = e - shift;
+        decoE = de0 - shift;
+        decoDe = de - shift;
+        e = de;
+      } else if (c === 124 /* | */ && first !== 5 && (e + 1 < to ? t.charCodeAt(e + 1) : -1) !== 124) {
+        let bad = false;
+        while (e < to && t.charCodeAt(e) === 124 && (e + 1 < to ? t.charCodeAt(e + 1) : -1) !== 124) {
+          out = room(st, k + 4);
+          const pe = primary(t, e + 1, to, out, k, shift);
+          if (pe < 0 || out[k] === 5) {
+            bad = true;
+            break;
+          }
+          parts++;
+          k += 4;
+          e = pe;
+        }
+        if (bad) break;
+      }
+      out[f] = parts;
+      out[f + 1] = fstart - shift;
+      out[f + 2] = e - shift;
+      out[f + 3] = decoAt;
+      out[f + 4] = decoE;
+      out[f + 5] = decoDe;
+      n++;
+      i = e;
+      const d = i < to ? t.charCodeAt(i) : -1;
+      if (d === 41 && paren) {
+        out[o] = n;
+        out[o + 1] = i - shift;
+        return k;
+      }
+      if (d === -1 && !paren) {
+        out[o] = n;
+        out[o + 1] = i - shift;
+        return k;
+      }
+      // anything but `,` after an argument (paren mode: also the line's end, a cut call)
+      if (d !== 44) break;
+      i++;
+      while (i < to && (t.charCodeAt(i) === 32 || t.charCodeAt(i) === 9)) i++;
+      if (i < to && t.charCodeAt(i) === 44) break;
+    }
+    out[o] = -1;
+    out[o + 1] = fail - shift;
+    return -1;
+  };
+}
+
+/** The reader's argument scanner (see makeArgScanner). */
+export const scanArgs = makeArgScanner(skipString, skipDecoration);
+
+/**
+ * argsFromTokens' source when it is one plain line (its ranges are LineRanges of these numbers, what Src.range
+ * gives: no look-up of segments per token), else line -1
+ */
+let plainLine = -1;
+let plainCol = 0;
+function tokenRange(src: Src, a: number, b: number): Range {
+  return plainLine >= 0 ? new LineRange(plainLine, plainCol + a, plainCol + (b <= a ? a : b)) : src.range(a, b);
+}
+
+/** One scanned part as the value simplePrimary builds. */
+function valueFromToken(src: Src, t: string, tk: Float64Array, k: number): Value {
+  const kind = tk[k]!;
+  const a = tk[k + 1]!;
+  const b = tk[k + 2]!;
+  if (kind === TK_NAME) {
+    const name = t.slice(a, b);
+    const value = kvmNameValue(name);
+    return value === undefined ? { kind: 'name', name, range: tokenRange(src, a, b), text: name } : { kind: 'name', name, value, range: tokenRange(src, a, b), text: name };
+  }
+  if (kind === TK_DEC || kind === TK_HEX) {
+    const n = tk[k + 3]!;
+    return { kind: 'int', value: n >= 0 ? big(n) : -big(-n), radix: kind === TK_DEC ? 10 : 16, range: tokenRange(src, a, b), text: t.slice(a, b) };
+  }
+  if (kind === TK_INT) {
+    const tok = t.slice(a, b);
+    const n = parseIntToken(tok)!;
+    return { kind: 'int', value: n.value, radix: n.radix, range: tokenRange(src, a, b), text: tok };
+  }
+  if (kind === TK_STRING) return { kind: 'string', value: decodeEscapes(t.slice(a + 1, b - 1)), truncated: false, range: tokenRange(src, a, b), text: t.slice(a, b) };
+  // TK_NULL (kind === 6)
+  return { kind: 'null', range: tokenRange(src, a, b), text: t.slice(a, b) };
+}
+
+/** The fields of a common list scanned at tk[o] (what simpleArgs builds). */
+function argsFromTokens(src: Src, tk: Float64Array, o: number): StructField[] {
+  const t = src.text;
+  const n = tk[o]!;
+  const fields: StructField[] = [];
+  const seg = src.segs[0]!;
+  const plain = src.segs.length === 1 && !seg.map;
+  plainLine = plain ? seg.line : -1;
+  plainCol = seg.col - seg.at;
+  let k = o + 2;
+  for (let f = 0; f < n; f++) {
+    const parts = tk[k]!;
+    const fstart = tk[k + 1]!;
+    const fend = tk[k + 2]!;
+    const decoAt = tk[k + 3]!;
+    const decoE = tk[k + 4]!;
+    const decoDe = tk[k + 5]!;
+    k += 6;
+    let v: Value;
+    if (parts === 1) {
+      v = valueFromToken(src, t, tk, k);
+      k += 4;
+      if (decoAt >= 0) v.decoration = { text: t.slice(decoAt + 1, decoE - 1) + t.slice(decoE, decoDe), range: tokenRange(src, decoAt, decoDe) };
+    } else {
+      const ps: Value[] = [];
+      let value: bigint | undefined = 0n;
+      for (let p = 0; p < parts; p++, k += 4) {
+        const pv = valueFromToken(src, t, tk, k);
+        ps.push(pv);
+        if (value !== undefined) {
+          const x = pv.kind === 'int' ? pv.value : pv.kind === 'name' ? pv.value : undefined;
+          value = x === undefined ? undefined : value | x;
+        }
+      }
+      v = { kind: 'flags', parts: ps, operator: '|', value, range: tokenRange(src, fstart, fend), text: t.slice(fstart, fend) };
+    }
+    // the field spans its value but for a decoration (rangeOr: the value's range object when the numbers are its)
+    const vr = v.range as LineRange;
+    fields.push({ value: v, range: plain && vr.from === plainCol + fstart && vr.to === plainCol + (fend <= fstart ? fstart : fend) ? vr : src.rangeOr(fstart, fend, v.range) });
+  }
+  plainLine = -1;
+  return fields;
 }
