@@ -110,7 +110,7 @@ test('the inference reading a model under another profile until an event may par
       }
       const where = `${basename(f)} ${JSON.stringify([a.kernel, a.arch, a.tdp, a.host])} vs ${JSON.stringify([b.kernel, b.arch, b.tdp, b.host])}`;
       assert.equal(JSON.stringify(got, big), JSON.stringify(own, big), `${where}: observations`);
-      for (const settings of [{}, { tdp: 'off' as const }, { kernel: '6.16-6.17' as const }]) {
+      for (const settings of [{}, { tdp: false }, { kernel: '6.16-6.17' as const }]) {
         const x = inferFromObservations(got, settings);
         const y = inferFromObservations(own, settings);
         assert.equal(JSON.stringify({ p: x.profile, r: x.reasons, c: x.conflicts }, big), JSON.stringify({ p: y.profile, r: y.reasons, c: y.conflicts }, big), `${where}: inferred ${JSON.stringify(settings)}`);
