@@ -14,7 +14,7 @@ import { buildIoctl, exitReasonFromDump, numberOf, resolveRequest } from './ioct
 import { kernelFields, parseFtraceLine } from './kernel';
 import { parseQemuLine } from './qemu';
 import { LineRange } from '../common/range';
-import { cloneValue, Src, stripEscapes } from './src';
+import { Src, stripEscapes } from './src';
 import { classifyLine, closingParen, newPrefixScan, parsePrefix, parseResult, plainResultAt, scanPrefix, splitCall, type LineKind, type Prefix } from './strace';
 import type {
   EventBase,
@@ -236,13 +236,34 @@ export function cloneState(s: ReaderState): ReaderState {
     fds: s.fds.clone(),
     pending: new Map([...s.pending].map(([k, p]) => [k, p instanceof LazyPending ? p.plain() : { ...p, stack: p.stack?.slice() }])),
     clonePending: new Set(s.clonePending),
-    held: s.held ? cloneValue(s.held) : null,
+    held: s.held ? heldCopy(s.held) : null,
     live: s.live.clone(),
     known: s.known.clone(),
     attached: s.attached.clone(),
     formats: new Set(s.formats),
     stats: { ...s.stats },
   };
+}
+
+/**
+ * The held event for a saved state: a new object with what the reader changes of an event it holds copied (its
+ * `index` when flushed; the frames, data dumps and kvm_run dumps it attaches; the exit reason and vCPU index such a
+ * dump gives the ioctl), the rest shared (values, ranges, result, fd infos: never changed once the event is held,
+ * by the reader or by its consumers). The editor saves a state every few hundred lines: a deep copy of the held
+ * event (~8 KB on a capture trace, its LineRanges' positions built) was most of what a checkpoint's reader state
+ * kept.
+ */
+function heldCopy(ev: TraceEvent): TraceEvent {
+  const c = { ...ev };
+  if (c.kind === 'syscall') {
+    if (c.stack) c.stack = c.stack.slice();
+    if (c.dataDump) c.dataDump = c.dataDump.slice();
+    if (c.vcpuDumps) c.vcpuDumps = c.vcpuDumps.slice();
+    if (c.ioctl) c.ioctl = { ...c.ioctl };
+  } else if (c.kind === 'signal') {
+    if (c.stack) c.stack = c.stack.slice();
+  }
+  return c;
 }
 
 const OPEN_CALLS = new Set(['open', 'openat', 'openat2', 'creat', 'open_by_handle_at']);
