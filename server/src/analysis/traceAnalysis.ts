@@ -42,6 +42,13 @@ export interface TraceAnalysisOptions {
    * never spans more than 8 x `linesPerChunk` lines
    */
   charsPerChunk?: number;
+  /**
+   * processes a chunk may see and still end at `linesPerChunk` lines (default 8): a chunk whose events come from
+   * more processes ends at twice that. A checkpoint copies what each process touched since the last one (the
+   * reader's, the model's and the adapter's per-process state): on a capture of 2,000 processes (21 of them per
+   * 512 lines) a checkpoint kept 35 KB, on a one-process trace 11 KB. Infinity: chunks never stretch.
+   */
+  pidsPerChunk?: number;
   /** slices of per-call results kept (default 8) */
   cacheChunks?: number;
   /** events kept in those slices at most, together (default 1024; the newest slice is kept whatever its size) */
@@ -78,6 +85,8 @@ export interface KvmObject {
   calls: number;
   mismatches: number;
   memslots: MemslotInfo[];
+  /** `memslots.length`, when known without making them (the analysis' objects) */
+  readonly memslotCount?: number;
 }
 
 export interface ProcessInfo {
@@ -372,6 +381,369 @@ export class FindingStore {
   }
 }
 
+// ------------------------------------------------------------------------------------------------------------
+// Objects, memslots and processes as columns
+
+/** `a` with room for `need` elements (doubled when it grows). */
+function room<T extends Int32Array | Float64Array | Uint8Array | BigUint64Array>(a: T, need: number): T {
+  if (need <= a.length) return a;
+  const b = new (a.constructor as new (n: number) => T)(Math.max(need, 2 * a.length));
+  b.set(a as never);
+  return b;
+}
+
+const isInt32 = (x: number) => (x | 0) === x;
+
+/**
+ * Ranges by row as four int32 (the lines and characters of a text always fit); a range that does not fit is
+ * kept as it is (a PackedRange). Each read is a new PackedRange.
+ */
+class RangeColumn {
+  private v = new Int32Array(256);
+  private odd: Map<number, PackedRange> | undefined;
+
+  set(row: number, r: Range): void {
+    this.setParts(row, r.start.line, r.start.character, r.end.line, r.end.character);
+  }
+
+  setParts(row: number, a: number, b: number, c: number, d: number): void {
+    if (isInt32(a) && isInt32(b) && isInt32(c) && isInt32(d)) {
+      const v = (this.v = room(this.v, 4 * row + 4));
+      v[4 * row] = a;
+      v[4 * row + 1] = b;
+      v[4 * row + 2] = c;
+      v[4 * row + 3] = d;
+      this.odd?.delete(row);
+    } else (this.odd ??= new Map()).set(row, new PackedRange(a, b, c, d));
+  }
+
+  get(row: number): PackedRange {
+    const o = this.odd?.get(row);
+    if (o) return o;
+    const v = this.v;
+    return new PackedRange(v[4 * row]!, v[4 * row + 1]!, v[4 * row + 2]!, v[4 * row + 3]!);
+  }
+}
+
+/** number | absent (null or undefined, one per column) in a Float64Array: NaN stands for absent (a trace's numbers are never NaN). */
+const orNaN = (x: number | null | undefined) => (x === null || x === undefined ? NaN : x);
+const nullIfNaN = (x: number) => (x !== x ? null : x);
+const undefinedIfNaN = (x: number) => (x !== x ? undefined : x);
+
+/**
+ * The memslots of all VMs: a row per KVM_SET_USER_MEMORY_REGION(2) call, linked per VM in call order. The
+ * struct's fields are u64 in a BigUint64Array (a value that does not fit, or a field not recorded, is kept
+ * aside / marked absent).
+ */
+class MemslotTable {
+  private n = 0;
+  /** next row of the same VM (-1: last) */
+  private nexts = new Int32Array(256);
+  private lines = new Float64Array(256);
+  private slots = new Float64Array(256);
+  private big = new BigUint64Array(768);
+  /** bit 0-2: gpa, size, flags in `big`; bit 3: ok */
+  private bits = new Uint8Array(256);
+  private oddBig: Map<number, bigint> | undefined;
+  private readonly range = new RangeColumn();
+  private readonly selection = new RangeColumn();
+
+  /** Adds a memslot after `prev` (a row, or -1) and returns its row. */
+  add(m: MemslotInfo, prev: number): number {
+    const i = this.n++;
+    this.nexts = room(this.nexts, i + 1);
+    this.lines = room(this.lines, i + 1);
+    this.slots = room(this.slots, i + 1);
+    this.big = room(this.big, 3 * i + 3);
+    this.bits = room(this.bits, i + 1);
+    this.lines[i] = m.line;
+    this.nexts[i] = -1;
+    if (prev >= 0) this.nexts[prev] = i;
+    this.slots[i] = m.slot;
+    this.range.set(i, m.range);
+    this.selection.set(i, m.selectionRange);
+    let bits = m.ok ? 8 : 0;
+    const put = (k: number, v: bigint | undefined) => {
+      if (v === undefined) return;
+      if (v >= 0n && v <= 0xffff_ffff_ffff_ffffn) {
+        this.big[3 * i + k] = v;
+        bits |= 1 << k;
+      } else (this.oddBig ??= new Map()).set(3 * i + k, v);
+    };
+    put(0, m.gpa);
+    put(1, m.size);
+    put(2, m.flags);
+    this.bits[i] = bits;
+    return i;
+  }
+
+  next(row: number): number {
+    return this.nexts[row]!;
+  }
+
+  private value(i: number, k: number, bits: number): bigint | undefined {
+    return (bits >> k) & 1 ? this.big[3 * i + k]! : this.oddBig?.get(3 * i + k);
+  }
+
+  get(i: number): MemslotInfo {
+    const bits = this.bits[i]!;
+    return {
+      line: this.lines[i]!,
+      range: this.range.get(i),
+      selectionRange: this.selection.get(i),
+      slot: this.slots[i]!,
+      gpa: this.value(i, 0, bits),
+      size: this.value(i, 1, bits),
+      flags: this.value(i, 2, bits),
+      ok: (bits & 8) !== 0,
+    };
+  }
+}
+
+/**
+ * An object of an `ObjectTable` as read: its memslots are made when first read (most readers only count them:
+ * `memslotCount`); JSON gives the plain object's shape.
+ */
+class ObjectView implements KvmObject {
+  #memslots: MemslotInfo[] | undefined;
+  constructor(
+    private readonly table: ObjectTable,
+    private readonly row: number,
+    readonly kind: 'vm' | 'vcpu',
+    readonly objectId: number,
+    readonly vmObjectId: number | undefined,
+    readonly pid: number | null,
+    readonly fd: number | null,
+    readonly line: number,
+    readonly range: Range,
+    readonly selectionRange: Range,
+    readonly created: boolean,
+    readonly vmType: number | undefined,
+    readonly vcpuIndex: number | undefined,
+    readonly calls: number,
+    readonly mismatches: number,
+    readonly memslotCount: number,
+  ) {}
+
+  get memslots(): MemslotInfo[] {
+    return (this.#memslots ??= this.table.memslotsOf(this.row));
+  }
+
+  toJSON(): Omit<KvmObject, 'memslotCount'> {
+    return {
+      kind: this.kind, objectId: this.objectId, vmObjectId: this.vmObjectId, pid: this.pid, fd: this.fd, line: this.line, range: this.range,
+      selectionRange: this.selectionRange, created: this.created, vmType: this.vmType, vcpuIndex: this.vcpuIndex, calls: this.calls,
+      mismatches: this.mismatches, memslots: this.memslots,
+    };
+  }
+}
+
+/**
+ * The VMs and vCPUs of a trace (a capture of 2,000 processes has 6,000 with as many memslots: as plain objects with
+ * their ranges and bigints they kept 3.5 MiB), as columns; a ReadonlyMap by object id whose values are new
+ * `KvmObject`s at each read (with their memslots).
+ */
+export class ObjectTable implements ReadonlyMap<number, KvmObject> {
+  private readonly rows = new Map<number, number>();
+  private n = 0;
+  /** per row: objectId, vmObjectId, pid, fd, line, vmType, vcpuIndex (NaN: absent) */
+  private nums = new Float64Array(7 * 64);
+  /** per row: calls, mismatches, first memslot, last memslot (-1: none), next VM of the same process (-1: none) */
+  private ints = new Int32Array(5 * 64);
+  /** per row: bit 0 vCPU, bit 1 created */
+  private flags = new Uint8Array(64);
+  private readonly range = new RangeColumn();
+  private readonly selection = new RangeColumn();
+  private readonly memslots = new MemslotTable();
+
+  get size(): number {
+    return this.n;
+  }
+
+  has(id: number): boolean {
+    return this.rows.has(id);
+  }
+
+  get(id: number): KvmObject | undefined {
+    const r = this.rows.get(id);
+    return r === undefined ? undefined : this.object(r);
+  }
+
+  /** The row of object `id` (-1: none). */
+  rowOf(id: number | undefined): number {
+    return id === undefined ? -1 : (this.rows.get(id) ?? -1);
+  }
+
+  add(o: KvmObject): number {
+    const i = this.n++;
+    this.rows.set(o.objectId, i);
+    this.nums = room(this.nums, 7 * i + 7);
+    this.ints = room(this.ints, 5 * i + 5);
+    this.flags = room(this.flags, i + 1);
+    const f = this.nums;
+    f[7 * i] = o.objectId;
+    f[7 * i + 1] = orNaN(o.vmObjectId);
+    f[7 * i + 2] = orNaN(o.pid);
+    f[7 * i + 3] = orNaN(o.fd);
+    f[7 * i + 4] = o.line;
+    f[7 * i + 5] = orNaN(o.vmType);
+    f[7 * i + 6] = orNaN(o.vcpuIndex);
+    this.ints.set([o.calls, o.mismatches, -1, -1, -1], 5 * i);
+    this.flags[i] = (o.kind === 'vcpu' ? 1 : 0) | (o.created ? 2 : 0);
+    this.range.set(i, o.range);
+    this.selection.set(i, o.selectionRange);
+    return i;
+  }
+
+  /** One more call (and mismatch) on the object of row `row`. */
+  bump(row: number, mismatch: boolean): void {
+    this.ints[5 * row] = this.ints[5 * row]! + 1;
+    if (mismatch) this.ints[5 * row + 1] = this.ints[5 * row + 1]! + 1;
+  }
+
+  addMemslot(row: number, m: MemslotInfo): void {
+    const at = this.memslots.add(m, this.ints[5 * row + 3]!);
+    if (this.ints[5 * row + 2]! < 0) this.ints[5 * row + 2] = at;
+    this.ints[5 * row + 3] = at;
+  }
+
+  /** Links VM row `row` after `prev` (a VM row of the same process, or -1). */
+  linkVm(prev: number, row: number): void {
+    if (prev >= 0) this.ints[5 * prev + 4] = row;
+  }
+
+  nextVm(row: number): number {
+    return this.ints[5 * row + 4]!;
+  }
+
+  objectId(row: number): number {
+    return this.nums[7 * row]!;
+  }
+
+  /** The memslots of row `i`, in call order. */
+  memslotsOf(i: number): MemslotInfo[] {
+    const out: MemslotInfo[] = [];
+    for (let m = this.ints[5 * i + 2]!; m >= 0; m = this.memslots.next(m)) out.push(this.memslots.get(m));
+    return out;
+  }
+
+  private object(i: number): KvmObject {
+    const f = this.nums;
+    let count = 0;
+    for (let m = this.ints[5 * i + 2]!; m >= 0; m = this.memslots.next(m)) count++;
+    return new ObjectView(
+      this, i, this.flags[i]! & 1 ? 'vcpu' : 'vm', f[7 * i]!, undefinedIfNaN(f[7 * i + 1]!), nullIfNaN(f[7 * i + 2]!), nullIfNaN(f[7 * i + 3]!), f[7 * i + 4]!,
+      this.range.get(i), this.selection.get(i), (this.flags[i]! & 2) !== 0, undefinedIfNaN(f[7 * i + 5]!), undefinedIfNaN(f[7 * i + 6]!),
+      this.ints[5 * i]!, this.ints[5 * i + 1]!, count,
+    );
+  }
+
+  *values(): MapIterator<KvmObject> {
+    for (let i = 0; i < this.n; i++) yield this.object(i);
+  }
+
+  *keys(): MapIterator<number> {
+    for (let i = 0; i < this.n; i++) yield this.nums[7 * i]!;
+  }
+
+  *entries(): MapIterator<[number, KvmObject]> {
+    for (let i = 0; i < this.n; i++) yield [this.nums[7 * i]!, this.object(i)];
+  }
+
+  [Symbol.iterator](): MapIterator<[number, KvmObject]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: KvmObject, key: number, map: ReadonlyMap<number, KvmObject>) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
+  }
+}
+
+/**
+ * The processes of a trace by pid, as columns; a ReadonlyMap whose values are new `ProcessInfo`s at each read
+ * (their VMs: the ids of the VM rows linked in `objects`).
+ */
+export class ProcessTable implements ReadonlyMap<number | null, ProcessInfo> {
+  private readonly rows = new Map<number | null, number>();
+  private pids: (number | null)[] = [];
+  /** per row: firstLine, lastLine */
+  private lines = new Float64Array(2 * 64);
+  /** per row: first and last VM row in `objects` (-1: none) */
+  private vmRows = new Int32Array(2 * 64);
+  private readonly range = new RangeColumn();
+
+  constructor(private readonly objects: ObjectTable) {}
+
+  get size(): number {
+    return this.pids.length;
+  }
+
+  has(pid: number | null): boolean {
+    return this.rows.has(pid);
+  }
+
+  get(pid: number | null): ProcessInfo | undefined {
+    const r = this.rows.get(pid);
+    return r === undefined ? undefined : this.process(r);
+  }
+
+  /** A line of process `pid` (its event's first line and range): the process is added or its end moved. */
+  see(pid: number | null, line: number, range: Range): void {
+    const r = this.rows.get(pid);
+    const end = range.end;
+    if (r === undefined) {
+      const i = this.pids.length;
+      this.pids.push(pid);
+      this.rows.set(pid, i);
+      this.lines = room(this.lines, 2 * i + 2);
+      this.vmRows = room(this.vmRows, 2 * i + 2);
+      this.lines[2 * i] = line;
+      this.lines[2 * i + 1] = end.line;
+      this.vmRows[2 * i] = this.vmRows[2 * i + 1] = -1;
+      this.range.set(i, range);
+    } else if (end.line >= this.lines[2 * r + 1]!) {
+      this.lines[2 * r + 1] = end.line;
+      const s = this.range.get(r);
+      this.range.setParts(r, s.startLine, s.startCharacter, end.line, end.character);
+    }
+  }
+
+  /** VM row `vm` belongs to process `pid` (nothing when the process is unknown). */
+  addVm(pid: number | null, vm: number): void {
+    const r = this.rows.get(pid);
+    if (r === undefined) return;
+    if (this.vmRows[2 * r]! < 0) this.vmRows[2 * r] = vm;
+    else this.objects.linkVm(this.vmRows[2 * r + 1]!, vm);
+    this.vmRows[2 * r + 1] = vm;
+  }
+
+  private process(i: number): ProcessInfo {
+    const vms: number[] = [];
+    for (let v = this.vmRows[2 * i]!; v >= 0; v = this.objects.nextVm(v)) vms.push(this.objects.objectId(v));
+    return { pid: this.pids[i]!, firstLine: this.lines[2 * i]!, lastLine: this.lines[2 * i + 1]!, range: this.range.get(i), vms };
+  }
+
+  *values(): MapIterator<ProcessInfo> {
+    for (let i = 0; i < this.pids.length; i++) yield this.process(i);
+  }
+
+  *keys(): MapIterator<number | null> {
+    yield* this.pids;
+  }
+
+  *entries(): MapIterator<[number | null, ProcessInfo]> {
+    for (let i = 0; i < this.pids.length; i++) yield [this.pids[i]!, this.process(i)];
+  }
+
+  [Symbol.iterator](): MapIterator<[number | null, ProcessInfo]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: ProcessInfo, key: number | null, map: ReadonlyMap<number | null, ProcessInfo>) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
+  }
+}
+
 export class TraceAnalysis {
   /** the reader's findings (TRC), the pre-fault checks' (KVM1xx) and the replay's (KVM2xx), kept compactly */
   private readonly readerStore = new FindingStore();
@@ -384,8 +756,10 @@ export class TraceAnalysis {
   inferenceReasons: string[] = [];
   conflicts: string[] = [];
   settingErrors: string[] = [];
-  readonly objects = new Map<number, KvmObject>();
-  readonly processes = new Map<number | null, ProcessInfo>();
+  /** the VMs and vCPUs by object id (a ReadonlyMap whose values are made at each read) */
+  readonly objects = new ObjectTable();
+  /** the processes by pid, in the order of their first lines (values made at each read) */
+  readonly processes = new ProcessTable(this.objects);
   readonly summary = { calls: 0, match: 0, mismatch: 0, unknown: 0 };
   /** number of reader events */
   eventCount = 0;
@@ -394,6 +768,7 @@ export class TraceAnalysis {
   private readonly lines: number;
   private readonly per: number;
   private readonly perChars: number;
+  private readonly perPids: number;
   private readonly checkpoints: Checkpoint[] = [];
   /** every change of the Replayer's assumed threads (pid, leader), in order, as seen at the checkpoints */
   private readonly threadLog: [number, string][] = [];
@@ -414,6 +789,7 @@ export class TraceAnalysis {
     this.fileName = opts.fileName;
     this.per = Math.max(16, opts.linesPerChunk ?? 512);
     this.perChars = Math.max(0, opts.charsPerChunk ?? (opts.linesPerChunk === undefined ? 32 * 1024 : 0));
+    this.perPids = Math.max(1, opts.pidsPerChunk ?? 8);
     this.maxSlices = Math.max(2, opts.cacheChunks ?? 8);
     this.maxEvents = Math.max(0, opts.cacheEvents ?? 1024);
     this.starts = lineStarts(text);
@@ -508,8 +884,11 @@ export class TraceAnalysis {
     /** first line of the chunk before the current one: events that start before it are "far" */
     let prevStart = 0;
     let cpStart = 0;
+    /** the processes of the current chunk's events, up to one more than `perPids` */
+    const pids = new Set<number | null>();
     const drain2 = (cp: Checkpoint, at: number) => {
       for (const ev of q2.splice(0, q2.length)) {
+        if (pids.size <= this.perPids) pids.add(ev.pid);
         if (cp.minLine < 0 || ev.line < cp.minLine) cp.minLine = ev.line;
         if (ev.line > cp.maxLine) cp.maxLine = ev.line;
         if (at - ev.line > cp.lag) cp.lag = at - ev.line;
@@ -524,7 +903,10 @@ export class TraceAnalysis {
     };
     for (let l = 0; l <= this.lines; l++) {
       const since = l - cpStart;
-      if (l === 0 || l === this.lines || (since >= this.per && (since >= 8 * this.per || this.starts[l]! - this.starts[cpStart]! >= this.perChars))) {
+      // a chunk ends after `per` lines and `perChars` characters, or twice the lines when its events came from more
+      // than `perPids` processes (its checkpoint would copy the state of each), and never after 8 x `per` lines
+      if (l === 0 || l === this.lines || (since >= this.per && (since >= 8 * this.per || (this.starts[l]! - this.starts[cpStart]! >= this.perChars && (since >= 2 * this.per || pids.size <= this.perPids))))) {
+        pids.clear();
         // the last checkpoint (at `lines`) stands for the events end() flushes
         // the assumed threads only grow (a pid is set, never removed): each checkpoint keeps a length of one log
         // instead of a copy of the map (thousands of short processes made the copies 7 MiB on a 9 MB trace)
@@ -557,6 +939,11 @@ export class TraceAnalysis {
     this.readerStore.seal();
     this.checkStore.seal();
     this.replayStore.seal();
+  }
+
+  /** Checkpoints kept (chunks; for measurements and tests). */
+  get checkpointCount(): number {
+    return this.checkpoints.length;
   }
 
   /** Lines of the text (a final newline does not start one). */
@@ -629,16 +1016,7 @@ export class TraceAnalysis {
   // Pass 1 indexes
 
   private index(ev: TraceEvent): void {
-    if (ev.kind === 'syscall' || ev.kind === 'qemu' || ev.kind === 'signal' || ev.kind === 'exit') {
-      const p = this.processes.get(ev.pid);
-      if (!p) this.processes.set(ev.pid, { pid: ev.pid, firstLine: ev.line, lastLine: ev.range.end.line, range: PackedRange.of(ev.range), vms: [] });
-      else if (ev.range.end.line >= p.lastLine) {
-        const end = ev.range.end;
-        p.lastLine = end.line;
-        const r = p.range as PackedRange;
-        p.range = new PackedRange(r.startLine, r.startCharacter, end.line, end.character);
-      }
-    }
+    if (ev.kind === 'syscall' || ev.kind === 'qemu' || ev.kind === 'signal' || ev.kind === 'exit') this.processes.see(ev.pid, ev.line, ev.range);
     const c = ioctlOf(ev);
     if (!c) return;
     const name = c.info?.name;
@@ -651,9 +1029,9 @@ export class TraceAnalysis {
       this.addObject(fi.kind, fi, ev, c, false);
     }
     if ((name === 'KVM_SET_USER_MEMORY_REGION' || name === 'KVM_SET_USER_MEMORY_REGION2') && fi?.objectId !== undefined) {
-      const vm = this.objects.get(fi.objectId);
-      if (vm) {
-        vm.memslots.push({
+      const vm = this.objects.rowOf(fi.objectId);
+      if (vm >= 0) {
+        this.objects.addMemslot(vm, {
           line: ev.line,
           range: PackedRange.of(ev.range),
           selectionRange: PackedRange.of(c.requestRange),
@@ -686,8 +1064,8 @@ export class TraceAnalysis {
       mismatches: 0,
       memslots: [],
     };
-    this.objects.set(id, o);
-    if (kind === 'vm') this.processes.get(ev.pid)?.vms.push(id);
+    const row = this.objects.add(o);
+    if (kind === 'vm') this.processes.addVm(ev.pid, row);
   }
 
   private count(r: ReplayedCall): void {
@@ -695,10 +1073,8 @@ export class TraceAnalysis {
     this.summary[r.verdict]++;
     const fi = r.call.fdInfo;
     const bump = (id: number | undefined) => {
-      const o = id === undefined ? undefined : this.objects.get(id);
-      if (!o) return;
-      o.calls++;
-      if (r.verdict === 'mismatch') o.mismatches++;
+      const row = this.objects.rowOf(id);
+      if (row >= 0) this.objects.bump(row, r.verdict === 'mismatch');
     };
     if (fi?.kind === 'vm') bump(fi.objectId);
     else if (fi?.kind === 'vcpu') {

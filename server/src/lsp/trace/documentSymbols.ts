@@ -46,19 +46,19 @@ function objectSymbol(a: TraceAnalysis, o: KvmObject, children: DocumentSymbol[]
 
 /**
  * How deep an outline of at most `max` symbols can go: the symbol counts of each depth, from the analysis' objects
- * (groups included).
+ * (groups included). `objects`: the analysis' objects read once (`a.objects` makes them at each read).
  */
-export function outlineDepth(a: TraceAnalysis, max = OUTLINE_MAX): OutlineDepth {
+export function outlineDepth(a: TraceAnalysis, max = OUTLINE_MAX, objects: Iterable<KvmObject> = a.objects.values()): OutlineDepth {
   const withObjects = new Set<number | null>();
   let vms = 0;
   let vcpus = 0;
   let orphans = 0;
   let memslots = 0;
-  for (const o of a.objects.values()) {
+  for (const o of objects) {
     withObjects.add(o.pid);
     if (o.kind === 'vm') {
       vms++;
-      memslots += o.memslots.length;
+      memslots += o.memslotCount ?? o.memslots.length;
     } else {
       vcpus++;
       if (o.vmObjectId === undefined || !a.objects.has(o.vmObjectId)) orphans++;
@@ -72,12 +72,15 @@ export function outlineDepth(a: TraceAnalysis, max = OUTLINE_MAX): OutlineDepth 
   return 2;
 }
 
-/** The symbols of an analysis, per process (ungrouped), in the processes' first-line order, `depth` levels deep. */
-export function processSymbols(a: TraceAnalysis, depth: OutlineDepth = 0): DocumentSymbol[] {
+/**
+ * The symbols of an analysis, per process (ungrouped), in the processes' first-line order, `depth` levels deep.
+ * `objects`: the analysis' objects read once (`a.objects` makes them at each read).
+ */
+export function processSymbols(a: TraceAnalysis, depth: OutlineDepth = 0, objects: readonly KvmObject[] = [...a.objects.values()]): DocumentSymbol[] {
   // vCPUs by their VM, in the objects' order (one pass: thousands of VMs made this quadratic)
   const vcpusOf = new Map<number, KvmObject[]>();
   const orphans: KvmObject[] = [];
-  for (const o of a.objects.values()) {
+  for (const o of objects) {
     if (o.kind !== 'vcpu') continue;
     if (o.vmObjectId === undefined || !a.objects.has(o.vmObjectId)) orphans.push(o);
     else {
@@ -99,17 +102,17 @@ export function processSymbols(a: TraceAnalysis, depth: OutlineDepth = 0): Docum
     if (!s) summaries.set(pid, (s = { vms: [], vcpus: 0, memslots: 0 }));
     return s;
   };
-  for (const vm of a.objects.values()) {
+  for (const vm of objects) {
     if (vm.kind !== 'vm') continue;
     if (depth === 2) {
       const s = summaryOf(vm.pid);
       s.vms.push(vm);
       s.vcpus += vcpusOf.get(vm.objectId)?.length ?? 0;
-      s.memslots += vm.memslots.length;
+      s.memslots += vm.memslotCount ?? vm.memslots.length;
       continue;
     }
     if (depth === 1) {
-      const inside = `, ${plural(vcpusOf.get(vm.objectId)?.length ?? 0, 'vCPU')}, ${plural(vm.memslots.length, 'memslot')}`;
+      const inside = `, ${plural(vcpusOf.get(vm.objectId)?.length ?? 0, 'vCPU')}, ${plural(vm.memslotCount ?? vm.memslots.length, 'memslot')}`;
       add(vm.pid, objectSymbol(a, vm, [], inside));
       continue;
     }
@@ -186,8 +189,10 @@ export async function traceDocumentSymbols(doc: TextDocument, _params: DocumentS
   const a = await analysisFor(doc, ctx);
   let syms = built.get(a);
   if (!syms) {
-    const depth = outlineDepth(a);
-    const procs = processSymbols(a, depth);
+    // the objects are made at each read of a.objects: once here for both
+    const objects = [...a.objects.values()];
+    const depth = outlineDepth(a, OUTLINE_MAX, objects);
+    const procs = processSymbols(a, depth, objects);
     syms = groupProcesses(procs, depth === 2 ? vmCounter(a) : undefined);
     built.set(a, syms);
   }
