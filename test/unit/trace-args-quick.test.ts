@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Src } from '../../server/src/trace/src';
-import { closingParen } from '../../server/src/trace/strace';
-import { parseArgs, parseArgsGeneral, scanArgs, simpleArgsFromTokens, simpleArgsToParen, simpleClose, simpleFail } from '../../server/src/trace/value';
+import { closingParen, parseResult, resultFromTokens } from '../../server/src/trace/strace';
+import { parseArgs, parseArgsGeneral, scanArgs, scanResult, simpleArgsFromTokens, simpleArgsToParen, simpleClose, simpleFail } from '../../server/src/trace/value';
 import { corpusMissing, traceFiles } from '../fixtures/traces/files';
 
 const BENCH = [join(__dirname, '../../.cache/bench/qemu-10000.strace'), join(__dirname, '../../.cache/bench/capture-30000.strace')];
@@ -46,13 +46,15 @@ function compareToParen(line: string, from: number, what: string): boolean {
   const answer = { fields: json(quick), close: quick ? simpleClose : undefined, fail: quick ? undefined : simpleFail };
   // the parallel reading's worker: scanArgs on the line inside a chunk (bounded by the line's end, positions from
   // its start, a token array that must grow), the fields built from the scan: the same answer
-  for (const [pre, post] of [['', ''], ['1 read(3, "x", 1) = 1\n', '\r\nioctl(3, 4) = 0\n'], ['z', ') = 0, "\n'], ['', '0x1</x>"...|']]) {
+  for (const [pre, post] of [['', ''], ['1 read(3, "x", 1) = 1\n', '\r\nioctl(3, 4) = 0\n'], ['z', ') = 0, "\n'], ['', '0x1</x>"...|'], ['', '...(deleted)) <0.1> (x)']]) {
     const chunk = pre + line + post;
     const st = { out: new Float64Array(4) };
     scanArgs(chunk, pre.length + from, pre.length + line.length, true, st, 3, pre.length);
     const got = simpleArgsFromTokens(src, st.out, 3);
     assert.deepEqual({ fields: json(got), close: got ? simpleClose : undefined, fail: got ? undefined : simpleFail }, answer, `${what}: scanned in ${JSON.stringify([pre, post])}`);
     if (got) assert.deepStrictEqual(got, quick, `${what}: scanned fields`);
+    // and the result after that `)` (scanResult: the worker scans it when the arguments' scan found the `)`)
+    if (got) compareResult(chunk, line, src, pre.length, simpleClose + 1, `${what}: result, in ${JSON.stringify([pre, post])}`);
   }
   scannedLists++;
   if (!quick) {
@@ -71,6 +73,25 @@ function compareToParen(line: string, from: number, what: string): boolean {
 
 /** argument lists compared with their scan (scanArgs + simpleArgsFromTokens) */
 let scannedLists = 0;
+/** results read from their scan (scanResult + resultFromTokens), and those scanResult leaves to parseResult */
+let scannedResults = 0;
+let unscannedResults = 0;
+
+/** The result at `at` of `line` (at `shift` in `chunk`): scanned and built, it is what parseResult gives. */
+function compareResult(chunk: string, line: string, src: Src, shift: number, at: number, what: string): void {
+  const st = { out: new Float64Array(2) };
+  const r = scanResult(chunk, shift + at, shift + line.length, st, 1, shift);
+  if (r < 0) {
+    assert.equal(st.out[1], -1, `${what}: a result not scanned says so`);
+    unscannedResults++;
+    return;
+  }
+  const want = parseResult(src, at);
+  const got = resultFromTokens(src, st.out, 1);
+  assert.equal(json(got), json(want), `${what}: ${JSON.stringify(line.slice(at))}`);
+  assert.deepStrictEqual(got, want, `${what}: ${JSON.stringify(line.slice(at))}`);
+  scannedResults++;
+}
 
 test('quick argument lists equal the general parser over real calls', (t) => {
   const fs = files();
@@ -95,6 +116,7 @@ test('quick argument lists equal the general parser over real calls', (t) => {
   // traces (.cache/bench, present after `npm run bench`) add thousands more when they are here
   assert.ok(n > 1000, `only ${n} calls compared`);
   assert.ok(scannedLists >= n, `only ${scannedLists} scans compared`);
+  assert.ok(scannedResults > n && unscannedResults > 100, `${scannedResults} results read from their scan, ${unscannedResults} left to parseResult`);
   t.diagnostic(`${n} calls compared in ${fs.length} files${corpusMissing ? ` (${corpusMissing})` : ''}`);
 });
 
@@ -119,6 +141,21 @@ test('quick argument lists equal the general parser on edge cases and mutations'
     compare(line, 6, 6 + c.length, JSON.stringify(line));
     // the same lists read up to their `)`, closed or cut, with and without a result
     for (const l of [line, `ioctl(${c})`, `ioctl(${c}`, `ioctl(${c} <unfinished ...>`, `ioctl(${c}, "a) = 1") = 0`, `ioctl(${c}) = 0 </x)>`]) compareToParen(l, 6, JSON.stringify(l));
+  }
+  // results of every shape after a scanned list: numbers, `?`, decorations, errnos with and without message,
+  // notes, exit reasons, durations, cut and odd ones; and every char inserted into some
+  const results = [
+    '0', '-1', '0x7f41ea589000', '4096', '-4095', '0777', '00000000000000001', '0X1f', '0xfffffffffffffffff', '12ab', '1e5', '-', '-0', '?',
+    '3</dev/kvm<char 10:232>>', '3</tmp/x (deleted)>(deleted)', '5<anon_inode:[eventfd]>', '3<unclosed', '4<x> <0.000020>',
+    '-1 ENOENT (No such file or directory)', '-1 EAGAIN (Resource temporarily unavailable) <0.000023>', '-1 ENOTTY', '-1 EINTR (x',
+    '? ERESTARTSYS (To be restarted if SA_RESTART is set) <0.000368>', '-1 FOO (bar)', '-1 ENOENT (x) extra', '0 (KVM_EXIT_IO)',
+    '0 (INJECTED)', '0 <unavailable>', '0 (flags O_RDWR)', '-1 ENOENT (a) (b)', '0 <0.000020>', '0  <0.000020>  ', '0<0.1>', '0 <.1>',
+    '0 <1.>', '0 <0.00000000000000000001>', '1 <123456789.123456789>', '0 x', '0 X', '0 Xa_1 (m) ', '', ' ', '=', '0x', '0\t<0.1>',
+  ];
+  for (const r of results) {
+    for (const l of [`close(3) = ${r}`, `close(3) =${r}`, `close(3)=  ${r}`, `close(3) ${r}`]) compareToParen(l, 6, JSON.stringify(l));
+    const c = `mmap(NULL, 4096) = ${r}`;
+    for (let k = 16; k <= c.length; k++) for (const ch of [' ', '<', '>', '(', ')', 'E', 'x', '.', '0', '-']) compareToParen(c.slice(0, k) + ch + c.slice(k), 5, JSON.stringify(c));
   }
   // cut anywhere: every prefix and suffix of some real argument lists
   for (const c of ['6, KVM_PRE_FAULT_MEMORY, {gpa=0, size=0x200000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0, size=0x200000}', 'NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0', 'AT_FDCWD</home/dev/qemu>, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC', '12<anon_inode:kvm-vcpu:0>, KVM_RUN, 0']) {

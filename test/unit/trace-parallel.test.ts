@@ -100,7 +100,7 @@ test('parallel reading: the same events, findings and progress as in one thread,
   assert.ok(shapes > 1000, `only ${shapes} dropped lines found by the worker`);
   assert.ok(parallelStats.hintedLines > 1000 && pairsChecked.count > 100, `worker prefixes ${parallelStats.hintedLines}, pairs ${pairsChecked.count}`);
   // and the delivered calls' arguments it scanned were built from its scans
-  assert.ok(argsScanned.count > 1000, `only ${argsScanned.count} argument lists built from the worker's scans`);
+  assert.ok(argsScanned.count > 1000 && argsScanned.results > 1000, `only ${argsScanned.count} argument lists and ${argsScanned.results} results built from the worker's scans`);
   t.diagnostic(`${files.length} files, ${shapes} dropped lines found by the worker${corpusMissing ? ` (${corpusMissing})` : ''}`);
 });
 
@@ -231,8 +231,10 @@ test("parallel reading: mutated delivered calls (the worker scans their argument
     const f = join(dir, 'mutated-calls.strace');
     writeFileSync(f, lines.join('\n') + '\n');
     const scanned = argsScanned.count;
+    const results = argsScanned.results;
     for (const chunk of [undefined, 4099]) same(f, PASS_READ, chunk, `${lines.length} mutated calls, chunks ${chunk ?? 'default'}`);
     assert.ok(argsScanned.count - scanned > 5_000, `${argsScanned.count - scanned} argument lists built from the worker's scans`);
+    assert.ok(argsScanned.results - results > 3_000, `${argsScanned.results - results} results built from the worker's scans`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

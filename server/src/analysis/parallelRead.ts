@@ -132,13 +132,14 @@ export function makeChunkReader(src: ChunkReaderSources, tests: ChunkReaderFunct
   let hints = new Int32Array(1024 * src.hintInts);
   let nh = 0;
   const matters = new Set(src.matters);
-  const scanArgs = tests.makeArgScanner(tests.skipString, tests.skipDecoration);
+  const { scanArgs, scanResult } = tests.makeArgScanner(tests.skipString, tests.skipDecoration);
   const toks = { out: new Float64Array(1 << 14) };
   let nt = 0;
   /**
    * a delivered call (a name in `matters`, `(`) at bodyAt of the line text[at, nl), not an `<unfinished ...>` start:
-   * its arguments scanned as the reader's simpleArgsToParen scans them (positions from the line's start) at toks[nt];
-   * returns that offset, or -1
+   * its arguments scanned as the reader's simpleArgsToParen scans them (positions from the line's start) at toks[nt],
+   * and when that scan found the `)`, the result after it as parseResult reads it (scanResult; `callResult` says
+   * where, or -1); returns the arguments' offset, or -1
    */
   const scanCall = (text: string, at: number, bodyAt: number, nl: number): number => {
     let j = bodyAt;
@@ -153,10 +154,20 @@ export function makeChunkReader(src: ChunkReaderSources, tests: ChunkReaderFunct
     const next = scanArgs(text, j + 1, end, true, toks, o, at);
     nt = next < 0 ? o + 2 : next;
     callArgsAt = j + 1 - at;
+    callResult = -1;
+    if (next >= 0) {
+      const r = scanResult(text, toks.out[o + 1]! + at + 1, end, toks, nt, at);
+      if (r >= 0) {
+        callResult = nt;
+        nt = r;
+      }
+    }
     return o;
   };
   /** where the arguments scanned by the last scanCall start, from the line's start */
   let callArgsAt = -1;
+  /** where the result scanned by the last scanCall is in `toks`, or -1 */
+  let callResult = -1;
   /** the line text[at, nl) (not one of droppedShape): its prefix as scanPrefix reads it, and whether it is a pending
    * start or `resumed` end of a call not built (see LINE_PREFIX, PAIR_START, PAIR_END in trace/reader.ts) */
   const lineHint = (text: string, at: number, nl: number): void => {
@@ -220,6 +231,7 @@ export function makeChunkReader(src: ChunkReaderSources, tests: ChunkReaderFunct
     hints[nh + 10] = tok;
     // where the arguments start (the reader takes the scan only for the call it reads there)
     hints[nh + 11] = tok >= 0 ? callArgsAt : -1;
+    hints[nh + 12] = tok >= 0 ? callResult : -1;
     nh += src.hintInts;
   };
   let shapes = new Int32Array(1024);

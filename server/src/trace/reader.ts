@@ -15,7 +15,7 @@ import { kernelFields, parseFtraceLine } from './kernel';
 import { parseQemuLine } from './qemu';
 import { LineRange } from '../common/range';
 import { Src, stripEscapes } from './src';
-import { classifyLine, closingParen, newPrefixScan, parsePrefix, parseResult, plainResultAt, scanPrefix, splitCall, type LineKind, type Prefix } from './strace';
+import { classifyLine, closingParen, newPrefixScan, parsePrefix, parseResult, plainResultAt, resultFromTokens, scanPrefix, splitCall, type LineKind, type Prefix } from './strace';
 import type {
   EventBase,
   ExitEvent,
@@ -146,8 +146,8 @@ class LazyPending implements Pending {
  */
 export const pairsChecked: { count: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('kvm-lens.pairsChecked')] ??= { count: 0 }) as { count: number };
 
-/** Delivered calls whose arguments the parallel reading's worker scanned (tests: that path was taken). */
-export const argsScanned: { count: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('kvm-lens.argsScanned')] ??= { count: 0 }) as { count: number };
+/** Delivered calls whose arguments (count) and results the parallel reading's worker scanned (tests: that path was taken). */
+export const argsScanned: { count: number; results: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('kvm-lens.argsScanned')] ??= { count: 0, results: 0 }) as { count: number; results: number };
 
 /** A pending start as a plain object (LazyPending's fields are getters). */
 function plainPending(p: Pending): Pending {
@@ -360,7 +360,7 @@ export const PAIR_JOINED = new RegExp(`^${DROPPED_PARTS.args}${DROPPED_PARTS.res
  */
 export const LINE_PREFIX = /(?:(\d+) +|\[pid +(\d+)\] +)(?:(\d\d:\d\d:\d\d(?:\.\d+)?) +|(\d+\.\d+) +)?(?=[A-Za-z_?<])/y;
 /** numbers per line in pushTested's `hints` */
-export const HINT_INTS = 12;
+export const HINT_INTS = 13;
 /** MATTERS as a list (the parallel reading's worker scans these calls' arguments) */
 export const MATTERS_NAMES: string[] = [...MATTERS];
 /** strace's own messages (as classifyLine tells them) */
@@ -399,8 +399,8 @@ export class TraceReader implements StreamingTraceReader {
    * numbers per line by line start: [line start, then scanPrefix's pid, bodyAt, pair number (PAIR_START: the
    * start of a call not built; PAIR_END: an end whose join with that start it checked; or -1), pidAt, pidEnd,
    * hmsAt, hmsEnd, epochAt, epochEnd] (the other prefix columns absent), then for a complete call of a name in
-   * MATTERS the offset in `tokens` of its arguments scanned by scanArgs (paren mode, from the line's start) and where
-   * they start, else -1, -1
+   * MATTERS the offset in `tokens` of its arguments scanned by scanArgs (paren mode, from the line's start), where
+   * they start, and the offset of its result scanned by scanResult (or -1), else -1, -1, -1
    */
   private hints: Int32Array | null = null;
   /** pushTested: the scanned argument lists `hints` point at */
@@ -1185,6 +1185,7 @@ export class TraceReader implements StreamingTraceReader {
     // the arguments that matter are parsed now: a common list is read up to its `)` in one pass (scanned by the
     // parallel reading's worker when it read this very line: a plain line, arguments where it found them)
     let quick: StructField[] | null = null;
+    let scannedResult = -1;
     if (matters) {
       const h = this.hintAt;
       const hs = this.hints;
@@ -1192,6 +1193,8 @@ export class TraceReader implements StreamingTraceReader {
       if (h >= 0 && hs !== null && this.tokens !== null && hs[h + 10]! >= 0 && hs[h + 11] === k.argsAt && src.segs.length === 1 && seg.col === 0 && !seg.map) {
         argsScanned.count++;
         quick = simpleArgsFromTokens(src, this.tokens, hs[h + 10]!);
+        // (its result, scanned after the `)` this scan found)
+        if (quick) scannedResult = hs[h + 12]!;
       } else quick = simpleArgsToParen(src, k.argsAt);
     }
     // (when the list is not a common one, closingParen goes on from the argument that is not)
@@ -1209,7 +1212,8 @@ export class TraceReader implements StreamingTraceReader {
       // the arguments of calls that change no fd are parsed when someone reads them (most lines of a VMM's
       // trace: read, futex, ppoll, madvise...); those that matter are parsed now, once (the fd tracking and
       // the replay read them)
-      const res = parseResult(src, close + 1);
+      if (scannedResult >= 0) argsScanned.results++;
+      const res = scannedResult >= 0 ? resultFromTokens(src, this.tokens!, scannedResult) : parseResult(src, close + 1);
       ev = matters
         ? mkSyscall(base, base.range, k.name, nameRange, quick ?? parseArgs(src, k.argsAt, close), res.result)
         : mkLazySyscall(base, k.name, nameRange, src, k.argsAt, close, res.result);

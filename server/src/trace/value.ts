@@ -774,11 +774,19 @@ const TK_STRING = 5;
  * decoration `<` or -1, the decoration's `>` + 1, its end with `(deleted)`], each part [kind, start, end, number]
  * (kind: 1 a decimal and 2 a hex int whose exact value is the number, 3 another int parseIntToken reads, 4 a name,
  * 5 a closed string, 6 NULL). Positions are written minus `shift`. Returns the index after the last entry, or -1.
+ *
+ * `scanResult(t, at, to, st, o, shift)` reads the result after a call's `)` at `at` as strace.ts parseResult reads
+ * it, when it is a number (not `?`) with optionally a -y decoration, an errno with its message and a -T duration,
+ * nothing else: writes RESULT_INTS numbers at st.out[o] (see resultFromTokens) and returns o + RESULT_INTS; else
+ * writes -1 at st.out[o] and returns -1.
  */
 export function makeArgScanner(
   skipStr: (text: string, i: number, end: number) => number,
   skipDeco: (text: string, i: number, end: number) => number,
-): (t: string, from: number, to: number, paren: boolean, st: { out: Float64Array }, o: number, shift: number) => number {
+): {
+  scanArgs: (t: string, from: number, to: number, paren: boolean, st: { out: Float64Array }, o: number, shift: number) => number;
+  scanResult: (t: string, at: number, to: number, st: { out: Float64Array }, o: number, shift: number) => number;
+} {
   const idc = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (c >= 48 && c <= 57);
   const hexc = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
   const room = (st: { out: Float64Array }, n: number): Float64Array => {
@@ -883,7 +891,7 @@ export function makeArgScanner(
       kind = e - i === 4 && t.startsWith('NULL', i) ? 6 : 4;
     } else if (c === 34) {
       e = skipStr(t, i, to);
-      if (!(e <= to && t.charCodeAt(e - 1) === 34 && e - 1 > i) || t.startsWith('...', e)) return -1;
+      if (!(e <= to && t.charCodeAt(e - 1) === 34 && e - 1 > i) || (e + 3 <= to && t.startsWith('...', e))) return -1;
       kind = 5;
     } else return -1;
     out[k] = kind;
@@ -891,7 +899,7 @@ export function makeArgScanner(
     out[k + 2] = e - shift;
     return e;
   };
-  return (t, from, to, paren, st, o, shift) => {
+  const scanArgs = (t: string, from: number, to: number, paren: boolean, st: { out: Float64Array }, o: number, shift: number): number => {
     let out = room(st, o + 2);
     let i = from;
     /** where the argument being read starts (simpleArgsToParen's simpleFail) */
@@ -925,7 +933,7 @@ export function makeArgScanner(
         const de0 = skipDeco(t, e, to);
         if (de0 <= e) break;
         let de = de0;
-        if (t.startsWith('(deleted)', de)) de += 9;
+        if (de + 9 <= to && t.startsWith('(deleted)', de)) de += 9;
         decoAt = e - shift;
         decoE = de0 - shift;
         decoDe = de - shift;
@@ -974,10 +982,128 @@ export function makeArgScanner(
     out[o + 1] = fail - shift;
     return -1;
   };
+  const dig = (c: number): boolean => c >= 48 && c <= 57;
+  const scanResult = (t: string, at: number, to: number, st: { out: Float64Array }, o: number, shift: number): number => {
+    const out = room(st, o + 16);
+    out[o] = -1;
+    let i = at;
+    while (i < to && t.charCodeAt(i) === 32) i++;
+    if (i >= to || t.charCodeAt(i) !== 61 /* = */) return -1;
+    i++;
+    while (i < to && t.charCodeAt(i) === 32) i++;
+    if (i >= to) return -1;
+    let end = to;
+    while (end > i && (t.charCodeAt(end - 1) === 32 || t.charCodeAt(end - 1) === 9)) end--;
+    // -T duration at the very end: `<digits.digits>` (strace.ts durationAt, decimalAt)
+    let durAt = -1;
+    let durEnd = -1;
+    let seconds = 0;
+    if (t.charCodeAt(end - 1) === 62) {
+      const from = Math.max(i, end - 40);
+      let k = end - 2;
+      const fracEnd = k + 1;
+      while (k >= from && dig(t.charCodeAt(k))) k--;
+      if (k !== fracEnd - 1 && k >= from && t.charCodeAt(k) === 46) {
+        const dot = k--;
+        while (k >= from && dig(t.charCodeAt(k))) k--;
+        if (k !== dot - 1 && k >= from && t.charCodeAt(k) === 60) {
+          durAt = k;
+          durEnd = end;
+          const a = k + 1;
+          const b = end - 1;
+          if (b - a > 16) seconds = Number(t.slice(a, b));
+          else {
+            let n = 0;
+            for (let q = a; q < b; q++) if (q !== dot) n = n * 10 + (t.charCodeAt(q) - 48);
+            seconds = n / 10 ** (b - dot - 1);
+          }
+          end = k;
+          while (end > i && t.charCodeAt(end - 1) === 32) end--;
+        }
+      }
+    }
+    const resStart = i;
+    if (t.charCodeAt(i) === 63 /* ? */) return -1;
+    let j = i;
+    if (t.charCodeAt(j) === 45) j++;
+    while (j < end) {
+      const ch = t.charCodeAt(j);
+      if ((ch >= 48 && ch <= 57) || (ch >= 97 && ch <= 102) || (ch >= 65 && ch <= 70) || ch === 120) j++;
+      else break;
+    }
+    const kind = j > resStart ? intKind(t, resStart, j, out, o + 5) : 0;
+    if (kind === 0) return -1;
+    const tokEnd = j;
+    let decoAt = -1;
+    let decoE = -1;
+    let decoDe = -1;
+    if (j < to && t.charCodeAt(j) === 60 /* < */) {
+      const e = skipDeco(t, j, end);
+      if (e > j) {
+        let de = e;
+        if (de + 9 <= to && t.startsWith('(deleted)', de)) de += 9;
+        decoAt = j;
+        decoE = e;
+        decoDe = de;
+        j = de;
+      }
+    }
+    // an errno with its message, and nothing after it
+    let errAt = -1;
+    let errEnd = -1;
+    let msgAt = -1;
+    let msgEnd = -1;
+    while (j < to && t.charCodeAt(j) === 32) j++;
+    if (j < end) {
+      const c = t.charCodeAt(j);
+      if (!(c >= 65 && c <= 90)) return -1;
+      errAt = j;
+      let e = j + 1;
+      const lim = Math.min(end, j + 40);
+      for (let c2 = t.charCodeAt(e); e < lim && ((c2 >= 65 && c2 <= 90) || dig(c2) || c2 === 95); c2 = t.charCodeAt(++e));
+      errEnd = e;
+      j = e;
+      while (j < to && t.charCodeAt(j) === 32) j++;
+      if (j < to && t.charCodeAt(j) === 40) {
+        const close = t.indexOf(')', j);
+        // (within the line: `to` may be short of the text's end)
+        if (close > 0 && close <= end && close < to) {
+          msgAt = j + 1;
+          msgEnd = close;
+          j = close + 1;
+        }
+      }
+      while (j < to && t.charCodeAt(j) === 32) j++;
+      if (j < end) return -1;
+    }
+    out[o] = 1;
+    out[o + 1] = resStart - shift;
+    out[o + 2] = end - shift;
+    out[o + 3] = tokEnd - shift;
+    out[o + 4] = kind;
+    out[o + 6] = decoAt < 0 ? -1 : decoAt - shift;
+    out[o + 7] = decoE < 0 ? -1 : decoE - shift;
+    out[o + 8] = decoDe < 0 ? -1 : decoDe - shift;
+    out[o + 9] = errAt < 0 ? -1 : errAt - shift;
+    out[o + 10] = errEnd < 0 ? -1 : errEnd - shift;
+    out[o + 11] = msgAt < 0 ? -1 : msgAt - shift;
+    out[o + 12] = msgEnd < 0 ? -1 : msgEnd - shift;
+    out[o + 13] = durAt < 0 ? -1 : durAt - shift;
+    out[o + 14] = durEnd < 0 ? -1 : durEnd - shift;
+    out[o + 15] = seconds;
+    return o + 16;
+  };
+  return { scanArgs, scanResult };
 }
 
+/** numbers per result in scanResult's output */
+export const RESULT_INTS = 16;
+
+const SCANNERS = makeArgScanner(skipString, skipDecoration);
 /** The reader's argument scanner (see makeArgScanner). */
-export const scanArgs = makeArgScanner(skipString, skipDecoration);
+export const scanArgs = SCANNERS.scanArgs;
+/** The reader's result scanner (see makeArgScanner). */
+export const scanResult = SCANNERS.scanResult;
 
 /**
  * argsFromTokens' source when it is one plain line (its ranges are LineRanges of these numbers, what Src.range
