@@ -18,7 +18,7 @@
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort as NodeMessagePort } from 'node:worker_threads';
 import { chunkTests, droppedShape, DROPPED_LINE, HINT_INTS, LINE_PREFIX, MATTERS_NAMES, PAIR_END, PAIR_JOINED, PAIR_START, SUSPECT_SOURCE } from '../trace/reader';
-import { makeArgScanner, skipDecoration, skipString } from '../trace/value';
+import { makeArgScanner, skipDecorationIn, skipStringIn } from '../trace/value';
 
 /** One chunk as the worker read it: `bytes` read by readSync, `text` their decoding, the reader's tests on it. */
 export interface TestedChunk {
@@ -107,12 +107,12 @@ export interface ChunkReaderFunctions {
   chunkTests: (chunk: string, suspect: RegExp) => number;
   droppedShape: (chunk: string, at: number, nl: number, dropped: RegExp) => boolean;
   makeArgScanner: typeof makeArgScanner;
-  skipString: typeof skipString;
-  skipDecoration: typeof skipDecoration;
+  skipString: typeof skipStringIn;
+  skipDecoration: typeof skipDecorationIn;
 }
 
 /** The functions makeChunkReader takes, in this thread (tests). */
-export const chunkReaderFunctions: ChunkReaderFunctions = { chunkTests, droppedShape, makeArgScanner, skipString, skipDecoration };
+export const chunkReaderFunctions: ChunkReaderFunctions = { chunkTests, droppedShape, makeArgScanner, skipString: skipStringIn, skipDecoration: skipDecorationIn };
 
 /**
  * The worker's reading of the chunks of one file, in order (it keeps the pending starts it saw, by pid):
@@ -341,7 +341,7 @@ function source(): string {
   // tsx (the tests) wraps named functions in `__name(fn, "name")`: defined here as the identity
   return (workerSource ??= [
     'const __name = (f) => f;',
-    `const tests = { chunkTests: ${String(chunkTests)}, droppedShape: ${String(droppedShape)}, makeArgScanner: ${String(makeArgScanner)}, skipString: ${String(skipString)}, skipDecoration: ${String(skipDecoration)} };`,
+    `const tests = { chunkTests: ${String(chunkTests)}, droppedShape: ${String(droppedShape)}, makeArgScanner: ${String(makeArgScanner)}, skipString: ${String(skipStringIn)}, skipDecoration: ${String(skipDecorationIn)} };`,
     `const makeChunkReader = ${String(makeChunkReader)};`,
     `(${String(workerBody)})(require('node:worker_threads').workerData, tests, makeChunkReader, require);`,
   ].join('\n'));

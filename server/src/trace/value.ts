@@ -144,6 +144,39 @@ export function skipDecoration(text: string, i: number, end = text.length): numb
   return i;
 }
 
+/**
+ * skipString and skipDecoration with no search past `end` (what they give, by their char loops alone): the
+ * parallel reading's worker scans lines inside a 64 KiB chunk, where a native search for a char that is not on
+ * the line (a `\\`, a `[`) would run through the rest of the chunk. Self-contained (the worker runs their source).
+ */
+export function skipStringIn(text: string, i: number, end: number): number {
+  i++;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === 92) i += 2;
+    else if (c === 34) return i + 1;
+    else i++;
+  }
+  return end;
+}
+export function skipDecorationIn(text: string, i: number, end: number): number {
+  let depth = 0;
+  let square = 0;
+  for (let k = i; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 91) square++;
+    else if (c === 93) {
+      if (square > 0) square--;
+    } else if (square > 0) continue;
+    else if (c === 60) depth++;
+    else if (c === 62) {
+      depth--;
+      if (depth === 0) return k + 1;
+    }
+  }
+  return i;
+}
+
 function decodeEscapes(s: string): string {
   if (s.indexOf('\\') < 0) return s;
   let out = '';
@@ -766,7 +799,7 @@ const TK_STRING = 5;
 /**
  * The token scanner of the common argument lists (what simpleArgs and simpleArgsToParen read, with simpleField and
  * simplePrimary), self-contained: the parallel reading's worker runs its source (analysis/parallelRead.ts), with
- * the same skipString and skipDecoration.
+ * skipStringIn and skipDecorationIn (skipString and skipDecoration bounded by the line).
  *
  * `scanArgs(t, from, to, paren, st, o, shift)` reads t[from, to): in paren mode (simpleArgsToParen) up to the `)`
  * closing the call, else (simpleArgs) up to `to`. Writes at st.out[o]: the number of fields (or -1: not a common
@@ -1099,7 +1132,7 @@ export function makeArgScanner(
 /** numbers per result in scanResult's output */
 export const RESULT_INTS = 16;
 
-const SCANNERS = makeArgScanner(skipString, skipDecoration);
+const SCANNERS = makeArgScanner(skipStringIn, skipDecorationIn);
 /** The reader's argument scanner (see makeArgScanner). */
 export const scanArgs = SCANNERS.scanArgs;
 /** The reader's result scanner (see makeArgScanner). */
