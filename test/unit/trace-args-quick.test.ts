@@ -48,7 +48,7 @@ function compareToParen(line: string, from: number, what: string): boolean {
   // its start, a token array that must grow), the fields built from the scan: the same answer
   for (const [pre, post] of [['', ''], ['1 read(3, "x", 1) = 1\n', '\r\nioctl(3, 4) = 0\n'], ['z', ') = 0, "\n'], ['', '0x1</x>"...|'], ['', '...(deleted)) <0.1> (x)']]) {
     const chunk = pre + line + post;
-    const st = { out: new Float64Array(4) };
+    const st = { out: new Int32Array(4) };
     scanArgs(chunk, pre.length + from, pre.length + line.length, true, st, 3, pre.length);
     const got = simpleArgsFromTokens(src, st.out, 3);
     assert.deepEqual({ fields: json(got), close: got ? simpleClose : undefined, fail: got ? undefined : simpleFail }, answer, `${what}: scanned in ${JSON.stringify([pre, post])}`);
@@ -79,7 +79,7 @@ let unscannedResults = 0;
 
 /** The result at `at` of `line` (at `shift` in `chunk`): scanned and built, it is what parseResult gives. */
 function compareResult(chunk: string, line: string, src: Src, shift: number, at: number, what: string): void {
-  const st = { out: new Float64Array(2) };
+  const st = { out: new Int32Array(2) };
   const r = scanResult(chunk, shift + at, shift + line.length, st, 1, shift);
   if (r < 0) {
     assert.equal(st.out[1], -1, `${what}: a result not scanned says so`);

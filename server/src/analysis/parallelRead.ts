@@ -30,7 +30,7 @@ export interface TestedChunk {
   /** the pending starts and `resumed` ends of calls not built (TraceReader.pushTested's `hints`), or null */
   hints: Int32Array | null;
   /** the scanned argument lists of the delivered calls (TraceReader.pushTested's `tokens`), or null */
-  tokens: Float64Array | null;
+  tokens: Int32Array | null;
 }
 
 export interface WorkerReadOptions {
@@ -99,7 +99,7 @@ export interface ChunkTests {
   flags: number;
   shapes: Int32Array | null;
   hints: Int32Array | null;
-  tokens: Float64Array | null;
+  tokens: Int32Array | null;
 }
 
 /** The reader's functions the worker's chunk reading runs (from their source in the worker). */
@@ -133,7 +133,7 @@ export function makeChunkReader(src: ChunkReaderSources, tests: ChunkReaderFunct
   let nh = 0;
   const matters = new Set(src.matters);
   const { scanArgs, scanResult } = tests.makeArgScanner(tests.skipString, tests.skipDecoration);
-  const toks = { out: new Float64Array(1 << 14) };
+  const toks = { out: new Int32Array(1 << 14) };
   let nt = 0;
   /**
    * a delivered call (a name in `matters`, `(`) at bodyAt of the line text[at, nl), not an `<unfinished ...>` start:
@@ -239,7 +239,7 @@ export function makeChunkReader(src: ChunkReaderSources, tests: ChunkReaderFunct
     const flags = tests.chunkTests(text, suspect);
     let found: Int32Array | null = null;
     let pairs: Int32Array | null = null;
-    let scanned: Float64Array | null = null;
+    let scanned: Int32Array | null = null;
     if (src.modelOnly && flags === (1 | 2 | 4)) {
       let k = 0;
       nh = 0;

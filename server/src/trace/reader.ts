@@ -404,7 +404,7 @@ export class TraceReader implements StreamingTraceReader {
    */
   private hints: Int32Array | null = null;
   /** pushTested: the scanned argument lists `hints` point at */
-  private tokens: Float64Array | null = null;
+  private tokens: Int32Array | null = null;
   /** the index in `hints` of the line being read, or -1 */
   private hintAt = -1;
 
@@ -456,7 +456,7 @@ export class TraceReader implements StreamingTraceReader {
    * only for a `modelOnly` reading of a chunk whose flags are all set (null otherwise). The same events, findings
    * and state as `push(chunk)`.
    */
-  pushTested(chunk: string, flags: number, shapes: Int32Array | null, hints: Int32Array | null = null, tokens: Float64Array | null = null): void {
+  pushTested(chunk: string, flags: number, shapes: Int32Array | null, hints: Int32Array | null = null, tokens: Int32Array | null = null): void {
     this.tokens = tokens;
     this.pushChunk(chunk, flags, shapes ?? NO_SHAPES, hints);
     this.tokens = null;

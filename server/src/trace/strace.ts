@@ -632,34 +632,35 @@ export function parseResult(src: Src, at: number): { result: SyscallResult | nul
  * parallel reading's worker scans the delivered calls' results): the same objects, with no char loop
  * (test/unit/trace-args-quick: the same answer as parseResult on every call).
  */
-export function resultFromTokens(src: Src, tk: Float64Array, o: number): { result: SyscallResult | null; duration?: { seconds: number; range: Range }; ok: boolean; cut?: boolean } {
+export function resultFromTokens(src: Src, tk: Int32Array, o: number): { result: SyscallResult | null; duration?: { seconds: number; range: Range }; ok: boolean; cut?: boolean } {
   const t = src.text;
   const resStart = tk[o + 1]!;
   const end = tk[o + 2]!;
   const tokEnd = tk[o + 3]!;
   const kind = tk[o + 4]!;
-  const durAt = tk[o + 13]!;
-  const duration = durAt >= 0 ? { seconds: tk[o + 15]!, range: src.range(durAt, tk[o + 14]!) } : undefined;
+  const durAt = tk[o + 14]!;
+  const durEnd = tk[o + 15]!;
+  const duration = durAt >= 0 ? { seconds: decimalAt(t, durAt + 1, durEnd - 1), range: src.range(durAt, durEnd) } : undefined;
   let value: bigint;
   if (kind === 3) value = parseIntToken(t.slice(resStart, tokEnd))!.value;
   else {
-    const n = tk[o + 5]!;
+    const n = tk[o + 6]! * 4294967296 + (tk[o + 5]! >>> 0);
     value = n >= 0 ? big(n) : -big(-n);
   }
   const range = src.range(resStart, end);
   const result: SyscallResult = { range, text: t.slice(resStart, end), value, valueRange: tokEnd >= end ? range : src.range(resStart, tokEnd) };
-  const decoAt = tk[o + 6]!;
+  const decoAt = tk[o + 7]!;
   if (decoAt >= 0) {
-    const e = tk[o + 7]!;
-    const de = tk[o + 8]!;
+    const e = tk[o + 8]!;
+    const de = tk[o + 9]!;
     result.decoration = { text: t.slice(decoAt + 1, e - 1) + t.slice(e, de), range: src.range(decoAt, de) };
   }
-  const errAt = tk[o + 9]!;
+  const errAt = tk[o + 10]!;
   if (errAt >= 0) {
-    const name = t.slice(errAt, tk[o + 10]!);
-    const erange = src.range(errAt, tk[o + 10]!);
-    const msgAt = tk[o + 11]!;
-    result.errno = msgAt < 0 ? { name, range: erange } : { name, range: erange, message: t.slice(msgAt, tk[o + 12]!) };
+    const name = t.slice(errAt, tk[o + 11]!);
+    const erange = src.range(errAt, tk[o + 11]!);
+    const msgAt = tk[o + 12]!;
+    result.errno = msgAt < 0 ? { name, range: erange } : { name, range: erange, message: t.slice(msgAt, tk[o + 13]!) };
     if (!errnoByName(name) && !/^E/.test(name)) (result.notes ??= []).push({ text: name, range: erange });
   }
   return { result, duration, ok: true };

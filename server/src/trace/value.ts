@@ -775,7 +775,7 @@ function simplePrimary(src: Src, i: number, to: number): Value | null {
  * arguments and the reader builds them here, with no char loop (test/unit/trace-args-quick: the same answer as
  * simpleArgsToParen on every call).
  */
-export function simpleArgsFromTokens(src: Src, tk: Float64Array, o: number): StructField[] | null {
+export function simpleArgsFromTokens(src: Src, tk: Int32Array, o: number): StructField[] | null {
   if (tk[o]! < 0) {
     simpleFail = tk[o + 1]!;
     return null;
@@ -786,7 +786,7 @@ export function simpleArgsFromTokens(src: Src, tk: Float64Array, o: number): Str
 
 /** Where scanArgs writes (grown when a list needs more room). */
 export interface ArgTokens {
-  out: Float64Array;
+  out: Int32Array;
 }
 
 /** scanArgs' token kinds */
@@ -804,9 +804,10 @@ const TK_STRING = 5;
  * `scanArgs(t, from, to, paren, st, o, shift)` reads t[from, to): in paren mode (simpleArgsToParen) up to the `)`
  * closing the call, else (simpleArgs) up to `to`. Writes at st.out[o]: the number of fields (or -1: not a common
  * list) and the `)` (or where the argument it could not read starts); then per field [parts, start, end,
- * decoration `<` or -1, the decoration's `>` + 1, its end with `(deleted)`], each part [kind, start, end, number]
- * (kind: 1 a decimal and 2 a hex int whose exact value is the number, 3 another int parseIntToken reads, 4 a name,
- * 5 a closed string, 6 NULL). Positions are written minus `shift`. Returns the index after the last entry, or -1.
+ * decoration `<` or -1, the decoration's `>` + 1, its end with `(deleted)`], each part [kind, start, end, number as
+ * two int32s: low 32 bits, the rest] (kind: 1 a decimal and 2 a hex int whose exact value is the number, 3 another
+ * int parseIntToken reads, 4 a name, 5 a closed string, 6 NULL). Int32s: a chunk's scans are posted to the reading
+ * thread (float64s took more bytes than the chunk's text). Positions are written minus `shift`. Returns the index after the last entry, or -1.
  *
  * `scanResult(t, at, to, st, o, shift)` reads the result after a call's `)` at `at` as strace.ts parseResult reads
  * it, when it is a number (not `?`) with optionally a -y decoration, an errno with its message and a -T duration,
@@ -817,21 +818,26 @@ export function makeArgScanner(
   skipStr: (text: string, i: number, end: number) => number,
   skipDeco: (text: string, i: number, end: number) => number,
 ): {
-  scanArgs: (t: string, from: number, to: number, paren: boolean, st: { out: Float64Array }, o: number, shift: number) => number;
-  scanResult: (t: string, at: number, to: number, st: { out: Float64Array }, o: number, shift: number) => number;
+  scanArgs: (t: string, from: number, to: number, paren: boolean, st: { out: Int32Array }, o: number, shift: number) => number;
+  scanResult: (t: string, at: number, to: number, st: { out: Int32Array }, o: number, shift: number) => number;
 } {
   const idc = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (c >= 48 && c <= 57);
   const hexc = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
-  const room = (st: { out: Float64Array }, n: number): Float64Array => {
+  const room = (st: { out: Int32Array }, n: number): Int32Array => {
     if (n > st.out.length) {
-      const m = new Float64Array(Math.max(n, st.out.length * 2));
+      const m = new Int32Array(Math.max(n, st.out.length * 2));
       m.set(st.out);
       st.out = m;
     }
     return st.out;
   };
-  /** parseIntToken's answer on t[i, e): 1/2 with its value written at out[k] (its fast paths), 3 (valid), 0 (not a number) */
-  const intKind = (t: string, i: number, e: number, out: Float64Array, at: number): number => {
+  /** an exact integer as two int32s at out[at] (low 32 bits, then the rest: `hi * 2 ** 32 + (lo >>> 0)`) */
+  const put = (out: Int32Array, at: number, n: number): void => {
+    out[at] = n;
+    out[at + 1] = Math.floor(n / 4294967296);
+  };
+  /** parseIntToken's answer on t[i, e): 1/2 with its value put at out[at] (its fast paths), 3 (valid), 0 (not a number) */
+  const intKind = (t: string, i: number, e: number, out: Int32Array, at: number): number => {
     const len = e - i;
     const c0 = t.charCodeAt(i);
     if (len <= 15) {
@@ -844,7 +850,7 @@ export function makeArgScanner(
           n = n * 10 + (c - 48);
         }
         if (k === e) {
-          out[at] = n;
+          put(out, at, n);
           return 1;
         }
       } else if (c0 === 45 && len > 1 && t.charCodeAt(i + 1) >= 49 && t.charCodeAt(i + 1) <= 57) {
@@ -856,12 +862,12 @@ export function makeArgScanner(
           n = n * 10 + (c - 48);
         }
         if (k === e) {
-          out[at] = -n;
+          put(out, at, -n);
           return 1;
         }
       } else if (c0 === 48) {
         if (len === 1) {
-          out[at] = 0;
+          put(out, at, 0);
           return 1;
         }
         const c1 = t.charCodeAt(i + 1);
@@ -875,7 +881,7 @@ export function makeArgScanner(
             n = n * 16 + d;
           }
           if (k === e) {
-            out[at] = n;
+            put(out, at, n);
             return 2;
           }
         }
@@ -907,11 +913,12 @@ export function makeArgScanner(
     return 0;
   };
   /** one primary at i (simplePrimary): [kind, start, end, number] at out[k]; its end, or -1 */
-  const primary = (t: string, i: number, to: number, out: Float64Array, k: number, shift: number): number => {
+  const primary = (t: string, i: number, to: number, out: Int32Array, k: number, shift: number): number => {
     const c = i < to ? t.charCodeAt(i) : -1;
     let kind: number;
     let e = i + 1;
     out[k + 3] = 0;
+    out[k + 4] = 0;
     if (c === 45 || (c >= 48 && c <= 57)) {
       while (e < to && idc(t.charCodeAt(e))) e++;
       kind = intKind(t, i, e, out, k + 3);
@@ -932,7 +939,7 @@ export function makeArgScanner(
     out[k + 2] = e - shift;
     return e;
   };
-  const scanArgs = (t: string, from: number, to: number, paren: boolean, st: { out: Float64Array }, o: number, shift: number): number => {
+  const scanArgs = (t: string, from: number, to: number, paren: boolean, st: { out: Int32Array }, o: number, shift: number): number => {
     let out = room(st, o + 2);
     let i = from;
     /** where the argument being read starts (simpleArgsToParen's simpleFail) */
@@ -950,14 +957,14 @@ export function makeArgScanner(
       }
       const fstart = i;
       fail = fstart;
-      out = room(st, k + 10);
+      out = room(st, k + 11);
       const f = k;
       k += 6;
       let e = primary(t, i, to, out, k, shift);
       if (e < 0) break;
       const first = out[k]!;
       let parts = 1;
-      k += 4;
+      k += 5;
       let decoAt = -1;
       let decoE = -1;
       let decoDe = -1;
@@ -974,14 +981,14 @@ export function makeArgScanner(
       } else if (c === 124 /* | */ && first !== 5 && (e + 1 < to ? t.charCodeAt(e + 1) : -1) !== 124) {
         let bad = false;
         while (e < to && t.charCodeAt(e) === 124 && (e + 1 < to ? t.charCodeAt(e + 1) : -1) !== 124) {
-          out = room(st, k + 4);
+          out = room(st, k + 5);
           const pe = primary(t, e + 1, to, out, k, shift);
           if (pe < 0 || out[k] === 5) {
             bad = true;
             break;
           }
           parts++;
-          k += 4;
+          k += 5;
           e = pe;
         }
         if (bad) break;
@@ -1016,7 +1023,7 @@ export function makeArgScanner(
     return -1;
   };
   const dig = (c: number): boolean => c >= 48 && c <= 57;
-  const scanResult = (t: string, at: number, to: number, st: { out: Float64Array }, o: number, shift: number): number => {
+  const scanResult = (t: string, at: number, to: number, st: { out: Int32Array }, o: number, shift: number): number => {
     const out = room(st, o + 16);
     out[o] = -1;
     let i = at;
@@ -1030,7 +1037,6 @@ export function makeArgScanner(
     // -T duration at the very end: `<digits.digits>` (strace.ts durationAt, decimalAt)
     let durAt = -1;
     let durEnd = -1;
-    let seconds = 0;
     if (t.charCodeAt(end - 1) === 62) {
       const from = Math.max(i, end - 40);
       let k = end - 2;
@@ -1042,14 +1048,6 @@ export function makeArgScanner(
         if (k !== dot - 1 && k >= from && t.charCodeAt(k) === 60) {
           durAt = k;
           durEnd = end;
-          const a = k + 1;
-          const b = end - 1;
-          if (b - a > 16) seconds = Number(t.slice(a, b));
-          else {
-            let n = 0;
-            for (let q = a; q < b; q++) if (q !== dot) n = n * 10 + (t.charCodeAt(q) - 48);
-            seconds = n / 10 ** (b - dot - 1);
-          }
           end = k;
           while (end > i && t.charCodeAt(end - 1) === 32) end--;
         }
@@ -1114,16 +1112,15 @@ export function makeArgScanner(
     out[o + 2] = end - shift;
     out[o + 3] = tokEnd - shift;
     out[o + 4] = kind;
-    out[o + 6] = decoAt < 0 ? -1 : decoAt - shift;
-    out[o + 7] = decoE < 0 ? -1 : decoE - shift;
-    out[o + 8] = decoDe < 0 ? -1 : decoDe - shift;
-    out[o + 9] = errAt < 0 ? -1 : errAt - shift;
-    out[o + 10] = errEnd < 0 ? -1 : errEnd - shift;
-    out[o + 11] = msgAt < 0 ? -1 : msgAt - shift;
-    out[o + 12] = msgEnd < 0 ? -1 : msgEnd - shift;
-    out[o + 13] = durAt < 0 ? -1 : durAt - shift;
-    out[o + 14] = durEnd < 0 ? -1 : durEnd - shift;
-    out[o + 15] = seconds;
+    out[o + 7] = decoAt < 0 ? -1 : decoAt - shift;
+    out[o + 8] = decoE < 0 ? -1 : decoE - shift;
+    out[o + 9] = decoDe < 0 ? -1 : decoDe - shift;
+    out[o + 10] = errAt < 0 ? -1 : errAt - shift;
+    out[o + 11] = errEnd < 0 ? -1 : errEnd - shift;
+    out[o + 12] = msgAt < 0 ? -1 : msgAt - shift;
+    out[o + 13] = msgEnd < 0 ? -1 : msgEnd - shift;
+    out[o + 14] = durAt < 0 ? -1 : durAt - shift;
+    out[o + 15] = durEnd < 0 ? -1 : durEnd - shift;
     return o + 16;
   };
   return { scanArgs, scanResult };
@@ -1149,7 +1146,7 @@ function tokenRange(src: Src, a: number, b: number): Range {
 }
 
 /** One scanned part as the value simplePrimary builds. */
-function valueFromToken(src: Src, t: string, tk: Float64Array, k: number): Value {
+function valueFromToken(src: Src, t: string, tk: Int32Array, k: number): Value {
   const kind = tk[k]!;
   const a = tk[k + 1]!;
   const b = tk[k + 2]!;
@@ -1159,7 +1156,7 @@ function valueFromToken(src: Src, t: string, tk: Float64Array, k: number): Value
     return value === undefined ? { kind: 'name', name, range: tokenRange(src, a, b), text: name } : { kind: 'name', name, value, range: tokenRange(src, a, b), text: name };
   }
   if (kind === TK_DEC || kind === TK_HEX) {
-    const n = tk[k + 3]!;
+    const n = tk[k + 4]! * 4294967296 + (tk[k + 3]! >>> 0);
     return { kind: 'int', value: n >= 0 ? big(n) : -big(-n), radix: kind === TK_DEC ? 10 : 16, range: tokenRange(src, a, b), text: t.slice(a, b) };
   }
   if (kind === TK_INT) {
@@ -1173,7 +1170,7 @@ function valueFromToken(src: Src, t: string, tk: Float64Array, k: number): Value
 }
 
 /** The fields of a common list scanned at tk[o] (what simpleArgs builds). */
-function argsFromTokens(src: Src, tk: Float64Array, o: number): StructField[] {
+function argsFromTokens(src: Src, tk: Int32Array, o: number): StructField[] {
   const t = src.text;
   const n = tk[o]!;
   const fields: StructField[] = [];
@@ -1193,12 +1190,12 @@ function argsFromTokens(src: Src, tk: Float64Array, o: number): StructField[] {
     let v: Value;
     if (parts === 1) {
       v = valueFromToken(src, t, tk, k);
-      k += 4;
+      k += 5;
       if (decoAt >= 0) v.decoration = { text: t.slice(decoAt + 1, decoE - 1) + t.slice(decoE, decoDe), range: tokenRange(src, decoAt, decoDe) };
     } else {
       const ps: Value[] = [];
       let value: bigint | undefined = 0n;
-      for (let p = 0; p < parts; p++, k += 4) {
+      for (let p = 0; p < parts; p++, k += 5) {
         const pv = valueFromToken(src, t, tk, k);
         ps.push(pv);
         if (value !== undefined) {
