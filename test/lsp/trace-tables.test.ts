@@ -91,6 +91,8 @@ function reference(text: string, a: TraceAnalysis): { objects: Map<number, KvmOb
 function sameMap<K, V>(got: ReadonlyMap<K, V>, want: Map<K, V>, what: string): void {
   assert.equal(got.size, want.size, `${what}: size`);
   assert.equal(json([...got.values()]), json([...want.values()]), `${what}: values`);
+  const list = (got as { list?: () => V[] }).list;
+  if (list) assert.equal(json(list.call(got)), json([...want.values()]), `${what}: list`);
   assert.deepEqual([...got.keys()], [...want.keys()], `${what}: keys`);
   assert.equal(json([...got]), json([...want]), `${what}: entries`);
   const each: [K, V][] = [];

@@ -15,7 +15,7 @@
 import { SymbolKind, type DocumentSymbol, type DocumentSymbolParams } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { comparePositions, type Range } from '../../common/range';
-import type { KvmObject, TraceAnalysis } from '../../analysis/traceAnalysis';
+import type { KvmObject, ProcessInfo, TraceAnalysis } from '../../analysis/traceAnalysis';
 import type { ServerContext } from '../languages';
 import { analysisFor } from './cache';
 
@@ -48,7 +48,9 @@ function objectSymbol(a: TraceAnalysis, o: KvmObject, children: DocumentSymbol[]
  * How deep an outline of at most `max` symbols can go: the symbol counts of each depth, from the analysis' objects
  * (groups included). `objects`: the analysis' objects read once (`a.objects` makes them at each read).
  */
-export function outlineDepth(a: TraceAnalysis, max = OUTLINE_MAX, objects: Iterable<KvmObject> = a.objects.values()): OutlineDepth {
+export function outlineDepth(
+  a: TraceAnalysis, max = OUTLINE_MAX, objects: Iterable<KvmObject> = a.objects.values(), processes: Iterable<ProcessInfo> = a.processes.values(),
+): OutlineDepth {
   const withObjects = new Set<number | null>();
   let vms = 0;
   let vcpus = 0;
@@ -65,7 +67,7 @@ export function outlineDepth(a: TraceAnalysis, max = OUTLINE_MAX, objects: Itera
     }
   }
   let procs = 0;
-  for (const p of a.processes.values()) if (withObjects.has(p.pid) || a.processes.size <= 1) procs++;
+  for (const p of processes) if (withObjects.has(p.pid) || a.processes.size <= 1) procs++;
   const top = procs + (procs > GROUP_OVER ? Math.ceil(procs / GROUP_SIZE) : 0);
   if (top + vms + vcpus + memslots <= max) return 0;
   if (top + vms + orphans <= max) return 1;
@@ -76,7 +78,9 @@ export function outlineDepth(a: TraceAnalysis, max = OUTLINE_MAX, objects: Itera
  * The symbols of an analysis, per process (ungrouped), in the processes' first-line order, `depth` levels deep.
  * `objects`: the analysis' objects read once (`a.objects` makes them at each read).
  */
-export function processSymbols(a: TraceAnalysis, depth: OutlineDepth = 0, objects: readonly KvmObject[] = [...a.objects.values()]): DocumentSymbol[] {
+export function processSymbols(
+  a: TraceAnalysis, depth: OutlineDepth = 0, objects: readonly KvmObject[] = [...a.objects.values()], processes: Iterable<ProcessInfo> = a.processes.values(),
+): DocumentSymbol[] {
   // vCPUs by their VM, in the objects' order (one pass: thousands of VMs made this quadratic)
   const vcpusOf = new Map<number, KvmObject[]>();
   const orphans: KvmObject[] = [];
@@ -136,7 +140,7 @@ export function processSymbols(a: TraceAnalysis, depth: OutlineDepth = 0, object
     else add(c.pid, objectSymbol(a, c, []));
   }
   const out: DocumentSymbol[] = [];
-  for (const p of a.processes.values()) {
+  for (const p of processes) {
     const children = vmsByProcess.get(p.pid) ?? [];
     const sum = summaries.get(p.pid);
     if (!children.length && !sum && a.processes.size > 1) continue;
@@ -189,19 +193,20 @@ export async function traceDocumentSymbols(doc: TextDocument, _params: DocumentS
   const a = await analysisFor(doc, ctx);
   let syms = built.get(a);
   if (!syms) {
-    // the objects are made at each read of a.objects: once here for both
-    const objects = [...a.objects.values()];
-    const depth = outlineDepth(a, OUTLINE_MAX, objects);
-    const procs = processSymbols(a, depth, objects);
-    syms = groupProcesses(procs, depth === 2 ? vmCounter(a) : undefined);
+    // the objects and processes are made at each read of a.objects / a.processes: once here for both
+    const objects = a.objects.list();
+    const processes = a.processes.list();
+    const depth = outlineDepth(a, OUTLINE_MAX, objects, processes);
+    const procs = processSymbols(a, depth, objects, processes);
+    syms = groupProcesses(procs, depth === 2 ? vmCounter(processes) : undefined);
     built.set(a, syms);
   }
   return syms;
 }
 
 /** VMs of a process symbol by its pid (depth 2: the VMs are in no symbol). */
-function vmCounter(a: TraceAnalysis): (p: DocumentSymbol) => number {
+function vmCounter(processes: Iterable<ProcessInfo>): (p: DocumentSymbol) => number {
   const byPid = new Map<string, number>();
-  for (const p of a.processes.values()) byPid.set(p.pid === null ? 'process' : `process ${p.pid}`, p.vms.length);
+  for (const p of processes) byPid.set(p.pid === null ? 'process' : `process ${p.pid}`, p.vms.length);
   return (p) => byPid.get(p.name) ?? 0;
 }
