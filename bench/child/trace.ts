@@ -14,7 +14,8 @@
  *   check         what `kvm-lens check` does without printing: checkTraceFile (reader, pre-fault and replay findings,
  *                 in one reading)
  *
- * Prints one JSON line: { mode, ms, lines, events, calls, findings, maxRssKiB }.
+ * Prints one JSON line: { mode, ms, lines, events, calls, findings, cpuMs, mainCpuMs, maxRssKiB } (mainCpuMs: the
+ * main thread's own CPU, on Linux).
  * read-model, replay and check read files of 8 MiB or more on two threads (analysis/parallelRead.ts; `cpuMs` counts
  * both); `KVM_LENS_PARALLEL=0` in the environment reads them in one thread, as before.
  */
@@ -23,6 +24,16 @@ import { StringDecoder } from 'node:string_decoder';
 import { readTraceFile } from '../../server/src/trace/index';
 import { replayFileOnce, checkTraceFile } from '../../server/src/analysis/traceCheck';
 import { readTraceFileSync } from '../../server/src/analysis/traceSource';
+import { readFileSync } from 'node:fs';
+
+/** The main thread's own CPU time in ms (Linux: /proc/self/task/PID/schedstat), or null elsewhere. */
+function mainThreadCpuMs(): number | null {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return null;
+  }
+}
 
 async function floorStream(path: string): Promise<{ lines: number; chars: number }> {
   const dec = new TextDecoder('utf-8', { fatal: false });
@@ -77,6 +88,7 @@ async function main(): Promise<void> {
   if (!mode || (!path && mode !== 'noop')) throw new Error('usage: MODE FILE');
   const out: Record<string, unknown> = { mode };
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs();
   const t0 = performance.now();
   switch (mode) {
     case 'noop':
@@ -122,6 +134,8 @@ async function main(): Promise<void> {
   out.ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   out.cpuMs = (cpu.user + cpu.system) / 1000;
+  const main1 = mainThreadCpuMs();
+  if (main0 !== null && main1 !== null) out.mainCpuMs = main1 - main0; // the main thread alone (the worker's is in cpuMs)
   out.maxRssKiB = process.resourceUsage().maxRSS;
   process.stdout.write(JSON.stringify(out) + '\n');
 }
