@@ -36,20 +36,60 @@ function wellFormedRange(gpa: bigint, size: bigint): boolean {
   return size > 0n && gpa % PAGE_4K === 0n && size % PAGE_4K === 0n && gpa + size <= U64;
 }
 
-/** Strings used as map keys, made once per number (a fresh string is hashed at every look-up); bounded. */
-class KeyCache {
-  private readonly m = new Map<number, string>();
-  constructor(private readonly make: (n: number) => string) {}
-  get(n: number): string {
-    let k = this.m.get(n);
-    if (k === undefined) {
-      k = this.make(n);
-      if (this.m.size >= 65536) this.m.clear();
-      this.m.set(n, k);
-    }
-    return k;
-  }
+/**
+ * Keys of the checker's maps. A VM is its reader object id (a number >= 0); a VM known only by its process is a
+ * negative number (`-(pid + 1)`); anything else a string. Per-process keys (a vCPU's pending call, a process's fd)
+ * are one number that packs the pid, the kind of the key and its number (`compKey`), or a string when they do
+ * not fit. Numbers need no string per key and per process (a capture of 2,000 processes kept ~3 MiB of such
+ * strings and their caches through the editor's first pass); each key has one form, so the maps keep the order
+ * and the look-ups they had with string keys.
+ */
+type VmKey = number | string;
+type PKey = number | string;
+
+/** the key of VM object `id` (the reader's object ids are integers from 1) */
+function vmObjKey(id: number): VmKey {
+  return id >= 0 ? id : `vm#${id}`;
 }
+
+/** the key kinds of `compKey` and their names in the string form */
+const K_OBJ = 0;
+const K_FD = 1;
+const K_CPU = 2;
+const K_CPU_UNKNOWN = 3;
+const KIND_NAMES = ['obj', 'fd', 'cpu', 'cpu?'];
+const SUB = 2 ** 26;
+const PIDS = 2 ** 25 - 1;
+
+/** (pid, kind, n) as one exact number below 2^53 when pid < 2^25 - 1 and n < 2^26 are integers >= 0, else a string */
+function compKey(pid: number | null, kind: number, n: number): PKey {
+  const p = pid === null ? 0 : pid + 1;
+  if (Number.isInteger(p) && p >= 0 && p <= PIDS && (pid === null || pid >= 0) && Number.isInteger(n) && n >= 0 && n < SUB) return (p * 4 + kind) * SUB + n;
+  return `${pid ?? ''}:${KIND_NAMES[kind]}${n}`;
+}
+
+/** a group of keys in the order they were added: one key alone (the common case, no Set), or a Set of two or more */
+type KeyGroup = PKey | Set<PKey>;
+
+function groupAdd<G>(m: Map<G, KeyGroup>, g: G, k: PKey): void {
+  const v = m.get(g);
+  if (v === undefined) m.set(g, k);
+  else if (v instanceof Set) v.add(k);
+  else if (v !== k) m.set(g, new Set([v, k]));
+}
+
+function groupDelete<G>(m: Map<G, KeyGroup>, g: G, k: PKey): void {
+  const v = m.get(g);
+  if (v === undefined) return;
+  if (v instanceof Set) {
+    // back to one key alone (a Set being iterated goes on: its other key is still in it)
+    if (v.delete(k) && v.size <= 1) {
+      if (v.size) m.set(g, v.values().next().value!);
+      else m.delete(g);
+    }
+  } else if (v === k) m.delete(g);
+}
+
 /** errnos that retrying the same call cannot change (unless the memslots change in between) */
 const PERMANENT = new Set(['EINVAL', 'ENOENT', 'EFAULT', 'EOPNOTSUPP', 'ENOTSUP', 'ENOTTY', 'EBADF', 'EIO']);
 
@@ -64,10 +104,16 @@ interface Slot {
   flags: number;
 }
 
+/** up to this many memslots a VM keeps them in an array (a Map for a VM or two costs ~0.25 KB each) */
+const SLOT_ARRAY = 16;
+
 interface VmState {
   type: number | undefined;
-  /** memslots of address space 0 by id */
-  slots: Map<number, Slot>;
+  /**
+   * memslots of address space 0 by id, in the order of a Map by id (a slot set again keeps its place; one deleted
+   * and set again goes last): none yet, an array of up to `SLOT_ARRAY`, or a Map
+   */
+  slots: Slot[] | Map<number, Slot> | undefined;
   /** `slots` sorted by gpa, made when first needed after a change */
   sorted: Slot[] | undefined;
   /** a memslot call with an unrecorded struct succeeded: the memslot picture is unknown */
@@ -95,6 +141,32 @@ interface PendingCall {
   sizeLeftRange: Range | undefined;
 }
 
+function setSlot(v: VmState, slot: Slot): void {
+  const slots = v.slots;
+  if (slots === undefined) v.slots = [slot];
+  else if (Array.isArray(slots)) {
+    const i = slots.findIndex((x) => x.id === slot.id);
+    if (i >= 0) slots[i] = slot;
+    else if (slots.length < SLOT_ARRAY) v.slots = slots.concat(slot); // exactly as long (a push or a spread leaves room for more)
+    else v.slots = new Map([...slots, slot].map((x) => [x.id, x]));
+  } else slots.set(slot.id, slot);
+}
+
+function deleteSlot(v: VmState, id: number): void {
+  const slots = v.slots;
+  if (slots === undefined) return;
+  if (Array.isArray(slots)) {
+    const i = slots.findIndex((x) => x.id === id);
+    if (i >= 0) slots.splice(i, 1);
+  } else slots.delete(id);
+}
+
+/** the memslots in their order, as a new array */
+function slotList(v: VmState): Slot[] {
+  const slots = v.slots;
+  return slots === undefined ? [] : Array.isArray(slots) ? slots.slice() : [...slots.values()];
+}
+
 function pendingCall(call: IoctlCall, afterSize: bigint | undefined): PendingCall {
   return {
     fd: call.fd,
@@ -109,10 +181,10 @@ interface Pending {
   call: PendingCall;
   line: number;
   generation: number;
-  vmKey: string;
-  /** the pid part of its key in `pending`, and that part with the call's fd (keys of the pending indexes) */
-  pidPart: string;
-  pidFd: string | undefined;
+  vmKey: VmKey;
+  /** the call's process and the key of that process and the call's fd (keys of the pending indexes) */
+  pid: number | null;
+  pidFd: PKey | undefined;
   gpa?: bigint;
   size?: bigint;
   flags?: bigint;
@@ -129,8 +201,8 @@ export interface PrefaultCheckOptions {
 }
 
 export class PrefaultChecker {
-  private readonly vms = new Map<string, VmState>();
-  private readonly pending = new Map<string, Pending>();
+  private readonly vms = new Map<VmKey, VmState>();
+  private readonly pending = new Map<PKey, Pending>();
   private cap: { value: bigint | null; range: Range } | undefined;
   private noCapReported = false;
   private capZeroReported = false;
@@ -139,20 +211,20 @@ export class PrefaultChecker {
   constructor(private readonly emit: (f: Finding) => void, private readonly opts: PrefaultCheckOptions = {}) {}
 
   /** VMs whose KVM_CREATE_VM is in the trace: for the others, memslots and launch state from before are unknown */
-  private readonly createdVms = new Set<string>();
+  private readonly createdVms = new Set<VmKey>();
 
-  /** vCPU fds open per VM (for the quick fix of KVM107) */
-  private readonly vcpuFds = new Map<string, Set<number>>();
+  /** vCPU fds open per VM (for the quick fix of KVM107); a VM whose vCPU fds are all closed has no entry */
+  private readonly vcpuFds = new Map<VmKey, Set<number>>();
 
   /** vCPU fd number -> the VMs (keys of `vcpuFds`) whose set holds it: a close finds them without a scan */
-  private readonly vcpuFdVms = new Map<number, Set<string>>();
+  private readonly vcpuFdVms = new Map<number, Set<VmKey>>();
   /**
    * Indexes of `pending` (same keys, same relative order: an entry is added and removed with its key), so
    * that a close or an exit looks only at its own entries instead of every vCPU the trace has seen:
-   * by the key's pid part (`${pid ?? ''}`), and by that pid part and the call's fd.
+   * by the call's pid, and by the key of that pid and the call's fd.
    */
-  private readonly pendingByPid = new Map<string, Set<string>>();
-  private readonly pendingByPidFd = new Map<string, Set<string>>();
+  private readonly pendingByPid = new Map<number | null, KeyGroup>();
+  private readonly pendingByPidFd = new Map<PKey, KeyGroup>();
 
   event(ev: TraceEvent): void {
     if (ev.kind === 'syscall') {
@@ -160,9 +232,9 @@ export class PrefaultChecker {
       if (fe) {
         if (fe.op === 'create') {
           const info = fe.info;
-          if (info?.kind === 'vm' && info.objectId !== undefined) this.createdVms.add(`vm#${info.objectId}`);
+          if (info?.kind === 'vm' && info.objectId !== undefined) this.createdVms.add(vmObjKey(info.objectId));
           if (info?.kind === 'vcpu' && info.vmObjectId !== undefined) {
-            const k = `vm#${info.vmObjectId}`;
+            const k = vmObjKey(info.vmObjectId);
             let set = this.vcpuFds.get(k);
             if (!set) this.vcpuFds.set(k, (set = new Set()));
             set.add(fe.fd);
@@ -174,7 +246,13 @@ export class PrefaultChecker {
           // the fd leaves every VM's vCPU set (whatever the process)
           const vms = this.vcpuFdVms.get(fe.fd);
           if (vms) {
-            for (const k of vms) this.vcpuFds.get(k)?.delete(fe.fd);
+            for (const k of vms) {
+              const set = this.vcpuFds.get(k);
+              if (set) {
+                set.delete(fe.fd);
+                if (!set.size) this.vcpuFds.delete(k);
+              }
+            }
             this.vcpuFdVms.delete(fe.fd);
           }
           this.closeFd(ev.pid, fe.fd);
@@ -185,8 +263,8 @@ export class PrefaultChecker {
       this.ioctl(ev.ioctl, ev.line, ev.pid);
     } else if (ev.kind === 'exit' && ev.pid !== null) {
       // a process that exits cannot reissue anything: settle what it left pending
-      const keys = this.pendingByPid.get(String(ev.pid));
-      if (keys) for (const k of keys) this.settle(k, this.pending.get(k)!, undefined);
+      const keys = this.pendingByPid.get(ev.pid);
+      if (keys !== undefined) this.settleGroup(keys);
     }
   }
 
@@ -212,51 +290,29 @@ export class PrefaultChecker {
 
   // ------------------------------------------------------------------------------------------------------------
 
-  // the key strings, made once each (see KeyCache)
-  private readonly vmKeys = new KeyCache((id) => `vm#${id}`);
-  private readonly pidVmKeys = new KeyCache((pid) => `vm?${pid}`);
-  private readonly pidKeys = new KeyCache((pid) => String(pid));
-  /** pid part -> `${pidPart}:${fd}` by fd */
-  private readonly pidFdKeys = new Map<string, KeyCache>();
-  /** pid part -> `${pidPart}:obj${id}` by reader object id */
-  private readonly objKeys = new Map<string, KeyCache>();
-
-  private vmKeyOf(call: IoctlCall, pid: number | null): string {
+  private vmKeyOf(call: IoctlCall, pid: number | null): VmKey {
     const fi = call.fdInfo;
-    if (fi?.kind === 'vm' && fi.objectId !== undefined) return this.vmKeys.get(fi.objectId);
-    if (fi?.vmObjectId !== undefined) return this.vmKeys.get(fi.vmObjectId);
+    if (fi?.kind === 'vm' && fi.objectId !== undefined) return vmObjKey(fi.objectId);
+    if (fi?.vmObjectId !== undefined) return vmObjKey(fi.vmObjectId);
     if (call.source === 'qemu') return 'vm#qemu';
-    return pid === null ? 'vm?' : this.pidVmKeys.get(pid);
+    if (pid === null) return 'vm?';
+    return pid >= 0 && pid < 2 ** 52 ? -(pid + 1) : `vm?${pid}`;
   }
 
-  private vm(key: string): VmState {
+  private vm(key: VmKey): VmState {
     let v = this.vms.get(key);
     if (!v) {
-      v = { type: undefined, slots: new Map(), sorted: undefined, slotsUnknown: false, finalized: false, finalizeUnknown: false, generation: 0 };
+      v = { type: undefined, slots: undefined, sorted: undefined, slotsUnknown: false, finalized: false, finalizeUnknown: false, generation: 0 };
       this.vms.set(key, v);
     }
     return v;
   }
 
-  /** `${pid ?? ''}`: the pid part of the keys of `pending` */
-  private pidPart(pid: number | null): string {
-    return pid === null ? '' : this.pidKeys.get(pid);
-  }
-
-  /** `${pidPart}:${n}` made once (`caches`: per pid part, one cache per key form) */
-  private subKey(caches: Map<string, KeyCache>, pidPart: string, n: number, infix: string): string {
-    let c = caches.get(pidPart);
-    if (!c) {
-      if (caches.size >= 65536) caches.clear();
-      caches.set(pidPart, (c = new KeyCache((x) => `${pidPart}:${infix}${x}`)));
-    }
-    return c.get(n);
-  }
-
-  private fdKey(call: IoctlCall, pidPart: string): string {
-    if (call.fdInfo?.objectId !== undefined) return this.subKey(this.objKeys, pidPart, call.fdInfo.objectId, 'obj');
-    if (call.fd === null) return `${pidPart}:cpu${call.vcpuIndex ?? '?'}`;
-    return `${pidPart}:fd${call.fd}`;
+  /** the key of a vCPU's pending call: the process and the vCPU's reader object, fd or index */
+  private fdKey(call: IoctlCall, pid: number | null): PKey {
+    if (call.fdInfo?.objectId !== undefined) return compKey(pid, K_OBJ, call.fdInfo.objectId);
+    if (call.fd === null) return call.vcpuIndex == null ? compKey(pid, K_CPU_UNKNOWN, 0) : compKey(pid, K_CPU, call.vcpuIndex);
+    return compKey(pid, K_FD, call.fd);
   }
 
   private closeFd(pid: number | null, fd: number): void {
@@ -265,42 +321,28 @@ export class PrefaultChecker {
       return;
     }
     if (!this.pendingByPidFd.size) return;
-    const keys = this.pendingByPidFd.get(this.subKey(this.pidFdKeys, this.pidPart(pid), fd, ''));
-    if (keys) for (const k of keys) this.settle(k, this.pending.get(k)!, undefined);
+    const keys = this.pendingByPidFd.get(compKey(pid, K_FD, fd));
+    if (keys !== undefined) this.settleGroup(keys);
+  }
+
+  /** settle the pending calls of an index's group, in their order, as nothing follows them */
+  private settleGroup(keys: KeyGroup): void {
+    if (keys instanceof Set) for (const k of keys) this.settle(k, this.pending.get(k)!, undefined);
+    else this.settle(keys, this.pending.get(keys)!, undefined);
   }
 
   /** `pending.set` for a key that is not in it, with the indexes */
-  private addPending(key: string, p: Pending): void {
+  private addPending(key: PKey, p: Pending): void {
     this.pending.set(key, p);
-    const pidPart = p.pidPart;
-    let a = this.pendingByPid.get(pidPart);
-    if (!a) this.pendingByPid.set(pidPart, (a = new Set()));
-    a.add(key);
-    const fk = p.pidFd;
-    if (fk !== undefined) {
-      let b = this.pendingByPidFd.get(fk);
-      if (!b) this.pendingByPidFd.set(fk, (b = new Set()));
-      b.add(key);
-    }
+    groupAdd(this.pendingByPid, p.pid, key);
+    if (p.pidFd !== undefined) groupAdd(this.pendingByPidFd, p.pidFd, key);
   }
 
   /** `pending.delete`, with the indexes */
-  private removePending(key: string, p: Pending): void {
+  private removePending(key: PKey, p: Pending): void {
     if (!this.pending.delete(key)) return;
-    const pidPart = p.pidPart;
-    const a = this.pendingByPid.get(pidPart);
-    if (a) {
-      a.delete(key);
-      if (!a.size) this.pendingByPid.delete(pidPart);
-    }
-    const fk = p.pidFd;
-    if (fk !== undefined) {
-      const b = this.pendingByPidFd.get(fk);
-      if (b) {
-        b.delete(key);
-        if (!b.size) this.pendingByPidFd.delete(fk);
-      }
-    }
+    groupDelete(this.pendingByPid, p.pid, key);
+    if (p.pidFd !== undefined) groupDelete(this.pendingByPidFd, p.pidFd, key);
   }
 
   private ioctl(call: IoctlCall, line: number, pid: number | null): void {
@@ -343,7 +385,7 @@ export class PrefaultChecker {
     }
   }
 
-  private vmStateFor(call: IoctlCall, pid: number | null, key = this.vmKeyOf(call, pid)): VmState {
+  private vmStateFor(call: IoctlCall, pid: number | null, key: VmKey = this.vmKeyOf(call, pid)): VmState {
     const v = this.vm(key);
     if (v.type === undefined && call.fdInfo?.vmType !== undefined) v.type = call.fdInfo.vmType;
     return v;
@@ -363,8 +405,8 @@ export class PrefaultChecker {
     }
     if (slotRaw >> 16n !== 0n) return; // another address space (SMM): not what a vCPU outside SMM sees
     const id = Number(slotRaw & 0xffffn);
-    if (size === 0n) v.slots.delete(id);
-    else v.slots.set(id, { id, gpa, size, flags: Number(flags ?? 0n) });
+    if (size === 0n) deleteSlot(v, id);
+    else setSlot(v, { id, gpa, size, flags: Number(flags ?? 0n) });
     v.sorted = undefined;
   }
 
@@ -463,8 +505,7 @@ export class PrefaultChecker {
     }
 
     // --- retry protocol: settle the previous call on this vCPU, then remember this one
-    const pidPart = this.pidPart(pid);
-    const key = this.fdKey(call, pidPart);
+    const key = this.fdKey(call, pid);
     const prev = this.pending.get(key);
     const afterSize = numAfter(call, 'size');
     const cur: Pending = {
@@ -472,8 +513,8 @@ export class PrefaultChecker {
       line,
       generation: vm.generation,
       vmKey,
-      pidPart,
-      pidFd: call.fd !== null ? this.subKey(this.pidFdKeys, pidPart, call.fd, '') : undefined,
+      pid,
+      pidFd: call.fd !== null ? compKey(pid, K_FD, call.fd) : undefined,
       gpa,
       size,
       flags,
@@ -554,7 +595,7 @@ export class PrefaultChecker {
     if (vm.slotsUnknown) return;
     const kind = call.fdInfo?.kind;
     if (kind === 'vm' || kind === 'system') return; // the call fails before the range matters
-    const slots = (vm.sorted ??= [...vm.slots.values()].sort((a, b) => (a.gpa < b.gpa ? -1 : a.gpa > b.gpa ? 1 : 0)));
+    const slots = (vm.sorted ??= slotList(vm).sort((a, b) => (a.gpa < b.gpa ? -1 : a.gpa > b.gpa ? 1 : 0)));
     const at = (a: bigint) => slots.find((s) => s.gpa <= a && a < s.gpa + s.size);
     const first = at(gpa);
     if (first && gpa + size <= first.gpa + first.size && (first.flags & KVM_MEM_LOG_DIRTY_PAGES) === 0) return; // inside one plain memslot: nothing to say
@@ -597,7 +638,7 @@ export class PrefaultChecker {
   }
 
   /** Decide what the previous call on this vCPU left to do, now that `next` (or nothing) follows it. */
-  private settle(key: string, prev: Pending, next: Pending | undefined): void {
+  private settle(key: PKey, prev: Pending, next: Pending | undefined): void {
     this.removePending(key, prev);
     const c = prev.call;
     if (c.ret === 0n && prev.afterSize !== undefined && prev.afterSize > 0n) {
