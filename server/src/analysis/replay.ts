@@ -23,6 +23,7 @@ import {
   type RecordedResult, type ResolvedProfile, type Verdict,
 } from '../emulator/index';
 import type { FieldValues, IoctlCall, SyscallEvent, TraceEvent, Value } from '../trace/types';
+import { argNumber } from '../trace/reader';
 import { hex64 } from './traceValues';
 import { CowMap } from '../common/cow';
 
@@ -167,6 +168,9 @@ function strArg(ev: SyscallEvent, i: number): string | undefined {
   return v && v.kind === 'string' ? v.value : undefined;
 }
 function intArg(ev: SyscallEvent, i: number): bigint | undefined {
+  // an int or NULL read with no value built when the reader left the arguments to be built on first read
+  const n = argNumber(ev, i);
+  if (n !== undefined) return n ?? undefined;
   const v = ev.args[i]?.value;
   if (!v) return undefined;
   if (v.kind === 'int') return v.value;

@@ -37,7 +37,7 @@ import type {
   Value,
   VcpuDump,
 } from './types';
-import { parseArgs, simpleArgsFromTokens, simpleArgsToParen, simpleClose, simpleFail } from './value';
+import { argsFromScan, parseArgs, scannedFieldNumber, simpleArgsFromTokens, simpleArgsToParen, simpleClose, simpleFail } from './value';
 
 export const DEFAULT_MAX_LINE = 256 * 1024;
 const MAX_UNREADABLE_REPORTS = 200;
@@ -147,7 +147,7 @@ class LazyPending implements Pending {
 export const pairsChecked: { count: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('kvm-lens.pairsChecked')] ??= { count: 0 }) as { count: number };
 
 /** Delivered calls whose arguments (count) and results the parallel reading's worker scanned (tests: that path was taken). */
-export const argsScanned: { count: number; results: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('kvm-lens.argsScanned')] ??= { count: 0, results: 0 }) as { count: number; results: number };
+export const argsScanned: { count: number; results: number; lazy: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('kvm-lens.argsScanned')] ??= { count: 0, results: 0, lazy: 0 }) as { count: number; results: number; lazy: number };
 
 /** A pending start as a plain object (LazyPending's fields are getters). */
 function plainPending(p: Pending): Pending {
@@ -293,8 +293,15 @@ const K_MATTERS = 1;
 const K_OPEN = 2;
 const K_CLONE = 4;
 const K_FD_RESULT = 8;
+const K_SCAN_LAZY = 16;
+/**
+ * `modelOnly` with the parallel reading's scan: delivered calls whose arguments the reader reads only as numbers
+ * (argNumber: close's fd) or not at all, and the replay's adapter only as numbers (mmap's length, munmap's range):
+ * built on first read of `args` from the scan (most never are)
+ */
+const SCAN_LAZY = new Set(['mmap', 'mmap2', 'munmap', 'close']);
 const NAME_KINDS = new Map<string, number>();
-for (const [set, bit] of [[MATTERS, K_MATTERS], [OPEN_CALLS, K_OPEN], [CLONE_CALLS, K_CLONE], [FD_RESULT_CALLS, K_FD_RESULT]] as const) {
+for (const [set, bit] of [[MATTERS, K_MATTERS], [OPEN_CALLS, K_OPEN], [CLONE_CALLS, K_CLONE], [FD_RESULT_CALLS, K_FD_RESULT], [SCAN_LAZY, K_SCAN_LAZY]] as const) {
   for (const n of set) NAME_KINDS.set(n, (NAME_KINDS.get(n) ?? 0) | bit);
 }
 function nameKind(name: string): number {
@@ -1186,19 +1193,30 @@ export class TraceReader implements StreamingTraceReader {
     // parallel reading's worker when it read this very line: a plain line, arguments where it found them)
     let quick: StructField[] | null = null;
     let scannedResult = -1;
+    /** the scan in `tokens` of a list whose fields are built on first read (SCAN_LAZY), or -1 */
+    let lazyAt = -1;
     if (matters) {
       const h = this.hintAt;
       const hs = this.hints;
+      const tk = this.tokens;
       const seg = src.segs[0]!;
-      if (h >= 0 && hs !== null && this.tokens !== null && hs[h + 10]! >= 0 && hs[h + 11] === k.argsAt && src.segs.length === 1 && seg.col === 0 && !seg.map) {
+      if (h >= 0 && hs !== null && tk !== null && hs[h + 10]! >= 0 && hs[h + 11] === k.argsAt && src.segs.length === 1 && seg.col === 0 && !seg.map) {
         argsScanned.count++;
-        quick = simpleArgsFromTokens(src, this.tokens, hs[h + 10]!);
-        // (its result, scanned after the `)` this scan found)
-        if (quick) scannedResult = hs[h + 12]!;
+        const o = hs[h + 10]!;
+        if ((kind & K_SCAN_LAZY) !== 0 && this.modelOnly && tk[o]! >= 0) {
+          // a common list (what simpleArgsFromTokens would build), built when `args` is first read
+          lazyAt = o;
+          argsScanned.lazy++;
+          scannedResult = hs[h + 12]!;
+        } else {
+          quick = simpleArgsFromTokens(src, tk, o);
+          // (its result, scanned after the `)` this scan found)
+          if (quick) scannedResult = hs[h + 12]!;
+        }
       } else quick = simpleArgsToParen(src, k.argsAt);
     }
     // (when the list is not a common one, closingParen goes on from the argument that is not)
-    const close = quick ? simpleClose : closingParen(src.text, matters ? simpleFail : k.argsAt);
+    const close = lazyAt >= 0 ? this.tokens![lazyAt + 1]! : quick ? simpleClose : closingParen(src.text, matters ? simpleFail : k.argsAt);
     let ev: SyscallEvent;
     if (close >= 0 && !this.keepGeneric && !matters) {
       // a syscall that changes no fd and is not kept: its arguments are not parsed
@@ -1214,9 +1232,12 @@ export class TraceReader implements StreamingTraceReader {
       // the replay read them)
       if (scannedResult >= 0) argsScanned.results++;
       const res = scannedResult >= 0 ? resultFromTokens(src, this.tokens!, scannedResult) : parseResult(src, close + 1);
-      ev = matters
-        ? mkSyscall(base, base.range, k.name, nameRange, quick ?? parseArgs(src, k.argsAt, close), res.result)
-        : mkLazySyscall(base, k.name, nameRange, src, k.argsAt, close, res.result);
+      ev =
+        lazyAt >= 0
+          ? mkLazySyscall(base, k.name, nameRange, src, k.argsAt, close, res.result, this.tokens, lazyAt)
+          : matters
+            ? mkSyscall(base, base.range, k.name, nameRange, quick ?? parseArgs(src, k.argsAt, close), res.result)
+            : mkLazySyscall(base, k.name, nameRange, src, k.argsAt, close, res.result);
       if (res.duration) ev.duration = res.duration;
       this.resultFindings(res, k.name, src, close + 1, whole, false);
     }
@@ -1345,7 +1366,9 @@ export class TraceReader implements StreamingTraceReader {
         ev.fdEffect = { op: 'create', fd: Number(ret), info };
       }
     } else if (name === 'close') {
-      const fd = fdArg(ev.args[0]?.value);
+      // (read from the parallel reading's scan when the arguments are not built: SCAN_LAZY)
+      const n = argNumber(ev, 0);
+      const fd = n === undefined ? fdArg(ev.args[0]?.value) : n === null ? null : fdNumber(n);
       if (fd !== null && (ok || ev.result?.errno?.name === 'EINTR')) {
         const info = s.fds.close(key, fd);
         const eff: FdEffect = { op: 'close', fd };
@@ -1599,6 +1622,10 @@ interface LazyArgsState {
   from: number;
   to: number;
   args: StructField[] | undefined;
+  /** the parallel reading's scan of the list (argsFromScan builds it), or null (parseArgs reads src[from, to)) */
+  tk: Int32Array | null;
+  /** where in `tk` */
+  at: number;
 }
 
 /** Returns the object it is given: lets `LazyArgsSlot` add a private field to a plain object. */
@@ -1623,6 +1650,10 @@ class LazyArgsSlot extends Identity {
   static get(o: object): LazyArgsState {
     return (o as LazyArgsSlot).#st;
   }
+  /** the slot of a lazy event, or undefined for any other object */
+  static of(o: object): LazyArgsState | undefined {
+    return #st in o ? (o as LazyArgsSlot).#st : undefined;
+  }
 }
 /**
  * One getter/setter pair shared by every lazy event (a closure pair per event cost more than the parse it
@@ -1631,7 +1662,7 @@ class LazyArgsSlot extends Identity {
 const LAZY_ARGS: PropertyDescriptor = {
   get(this: object): StructField[] {
     const st = LazyArgsSlot.get(this);
-    return (st.args ??= parseArgs(st.src, st.from, st.to));
+    return (st.args ??= st.tk !== null ? argsFromScan(st.src, st.tk, st.at) : parseArgs(st.src, st.from, st.to));
   },
   set(this: object, v: StructField[]) {
     LazyArgsSlot.get(this).args = v;
@@ -1641,12 +1672,26 @@ const LAZY_ARGS: PropertyDescriptor = {
 };
 
 /** A syscall event whose `args` are parsed on first read (and cached): the event keeps the line, not the value trees. */
-function mkLazySyscall(b: EventBase, name: string, nameRange: Range, src: Src, from: number, to: number, result: SyscallResult | null): SyscallEvent {
+function mkLazySyscall(b: EventBase, name: string, nameRange: Range, src: Src, from: number, to: number, result: SyscallResult | null, tk: Int32Array | null = null, at = 0): SyscallEvent {
   const ev = { index: 0, format: b.format, line: b.line, range: b.range, pid: b.pid, kind: 'syscall', name, nameRange } as Omit<SyscallEvent, 'args' | 'result'>;
-  LazyArgsSlot.stamp(ev, { src, from, to, args: undefined });
+  LazyArgsSlot.stamp(ev, { src, from, to, args: undefined, tk, at });
   Object.defineProperty(ev, 'args', LAZY_ARGS);
   (ev as SyscallEvent).result = result;
   return withBase(b, ev as SyscallEvent);
+}
+
+/**
+ * The number argument `i` of a syscall event stands for when its value is one int or NULL (0n), read from the
+ * parallel reading's scan when the event's arguments are not built yet (`modelOnly`: mmap, munmap, close: see
+ * SCAN_LAZY); null when the call has no argument i; undefined for any other value (read `ev.args`). The same
+ * answer as `ev.args[i]?.value` gives (int: its value, null: 0n), with no value trees built.
+ */
+export function argNumber(ev: SyscallEvent, i: number): bigint | null | undefined {
+  const st = LazyArgsSlot.of(ev);
+  if (st !== undefined && st.args === undefined && st.tk !== null) return scannedFieldNumber(st.tk, st.at, i);
+  const v = ev.args[i]?.value;
+  if (v === undefined) return null;
+  return v.kind === 'int' ? v.value : v.kind === 'null' ? 0n : undefined;
 }
 
 function mkSyscall(b: EventBase, range: Range, name: string, nameRange: Range, args: StructField[], result: SyscallResult | null): SyscallEvent {
@@ -1666,8 +1711,10 @@ function qemuValue(text: string, range: Range): Value {
 function fdArg(v: Value | undefined): number | null {
   if (!v) return null;
   const n = numberOf(v);
-  if (n === null || n < -0x80000000n || n > 0x7fffffffn) return null;
-  return Number(n);
+  return n === null ? null : fdNumber(n);
+}
+function fdNumber(n: bigint): number | null {
+  return n < -0x80000000n || n > 0x7fffffffn ? null : Number(n);
 }
 
 const CLEAN = 1;

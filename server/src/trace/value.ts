@@ -775,6 +775,34 @@ function simplePrimary(src: Src, i: number, to: number): Value | null {
  * arguments and the reader builds them here, with no char loop (test/unit/trace-args-quick: the same answer as
  * simpleArgsToParen on every call).
  */
+/**
+ * The fields of a common list scanned at tk[o] (tk[o] >= 0): what simpleArgsFromTokens gives, without its side
+ * effects (simpleClose); for arguments built on first read (the reader's lazy events).
+ */
+export function argsFromScan(src: Src, tk: Int32Array, o: number): StructField[] {
+  return argsFromTokens(src, tk, o);
+}
+
+/**
+ * Field i of a common list scanned at tk[o] (tk[o] >= 0) as the number its value stands for, read from the scan
+ * with no value built, when that value is one int whose exact value the scan holds (a decimal or hex int) or NULL
+ * (0n); null when the list has no field i; undefined for any other value (build the fields to read it).
+ */
+export function scannedFieldNumber(tk: Int32Array, o: number, i: number): bigint | null | undefined {
+  const n = tk[o]!;
+  if (i >= n) return null;
+  let k = o + 2;
+  for (let f = 0; f < i; f++) k += 6 + 5 * tk[k]!;
+  if (tk[k] !== 1) return undefined;
+  k += 6;
+  const kind = tk[k]!;
+  if (kind === TK_DEC || kind === TK_HEX) {
+    const x = tk[k + 4]! * 4294967296 + (tk[k + 3]! >>> 0);
+    return x >= 0 ? big(x) : -big(-x);
+  }
+  return kind === TK_NULL ? 0n : undefined;
+}
+
 export function simpleArgsFromTokens(src: Src, tk: Int32Array, o: number): StructField[] | null {
   if (tk[o]! < 0) {
     simpleFail = tk[o + 1]!;
@@ -795,6 +823,7 @@ const TK_HEX = 2;
 const TK_INT = 3;
 const TK_NAME = 4;
 const TK_STRING = 5;
+const TK_NULL = 6;
 
 /**
  * The token scanner of the common argument lists (what simpleArgs and simpleArgsToParen read, with simpleField and
@@ -1165,7 +1194,7 @@ function valueFromToken(src: Src, t: string, tk: Int32Array, k: number): Value {
     return { kind: 'int', value: n.value, radix: n.radix, range: tokenRange(src, a, b), text: tok };
   }
   if (kind === TK_STRING) return { kind: 'string', value: decodeEscapes(t.slice(a + 1, b - 1)), truncated: false, range: tokenRange(src, a, b), text: t.slice(a, b) };
-  // TK_NULL (kind === 6)
+  // TK_NULL
   return { kind: 'null', range: tokenRange(src, a, b), text: t.slice(a, b) };
 }
 
