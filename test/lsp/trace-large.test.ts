@@ -7,26 +7,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CodeLens, DocumentSymbol } from 'vscode-languageserver-protocol';
 import { LspClient, uriOf } from './helpers';
+import { captureProcessLines } from '../fixtures/traces/captureLike';
 
-/** One process: /dev/kvm, a VM with one memslot and one vCPU, a few runs, close, exit (11 lines). */
-function processLines(pid: number, mismatch = false): string[] {
-  const p = `${pid}`.padEnd(6);
-  return [
-    `${p}openat(AT_FDCWD, "/dev/kvm", O_RDWR|O_CLOEXEC) = 3`,
-    `${p}ioctl(3, KVM_GET_API_VERSION, 0)   = 12`,
-    `${p}ioctl(3, KVM_CREATE_VM, 0)        = 4`,
-    `${p}ioctl(4, KVM_SET_USER_MEMORY_REGION, {slot=0, flags=0, guest_phys_addr=0, memory_size=2097152, userspace_addr=0x7f3a40000000}) = 0`,
-    `${p}ioctl(4, KVM_CREATE_VCPU, 0)      = 5`,
-    mismatch
-      ? `${p}ioctl(5, KVM_PRE_FAULT_MEMORY, {gpa=0x40000000, size=0x1000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x40001000, size=0}) = 0`
-      : `${p}ioctl(5, KVM_PRE_FAULT_MEMORY, {gpa=0, size=0x1000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x1000, size=0}) = 0`,
-    `${p}ioctl(5, KVM_RUN, 0)              = 0`,
-    `${p}close(5)                          = 0`,
-    `${p}close(4)                          = 0`,
-    `${p}close(3)                          = 0`,
-    `${p}+++ exited with 0 +++`,
-  ];
-}
+/** One process (11 lines): /dev/kvm, a VM with one memslot and one vCPU, a pre-fault call, a run, close, exit. */
+const processLines = (pid: number, mismatch = false) => captureProcessLines(pid, { apiVersion: true, mismatch });
 
 const N = 300;
 const PID0 = 20000;

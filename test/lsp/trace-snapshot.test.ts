@@ -8,24 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { TraceAnalysis } from '../../server/src/analysis/traceAnalysis';
 import { traceFiles } from '../fixtures/traces/files';
+import { captureProcessLines } from '../fixtures/traces/captureLike';
 
-/** One process of a capture-like trace: a VM, a memslot, a vCPU, pre-fault calls, run, exit (11 lines). */
-function processLines(pid: number): string[] {
-  const p = `${pid}`.padEnd(6);
-  return [
-    `${p}openat(AT_FDCWD, "/dev/kvm", O_RDWR|O_CLOEXEC) = 3`,
-    `${p}ioctl(3, KVM_CREATE_VM, 0)        = 4`,
-    `${p}ioctl(4, KVM_SET_USER_MEMORY_REGION, {slot=0, flags=0, guest_phys_addr=0, memory_size=2097152, userspace_addr=0x7f3a40000000}) = 0`,
-    `${p}ioctl(4, KVM_CREATE_VCPU, 0)      = 5`,
-    `${p}ioctl(5, KVM_PRE_FAULT_MEMORY, {gpa=0, size=0x1000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x1000, size=0}) = 0`,
-    `${p}ioctl(5, KVM_PRE_FAULT_MEMORY, {gpa=0x1000, size=0x200000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x200000, size=0x1000}) = -1 EFAULT (Bad address)`,
-    `${p}ioctl(5, KVM_RUN, 0)              = 0`,
-    `${p}close(5)                          = 0`,
-    `${p}close(4)                          = 0`,
-    `${p}close(3)                          = 0`,
-    `${p}+++ exited with 0 +++`,
-  ];
-}
+const processLines = (pid: number) => captureProcessLines(pid);
 
 const json = (x: unknown) => JSON.stringify(x, (_, v) => (typeof v === 'bigint' ? `${v}n` : v));
 

@@ -14,6 +14,7 @@ import { ioctlOf } from '../../server/src/analysis/replay';
 import { num } from '../../server/src/analysis/traceValues';
 import type { Range } from '../../server/src/common/range';
 import { traceFiles } from '../fixtures/traces/files';
+import { captureProcessLines } from '../fixtures/traces/captureLike';
 
 const json = (x: unknown) => JSON.stringify(x, (_, v) => (typeof v === 'bigint' ? `${v}n` : v));
 /**
@@ -173,23 +174,7 @@ test('values a column cannot hold come back as they were added', () => {
   ]), 'processes');
 });
 
-/** One process of a capture-like trace (11 lines). */
-function processLines(pid: number): string[] {
-  const p = `${pid}`.padEnd(6);
-  return [
-    `${p}openat(AT_FDCWD, "/dev/kvm", O_RDWR|O_CLOEXEC) = 3`,
-    `${p}ioctl(3, KVM_CREATE_VM, 0)        = 4`,
-    `${p}ioctl(4, KVM_SET_USER_MEMORY_REGION, {slot=0, flags=0, guest_phys_addr=0, memory_size=2097152, userspace_addr=0x7f3a40000000}) = 0`,
-    `${p}ioctl(4, KVM_CREATE_VCPU, 0)      = 5`,
-    `${p}ioctl(5, KVM_PRE_FAULT_MEMORY, {gpa=0, size=0x1000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x1000, size=0}) = 0`,
-    `${p}ioctl(5, KVM_PRE_FAULT_MEMORY, {gpa=0x1000, size=0x200000, flags=0, padding=[0, 0, 0, 0, 0]} => {gpa=0x200000, size=0x1000}) = -1 EFAULT (Bad address)`,
-    `${p}ioctl(5, KVM_RUN, 0)              = 0`,
-    `${p}close(5)                          = 0`,
-    `${p}close(4)                          = 0`,
-    `${p}close(3)                          = 0`,
-    `${p}+++ exited with 0 +++`,
-  ];
-}
+const processLines = (pid: number) => captureProcessLines(pid);
 
 test('chunks whose events come from many processes are twice as long, with the same answers', () => {
   // two processes interleaved line by line, then 120 processes one after another: 3-4 per 32 lines
