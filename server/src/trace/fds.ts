@@ -11,6 +11,15 @@ import type { FdInfo, FdKind } from './types';
 export function kindFromDecoration(deco: string): { kind: FdKind; vcpuIndex?: number; path: string } {
   // the same few decorations come back on every call (`/dev/kvm<char 10:232>`, `anon_inode:kvm-vcpu:0`):
   // remembered (frozen), the memo dropped when it grows large
+  // a file's path (any decoration not of /dev/kvm or an anonymous inode) is read as it comes: most are seen once
+  // (the files a VMM opens), and a memo of them only churned (a copy and a freeze each, cleared every 1,024)
+  const c0 = deco.charCodeAt(0);
+  if (!(c0 === 97 /* a */ && deco.startsWith('anon_inode:')) && !(c0 === 47 /* / */ && deco.startsWith('/dev/kvm'))) {
+    const o = decorationKind(deco);
+    // (its own string: a slice of the input would keep the whole read chunk alive with the fd's info)
+    o.path = (' ' + o.path).slice(1);
+    return o;
+  }
   let d = DECO_MEMO.get(deco);
   if (d === undefined) {
     if (DECO_MEMO.size >= 1024) DECO_MEMO.clear();
