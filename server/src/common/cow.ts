@@ -10,27 +10,35 @@
  * thousands of processes; a chunk's pointers and one leaf are ~0.5 KB.
  *
  * Iteration order is a Map's: chunks in the order they were made (a chunk emptied by deletes goes, and comes back
- * last), and in a chunk the keys in the order they were added (a key deleted and added again comes last), kept by
- * an insertion stamp per key. Keys that are not integers in [0, 2^32) (bad input) are kept exactly, in a Map of
- * their chunk.
+ * last), and in a chunk the keys in the order they were added (a key deleted and added again comes last). A chunk
+ * whose keys came in ascending order (pids mostly do) iterates its leaves in key order and keeps nothing else; the
+ * first key that comes out of that order makes it keep its keys in insertion order (`order`, shared by copies until
+ * one writes). Leaves hold values only (an insertion stamp per key doubled their size, and a leaf is what a write
+ * after a clone copies). Keys that are not integers in [0, 2^32) (bad input) are kept exactly, in a Map of their
+ * chunk (which then keeps its order).
  */
 const SHIFT = 8;
 const LEAF_SHIFT = 4;
 const LEAF_MASK = 15;
-/** a leaf: 16 values, then their 16 insertion stamps (0 = no key) */
-const STAMPS = 16;
+const LEAF = 16;
+/** a leaf: the values of 16 keys, NONE where there is no key */
 type Leaf = unknown[];
+const NONE: unknown = Symbol('no key');
 
 function newLeaf(): Leaf {
-  const l: Leaf = new Array(32);
-  for (let i = 0; i < STAMPS; i++) l[i] = undefined;
-  for (let i = STAMPS; i < 32; i++) l[i] = 0;
+  const l: Leaf = new Array(LEAF);
+  for (let i = 0; i < LEAF; i++) l[i] = NONE;
   return l;
 }
 
 /** a key the trie holds exactly (its chunk and its place in it give it back) */
 function regular(k: number): boolean {
   return k >= 0 && k <= 0xffffffff && Math.floor(k) === k;
+}
+
+/** SameValueZero (a Map's key equality: NaN is NaN) */
+function sameKey(a: number, b: number): boolean {
+  return a === b || (a !== a && b !== b);
 }
 
 /** owner marks: a map owns the chunks marked with its mark; clone() gives both sides new marks (so neither owns a shared chunk) */
@@ -42,10 +50,14 @@ class Chunk<V> {
   /** leaves this chunk may change in place (bit i: leaf i; read only while the chunk is owned by one map) */
   ownedLeaves = 0;
   count = 0;
-  /** the next insertion stamp */
-  stamp = 1;
-  /** keys that are not regular(): value and stamp, exactly */
-  odd: Map<number, [V, number]> | undefined;
+  /** while `order` is undefined: the largest key added (a smaller one, not present, starts `order`) */
+  top = -1;
+  /** the keys in the order they were added, once that is not their ascending order (undefined: it is) */
+  order: number[] | undefined;
+  /** `order` may be changed in place (not shared with a copy) */
+  orderOwned = false;
+  /** keys that are not regular(): their values, exactly */
+  odd: Map<number, V> | undefined;
   /** the mark of the map that may change this chunk in place */
   mark: number;
 
@@ -57,7 +69,9 @@ class Chunk<V> {
   copy(mark: number): Chunk<V> {
     const c = new Chunk<V>(mark, this.leaves.slice());
     c.count = this.count;
-    c.stamp = this.stamp;
+    c.top = this.top;
+    c.order = this.order;
+    this.orderOwned = false;
     if (this.odd) c.odd = new Map(this.odd);
     return c;
   }
@@ -76,20 +90,67 @@ class Chunk<V> {
     return l;
   }
 
-  /** The chunk's entries in insertion order (`base`: its first key). */
-  entries(base: number): [number, V][] {
-    const list: [number, V, number][] = [];
+  private ownOrder(): number[] {
+    if (!this.orderOwned) {
+      this.order = this.order!.slice();
+      this.orderOwned = true;
+    }
+    return this.order!;
+  }
+
+  /** The regular keys present, ascending (`base`: the chunk's first key). */
+  private keysInOrder(base: number): number[] {
+    const keys: number[] = [];
     for (let i = 0; i < 16; i++) {
       const l = this.leaves[i];
       if (l === undefined) continue;
-      for (let j = 0; j < STAMPS; j++) {
-        const s = l[STAMPS + j] as number;
-        if (s !== 0) list.push([base + (i << LEAF_SHIFT) + j, l[j] as V, s]);
+      for (let j = 0; j < LEAF; j++) if (l[j] !== NONE) keys.push(base + (i << LEAF_SHIFT) + j);
+    }
+    return keys;
+  }
+
+  /** Key `k`, not present yet, is being added (before its value is stored; `base`: the chunk's first key). */
+  added(k: number, base: number): void {
+    if (this.order === undefined) {
+      if (regular(k) && k > this.top) {
+        this.top = k;
+        return;
+      }
+      // out of ascending order: the keys present so far came in their ascending order
+      this.order = this.keysInOrder(base);
+      this.orderOwned = true;
+    }
+    this.ownOrder().push(k);
+  }
+
+  /** Key `k` (present) is being deleted. */
+  deleted(k: number): void {
+    if (this.order === undefined) return;
+    const o = this.ownOrder();
+    for (let i = 0; i < o.length; i++) {
+      if (sameKey(o[i]!, k)) {
+        o.splice(i, 1);
+        return;
       }
     }
-    if (this.odd) for (const [k, [v, s]] of this.odd) list.push([k, v, s]);
-    if (list.length > 1) list.sort((a, b) => a[2] - b[2]);
-    return list.map(([k, v]) => [k, v]);
+  }
+
+  /** The chunk's entries in insertion order (`base`: its first key). */
+  entries(base: number): [number, V][] {
+    const list: [number, V][] = [];
+    if (this.order === undefined) {
+      for (let i = 0; i < 16; i++) {
+        const l = this.leaves[i];
+        if (l === undefined) continue;
+        for (let j = 0; j < LEAF; j++) if (l[j] !== NONE) list.push([base + (i << LEAF_SHIFT) + j, l[j] as V]);
+      }
+      return list;
+    }
+    for (const k of this.order) {
+      if (regular(k)) list.push([k, this.leaves[(k >>> LEAF_SHIFT) & LEAF_MASK]![k & LEAF_MASK] as V]);
+      else list.push([k, this.odd!.get(k) as V]);
+    }
+    return list;
   }
 }
 
@@ -174,9 +235,11 @@ export class CowMap<V> {
   get(k: number): V | undefined {
     const c = this.chunkOf(k >>> SHIFT);
     if (c === undefined) return undefined;
-    if (!regular(k)) return c.odd?.get(k)?.[0];
+    if (!regular(k)) return c.odd?.get(k);
     const l = c.leaves[(k >>> LEAF_SHIFT) & LEAF_MASK];
-    return l === undefined ? undefined : (l[k & LEAF_MASK] as V);
+    if (l === undefined) return undefined;
+    const v = l[k & LEAF_MASK];
+    return v === NONE ? undefined : (v as V);
   }
 
   has(k: number): boolean {
@@ -184,7 +247,7 @@ export class CowMap<V> {
     if (c === undefined) return false;
     if (!regular(k)) return c.odd?.has(k) ?? false;
     const l = c.leaves[(k >>> LEAF_SHIFT) & LEAF_MASK];
-    return l !== undefined && l[STAMPS + (k & LEAF_MASK)] !== 0;
+    return l !== undefined && l[k & LEAF_MASK] !== NONE;
   }
 
   private ownChunks(): Chunk<V>[] {
@@ -225,26 +288,26 @@ export class CowMap<V> {
   set(k: number, v: V): this {
     const ck = k >>> SHIFT;
     if (!regular(k)) {
-      const cur = this.chunkOf(ck)?.odd?.get(k);
-      if (cur && cur[0] === v) return this;
+      const odd = this.chunkOf(ck)?.odd;
+      if (odd?.has(k) && odd.get(k) === v) return this;
       const c = this.writable(ck);
       c.odd ??= new Map();
-      if (cur) c.odd.set(k, [v, cur[1]]);
-      else {
-        c.odd.set(k, [v, c.stamp++]);
+      if (!c.odd.has(k)) {
+        c.added(k, ck * 256);
         c.count++;
         this.count++;
       }
+      c.odd.set(k, v);
       return this;
     }
     const li = (k >>> LEAF_SHIFT) & LEAF_MASK;
     const j = k & LEAF_MASK;
     const cur = this.chunkOf(ck)?.leaves[li];
-    if (cur !== undefined && cur[STAMPS + j] !== 0 && cur[j] === v) return this;
+    if (cur !== undefined && cur[j] === v) return this;
     const c = this.writable(ck);
     const l = c.writableLeaf(li);
-    if (l[STAMPS + j] === 0) {
-      l[STAMPS + j] = c.stamp++;
+    if (l[j] === NONE) {
+      c.added(k, ck * 256);
       c.count++;
       this.count++;
     }
@@ -262,12 +325,10 @@ export class CowMap<V> {
     } else {
       const li = (k >>> LEAF_SHIFT) & LEAF_MASK;
       const l = c.writableLeaf(li);
-      const j = k & LEAF_MASK;
-      l[j] = undefined;
-      l[STAMPS + j] = 0;
+      l[k & LEAF_MASK] = NONE;
       let empty = true;
-      for (let i = STAMPS; i < 32; i++) {
-        if (l[i] !== 0) {
+      for (let i = 0; i < LEAF; i++) {
+        if (l[i] !== NONE) {
           empty = false;
           break;
         }
@@ -277,6 +338,7 @@ export class CowMap<V> {
         c.ownedLeaves &= ~(1 << li);
       }
     }
+    c.deleted(k);
     c.count--;
     this.count--;
     if (c.count === 0) {
