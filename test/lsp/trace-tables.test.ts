@@ -200,3 +200,24 @@ test('chunks whose events come from many processes are twice as long, with the s
     assert.equal(canonical(stretched.stateAt(l)), canonical(plainChunks.stateAt(l)), `state at ${l}`);
   }
 });
+
+test('the tables find their rows by key whether the keys came in ascending order or not', () => {
+  const r = (a: number, b: number, c: number, d: number): Range => ({ start: { line: a, character: b }, end: { line: c, character: d } });
+  // processes seen in ascending pid order (a column searched by halves), then others out of order, 0 and null
+  // (a Map from then on): every pid is found at its row, the order of first sight is kept
+  for (const order of [[3, 5, 8, 13, 21, 34], [3, 5, 8, 13, 21, 34, 2, 40, 0, null, 9], [null, 1, 2], [7, 7.5, 2 ** 53, 2 ** 60]]) {
+    const p = new ProcessTable(new ObjectTable());
+    const want = new Map<number | null, ProcessInfo>();
+    for (const [i, pid] of order.entries()) {
+      p.see(pid, i, r(i, 0, i, 4));
+      want.set(pid, { pid, firstLine: i, lastLine: i, range: r(i, 0, i, 4), vms: [] });
+    }
+    // a pid seen again moves its end only
+    p.see(order[0]!, 100, r(100, 0, 100, 9));
+    want.set(order[0]!, { ...want.get(order[0]!)!, lastLine: 100, range: r(0, 0, 100, 9) });
+    sameMap(p, want, `pids ${order.join(' ')}`);
+    for (const pid of order) assert.equal(p.has(pid), true, `has ${pid}`);
+    for (const pid of [4, 35, -1, 1e9, NaN]) assert.equal(p.has(pid), order.includes(pid), `has ${pid}`);
+    assert.equal(p.get(order[order.length - 1]!)!.firstLine, order.length - 1);
+  }
+});
