@@ -41,16 +41,9 @@ export interface WorkerReadOptions {
   modelOnly: boolean;
 }
 
-/**
- * What the worker posts: chunks, then `end` with the decoder's rest, or `error` (an I/O error: the caller throws it).
- * The chunks' texts travel as one string (`text`, their concatenation; each chunk's `text` is '' and `chars` its
- * length): one string of ~512 KiB is made in V8's large-object space when the caller receives it, and is never
- * copied by its scavenges, where 8 strings of 64 KiB were copied and promoted (the whole trace's text, ~110 MB on
- * QEMU 10^6, went through the old generation).
- */
+/** What the worker posts: chunks, then `end` with the decoder's rest, or `error` (an I/O error: the caller throws it). */
 interface Batch {
-  chunks?: (TestedChunk & { chars: number })[];
-  text?: string;
+  chunks?: TestedChunk[];
   end?: true;
   rest?: string;
   error?: { message: string; code?: string; errno?: number; syscall?: string; path?: string };
@@ -310,8 +303,7 @@ function workerBody(
     fd = fs.openSync(wd.path, 'r');
     const buf = Buffer.allocUnsafe(wd.chunkBytes);
     const dec = new StringDecoder('utf8');
-    let chunks: (TestedChunk & { chars: number })[] = [];
-    let texts: string[] = [];
+    let chunks: TestedChunk[] = [];
     let transfer: ArrayBuffer[] = [];
     for (;;) {
       if (Atomics.load(ctl, 2) !== 0) return;
@@ -323,21 +315,19 @@ function workerBody(
       if (t.shapes) transfer.push(t.shapes.buffer as ArrayBuffer);
       if (t.hints) transfer.push(t.hints.buffer as ArrayBuffer);
       if (t.tokens) transfer.push(t.tokens.buffer as ArrayBuffer);
-      chunks.push({ text: '', chars: text.length, bytes: n, flags: t.flags, shapes: t.shapes, hints: t.hints, tokens: t.tokens });
-      texts.push(text);
+      chunks.push({ text, bytes: n, flags: t.flags, shapes: t.shapes, hints: t.hints, tokens: t.tokens });
       if (chunks.length >= wd.batchChunks) {
         // at most maxAhead messages not taken yet
         for (let taken = Atomics.load(ctl, 1); posted - taken >= wd.maxAhead; taken = Atomics.load(ctl, 1)) {
           if (Atomics.load(ctl, 2) !== 0) return;
           Atomics.wait(ctl, 1, taken, 1000);
         }
-        post({ chunks, text: texts.join('') }, transfer);
+        post({ chunks }, transfer);
         chunks = [];
-        texts = [];
         transfer = [];
       }
     }
-    post({ chunks, text: texts.join(''), end: true, rest: dec.end() }, transfer);
+    post({ chunks, end: true, rest: dec.end() }, transfer);
   } catch (e) {
     const x = e as NodeJS.ErrnoException;
     post({ error: { message: String(x?.message ?? x), code: x?.code, errno: x?.errno, syscall: x?.syscall, path: x?.path } }, []);
@@ -456,12 +446,7 @@ export class ChunkWorker {
         throw e;
       }
       if (b.chunks) {
-        const all = b.text ?? '';
-        let at = 0;
         for (const c of b.chunks) {
-          // (a slice of the batch's string: no copy)
-          c.text = all.slice(at, at + c.chars);
-          at += c.chars;
           parallelStats.chunks++;
           if (c.shapes) parallelStats.shapes += c.shapes.length;
           if (c.hints) parallelStats.hintedLines += c.hints.length / HINT_INTS;

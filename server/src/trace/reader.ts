@@ -80,22 +80,38 @@ interface Pending {
  * and in the parallel reading not even that: its worker checked the pair, `pairId`).
  */
 class LazyPending implements Pending {
-  stack?: StackFrame[];
-  cloneFlags?: string;
-  private made: Pending | undefined;
+  // declared and assigned in the constructor (class-field definitions cost a define per field per start)
+  declare stack?: StackFrame[];
+  declare cloneFlags?: string;
+  declare private made: Pending | undefined;
+  declare key: number;
+  declare name: string;
+  declare readonly format: TraceFormat;
+  declare private readonly pid: number | null;
+  declare private readonly text: string;
+  declare startLine: number;
+  declare private readonly nameAt: number;
+  declare private readonly argsEnd: number;
+  /** the parallel reading's number for this start (its worker checked a `resumed` line against it), or -1 */
+  declare readonly pairId: number;
 
-  constructor(
-    public key: number,
-    public name: string,
-    readonly format: TraceFormat,
-    private readonly pid: number | null,
-    private readonly text: string,
-    public startLine: number,
-    private readonly nameAt: number,
-    private readonly argsEnd: number,
-    /** the parallel reading's number for this start (its worker checked a `resumed` line against it), or -1 */
-    readonly pairId: number,
-  ) {}
+  constructor(key: number, name: string, format: TraceFormat, pid: number | null, text: string, startLine: number, nameAt: number, argsEnd: number, pairId: number) {
+    this.key = key;
+    this.name = name;
+    this.format = format;
+    this.pid = pid;
+    // its own copy of the line: a start may wait for its end over many chunks (a futex of a waiting thread), and a
+    // slice would keep its whole read chunk alive (the chunks went through V8's old generation: ~110 MB promoted
+    // on QEMU 10^6)
+    this.text = (' ' + text).slice(1);
+    this.startLine = startLine;
+    this.nameAt = nameAt;
+    this.argsEnd = argsEnd;
+    this.pairId = pairId;
+    this.stack = undefined;
+    this.cloneFlags = undefined;
+    this.made = undefined;
+  }
 
   /** what quickDropped made of the start before it was lazy (the same objects, made once) */
   private get m(): Pending {
