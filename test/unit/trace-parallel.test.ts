@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parallelReading, readTraceFileSync } from '../../server/src/analysis/traceSource';
 import { chunkReaderFunctions, chunkReaderSources, makeChunkReader, parallelStats } from '../../server/src/analysis/parallelRead';
-import { argsScanned, chunkTests, droppedShape, HINT_INTS, isDropped, pairsChecked, TraceReader } from '../../server/src/trace/reader';
+import { argsScanned, chunkTests, droppedShape, HINT_INTS, isDropped, MATTERS_NAMES, pairsChecked, TraceReader } from '../../server/src/trace/reader';
 import { closingParen, newPrefixScan, plainResultAt, scanPrefix } from '../../server/src/trace/strace';
 import { checkTraceFile, PASS_READ, replayFileOnce, type FileReplayOptions } from '../../server/src/analysis/traceCheck';
 import type { ReplayedCall } from '../../server/src/analysis/replay';
@@ -332,6 +332,7 @@ test("the worker's line prefixes are scanPrefix's, and the pairs it checks are t
   texts.push(['mutated pairs', mutatedPairLines().join('\n') + '\n']);
   let prefixes = 0;
   let checked = 0;
+  let names = 0;
   for (const [what, text] of texts) {
     // the whole text as one chunk (a chunk with binary data, escapes or strace messages gets no hints)
     const read = makeChunkReader(chunkReaderSources({ modelOnly: true, maxLine: 256 * 1024 }), chunkReaderFunctions);
@@ -348,6 +349,17 @@ test("the worker's line prefixes are scanPrefix's, and the pairs it checks are t
       assert.deepEqual(got, want, `${what}: prefix of ${JSON.stringify(line)}`);
       assert.deepEqual([scan.commAt, scan.relAt, scan.sysAt, scan.ipAt], [-1, -1, -1, -1], `${what}: columns of ${JSON.stringify(line)}`);
       prefixes++;
+      // a delivered call's name, as the worker gives it (its index in MATTERS_NAMES): the line's, a complete call
+      const ni = hints[h + 13]!;
+      if (ni >= 0) {
+        const body = line.replace(/\r$/, '').slice(scan.bodyAt);
+        assert.ok(body.startsWith(MATTERS_NAMES[ni] + '(') && !/<unfinished \.\.\.>[ \t]*$/.test(body), `${what}: name ${MATTERS_NAMES[ni]} of ${JSON.stringify(line)}`);
+        names++;
+      } else if (hints[h + 3]! < 0 && hints[h + 10]! < 0) {
+        // no name given: not a complete call of a name that matters
+        const m = /^([A-Za-z0-9_?]+)\(/.exec(line.slice(scan.bodyAt));
+        assert.ok(!m || !MATTERS_NAMES.includes(m[1]!) || /<unfinished \.\.\.>[ \t]*$/.test(line.replace(/\r$/, '')), `${what}: no name for ${JSON.stringify(line)}`);
+      }
       const pair = hints[h + 3]!;
       if (pair < 0) continue;
       const body = line.slice(scan.bodyAt);
@@ -370,7 +382,7 @@ test("the worker's line prefixes are scanPrefix's, and the pairs it checks are t
       checked++;
     }
   }
-  assert.ok(prefixes > 10_000 && checked > 1_000, `${prefixes} prefixes, ${checked} checked pairs compared`);
+  assert.ok(prefixes > 10_000 && checked > 1_000 && names > 5_000, `${prefixes} prefixes, ${checked} checked pairs, ${names} names compared`);
 });
 
 test('the bundled CLI (dist/cli.js) reads a big trace on two threads, with the output of one', (t) => {

@@ -131,7 +131,8 @@ export function makeChunkReader(src: ChunkReaderSources, tests: ChunkReaderFunct
   let nextPair = 0;
   let hints = new Int32Array(1024 * src.hintInts);
   let nh = 0;
-  const matters = new Set(src.matters);
+  /** the delivered calls' names, by name: their index in src.matters */
+  const matters = new Map(src.matters.map((n, k) => [n, k]));
   const { scanArgs, scanResult } = tests.makeArgScanner(tests.skipString, tests.skipDecoration);
   const toks = { out: new Int32Array(1 << 14) };
   let nt = 0;
@@ -144,7 +145,9 @@ export function makeChunkReader(src: ChunkReaderSources, tests: ChunkReaderFunct
   const scanCall = (text: string, at: number, bodyAt: number, nl: number): number => {
     let j = bodyAt;
     for (let c = text.charCodeAt(j); (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || (c >= 65 && c <= 90) || c === 63; c = text.charCodeAt(++j));
-    if (j === bodyAt || text.charCodeAt(j) !== 40 || !matters.has(text.slice(bodyAt, j))) return -1;
+    if (j === bodyAt || text.charCodeAt(j) !== 40) return -1;
+    const mi = matters.get(text.slice(bodyAt, j));
+    if (mi === undefined) return -1;
     // the line as the reader reads it: without a `\r` before its newline
     const end = text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
     let e = end;
@@ -154,6 +157,7 @@ export function makeChunkReader(src: ChunkReaderSources, tests: ChunkReaderFunct
     const next = scanArgs(text, j + 1, end, true, toks, o, at);
     nt = next < 0 ? o + 2 : next;
     callArgsAt = j + 1 - at;
+    callName = mi;
     callResult = -1;
     if (next >= 0) {
       const r = scanResult(text, toks.out[o + 1]! + at + 1, end, toks, nt, at);
@@ -166,6 +170,8 @@ export function makeChunkReader(src: ChunkReaderSources, tests: ChunkReaderFunct
   };
   /** where the arguments scanned by the last scanCall start, from the line's start */
   let callArgsAt = -1;
+  /** the index in src.matters of the last scanCall's name */
+  let callName = -1;
   /** where the result scanned by the last scanCall is in `toks`, or -1 */
   let callResult = -1;
   /** the line text[at, nl) (not one of droppedShape): its prefix as scanPrefix reads it, and whether it is a pending
@@ -232,6 +238,7 @@ export function makeChunkReader(src: ChunkReaderSources, tests: ChunkReaderFunct
     // where the arguments start (the reader takes the scan only for the call it reads there)
     hints[nh + 11] = tok >= 0 ? callArgsAt : -1;
     hints[nh + 12] = tok >= 0 ? callResult : -1;
+    hints[nh + 13] = tok >= 0 ? callName : -1;
     nh += src.hintInts;
   };
   let shapes = new Int32Array(1024);

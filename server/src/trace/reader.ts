@@ -383,7 +383,7 @@ export const PAIR_JOINED = new RegExp(`^${DROPPED_PARTS.args}${DROPPED_PARTS.res
  */
 export const LINE_PREFIX = /(?:(\d+) +|\[pid +(\d+)\] +)(?:(\d\d:\d\d:\d\d(?:\.\d+)?) +|(\d+\.\d+) +)?(?=[A-Za-z_?<])/y;
 /** numbers per line in pushTested's `hints` */
-export const HINT_INTS = 13;
+export const HINT_INTS = 14;
 /** MATTERS as a list (the parallel reading's worker scans these calls' arguments) */
 export const MATTERS_NAMES: string[] = [...MATTERS];
 /** strace's own messages (as classifyLine tells them) */
@@ -423,7 +423,8 @@ export class TraceReader implements StreamingTraceReader {
    * start of a call not built; PAIR_END: an end whose join with that start it checked; or -1), pidAt, pidEnd,
    * hmsAt, hmsEnd, epochAt, epochEnd] (the other prefix columns absent), then for a complete call of a name in
    * MATTERS the offset in `tokens` of its arguments scanned by scanArgs (paren mode, from the line's start), where
-   * they start, and the offset of its result scanned by scanResult (or -1), else -1, -1, -1
+   * they start, the offset of its result scanned by scanResult (or -1), and its name's index in MATTERS_NAMES, else
+   * -1, -1, -1, -1
    */
   private hints: Int32Array | null = null;
   /** pushTested: the scanned argument lists `hints` point at */
@@ -856,6 +857,16 @@ export class TraceReader implements StreamingTraceReader {
     this.scanned = true;
     i = p.bodyAt;
     pid = p.pidAt >= 0 ? p.pid : undefined;
+    if (h >= 0) {
+      // the worker found a complete call of a name that matters here (its name, `(`, no `<unfinished ...>` at the
+      // end: what the tests below find): the full path reads it, with the name's one string
+      const ni = this.hints![h + 13]!;
+      if (ni >= 0) {
+        const name = MATTERS_NAMES[ni]!;
+        this.quickCall = { name, nameAt: i, argsAt: i + name.length + 1, state: 'complete' };
+        return false;
+      }
+    }
     if (t.charCodeAt(i) === 60 /* < */) return this.quickResumed(t, i, pid, pairId);
     const j = nameEnd(t, i);
     if (j === i || t.charCodeAt(j) !== 40) return false;
