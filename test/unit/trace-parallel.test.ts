@@ -99,6 +99,8 @@ test('parallel reading: the same events, findings and progress as in one thread,
   // the worker's part of the quick path (the dropped calls' lines) was exercised, not only the chunk tests
   assert.ok(shapes > 1000, `only ${shapes} dropped lines found by the worker`);
   assert.ok(parallelStats.hintedLines > 1000 && pairsChecked.count > 100, `worker prefixes ${parallelStats.hintedLines}, pairs ${pairsChecked.count}`);
+  // (most checked ends read in place: no slice, no line1)
+  assert.ok(pairsChecked.inPlace > 100, `only ${pairsChecked.inPlace} checked ends read in place`);
   // and the delivered calls' arguments it scanned were built from its scans
   assert.ok(argsScanned.count > 1000 && argsScanned.results > 1000, `only ${argsScanned.count} argument lists and ${argsScanned.results} results built from the worker's scans`);
   t.diagnostic(`${files.length} files, ${shapes} dropped lines found by the worker${corpusMissing ? ` (${corpusMissing})` : ''}`);

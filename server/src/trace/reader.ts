@@ -160,7 +160,7 @@ class LazyPending implements Pending {
  * `resumed` lines whose join with their start the parallel reading's worker checked (tests: that path was taken;
  * on globalThis: tsx may load this file twice, for ESM and CJS importers, and both must count here).
  */
-export const pairsChecked: { count: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('kvm-lens.pairsChecked')] ??= { count: 0 }) as { count: number };
+export const pairsChecked: { count: number; inPlace: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('kvm-lens.pairsChecked')] ??= { count: 0, inPlace: 0 }) as { count: number; inPlace: number };
 
 /** Delivered calls whose arguments (count) and results the parallel reading's worker scanned (tests: that path was taken). */
 export const argsScanned: { count: number; results: number; lazy: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('kvm-lens.argsScanned')] ??= { count: 0, results: 0, lazy: 0 }) as { count: number; results: number; lazy: number };
@@ -501,6 +501,15 @@ export class TraceReader implements StreamingTraceReader {
         start = nl + 1;
         continue;
       }
+      const hs0 = this.hints;
+      if (hs0 !== null && nl - start <= this.maxLine && this.partial.length === 0 && !this.skippingLong) {
+        // the `resumed` end of a dropped call whose join with its pending start the worker checked
+        while (hint < hs0.length && hs0[hint]! < start) hint += HINT_INTS;
+        if (hint < hs0.length && hs0[hint] === start && hs0[hint + 3]! >= 0 && chunk.charCodeAt(start + hs0[hint + 2]!) === 60 && this.checkedEnd(hint, start, nl)) {
+          start = nl + 1;
+          continue;
+        }
+      }
       const piece = chunk.slice(start, nl);
       start = nl + 1;
       if (this.skippingLong) {
@@ -581,6 +590,43 @@ export class TraceReader implements StreamingTraceReader {
       this.holdDropped(format);
     } catch (e) {
       // as pushLine: a bug (or a sink that throws) must not stop reading
+      this.finding('TRC101', lineRange(s.lineNo - 1, 0, Math.min(nl - at, 10000)), `line not read (internal error: ${(e as Error).message})`);
+    }
+    return true;
+  }
+
+  /**
+   * `modelOnly` with the worker's hints: the line chunk[at, nl) (hint h) is the `resumed` end of a dropped call
+   * whose join with its pending start the worker checked (pair number `hints[h + 3]`, the LazyPending's): what
+   * line1, quickDropped and quickResumed do for it (counts, pid, the start unpended, held place), with no slice and
+   * none of their text tests (the worker's PAIR_END and join tests are theirs). False: read it as any other line.
+   */
+  private checkedEnd(h: number, at: number, nl: number): boolean {
+    const s = this.s;
+    // quickDropped's conditions (droppedLine's: not in a capture either)
+    if (s.carry || s.inSummary || s.captureMode) return false;
+    if (this.forced === undefined ? !s.straceMode || s.qemuMode : this.forced !== 'strace' && this.forced !== 'capture') return false;
+    const hs = this.hints!;
+    const pid = hs[h + 1]!;
+    // a pid seen before (resolvePid then only names it) whose pending start is the one the worker joined
+    if (!s.known.has(pid)) return false;
+    const p = s.pending.get(pid);
+    if (!(p instanceof LazyPending) || p.pairId !== hs[h + 3]) return false;
+    // line1
+    s.lineNo++;
+    s.stats.lines++;
+    s.stats.chars += nl - at + 1;
+    try {
+      // quickResumed
+      this.flushHeld();
+      if (!s.qemuMode) s.straceMode = true;
+      s.lastKey = pid;
+      pairsChecked.count++;
+      pairsChecked.inPlace++;
+      this.unpend(pid);
+      s.lastTarget = null;
+      this.holdDropped(p.format);
+    } catch (e) {
       this.finding('TRC101', lineRange(s.lineNo - 1, 0, Math.min(nl - at, 10000)), `line not read (internal error: ${(e as Error).message})`);
     }
     return true;
