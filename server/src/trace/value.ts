@@ -126,22 +126,7 @@ export function skipDecoration(text: string, i: number, end = text.length): numb
       if (sq < 0 || sq > g) return g + 1;
     }
   }
-  let depth = 0;
-  let square = 0;
-  for (let k = i; k < end; k++) {
-    const c = text.charCodeAt(k);
-    // `-yy` socket decorations hold `->` inside brackets: `3<TCP:[10.0.0.1:22->10.0.0.2:5000]>`
-    if (c === 91) square++;
-    else if (c === 93) {
-      if (square > 0) square--;
-    } else if (square > 0) continue;
-    else if (c === 60) depth++;
-    else if (c === 62) {
-      depth--;
-      if (depth === 0) return k + 1;
-    }
-  }
-  return i;
+  return skipDecorationIn(text, i, end);
 }
 
 /**
@@ -164,6 +149,7 @@ export function skipDecorationIn(text: string, i: number, end: number): number {
   let square = 0;
   for (let k = i; k < end; k++) {
     const c = text.charCodeAt(k);
+    // `-yy` socket decorations hold `->` inside brackets: `3<TCP:[10.0.0.1:22->10.0.0.2:5000]>`
     if (c === 91) square++;
     else if (c === 93) {
       if (square > 0) square--;
