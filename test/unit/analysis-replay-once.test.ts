@@ -51,6 +51,28 @@ function eventCount(f: string): number {
   return n;
 }
 
+/**
+ * `replayFileOnce` and `checkTraceFile` on f give what the two passes give (profile, summary, calls; findings in
+ * their order); the two readings' stats.
+ */
+function againstTwoPasses(f: string, opts: FileReplayOptions): { replay: ReadingStats; check: ReadingStats } {
+  const fp = inferFileProfile(f, opts);
+  const want: string[] = [];
+  const s = replayFile(f, fp, (c) => void want.push(JSON.stringify(callJson(c))), undefined);
+  let got: string[] = [];
+  const r = replayFileOnce(f, opts, { call: (c: ReplayedCall) => void got.push(JSON.stringify(callJson(c))), restart: () => void (got = []) });
+  assert.equal(JSON.stringify(r.fp), JSON.stringify(fp), `${label(f, opts)}: profile`);
+  assert.deepEqual(r.summary, s, `${label(f, opts)}: summary`);
+  assert.deepEqual(got, want, `${label(f, opts)}: calls`);
+  const wantF: string[] = [];
+  replayFile(f, fp, undefined, (x) => void wantF.push(JSON.stringify(x)), true);
+  const gotF: { f: Finding; order: number }[] = [];
+  const check = checkTraceFile(f, opts, (x, order) => void gotF.push({ f: x, order }));
+  gotF.sort((a, b) => a.order - b.order);
+  assert.deepEqual(gotF.map((x) => JSON.stringify(x.f)), wantF, `${label(f, opts)}: findings`);
+  return { replay: r.stats, check };
+}
+
 function label(f: string, opts: FileReplayOptions): string {
   return `${f} ${JSON.stringify(opts)}`;
 }
@@ -116,25 +138,10 @@ test('a profile that moves late (after 3,200 events, 300 KB in) re-reads the sta
     const f = join(dir, 'late.strace');
     writeFileSync(f, lateMoveTrace());
     for (const keptEvents of KEPT) {
-      const opts = { keptEvents };
-      const fp = inferFileProfile(f, opts);
-      const want: string[] = [];
-      const s = replayFile(f, fp, (c) => void want.push(JSON.stringify(callJson(c))), undefined);
-      let got: string[] = [];
-      const r = replayFileOnce(f, opts, { call: (c: ReplayedCall) => void got.push(JSON.stringify(callJson(c))), restart: () => void (got = []) });
-      assert.ok(r.stats.rereads > 0, `re-read (${JSON.stringify(r.stats)})`);
+      const { replay, check } = againstTwoPasses(f, { keptEvents });
+      assert.ok(replay.rereads > 0 && check.rereads > 0, `re-read (${JSON.stringify(replay)}, ${JSON.stringify(check)})`);
       // the move comes while the inference still reads the replay's model: it takes that model over
-      assert.ok(r.stats.sharedEvents > 3200, `shared until the move (${JSON.stringify(r.stats)})`);
-      assert.equal(JSON.stringify(r.fp), JSON.stringify(fp));
-      assert.deepEqual(r.summary, s);
-      assert.deepEqual(got, want);
-      const wantF: string[] = [];
-      replayFile(f, fp, undefined, (x) => void wantF.push(JSON.stringify(x)), true);
-      const gotF: { f: Finding; order: number }[] = [];
-      const cs = checkTraceFile(f, opts, (x, order) => void gotF.push({ f: x, order }));
-      assert.ok(cs.rereads > 0);
-      gotF.sort((a, b) => a.order - b.order);
-      assert.deepEqual(gotF.map((x) => JSON.stringify(x.f)), wantF);
+      assert.ok(replay.sharedEvents > 3200, `shared until the move (${JSON.stringify(replay)})`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -157,23 +164,9 @@ test('shared again after a move, then apart at an event that may part the two pr
     ].join('\n'));
     const events = eventCount(f);
     for (const keptEvents of KEPT) {
-      const opts = { keptEvents };
-      const fp = inferFileProfile(f, opts);
-      const want: string[] = [];
-      const s = replayFile(f, fp, (c) => void want.push(JSON.stringify(callJson(c))), undefined);
-      let got: string[] = [];
-      const r = replayFileOnce(f, opts, { call: (c: ReplayedCall) => void got.push(JSON.stringify(callJson(c))), restart: () => void (got = []) });
-      assert.ok(r.stats.restarts > 0 && r.stats.reshares > 0, `moved, shared again (${JSON.stringify(r.stats)})`);
-      assert.ok(r.stats.sharedEvents < events - r.stats.restarts, `apart before the end (${JSON.stringify(r.stats)}, ${events} events)`);
-      assert.equal(JSON.stringify(r.fp), JSON.stringify(fp));
-      assert.deepEqual(r.summary, s);
-      assert.deepEqual(got, want);
-      const wantF: string[] = [];
-      replayFile(f, fp, undefined, (x) => void wantF.push(JSON.stringify(x)), true);
-      const gotF: { f: Finding; order: number }[] = [];
-      checkTraceFile(f, opts, (x, order) => void gotF.push({ f: x, order }));
-      gotF.sort((a, b) => a.order - b.order);
-      assert.deepEqual(gotF.map((x) => JSON.stringify(x.f)), wantF);
+      const { replay } = againstTwoPasses(f, { keptEvents });
+      assert.ok(replay.restarts > 0 && replay.reshares > 0, `moved, shared again (${JSON.stringify(replay)})`);
+      assert.ok(replay.sharedEvents < events - replay.restarts, `apart before the end (${JSON.stringify(replay)}, ${events} events)`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

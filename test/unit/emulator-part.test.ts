@@ -37,6 +37,38 @@ const PAIRS: [ResolvedProfile, ResolvedProfile][] = [
   [P({}), P({ arch: 'arm64', archPrefault: true })],
 ];
 
+/**
+ * A model under profile a and one under b (no verdicts) fed the same events, each keeping the observations of the
+ * last event applied to both; where the two may part, b goes on from a copy of a (as if they had not parted).
+ */
+class ModelPair {
+  obsA: Observation[] = [];
+  obsB: Observation[] = [];
+  readonly ma: KvmModel;
+  mb: KvmModel;
+  constructor(private readonly a: ResolvedProfile, private readonly b: ResolvedProfile) {
+    this.ma = new KvmModel({ profile: a, quiet: true, onObservation: (o) => this.obsA.push(o) });
+    this.mb = new KvmModel({ profile: b, quiet: true, verdicts: false, onObservation: (o) => this.obsB.push(o) });
+  }
+
+  /** Applies `me` to both models; false where they may part (b then starts again from a copy of a). */
+  apply(me: ModelEvent): boolean {
+    if (profilesMayPart(me, this.a, this.b)) {
+      this.ma.apply(me);
+      this.mb = this.ma.clone();
+      this.mb.setProfile(this.b);
+      this.mb.setVerdicts(false);
+      this.mb.setObserver((o) => this.obsB.push(o));
+      return false;
+    }
+    this.obsA = [];
+    this.obsB = [];
+    this.ma.apply(me);
+    this.mb.apply(me);
+    return true;
+  }
+}
+
 test('models under two profiles stay in one state while no event may part them', (t) => {
   const files = traceFiles();
   if (!files.length) return t.skip('no trace files here');
@@ -47,31 +79,18 @@ test('models under two profiles stay in one state while no event may part them',
     const conv = new ModelEventAdapter();
     const mevs: ModelEvent[] = events.flatMap((e) => conv.convert(e));
     for (const [a, b] of PAIRS) {
-      let obsA: Observation[] = [];
-      let obsB: Observation[] = [];
-      const ma = new KvmModel({ profile: a, quiet: true, onObservation: (o) => obsA.push(o) });
-      let mb = new KvmModel({ profile: b, quiet: true, verdicts: false, onObservation: (o) => obsB.push(o) });
+      const pair = new ModelPair(a, b);
       for (let i = 0; i < mevs.length; i++) {
         const me = mevs[i]!;
         if (me.op === 'ioctl') assert.ok(requestMayPart(me.request, a, b) || !profilesMayPart(me, a, b));
-        if (profilesMayPart(me, a, b)) {
-          // the models may part here: go on from a copy of the model under a, as if they had not
+        if (!pair.apply(me)) {
           parted++;
-          ma.apply(me);
-          mb = ma.clone();
-          mb.setProfile(b);
-          mb.setVerdicts(false);
-          mb.setObserver((o) => obsB.push(o));
           continue;
         }
         together++;
-        obsA = [];
-        obsB = [];
-        ma.apply(me);
-        mb.apply(me);
         const where = `${basename(f)} ${a.kernel}/${a.arch}/${a.tdp}/${a.host} vs ${b.kernel}/${b.arch}/${b.tdp}/${b.host}: event ${i} (${me.op === 'ioctl' ? me.label : me.op})`;
-        assert.equal(JSON.stringify(obsB, big), JSON.stringify(obsA, big), `${where}: observations`);
-        if (i % 7 === 0 || i === mevs.length - 1 || me.op === 'ioctl') assert.equal(state(mb), state(ma), `${where}: state`);
+        assert.equal(JSON.stringify(pair.obsB, big), JSON.stringify(pair.obsA, big), `${where}: observations`);
+        if (i % 7 === 0 || i === mevs.length - 1 || me.op === 'ioctl') assert.equal(state(pair.mb), state(pair.ma), `${where}: state`);
       }
     }
   }
@@ -212,27 +231,12 @@ test('random call sequences: models under two x86 profiles stay in one state whi
       { op: 'ioctl', pid: 1, fd: 4, request: req('KVM_CREATE_VCPU'), arg: { kind: 'int', value: 0n }, recorded: { ret: 5 } },
       { op: 'ioctl', pid: 1, fd: 4, request: req('KVM_SET_USER_MEMORY_REGION'), arg: { kind: 'struct', fields: { slot: 0n, flags: 0n, guest_phys_addr: 0n, memory_size: 0x200000n, userspace_addr: 0x7f0000000000n } }, recorded: { ret: 0 } },
     ];
-    let obsA: Observation[] = [];
-    let obsB: Observation[] = [];
-    const ma = new KvmModel({ profile: a, quiet: true, onObservation: (o) => obsA.push(o) });
-    let mb = new KvmModel({ profile: b, quiet: true, verdicts: false, onObservation: (o) => obsB.push(o) });
+    const pair = new ModelPair(a, b);
     for (const me of [...setup, ...evs]) {
-      if (profilesMayPart(me, a, b)) {
-        // the models may part here: go on from a copy of the model under a, as if they had not
-        ma.apply(me);
-        mb = ma.clone();
-        mb.setProfile(b);
-        mb.setVerdicts(false);
-        mb.setObserver((o) => obsB.push(o));
-        continue;
-      }
+      if (!pair.apply(me)) continue;
       together++;
-      obsA = [];
-      obsB = [];
-      ma.apply(me);
-      mb.apply(me);
-      assert.equal(JSON.stringify(obsB, big), JSON.stringify(obsA, big), 'observations');
-      assert.equal(state(mb), state(ma), 'state');
+      assert.equal(JSON.stringify(pair.obsB, big), JSON.stringify(pair.obsA, big), 'observations');
+      assert.equal(state(pair.mb), state(pair.ma), 'state');
     }
   }), { numRuns: 1500 });
   assert.ok(together > 10_000, `${together} events applied to both`);
