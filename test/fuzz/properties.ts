@@ -7,13 +7,21 @@
 import fc from 'fast-check';
 import { readTrace, TraceDocument } from '../../server/src/trace/index';
 import { TraceAnalysis } from '../../server/src/analysis/traceAnalysis';
-import { Replayer, ModelEventAdapter, formatResult } from '../../server/src/analysis/replay';
+import { Replayer, ModelEventAdapter, formatResult, type ReplayedCall } from '../../server/src/analysis/replay';
 import { readWholeTrace } from '../../server/src/analysis/traceSource';
 import { KvmModel, exactProfile, KERNEL_VERSIONS, HOST_BACKINGS, type ModelEvent, type CallArg } from '../../server/src/emulator/index';
 import { IOCTLS } from '../../server/src/kvm/ioctls';
 import { readApiDoc } from '../../server/src/rst/apiDoc';
 import { checkApiDoc } from '../../server/src/analysis/docChecks';
 import { traceTextArb, noiseArb, rstTextArb, rangeProblem, lineLengths } from './gen';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkTraceFile, replayFileOnce, type FileReplayOptions } from '../../server/src/analysis/traceCheck';
+import { parallelReading } from '../../server/src/analysis/traceSource';
+import { parallelStats } from '../../server/src/analysis/parallelRead';
+import { callJson } from '../../server/src/cli/replay';
+import { inferFileProfile, replayFile } from '../fixtures/traces/twoPasses';
 
 export interface FuzzProperty<T = any> {
   name: string;
@@ -148,6 +156,71 @@ export const chunkedReplayProperty: FuzzProperty<{ text: string }> = {
   },
 };
 
+/** What the CLI's one reading of a file gives: profile, summary, calls (replay), findings in their order (check). */
+function cliReading(path: string, opts: FileReplayOptions, parallel: boolean): { out: string; readings: number } {
+  const saved = { ...parallelReading };
+  // on: every file goes to a worker from its first byte (tiny files too); off: this thread reads it all
+  Object.assign(parallelReading, { enabled: parallel, minBytes: 0, waitMs: 20_000, inThreadChunks: 0 });
+  try {
+    let calls: string[] = [];
+    const r = replayFileOnce(path, opts, { call: (c: ReplayedCall) => void calls.push(canon(callJson(c))), restart: () => void (calls = []) });
+    const found: { f: string; order: number }[] = [];
+    const cs = checkTraceFile(path, opts, (f, order) => void found.push({ f: canon(f), order }));
+    found.sort((a, b) => a.order - b.order);
+    return {
+      out: canon({ fp: r.fp, summary: r.summary, calls, findings: found.map((x) => x.f) }),
+      readings: 2 + r.stats.rereads + cs.rereads,
+    };
+  } finally {
+    Object.assign(parallelReading, saved);
+  }
+}
+
+function firstDifference(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return `at char ${i}:\n  ${a.slice(Math.max(0, i - 200), i + 200)}\n  ${b.slice(Math.max(0, i - 200), i + 200)}`;
+}
+
+/**
+ * Oracle: the CLI's one reading of a file (`replayFileOnce`, `checkTraceFile`: the inference and the replay in one
+ * reading, kept events, restarts, re-reads of the start) gives what the two passes give (the profile inferred over
+ * the whole file, then a replay under it), and the same read by a worker thread (the parallel reading: pre-tested
+ * chunks, scanned arguments and results) as read in this thread.
+ */
+export const cliReadingProperty: FuzzProperty<{ text: string; keptEvents: number | undefined; replay: FileReplayOptions['replay'] }> = {
+  name: 'trace CLI reading: one reading equals the two passes, on two threads as on one',
+  arb: fc.record({
+    text: traceInput,
+    keptEvents: fc.constantFrom(undefined, 1, 3),
+    replay: fc.constantFrom<FileReplayOptions['replay']>({}, { tdp: 'off' }, { kernel: '6.16', hostPages: 'thp' }),
+  }),
+  short: 30,
+  check: ({ text, keptEvents, replay }) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvm-lens-fuzz-'));
+    try {
+      const f = join(dir, 'fuzz.strace');
+      writeFileSync(f, text);
+      const opts: FileReplayOptions = { keptEvents, replay };
+      const one = cliReading(f, opts, false);
+      // the two passes, in this thread
+      const fp = inferFileProfile(f, opts);
+      const calls: string[] = [];
+      const summary = replayFile(f, fp, (c) => void calls.push(canon(callJson(c))), undefined);
+      const findings: string[] = [];
+      replayFile(f, fp, undefined, (x) => void findings.push(canon(x)), true);
+      const two = canon({ fp, summary, calls, findings });
+      if (one.out !== two) throw new Error(`the one reading differs from the two passes ${firstDifference(one.out, two)}`);
+      const handed = parallelStats.handedOff;
+      const par = cliReading(f, opts, true);
+      if (parallelStats.handedOff - handed !== par.readings) throw new Error(`${parallelStats.handedOff - handed} of ${par.readings} readings were handed to a worker`);
+      if (par.out !== one.out) throw new Error(`the reading on two threads differs from the one in this thread ${firstDifference(par.out, one.out)}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
 const kvmRequests = IOCTLS.map((i) => i.request);
 const argArb: fc.Arbitrary<CallArg> = fc.oneof(
   fc.record({ kind: fc.constant('int' as const), value: fc.bigInt({ min: -(2n ** 64n), max: 2n ** 65n }) }),
@@ -212,7 +285,7 @@ export const rstProperty: FuzzProperty<string> = {
   },
 };
 
-export const CORE_PROPERTIES: FuzzProperty[] = [readerProperty, incrementalProperty, analysisProperty, chunkedReplayProperty, emulatorProperty, rstProperty];
+export const CORE_PROPERTIES: FuzzProperty[] = [readerProperty, incrementalProperty, analysisProperty, chunkedReplayProperty, cliReadingProperty, emulatorProperty, rstProperty];
 
 /** Shorten an input for a report (big texts are cut). */
 export function preview(input: unknown): string {
