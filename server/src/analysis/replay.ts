@@ -1032,6 +1032,8 @@ export class BoundedInference {
    */
   private readonly counts = new Map<unknown, unknown>();
   private model: KvmModel | undefined;
+  /** the model was released (releaseModel) and not taken back (takeModel) */
+  private released = false;
   /** the profile the inference's model runs under (its observations do not depend on it) */
   readonly modelProfile: ResolvedProfile;
   /** keeps an observation: the observer of the inference's model (see `takeModel`) */
@@ -1064,8 +1066,6 @@ export class BoundedInference {
     this.model = undefined;
     this.released = true;
   }
-
-  private released = false;
 
   /** How many observations are kept so far: `result()` can only change when this does. */
   get observations(): number {

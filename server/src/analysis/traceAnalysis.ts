@@ -178,11 +178,7 @@ function lineStarts(text: string): Uint32Array {
   let out = new Uint32Array(Math.max(1024, Math.min(1 << 22, text.length >> 5)));
   let n = 1; // out[0] = 0
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) {
-    if (n === out.length) {
-      const grown = new Uint32Array(out.length * 2);
-      grown.set(out);
-      out = grown;
-    }
+    if (n === out.length) out = room(out, n + 1);
     out[n++] = i + 1;
   }
   return out.subarray(0, n);
@@ -335,11 +331,7 @@ export class FindingStore {
         this.byKey!.set(key, t);
       }
     }
-    if (2 * this.n + 2 > this.pairs.length) {
-      const grown = new Int32Array(this.pairs.length * 2);
-      grown.set(this.pairs);
-      this.pairs = grown;
-    }
+    this.pairs = room(this.pairs, 2 * this.n + 2);
     this.pairs[2 * this.n] = t;
     this.pairs[2 * this.n + 1] = at;
     this.n++;
@@ -385,7 +377,7 @@ export class FindingStore {
 // Objects, memslots and processes as columns
 
 /** `a` with room for `need` elements (doubled when it grows). */
-function room<T extends Int32Array | Float64Array | Uint8Array | BigUint64Array>(a: T, need: number): T {
+function room<T extends Int32Array | Uint32Array | Float64Array | Uint8Array | BigUint64Array>(a: T, need: number): T {
   if (need <= a.length) return a;
   const b = new (a.constructor as new (n: number) => T)(Math.max(need, 2 * a.length));
   b.set(a as never);

@@ -123,6 +123,8 @@ class OneReading {
   private differs: boolean;
   /** an event that may be converted apart by the two adapters has been seen: no sharing from there on */
   private apart = false;
+  /** the events replayed by the last move (and the event that made it) may not part the models */
+  private clean = false;
   private seen = 0;
   private profile: ResolvedProfile;
   private json: string;
@@ -228,9 +230,6 @@ class OneReading {
     this.clean = false;
     if (r) this.out.call(r, ord, this.profile);
   }
-
-  /** the events replayed by the last move (and the event that made it) may not part the models */
-  private clean = false;
 
   /** The inferred profile is now `p`: the replay starts over under it with the first `upTo` events. */
   private move(p: ResolvedProfile, json: string, upTo: number): void {

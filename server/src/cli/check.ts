@@ -13,8 +13,8 @@ import { checkTraceFile } from '../analysis/traceCheck';
 import { profileSettingsFrom } from '../analysis/replay';
 import { checkApiDoc } from '../analysis/docChecks';
 import { readApiDoc } from '../rst/apiDoc';
-import { openTraceInput, STDIN_ARG } from './input';
-import { formatText, parseArgs, showProgress, writeAllSync, toJson, writeSarif, type CheckFormat, type FileFinding } from './format';
+import { inputName, openTraceInput } from './input';
+import { formatText, parseArgs, showCopyProgress, showProgress, writeAllSync, toJson, writeSarif, type CheckFormat, type FileFinding } from './format';
 
 const USAGE = `usage: kvm-lens check FILES... [--format text|json|sarif] [--kernel V] [--arch A] [--tdp on|off|auto] [--host-pages 4k|thp|2m|1g|auto]
   text:  file:line:col: severity: message [CODE]   (one line per finding)
@@ -88,7 +88,7 @@ export async function check(argv: string[]): Promise<number> {
   let rst: DocChecker | undefined | null = null;
   const progress = process.stderr.isTTY && format === 'text';
   for (const file of args.positional) {
-    const name = file === STDIN_ARG ? '<stdin>' : file;
+    const name = inputName(file);
     flushText();
     if (/\.rst$/i.test(file)) {
       if (rst === null) rst = await docChecker();
@@ -119,7 +119,7 @@ export async function check(argv: string[]): Promise<number> {
       const held: FileFinding[] = [];
       const order: number[] = [];
       // a pipe or `-` is copied to a temporary file first: the one reading may read the trace's start again
-      const input = openTraceInput(file, progress ? (n) => process.stderr.write(`\r\x1b[K${name}: reading ${(n / 1048576).toFixed(0)} MiB`) : undefined);
+      const input = openTraceInput(file, progress ? (n) => showCopyProgress(name, n) : undefined);
       try {
         checkTraceFile(input.path, { replay }, (f, o) => {
           order.push(o);

@@ -212,6 +212,11 @@ export function writeAllSync(fd: number, s: string | Uint8Array): void {
 
 /** A progress line on stderr (callers only pass this when stderr is a terminal), at most 5 times a second. */
 let lastProgress = 0;
+/** The progress line while a pipe is copied to a temporary file (its size is not known). */
+export function showCopyProgress(file: string, bytes: number): void {
+  process.stderr.write(`\r\x1b[K${file}: reading ${(bytes / 1048576).toFixed(0)} MiB`);
+}
+
 export function showProgress(file: string, bytes: number, total: number, phase = ''): void {
   const now = Date.now();
   if (now - lastProgress < 200 && bytes < total) return;

@@ -19,6 +19,11 @@ import { join } from 'node:path';
 /** The name that stands for standard input. */
 export const STDIN_ARG = '-';
 
+/** What messages and output call the trace named `arg` on the command line (`<stdin>` for `-`). */
+export function inputName(arg: string): string {
+  return arg === STDIN_ARG ? '<stdin>' : arg;
+}
+
 export interface TraceInput {
   /** what the analysis opens (the file itself, or the copy) */
   readonly path: string;
@@ -70,7 +75,7 @@ export function openTraceInput(arg: string, progress?: (bytes: number) => void):
     src = openSync(arg, 'r');
     ownSrc = true;
   }
-  const name = arg === STDIN_ARG ? '<stdin>' : arg;
+  const name = inputName(arg);
   try {
     const copy = new InputCopy();
     try {

@@ -15,8 +15,8 @@ import { describeProfile } from '../emulator/index';
 import { formatResult, type ReplayedCall, type ReplayOptions, type ResultView } from '../analysis/replay';
 import type { Finding } from '../common/findings';
 import { replayFileOnce, type FileProfile, type ReplaySummary } from '../analysis/traceCheck';
-import { parseArgs, showProgress, writeAllSync } from './format';
-import { openTraceInput, STDIN_ARG, type TraceInput } from './input';
+import { parseArgs, showCopyProgress, showProgress, writeAllSync } from './format';
+import { inputName, openTraceInput, type TraceInput } from './input';
 
 const USAGE = `usage: kvm-lens replay FILE [--format text|json] [--kernel 6.18] [--arch x86_64] [--tdp on|off|auto] [--host-pages 4k|thp|2m|1g|auto]
   Each option defaults to auto: inferred from the recorded results where they show it, else assumed.
@@ -107,10 +107,10 @@ export async function replay(argv: string[]): Promise<number> {
   // a pipe or `-` is copied to a temporary file first: the one reading may read the trace's start again
   let input: TraceInput;
   try {
-    input = openTraceInput(arg, tty ? (n) => process.stderr.write(`\r\x1b[K${arg === STDIN_ARG ? '<stdin>' : arg}: reading ${(n / 1048576).toFixed(0)} MiB`) : undefined);
+    input = openTraceInput(arg, tty ? (n) => showCopyProgress(inputName(arg), n) : undefined);
   } catch (e) {
     if (tty) process.stderr.write('\r\x1b[K');
-    process.stderr.write(`kvm-lens replay: ${arg === STDIN_ARG ? '<stdin>' : arg}: ${(e as Error).message}\n`);
+    process.stderr.write(`kvm-lens replay: ${inputName(arg)}: ${(e as Error).message}\n`);
     return 2;
   }
   try {

@@ -37,7 +37,7 @@ import type {
   Value,
   VcpuDump,
 } from './types';
-import { argsFromScan, parseArgs, scannedFieldNumber, simpleArgsFromTokens, simpleArgsToParen, simpleClose, simpleFail } from './value';
+import { argsFromTokens, parseArgs, scannedFieldNumber, simpleArgsFromTokens, simpleArgsToParen, simpleClose, simpleFail } from './value';
 
 export const DEFAULT_MAX_LINE = 256 * 1024;
 const MAX_UNREADABLE_REPORTS = 200;
@@ -1695,7 +1695,7 @@ interface LazyArgsState {
   from: number;
   to: number;
   args: StructField[] | undefined;
-  /** the parallel reading's scan of the list (argsFromScan builds it), or null (parseArgs reads src[from, to)) */
+  /** the parallel reading's scan of the list (argsFromTokens builds it), or null (parseArgs reads src[from, to)) */
   tk: Int32Array | null;
   /** where in `tk` */
   at: number;
@@ -1735,7 +1735,7 @@ class LazyArgsSlot extends Identity {
 const LAZY_ARGS: PropertyDescriptor = {
   get(this: object): StructField[] {
     const st = LazyArgsSlot.get(this);
-    return (st.args ??= st.tk !== null ? argsFromScan(st.src, st.tk, st.at) : parseArgs(st.src, st.from, st.to));
+    return (st.args ??= st.tk !== null ? argsFromTokens(st.src, st.tk, st.at) : parseArgs(st.src, st.from, st.to));
   },
   set(this: object, v: StructField[]) {
     LazyArgsSlot.get(this).args = v;

@@ -105,14 +105,7 @@ export function skipString(text: string, i: number, end = text.length): number {
     const b = text.indexOf('\\', i + 1);
     if (b < 0 || b > q) return q + 1;
   }
-  i++;
-  while (i < end) {
-    const c = text.charCodeAt(i);
-    if (c === 92) i += 2;
-    else if (c === 34) return i + 1;
-    else i++;
-  }
-  return end;
+  return skipStringIn(text, i, end);
 }
 
 /** i at `<`; returns index after the matching `>`, or i when there is none. `<...>` nest: `</dev/kvm<char 10:232>>`. */
@@ -756,20 +749,6 @@ function simplePrimary(src: Src, i: number, to: number): Value | null {
 }
 
 /**
- * simpleArgsToParen's answer (the fields, simpleClose, simpleFail) from a scan already made (`scanArgs` in paren
- * mode at tk[o], positions relative to src.text): the parallel reading's worker scans the delivered calls'
- * arguments and the reader builds them here, with no char loop (test/unit/trace-args-quick: the same answer as
- * simpleArgsToParen on every call).
- */
-/**
- * The fields of a common list scanned at tk[o] (tk[o] >= 0): what simpleArgsFromTokens gives, without its side
- * effects (simpleClose); for arguments built on first read (the reader's lazy events).
- */
-export function argsFromScan(src: Src, tk: Int32Array, o: number): StructField[] {
-  return argsFromTokens(src, tk, o);
-}
-
-/**
  * Field i of a common list scanned at tk[o] (tk[o] >= 0) as the number its value stands for, read from the scan
  * with no value built, when that value is one int whose exact value the scan holds (a decimal or hex int) or NULL
  * (0n); null when the list has no field i; undefined for any other value (build the fields to read it).
@@ -789,6 +768,12 @@ export function scannedFieldNumber(tk: Int32Array, o: number, i: number): bigint
   return kind === TK_NULL ? 0n : undefined;
 }
 
+/**
+ * simpleArgsToParen's answer (the fields, simpleClose, simpleFail) from a scan already made (`scanArgs` in paren
+ * mode at tk[o], positions relative to src.text): the parallel reading's worker scans the delivered calls'
+ * arguments and the reader builds them here, with no char loop (test/unit/trace-args-quick: the same answer as
+ * simpleArgsToParen on every call).
+ */
 export function simpleArgsFromTokens(src: Src, tk: Int32Array, o: number): StructField[] | null {
   if (tk[o]! < 0) {
     simpleFail = tk[o + 1]!;
@@ -1184,8 +1169,11 @@ function valueFromToken(src: Src, t: string, tk: Int32Array, k: number): Value {
   return { kind: 'null', range: tokenRange(src, a, b), text: t.slice(a, b) };
 }
 
-/** The fields of a common list scanned at tk[o] (what simpleArgs builds). */
-function argsFromTokens(src: Src, tk: Int32Array, o: number): StructField[] {
+/**
+ * The fields of a common list scanned at tk[o] (tk[o] >= 0: what simpleArgs builds), with no side effect (no
+ * simpleClose): also for arguments built on first read (the reader's lazy events).
+ */
+export function argsFromTokens(src: Src, tk: Int32Array, o: number): StructField[] {
   const t = src.text;
   const n = tk[o]!;
   const fields: StructField[] = [];
